@@ -1,0 +1,37 @@
+#pragma once
+// Multi-step leaky integrate-and-fire neuron (papers.md 1.1-1.2).
+//   u'_t = tau * u_{t-1} + x_t,  s_t = H(u'_t - v_th)
+//   hard reset: u_t = u'_t (1 - s_t)        soft reset: u_t = u'_t - s_t v_th
+#include <torch/torch.h>
+
+#include "spikessm/neurons/surrogate.h"
+
+namespace spikessm {
+
+enum class ResetMode { Hard, Soft };
+enum class GradMode {
+  BPTT,  // gradient through the membrane across time
+  SLTT,  // leak term detached: gradient only within a step (paper's SLTT baseline)
+};
+
+struct LifOptions {
+  float tau = 0.125f;   // decay; the SDN checkpoint of the paper emulates 0.125
+  float v_th = 1.0f;    // threshold
+  ResetMode reset = ResetMode::Hard;
+  GradMode grad = GradMode::BPTT;
+  bool detach_reset = true;  // the paper's iterative neurons detach s in the reset
+  Surrogate surrogate = Surrogate::Triangle;
+  float alpha = 4.0f;   // sharpness of Sigmoid/Atan surrogates
+};
+
+// x: (B, L, D) float32/float64 input current -> s: (B, L, D) spikes in {0, 1}.
+// Fused CPU kernel with a custom backward (one reverse pass over time).
+torch::Tensor lif_multistep(const torch::Tensor& x, const LifOptions& opt);
+
+namespace ref {
+// Reference twin: a plain loop over time of ATen ops, differentiated by autograd.
+// x: (B, L, D) -> s: (B, L, D)
+torch::Tensor lif_multistep(const torch::Tensor& x, const LifOptions& opt);
+}  // namespace ref
+
+}  // namespace spikessm
