@@ -1,0 +1,67 @@
+#pragma once
+// The SpikingSSM block (papers.md 1.3): dendrites = S4D, soma = LIF.
+//   z = norm(x) if prenorm
+//   z = S4D(z)                      conv + D skip
+//   z = z / exp(ln_vth)             learnable per-channel threshold as input scaling
+//   z = LIF(z)                      spikes in {0, 1}
+//   z = dropout(z) tied across time
+//   z = GLU(Linear(H -> 2H)(z))     the only dense weight; its input is binary
+//   x = x + dropout(z);  x = norm(x) if post-norm
+// Post-norm: the official code computes the norm after the residual and discards it
+// (a no-op). We apply it to x as the original S4 does; norm = "none" reproduces the
+// official behaviour.
+#include <torch/torch.h>
+
+#include <string>
+
+#include "spikessm/neurons/lif.h"
+#include "spikessm/ssm/s4d.h"
+
+namespace spikessm {
+
+enum class NormKind { Layer, Batch, None };
+NormKind norm_from_string(const std::string& name);  // "layer" | "batch" | "none"
+
+struct SpikingSSMBlockOptions {
+  SpikingSSMBlockOptions(int64_t d_model, int64_t d_state) : s4d_(d_model, d_state) {}
+  TORCH_ARG(S4DOptions, s4d);
+  TORCH_ARG(LifOptions, lif);
+  TORCH_ARG(NormKind, norm) = NormKind::Layer;
+  TORCH_ARG(bool, prenorm) = true;
+  TORCH_ARG(double, dropout) = 0.0;
+  TORCH_ARG(bool, learnable_vth) = true;  // per-channel ln_vth, initialised to 0 (v_th = 1)
+  TORCH_ARG(bool, spiking) = true;        // false: a same-size S4D+GELU non-spiking twin
+};
+
+// Running spike counts gathered while statistics are enabled.
+struct SpikeCounter {
+  double spikes = 0;    // sum of spikes
+  double elements = 0;  // neurons x time steps x samples
+  double rate() const { return elements > 0 ? spikes / elements : 0.0; }
+};
+
+class SpikingSSMBlockImpl : public torch::nn::Cloneable<SpikingSSMBlockImpl> {
+ public:
+  explicit SpikingSSMBlockImpl(const SpikingSSMBlockOptions& options);
+  void reset() override;
+
+  // x: (B, L, H) -> (B, L, H)
+  torch::Tensor forward(const torch::Tensor& x);
+
+  SpikingSSMBlockOptions options;
+  S4D s4d{nullptr};
+  torch::nn::Linear mix{nullptr};  // H -> 2H, then GLU
+  torch::nn::LayerNorm layer_norm{nullptr};
+  torch::nn::BatchNorm1d batch_norm{nullptr};
+  torch::Tensor ln_vth;  // (H)
+
+  bool collect_stats = false;
+  SpikeCounter counter;
+
+ private:
+  torch::Tensor normalise(const torch::Tensor& x);
+  torch::Tensor tied_dropout(const torch::Tensor& x);
+};
+TORCH_MODULE(SpikingSSMBlock);
+
+}  // namespace spikessm

@@ -1,0 +1,12 @@
+#pragma once
+// Per-layer operation counts of a SequenceClassifier after an evaluation pass that
+// collected spike statistics (set_collect_stats(true)).
+#include "spikessm/metrics/energy.h"
+#include "spikessm/models/sequence_classifier.h"
+
+namespace spikessm {
+
+// L: sequence length the statistics were gathered at.
+OpsReport classifier_ops(SequenceClassifierImpl& model, int64_t L);
+
+}  // namespace spikessm

@@ -1,0 +1,52 @@
+#include "spikessm/data/seq_image_task.h"
+
+#include "spikessm/common/error.h"
+#include "spikessm/data/image_set.h"
+#include "spikessm/data/pixel_sequence.h"
+
+namespace spikessm {
+
+std::string default_data_dir(const std::string& dataset) {
+  if (dataset == "fashion-mnist") return "/usr/share/datasets/fashion-mnist";  // Debian package
+  return "";
+}
+
+static ImageSet take_first(ImageSet s, int64_t limit) {
+  if (limit > 0 && limit < s.images.size(0)) {
+    s.images = s.images.narrow(0, 0, limit);
+    s.labels = s.labels.narrow(0, 0, limit);
+  }
+  return s;
+}
+
+SeqImageTask load_seq_image_task(const Config& cfg) {
+  const std::string dataset = cfg.get_string("data.dataset");
+  std::string dir = cfg.get_string("data.dir");
+  if (dir.empty()) dir = default_data_dir(dataset);
+  require(!dir.empty(), "data.dir", "no default directory for dataset '" + dataset +
+                                        "': set data.dir to the folder of its IDX files");
+  auto train = take_first(load_idx_image_set(dir, true), cfg.get_int("data.train_limit"));
+  auto test = take_first(load_idx_image_set(dir, false), cfg.get_int("data.test_limit"));
+
+  PixelSequenceOptions opt;
+  opt.pool = int(cfg.get_int("data.pool"));
+  opt.permute = cfg.get_bool("data.permute");
+  opt.permutation_seed = uint64_t(cfg.get_int("data.permutation_seed"));
+  // Standardise with the pixel statistics of the training split.
+  auto raw = train.images.to(torch::kFloat) / 255.0;
+  opt.mean = raw.mean().item<float>();
+  opt.std = raw.std().item<float>();
+
+  SeqImageTask t;
+  t.train_x = to_pixel_sequences(train.images, opt);
+  t.test_x = to_pixel_sequences(test.images, opt);
+  t.train_y = train.labels;
+  t.test_y = test.labels;
+  t.L = t.train_x.size(1);
+  t.description = dataset + (opt.permute ? " (permuted)" : "") + ", L = " + std::to_string(t.L) +
+                  ", " + std::to_string(t.train_x.size(0)) + " train / " +
+                  std::to_string(t.test_x.size(0)) + " test";
+  return t;
+}
+
+}  // namespace spikessm

@@ -1,0 +1,190 @@
+#include "spikessm/io/config.h"
+
+#include <toml++/toml.h>
+
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "spikessm/common/error.h"
+
+namespace spikessm {
+namespace {
+
+const ConfigKey* find_key(const std::string& key) {
+  for (const auto& k : config_schema())
+    if (k.key == key) return &k;
+  return nullptr;
+}
+
+std::string describe(const ConfigValue& v) {
+  return std::visit(
+      [](const auto& x) -> std::string {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
+        else if constexpr (std::is_same_v<T, std::string>) return "\"" + x + "\"";
+        else {
+          std::ostringstream os;
+          os << x;
+          return os.str();
+        }
+      },
+      v);
+}
+
+const char* type_name(const ConfigValue& v) {
+  switch (v.index()) {
+    case 0: return "a boolean";
+    case 1: return "an integer";
+    case 2: return "a number";
+    default: return "a string";
+  }
+}
+
+// A TOML node as a ConfigValue; integers widen to floats where the schema wants a float.
+bool from_node(const toml::node& n, const ConfigValue& like, ConfigValue& out) {
+  switch (like.index()) {
+    case 0: if (auto b = n.value_exact<bool>()) { out = *b; return true; } break;
+    case 1: if (auto i = n.value_exact<int64_t>()) { out = *i; return true; } break;
+    case 2:
+      if (auto d = n.value_exact<double>()) { out = *d; return true; }
+      if (auto i = n.value_exact<int64_t>()) { out = double(*i); return true; }
+      break;
+    default: if (auto s = n.value_exact<std::string>()) { out = *s; return true; } break;
+  }
+  return false;
+}
+
+void merge_table(Config& cfg, const toml::table& t, const std::string& prefix,
+                 const std::string& source,
+                 const std::function<void(const std::string&, const toml::node&)>& put) {
+  for (const auto& [k, node] : t) {
+    const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    if (const auto* sub = node.as_table()) merge_table(cfg, *sub, key, source, put);
+    else put(key, node);
+  }
+}
+
+}  // namespace
+
+Config::Config() {
+  for (const auto& k : config_schema()) values_[k.key] = k.def;
+}
+
+void Config::assign(const std::string& key, ConfigValue v, const std::string& source) {
+  const ConfigKey* spec = find_key(key);
+  if (!spec) throw InputError(source + ": unknown key '" + key + "' (see `spikessm train --help-config`)");
+  if (v.index() != spec->def.index())
+    throw InputError(source + ": " + key + " = " + describe(v) + " should be " + type_name(spec->def));
+  if (spec->min < spec->max && (v.index() == 1 || v.index() == 2)) {
+    double x = v.index() == 1 ? double(std::get<int64_t>(v)) : std::get<double>(v);
+    if (!std::isfinite(x) || x < spec->min || x > spec->max) {
+      std::ostringstream os;
+      os << source << ": " << key << " = " << describe(v) << " is out of range [" << spec->min
+         << ", " << spec->max << "]";
+      throw InputError(os.str());
+    }
+  }
+  if (!spec->choices.empty()) {
+    const auto& s = std::get<std::string>(v);
+    bool ok = false;
+    std::string list;
+    for (const auto& c : spec->choices) {
+      ok |= (c == s);
+      list += (list.empty() ? "" : ", ") + c;
+    }
+    if (!ok) throw InputError(source + ": " + key + " = " + describe(v) + " is not one of " + list);
+  }
+  values_[key] = std::move(v);
+}
+
+void Config::merge_string(const std::string& text, const std::string& source) {
+  toml::table t;
+  try {
+    t = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    throw InputError(source + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
+                     ": malformed TOML: " + std::string(e.description()));
+  }
+  merge_table(*this, t, "", source, [&](const std::string& key, const toml::node& node) {
+    const ConfigKey* spec = find_key(key);
+    if (!spec) throw InputError(source + ": unknown key '" + key + "' (see `spikessm train --help-config`)");
+    ConfigValue v;
+    if (!from_node(node, spec->def, v))
+      throw InputError(source + ": " + key + " should be " + type_name(spec->def));
+    assign(key, v, source);
+  });
+}
+
+void Config::merge_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open config file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  merge_string(ss.str(), path);
+}
+
+void Config::set(const std::string& assignment) {
+  const std::string source = "--set " + assignment;
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw InputError(source + ": expected key=value, e.g. model.d_model=128");
+  const std::string key = assignment.substr(0, eq), raw = assignment.substr(eq + 1);
+  const ConfigKey* spec = find_key(key);
+  if (!spec) throw InputError(source + ": unknown key '" + key + "' (see `spikessm train --help-config`)");
+  ConfigValue v;
+  if (spec->def.index() == 3) {
+    // Strings may be given bare (data.dataset=mnist) or quoted.
+    std::string s = raw;
+    if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
+    v = s;
+  } else {
+    toml::table t;
+    try {
+      t = toml::parse("v = " + raw);
+    } catch (const toml::parse_error&) {
+      throw InputError(source + ": '" + raw + "' is not " + type_name(spec->def));
+    }
+    if (!from_node(*t.get("v"), spec->def, v))
+      throw InputError(source + ": '" + raw + "' is not " + type_name(spec->def));
+  }
+  assign(key, v, source);
+}
+
+bool Config::get_bool(const std::string& key) const { return std::get<bool>(values_.at(key)); }
+int64_t Config::get_int(const std::string& key) const { return std::get<int64_t>(values_.at(key)); }
+double Config::get_float(const std::string& key) const { return std::get<double>(values_.at(key)); }
+const std::string& Config::get_string(const std::string& key) const {
+  return std::get<std::string>(values_.at(key));
+}
+
+std::string Config::to_toml() const {
+  std::ostringstream os;
+  std::string section;
+  for (const auto& k : config_schema()) {
+    auto dot = k.key.find('.');
+    std::string sec = k.key.substr(0, dot), name = k.key.substr(dot + 1);
+    if (sec != section) {
+      os << (section.empty() ? "" : "\n") << "[" << sec << "]\n";
+      section = sec;
+    }
+    const auto& v = values_.at(k.key);
+    if (v.index() == 2) {
+      std::ostringstream num;
+      num.precision(17);
+      num << std::get<double>(v);
+      std::string s = num.str();
+      if (s.find_first_of(".eEn") == std::string::npos) s += ".0";  // keep it a TOML float
+      os << name << " = " << s << "\n";
+    } else if (v.index() == 3) {
+      os << name << " = " << toml::value<std::string>(std::get<std::string>(v)) << "\n";
+    } else {
+      os << name << " = " << describe(v) << "\n";
+    }
+  }
+  return os.str();
+}
+
+}  // namespace spikessm

@@ -1,0 +1,56 @@
+#include "spikessm/io/config.h"
+
+namespace spikessm {
+
+// Defaults are the quickstart model; configs/ holds the paper settings.
+const std::vector<ConfigKey>& config_schema() {
+  using S = std::string;
+  static const std::vector<ConfigKey> schema = {
+      {"data.dataset", S("fashion-mnist"), 0, 0, {"fashion-mnist", "mnist"}, "IDX image set"},
+      {"data.dir", S(""), 0, 0, {}, "directory of the IDX files (empty: the dataset's default)"},
+      {"data.permute", false, 0, 0, {}, "fixed seeded pixel permutation (psMNIST)"},
+      {"data.permutation_seed", int64_t(0), 0, 1e15, {}, "seed of the pixel permutation"},
+      {"data.pool", int64_t(1), 1, 4, {}, "average pooling factor (2: 28x28 -> L = 196)"},
+      {"data.train_limit", int64_t(0), 0, 1e9, {}, "use the first n training images (0: all)"},
+      {"data.test_limit", int64_t(0), 0, 1e9, {}, "use the first n test images (0: all)"},
+
+      {"model.n_layers", int64_t(2), 1, 64, {}, "number of SpikingSSM blocks"},
+      {"model.d_model", int64_t(64), 1, 8192, {}, "channels H"},
+      {"model.d_state", int64_t(64), 2, 4096, {}, "state size N (even)"},
+      {"model.bidirectional", false, 0, 0, {}, "bidirectional S4D kernel"},
+      {"model.init", S("lin"), 0, 0, {"lin", "inv"}, "S4D-Lin or S4D-Inv"},
+      {"model.trainable_b", false, 0, 0, {}, "learn B (else fixed to 1)"},
+      {"model.dt_min", 1e-3, 1e-6, 10.0, {}, "smallest initial step"},
+      {"model.dt_max", 1e-1, 1e-6, 10.0, {}, "largest initial step"},
+      {"model.norm", S("layer"), 0, 0, {"layer", "batch", "none"}, "normalisation"},
+      {"model.prenorm", true, 0, 0, {}, "norm before the block (else after the residual)"},
+      {"model.dropout", 0.0, 0.0, 0.99, {}, "dropout tied across time"},
+      {"model.spiking", true, 0, 0, {}, "false: the non-spiking twin (GELU instead of LIF)"},
+      {"model.neuron", S("bptt"), 0, 0, {"bptt", "sltt"}, "LIF gradient mode"},
+      {"model.tau", 0.125, 1e-6, 1.0, {}, "LIF decay"},
+      {"model.v_th", 1.0, 1e-6, 1e6, {}, "LIF threshold"},
+      {"model.reset", S("hard"), 0, 0, {"hard", "soft"}, "reset to 0 or subtract v_th"},
+      {"model.detach_reset", true, 0, 0, {}, "no gradient through the reset"},
+      {"model.surrogate", S("triangle"), 0, 0, {"triangle", "sigmoid", "atan"}, "surrogate"},
+      {"model.surrogate_alpha", 4.0, 1e-3, 1e3, {}, "sigmoid/atan sharpness"},
+      {"model.learnable_vth", true, 0, 0, {}, "per-channel learnable threshold"},
+
+      {"train.epochs", int64_t(1), 1, 100000, {}, "passes over the training set"},
+      {"train.max_steps", int64_t(0), 0, 1e12, {}, "stop after this many steps (0: no limit)"},
+      {"train.batch_size", int64_t(32), 1, 65536, {}, "training batch"},
+      {"train.eval_batch_size", int64_t(200), 1, 65536, {}, "evaluation batch"},
+      {"train.lr", 0.01, 0.0, 10.0, {}, "peak learning rate"},
+      {"train.weight_decay", 0.01, 0.0, 10.0, {}, "AdamW weight decay (not on SSM parameters)"},
+      {"train.ssm_lr", 1e-3, 0.0, 10.0, {}, "cap of the SSM parameters' learning rate"},
+      {"train.warmup_steps", int64_t(0), 0, 1e12, {}, "linear warm-up steps"},
+      {"train.grad_clip", 0.0, 0.0, 1e6, {}, "max gradient norm (0: off)"},
+      {"train.seed", int64_t(1111), 0, 1e15, {}, "seed of init, data order and dropout"},
+      {"train.threads", int64_t(0), 0, 1024, {}, "intra-op threads (0: all cores)"},
+      {"train.out_dir", S("runs/quickstart"), 0, 0, {}, "checkpoints and metrics go here"},
+      {"train.checkpoint_every", int64_t(500), 0, 1e12, {}, "steps between checkpoints (0: epoch end only)"},
+      {"train.log_every", int64_t(50), 1, 1e12, {}, "steps between metric lines"},
+  };
+  return schema;
+}
+
+}  // namespace spikessm

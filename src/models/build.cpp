@@ -1,0 +1,46 @@
+#include "spikessm/models/build.h"
+
+#include "spikessm/common/error.h"
+
+namespace spikessm {
+
+LifOptions lif_options_from(const Config& cfg) {
+  LifOptions o;
+  o.tau = float(cfg.get_float("model.tau"));
+  o.v_th = float(cfg.get_float("model.v_th"));
+  o.reset = reset_from_string(cfg.get_string("model.reset"));
+  o.grad = grad_mode_from_string(cfg.get_string("model.neuron"));
+  o.detach_reset = cfg.get_bool("model.detach_reset");
+  o.surrogate = surrogate_from_string(cfg.get_string("model.surrogate"));
+  o.alpha = float(cfg.get_float("model.surrogate_alpha"));
+  return o;
+}
+
+SpikingSSMBlockOptions block_options_from(const Config& cfg) {
+  const int64_t n = cfg.get_int("model.d_state");
+  require(n % 2 == 0, "model.d_state", "must be even (N/2 complex modes), got " + std::to_string(n));
+  require(cfg.get_float("model.dt_min") <= cfg.get_float("model.dt_max"), "model.dt_min",
+          "must not exceed model.dt_max");
+  SpikingSSMBlockOptions o(cfg.get_int("model.d_model"), n);
+  o.s4d()
+      .dt_min(cfg.get_float("model.dt_min"))
+      .dt_max(cfg.get_float("model.dt_max"))
+      .init(s4d_init_from_string(cfg.get_string("model.init")))
+      .trainable_b(cfg.get_bool("model.trainable_b"))
+      .bidirectional(cfg.get_bool("model.bidirectional"));
+  o.lif(lif_options_from(cfg))
+      .norm(norm_from_string(cfg.get_string("model.norm")))
+      .prenorm(cfg.get_bool("model.prenorm"))
+      .dropout(cfg.get_float("model.dropout"))
+      .learnable_vth(cfg.get_bool("model.learnable_vth"))
+      .spiking(cfg.get_bool("model.spiking"));
+  return o;
+}
+
+SequenceClassifier build_classifier(const Config& cfg, int64_t d_input, int64_t n_classes) {
+  SequenceClassifierOptions o(d_input, n_classes, block_options_from(cfg));
+  o.n_layers(cfg.get_int("model.n_layers"));
+  return SequenceClassifier(o);
+}
+
+}  // namespace spikessm

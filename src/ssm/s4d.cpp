@@ -1,0 +1,120 @@
+#include "spikessm/ssm/s4d.h"
+
+#include <cmath>
+
+#include "spikessm/common/error.h"
+
+namespace spikessm {
+
+S4DInit s4d_init_from_string(const std::string& name) {
+  if (name == "lin") return S4DInit::Lin;
+  if (name == "inv") return S4DInit::Inv;
+  throw InputError("model.init: unknown S4D initialisation '" + name + "' (expected lin or inv)");
+}
+
+S4DImpl::S4DImpl(const S4DOptions& options_) : options(options_) { reset(); }
+
+void S4DImpl::reset() {
+  const int64_t H = options.d_model(), N = options.d_state();
+  TORCH_CHECK(N >= 2 && N % 2 == 0, "[S4D] d_state must be even and >= 2, got ", N);
+  TORCH_CHECK(H >= 1, "[S4D] d_model must be >= 1, got ", H);
+  const int64_t n2 = N / 2;
+  const int64_t channels = options.bidirectional() ? 2 : 1;
+
+  auto lo = std::log(options.dt_min()), hi = std::log(options.dt_max());
+  log_dt = register_parameter("log_dt", torch::rand({H}) * (hi - lo) + lo);
+
+  auto n = torch::arange(n2, torch::kFloat);
+  torch::Tensor imag;
+  if (options.init() == S4DInit::Lin) {
+    imag = M_PI * n;
+  } else {
+    imag = (double(N) / M_PI) * (double(N) / (2 * n + 1) - 1);
+  }
+  log_a_real = register_parameter("log_a_real", torch::full({H, n2}, std::log(0.5)));
+  a_imag = register_parameter("a_imag", imag.unsqueeze(0).repeat({H, 1}).contiguous());
+  // C ~ CN(0, 1): real and imaginary parts each N(0, 1/2).
+  c = register_parameter("c", torch::randn({channels, H, n2, 2}) * std::sqrt(0.5));
+  if (options.trainable_b()) {
+    auto ones = torch::zeros({H, n2, 2});
+    ones.select(-1, 0).fill_(1.0);
+    b = register_parameter("b", ones);
+  }
+  d = register_parameter("d", torch::randn({H}));
+}
+
+bool S4DImpl::is_ssm_parameter(const std::string& name) {
+  for (const char* p : {"log_dt", "log_a_real", "a_imag", "c", "b"}) {
+    const std::string suffix = std::string(".") + p;
+    if (name == p || (name.size() > suffix.size() &&
+                      name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0))
+      return true;
+  }
+  return false;
+}
+
+void S4DImpl::discretise(torch::Tensor& dta, torch::Tensor& dtb) const {
+  // A = -exp(log_a_real) + i a_imag; ZOH: Abar = exp(dt A), Bbar = (Abar - 1) / A * B.
+  auto a = torch::complex(-torch::exp(log_a_real), a_imag);          // (H, N/2)
+  auto dt = torch::exp(log_dt).unsqueeze(-1);                          // (H, 1)
+  dta = a * dt;                                                        // (H, N/2)
+  dtb = (torch::exp(dta) - 1.0) / a;                                   // (H, N/2)
+  if (b.defined()) dtb = dtb * torch::view_as_complex(b);
+}
+
+torch::Tensor S4DImpl::kernel(int64_t L) const {
+  torch::Tensor dta, dtb;
+  discretise(dta, dtb);
+  // Vandermonde: exp(dtA * l) for l = 0..L-1 -> (H, N/2, L)
+  auto l = torch::arange(L, torch::TensorOptions().dtype(log_dt.scalar_type()));
+  auto vander = torch::exp(dta.unsqueeze(-1) * l);
+  auto cb = torch::view_as_complex(c) * dtb;                           // (C, H, N/2)
+  // K[c, h, l] = 2 Re sum_n cb[c, h, n] vander[h, n, l]
+  auto k = torch::einsum("chn,hnl->chl", {cb, vander});
+  return 2.0 * torch::real(k);                                         // (C, H, L)
+}
+
+torch::Tensor S4DImpl::forward(const torch::Tensor& u) {
+  TORCH_CHECK(u.dim() == 3 && u.size(2) == options.d_model(), "[S4D] expected u of shape (B, L, ",
+              options.d_model(), "), got ", u.sizes());
+  const int64_t L = u.size(1);
+  auto k = kernel(L);                                                  // (C, H, L)
+  torch::Tensor kfull;                                                 // (H, 2L)
+  if (options.bidirectional()) {
+    // Causal half on lags 0..L-1, anti-causal half (flipped) on lags -L..-1 of the 2L circle.
+    kfull = torch::constant_pad_nd(k[0], {0, L}) + torch::constant_pad_nd(k[1].flip(-1), {L, 0});
+  } else {
+    kfull = k[0];
+  }
+  // FFT along time (dim 1 of (B, L, H)); zero padding to 2L makes the circular product linear.
+  auto kf = torch::fft::rfft(kfull, 2 * L, -1).transpose(0, 1);       // (L+1, H)
+  auto uf = torch::fft::rfft(u, 2 * L, 1);                             // (B, L+1, H)
+  auto y = torch::fft::irfft(uf * kf, 2 * L, 1).narrow(1, 0, L);       // (B, L, H)
+  return y + u * d;
+}
+
+S4DState S4DImpl::initial_state(int64_t batch) const {
+  auto opts = torch::TensorOptions().dtype(torch::kComplexFloat);
+  if (log_dt.scalar_type() == torch::kDouble) opts = opts.dtype(torch::kComplexDouble);
+  return S4DState{torch::zeros({batch, options.d_model(), options.d_state() / 2}, opts)};
+}
+
+torch::Tensor S4DImpl::step(const torch::Tensor& x, S4DState& state) const {
+  TORCH_CHECK(!options.bidirectional(), "[S4D.step] a bidirectional S4D has no recurrent mode");
+  torch::Tensor dta, dtb;
+  discretise(dta, dtb);
+  // x: (B, H); h: (B, H, N/2) <- Abar h + Bbar x
+  state.h = torch::exp(dta) * state.h + dtb * x.unsqueeze(-1);
+  auto y = 2.0 * torch::real((torch::view_as_complex(c)[0] * state.h).sum(-1));  // (B, H)
+  return y + x * d;
+}
+
+torch::Tensor S4DImpl::forward_recurrent(const torch::Tensor& u) const {
+  auto state = initial_state(u.size(0));
+  std::vector<torch::Tensor> ys;
+  ys.reserve(u.size(1));
+  for (int64_t t = 0; t < u.size(1); ++t) ys.push_back(step(u.select(1, t), state));
+  return torch::stack(ys, 1);
+}
+
+}  // namespace spikessm

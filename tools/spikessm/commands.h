@@ -1,0 +1,13 @@
+#pragma once
+// One function per subcommand: `add_*` declares its options, the callback runs it.
+#include <CLI/CLI.hpp>
+
+namespace spikessm::cli {
+
+void add_train(CLI::App& app);
+void add_eval(CLI::App& app);
+
+// Applies --threads (0: every core) to ATen's intra-op pool.
+void set_threads(int64_t threads);
+
+}  // namespace spikessm::cli
