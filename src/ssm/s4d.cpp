@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "spikessm/common/error.h"
+#include "spikessm/ssm/s4d_ops.h"
 
 namespace spikessm {
 
@@ -65,32 +66,26 @@ void S4DImpl::discretise(torch::Tensor& dta, torch::Tensor& dtb) const {
 torch::Tensor S4DImpl::kernel(int64_t L) const {
   torch::Tensor dta, dtb;
   discretise(dta, dtb);
-  // Vandermonde: exp(dtA * l) for l = 0..L-1 -> (H, N/2, L)
-  auto l = torch::arange(L, torch::TensorOptions().dtype(log_dt.scalar_type()));
-  auto vander = torch::exp(dta.unsqueeze(-1) * l);
-  auto cb = torch::view_as_complex(c) * dtb;                           // (C, H, N/2)
-  // K[c, h, l] = 2 Re sum_n cb[c, h, n] vander[h, n, l]
-  auto k = torch::einsum("chn,hnl->chl", {cb, vander});
-  return 2.0 * torch::real(k);                                         // (C, H, L)
+  // K[c, h, l] = 2 Re sum_n (C Bbar)[c, h, n] exp(dt A)[h, n]^l
+  auto w = torch::view_as_real(torch::view_as_complex(c) * dtb);      // (C, H, N/2, 2)
+  auto z = torch::view_as_real(torch::exp(dta));                       // (H, N/2, 2)
+  return s4d_vandermonde(w, z, L);                                     // (C, H, L)
+}
+
+torch::Tensor S4DImpl::circular_kernel(int64_t L, int64_t n) const {
+  auto k = kernel(L);                                                  // (C, H, L)
+  if (!options.bidirectional()) return torch::constant_pad_nd(k[0], {0, n - L});
+  // Causal half on lags 0..L-1, anti-causal half (flipped) on lags -L..-1 = the circle's end.
+  return torch::constant_pad_nd(k[0], {0, n - L}) +
+         torch::constant_pad_nd(k[1].flip(-1), {n - L, 0});            // (H, n)
 }
 
 torch::Tensor S4DImpl::forward(const torch::Tensor& u) {
   TORCH_CHECK(u.dim() == 3 && u.size(2) == options.d_model(), "[S4D] expected u of shape (B, L, ",
               options.d_model(), "), got ", u.sizes());
   const int64_t L = u.size(1);
-  auto k = kernel(L);                                                  // (C, H, L)
-  torch::Tensor kfull;                                                 // (H, 2L)
-  if (options.bidirectional()) {
-    // Causal half on lags 0..L-1, anti-causal half (flipped) on lags -L..-1 of the 2L circle.
-    kfull = torch::constant_pad_nd(k[0], {0, L}) + torch::constant_pad_nd(k[1].flip(-1), {L, 0});
-  } else {
-    kfull = k[0];
-  }
-  // FFT along time (dim 1 of (B, L, H)); zero padding to 2L makes the circular product linear.
-  auto kf = torch::fft::rfft(kfull, 2 * L, -1).transpose(0, 1);       // (L+1, H)
-  auto uf = torch::fft::rfft(u, 2 * L, 1);                             // (B, L+1, H)
-  auto y = torch::fft::irfft(uf * kf, 2 * L, 1).narrow(1, 0, L);       // (B, L, H)
-  return y + u * d;
+  const int64_t n = fft_size_for(2 * L);  // zero padding to >= 2L keeps the product linear
+  return fft_conv(u, circular_kernel(L, n), d);                        // (B, L, H)
 }
 
 S4DState S4DImpl::initial_state(int64_t batch) const {

@@ -29,11 +29,8 @@ int main(int argc, char** argv) {
   spikessm::cli::add_eval(app);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help and friends
     std::fprintf(stderr, "error: %s (see --help)\n", e.what());
     return 2;
   } catch (const spikessm::InputError& e) {

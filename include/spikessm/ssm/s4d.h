@@ -39,6 +39,8 @@ class S4DImpl : public torch::nn::Cloneable<S4DImpl> {
 
   // Convolution kernel(s): (C, H, L) with C = 2 when bidirectional.
   torch::Tensor kernel(int64_t L) const;
+  // The kernel on an n-point FFT circle (n >= 2L): (H, n).
+  torch::Tensor circular_kernel(int64_t L, int64_t n) const;
 
   // Step mode (causal models only). x: (B, H) -> y: (B, H); updates state.
   S4DState initial_state(int64_t batch) const;

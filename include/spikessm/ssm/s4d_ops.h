@@ -1,0 +1,25 @@
+#pragma once
+// The two differentiable ops behind S4D, each with a fused CPU path and a reference twin.
+#include <torch/torch.h>
+
+namespace spikessm {
+
+// K[c, h, l] = 2 Re sum_m w[c, h, m] z[h, m]^l.
+// w: (C, H, M, 2), z: (H, M, 2) complex as (re, im) -> k: (C, H, L)
+torch::Tensor s4d_vandermonde(const torch::Tensor& w, const torch::Tensor& z, int64_t L);
+
+// Linear convolution by FFT on an n-point circle (n >= 2L): lags 0..L-1 causal, lags -L..-1
+// at kc[:, n-L:] (bidirectional), plus the skip d u.
+// u: (B, L, H), kc: (H, n), d: (H) -> y: (B, L, H)
+torch::Tensor fft_conv(const torch::Tensor& u, const torch::Tensor& kc, const torch::Tensor& d);
+
+// Smallest fast FFT size (2^a 3^b 5^c) >= min_n.
+int64_t fft_size_for(int64_t min_n);
+
+namespace ref {
+// Reference twins built from ATen ops and differentiated by autograd.
+torch::Tensor s4d_vandermonde(const torch::Tensor& w, const torch::Tensor& z, int64_t L);
+torch::Tensor fft_conv(const torch::Tensor& u, const torch::Tensor& kc, const torch::Tensor& d);
+}  // namespace ref
+
+}  // namespace spikessm

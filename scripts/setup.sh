@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every dependency of spikessm from Debian 12, skipping what is already present.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libtorch-dev            # LibTorch 1.13: tensors, autograd, FFT, optimizers
+  libopenblas0-pthread    # libtorch's BLAS; without it matmuls run ~20x slower
+  libcli11-dev libtomlplusplus-dev nlohmann-json3-dev zlib1g-dev
+  libgtest-dev googletest libbenchmark-dev
+  dataset-fashion-mnist   # the default training data: /usr/share/datasets/fashion-mnist
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all dependencies present"
+fi

@@ -1,0 +1,67 @@
+// Config: TOML merge, --set overrides, and one clear error per kind of bad input.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "spikessm/common/error.h"
+#include "spikessm/io/config.h"
+#include "test_util.h"
+
+using namespace spikessm;
+
+namespace {
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(Config, DefaultsRoundTripThroughToml) {
+  Config a;
+  a.set("model.d_model=128");
+  a.set("model.dt_min=0.0001");
+  a.set("train.out_dir=runs/x y");
+  Config b;
+  b.merge_string(a.to_toml(), "roundtrip");
+  EXPECT_EQ(b.get_int("model.d_model"), 128);
+  EXPECT_DOUBLE_EQ(b.get_float("model.dt_min"), 1e-4);
+  EXPECT_EQ(b.get_string("train.out_dir"), "runs/x y");
+  EXPECT_EQ(a.to_toml(), b.to_toml());
+}
+
+TEST(Config, MergesFileAndWidensIntegersToFloats) {
+  Config c;
+  c.merge_string("[model]\nd_model = 32\ndropout = 0\n[train]\nlr = 1\n", "t.toml");
+  EXPECT_EQ(c.get_int("model.d_model"), 32);
+  EXPECT_DOUBLE_EQ(c.get_float("train.lr"), 1.0);
+  c.set("data.dataset=\"mnist\"");
+  EXPECT_EQ(c.get_string("data.dataset"), "mnist");
+}
+
+TEST(Config, EveryShippedConfigParses) {
+  for (const char* name : {"quickstart", "smnist", "psmnist"}) {
+    Config c;
+    EXPECT_NO_THROW(c.merge_file(std::string(SPIKESSM_SOURCE_DIR) + "/configs/" + name + ".toml"))
+        << name;
+  }
+}
+
+TEST(Config, BadInputNamesTheProblem) {
+  Config c;
+  EXPECT_NE(error_of([&] { c.set("model.d_modle=3"); }).find("unknown key 'model.d_modle'"), std::string::npos);
+  EXPECT_NE(error_of([&] { c.set("model.d_model=abc"); }).find("is not an integer"), std::string::npos);
+  EXPECT_NE(error_of([&] { c.set("model.d_model=0"); }).find("out of range"), std::string::npos);
+  EXPECT_NE(error_of([&] { c.set("model.dropout=1.5"); }).find("out of range"), std::string::npos);
+  EXPECT_NE(error_of([&] { c.set("model.norm=group"); }).find("not one of layer, batch, none"), std::string::npos);
+  EXPECT_NE(error_of([&] { c.set("noequals"); }).find("expected key=value"), std::string::npos);
+  EXPECT_NE(error_of([&] { c.merge_string("[model]\nd_model = \n", "bad.toml"); }).find("bad.toml:2"), std::string::npos);
+  EXPECT_NE(error_of([&] { c.merge_string("[model]\nd_model = 1.5\n", "f.toml"); }).find("should be an integer"), std::string::npos);
+  EXPECT_NE(error_of([&] { c.merge_string("[modle]\nx = 1\n", "f.toml"); }).find("unknown key 'modle.x'"), std::string::npos);
+  EXPECT_NE(error_of([&] { c.merge_file("/nonexistent/x.toml"); }).find("cannot open"), std::string::npos);
+  // Rejected values never land.
+  EXPECT_EQ(c.get_int("model.d_model"), 64);
+}

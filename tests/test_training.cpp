@@ -1,0 +1,142 @@
+// End-to-end training on real Fashion-MNIST: it learns, and a run killed mid-way and
+// resumed ends with exactly the parameters of an uninterrupted run.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "cli_runner.h"
+#include "spikessm/data/seq_image_task.h"
+#include "spikessm/models/build.h"
+#include "spikessm/train/checkpoint.h"
+#include "spikessm/train/trainer.h"
+#include "test_util.h"
+
+using namespace spikessm;
+namespace fs = std::filesystem;
+
+namespace {
+
+Config small_config(const fs::path& out) {
+  Config c;
+  c.set("data.dir=" + spikessm::testing::fashion_mnist_dir());
+  c.set("data.pool=2");  // L = 196 keeps the test fast
+  c.set("model.n_layers=2");
+  c.set("model.d_model=32");
+  c.set("model.d_state=16");
+  c.set("train.batch_size=32");
+  c.set("train.lr=0.01");
+  c.set("train.warmup_steps=20");
+  c.set("train.out_dir=" + out.string());
+  c.set("train.threads=2");
+  return c;
+}
+
+std::vector<std::string> config_args(const Config& c) {
+  // The same config through the CLI: write it out, then --config it.
+  const std::string path = c.get_string("train.out_dir") + ".toml";
+  std::ofstream(path) << c.to_toml();
+  return {"train", "--config", path};
+}
+
+pid_t spawn(const std::vector<std::string>& args) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv{const_cast<char*>(SPIKESSM_CLI)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    freopen("/dev/null", "w", stderr);
+    freopen("/dev/null", "w", stdout);
+    execv(SPIKESSM_CLI, argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::vector<torch::Tensor> load_params(const Config& c, const std::string& ckpt) {
+  torch::manual_seed(0);
+  auto model = build_classifier(c, 1, 10);
+  load_checkpoint(ckpt, *model, nullptr);
+  return model->parameters();
+}
+
+}  // namespace
+
+TEST(Training, LearnsFashionMnistWellAboveChance) {
+  SPIKESSM_SKIP_UNLESS_EXISTS(spikessm::testing::fashion_mnist_dir());
+  auto dir = spikessm::testing::scratch_dir("train_learns");
+  Config c = small_config(dir / "run");
+  c.set("data.train_limit=4000");
+  c.set("data.test_limit=1000");
+  c.set("train.epochs=2");
+  auto r = run_training(c, TrainRunOptions{});
+  EXPECT_GT(r.test.accuracy, 0.6) << "chance is 0.1";
+  EXPECT_GT(r.test.ops.mean_rate, 0.0);
+  EXPECT_LT(r.test.ops.mean_rate, 1.0);
+  EXPECT_TRUE(fs::exists(dir / "run" / "checkpoint.pt"));
+  EXPECT_TRUE(fs::exists(dir / "run" / "spike_stats.json"));
+  EXPECT_TRUE(fs::exists(dir / "run" / "metrics.jsonl"));
+}
+
+TEST(Training, ResumeAfterKillMatchesUninterruptedRun) {
+  SPIKESSM_SKIP_UNLESS_EXISTS(spikessm::testing::fashion_mnist_dir());
+  auto dir = spikessm::testing::scratch_dir("train_resume");
+  Config a = small_config(dir / "a"), b = small_config(dir / "b");
+  for (Config* c : {&a, &b}) {
+    c->set("data.train_limit=640");  // 20 steps an epoch
+    c->set("data.test_limit=200");
+    c->set("train.epochs=2");
+    c->set("model.dropout=0.1");     // exercises the per-step RNG
+    c->set("train.checkpoint_every=3");
+  }
+  ASSERT_EQ(wait_exit(spawn(config_args(a))), 0);
+
+  // Kill run b with SIGKILL as soon as its first checkpoint lands, then resume it.
+  const fs::path ckpt_b = dir / "b" / "checkpoint.pt";
+  pid_t pid = spawn(config_args(b));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  int status = 0;
+  while (!fs::exists(ckpt_b)) {
+    ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0) << "run b exited before its first checkpoint";
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no checkpoint after 5 minutes";
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  kill(pid, SIGKILL);
+  wait_exit(pid);
+  const int64_t stopped_at = read_checkpoint_meta(ckpt_b.string()).step;
+  EXPECT_LT(stopped_at, 40) << "the run finished before it could be interrupted";
+  EXPECT_FALSE(fs::exists(ckpt_b.string() + ".tmp") && fs::file_size(ckpt_b) == 0);
+  auto args = config_args(b);
+  args.push_back("--resume");
+  ASSERT_EQ(wait_exit(spawn(args)), 0);
+
+  EXPECT_EQ(read_checkpoint_meta((dir / "b" / "checkpoint.pt").string()).step, 40);
+  auto pa = load_params(a, (dir / "a" / "checkpoint.pt").string());
+  auto pb = load_params(b, ckpt_b.string());
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << "parameter " << i;
+}
+
+TEST(Training, RefusesToOverwriteARunWithoutAFlag) {
+  SPIKESSM_SKIP_UNLESS_EXISTS(spikessm::testing::fashion_mnist_dir());
+  auto dir = spikessm::testing::scratch_dir("train_overwrite");
+  fs::create_directories(dir / "run");
+  std::ofstream(dir / "run" / "checkpoint.pt") << "precious";
+  auto r = spikessm::testing::run_cli("train --set train.out_dir=" + (dir / "run").string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("--resume"), std::string::npos);
+  std::ifstream in(dir / "run" / "checkpoint.pt");
+  std::string content((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(content, "precious");
+}
