@@ -4,6 +4,8 @@
 //   hard reset: u_t = u'_t (1 - s_t)        soft reset: u_t = u'_t - s_t v_th
 #include <torch/torch.h>
 
+#include <string>
+
 #include "spikessm/neurons/surrogate.h"
 
 namespace spikessm {
@@ -13,6 +15,13 @@ enum class GradMode {
   BPTT,  // gradient through the membrane across time
   SLTT,  // leak term detached: gradient only within a step (paper's SLTT baseline)
 };
+
+// Names used in configs and on the command line: "hard"/"soft", "bptt"/"sltt".
+// Unknown names throw InputError naming the value and the accepted ones.
+ResetMode reset_from_string(const std::string& name);
+GradMode grad_mode_from_string(const std::string& name);
+std::string to_string(ResetMode m);
+std::string to_string(GradMode m);
 
 struct LifOptions {
   float tau = 0.125f;   // decay; the SDN checkpoint of the paper emulates 0.125
