@@ -1,6 +1,6 @@
 // Forward + backward of the multi-step LIF: fused kernel vs the autograd reference twin.
 // x: (B, L, D) = (64, 1024, 128) float32, i.e. B * D = 8192 neurons over 1024 steps.
-//   ./build/bench/bench_lif [--threads=N] [--benchmark_filter=...]
+//   ./build/bench/bench_lif [--threads=N] [--fresh-memory] [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 #include <torch/torch.h>
@@ -9,6 +9,7 @@
 #include <cstring>
 #include <thread>
 
+#include "../src/kernels/cpu/lif_cpu.h"
 #include "spikessm/neurons/lif.h"
 
 namespace {
@@ -68,29 +69,57 @@ void BM_LifFused_ForwardOnly(benchmark::State& st) {
   st.SetBytesProcessed(st.iterations() * 2 * kB * kL * kD * int64_t(sizeof(float)));
 }
 
+// The two kernels alone on preallocated buffers: the op's allocation and autograd overhead
+// is the difference to BM_LifFused_BPTT.
+void BM_LifKernels_BPTT(benchmark::State& st) {
+  auto& p = problem();
+  const auto x = p.x.detach();
+  auto s = torch::empty_like(x), u_pre = torch::empty_like(x), dx = torch::empty_like(x);
+  namespace k = spikessm::kernels;
+  k::LifForwardParams<float> f;
+  f.B = kB, f.L = kL, f.D = kD;
+  f.x = x.data_ptr<float>(), f.s = s.data_ptr<float>(), f.u_pre = u_pre.data_ptr<float>();
+  k::LifBackwardParams<float> b;
+  b.B = kB, b.L = kL, b.D = kD;
+  b.grad_s = p.g.data_ptr<float>(), b.u_pre = u_pre.data_ptr<float>(), b.dx = dx.data_ptr<float>();
+  for (auto _ : st) {
+    k::lif_forward_cpu(f);
+    k::lif_backward_cpu(b);
+    benchmark::ClobberMemory();
+  }
+  st.SetBytesProcessed(st.iterations() * 6 * kB * kL * kD * int64_t(sizeof(float)));
+}
+
 BENCHMARK(BM_LifFused_BPTT)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_LifRef_BPTT)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_LifFused_SLTT)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_LifFused_ForwardOnly)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_LifKernels_BPTT)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 
 int main(int argc, char** argv) {
   // Keep freed activations in the heap instead of returning them to the OS each iteration:
   // re-faulting 32 MiB buffers would dominate both the fused and the reference timings.
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  // --fresh-memory keeps glibc's defaults, to measure what that costs.
   // at::get_num_threads() may start at 1; default to every core, or --threads=N.
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  bool fresh_memory = false;
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--threads=", 10) == 0) {
       threads = std::max(1, std::atoi(argv[i] + 10));
+    } else if (std::strcmp(argv[i], "--fresh-memory") == 0) {
+      fresh_memory = true;
     } else {
       argv[kept++] = argv[i];
     }
   }
   argc = kept;
+  if (!fresh_memory) {
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  }
   at::set_num_threads(threads);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

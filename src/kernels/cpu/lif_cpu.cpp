@@ -3,11 +3,15 @@
 // Debian's libtorch headers carry the AVX2 specialisation of at::vec::Vectorized but pick it
 // only when CPU_CAPABILITY_AVX2 is defined (PyTorch's own build defines it per kernel file).
 // Without it Vectorized is a generic array that GCC 12 compiles into half-width loads and
-// store-forwarding stalls. The AVX2 headers include <sleef.h> (Debian: libsleef-dev); we call
-// nothing that needs libsleef at link time, and fall back to the generic code without it.
+// store-forwarding stalls: forward + backward ran ~10x slower that way on our machine. The
+// AVX2 headers include <sleef.h> (Debian: libsleef-dev); we call nothing that needs libsleef
+// at link time, and fall back to the generic code, loudly, without it.
 #if !defined(CPU_CAPABILITY) && defined(__AVX2__) && defined(__FMA__) && __has_include(<sleef.h>)
 #define CPU_CAPABILITY AVX2
 #define CPU_CAPABILITY_AVX2
+#endif
+#if defined(__AVX2__) && !defined(CPU_CAPABILITY_AVX2)
+#warning "lif_cpu.cpp: generic at::vec (no <sleef.h>: install libsleef-dev), ~10x slower"
 #endif
 // The reference computes u' = fl(fl(tau * u) + x) with two ATen ops. Contracting that into one
 // FMA would round differently and flip spikes that sit within an ulp of the threshold, and
