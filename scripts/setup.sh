@@ -8,6 +8,7 @@ PACKAGES=(
   libopenblas0-pthread    # libtorch's BLAS; without it matmuls run ~20x slower
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev zlib1g-dev
   libgtest-dev googletest libbenchmark-dev
+  libsleef-dev            # lets ATen's at::vec use AVX2 in our kernels (else ~10x slower)
   dataset-fashion-mnist   # the default training data: /usr/share/datasets/fashion-mnist
 )
 

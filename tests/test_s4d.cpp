@@ -69,6 +69,56 @@ TEST(S4DOps, FftConvSameWithOneAndTwoThreads) {
   EXPECT_TRUE(torch::allclose(y1, y2, 1e-6, 1e-6));
 }
 
+TEST(S4DOps, DiagSsmScanMatchesReference) {
+  torch::manual_seed(6);
+  for (int64_t C : {1, 2})
+    for (int64_t L : {1, 2, 29})
+      for (int64_t H : {1, 3, 19}) {  // odd H exercises the padded tail lanes
+        auto u = torch::randn({2, L, H}, torch::kDouble).requires_grad_(true);
+        auto w = torch::randn({C, H, 4, 2}, torch::kDouble).requires_grad_(true);
+        auto z = random_modes(H, 4, torch::kDouble).requires_grad_(true);
+        auto d = torch::randn({H}, torch::kDouble).requires_grad_(true);
+        auto y = diag_ssm(u, w, z, d), yr = ref::diag_ssm(u, w, z, d);
+        ASSERT_TRUE(torch::allclose(y, yr, 1e-9, 1e-10)) << "C " << C << " L " << L << " H " << H;
+        auto g = torch::randn_like(y);
+        auto ga = torch::autograd::grad({(y * g).sum()}, {u, w, z, d});
+        auto gb = torch::autograd::grad({(yr * g).sum()}, {u, w, z, d});
+        for (int i = 0; i < 4; ++i)
+          EXPECT_TRUE(torch::allclose(ga[i], gb[i], 1e-8, 1e-9))
+              << "grad " << i << " C " << C << " L " << L << " H " << H;
+      }
+}
+
+TEST(S4DOps, DiagSsmFloat32CloseToFloat64AndThreadInvariant) {
+  torch::manual_seed(7);
+  auto u = torch::randn({3, 300, 37});
+  auto w = torch::randn({2, 37, 8, 2});
+  auto z = random_modes(37, 8, torch::kFloat);
+  auto d = torch::randn({37});
+  const int saved = at::get_num_threads();
+  at::set_num_threads(1);
+  auto y1 = diag_ssm(u, w, z, d);
+  at::set_num_threads(2);
+  auto y2 = diag_ssm(u, w, z, d);
+  at::set_num_threads(saved);
+  EXPECT_TRUE(torch::equal(y1, y2));
+  auto y64 = diag_ssm(u.to(torch::kDouble), w.to(torch::kDouble), z.to(torch::kDouble), d.to(torch::kDouble));
+  EXPECT_LT((y1.to(torch::kDouble) - y64).abs().max().item<double>(), 1e-4);
+}
+
+TEST(S4D, ScanEqualsFftConvolution) {
+  torch::manual_seed(8);
+  for (bool bidirectional : {false, true}) {
+    S4D s4d(S4DOptions(5, 16).bidirectional(bidirectional));
+    s4d->to(torch::kDouble);
+    auto u = torch::randn({2, 64, 5}, torch::kDouble);
+    auto y_scan = s4d(u);
+    s4d->options.use_fft(true);
+    auto y_fft = s4d(u);
+    EXPECT_TRUE(torch::allclose(y_scan, y_fft, 1e-9, 1e-10)) << bidirectional;
+  }
+}
+
 TEST(S4D, ConvolutionEqualsStepMode) {
   torch::manual_seed(3);
   for (auto init : {S4DInit::Lin, S4DInit::Inv}) {
@@ -79,6 +129,9 @@ TEST(S4D, ConvolutionEqualsStepMode) {
       auto u = torch::randn({2, 53, 6}, torch::kDouble);
       torch::NoGradGuard g;
       auto y_conv = s4d(u), y_step = s4d->forward_recurrent(u);
+      s4d->options.use_fft(true);
+      auto y_fft = s4d(u);
+      EXPECT_TRUE(torch::allclose(y_fft, y_step, 1e-9, 1e-9));
       EXPECT_TRUE(torch::allclose(y_conv, y_step, 1e-9, 1e-9))
           << (y_conv - y_step).abs().max().item<double>();
     }
@@ -98,8 +151,9 @@ TEST(S4D, BidirectionalSeesTheFuture) {
 
 TEST(S4D, GradientsMatchCentralDifferences) {
   torch::manual_seed(5);
+  for (bool use_fft : {false, true})
   for (bool bidirectional : {false, true}) {
-    S4D s4d(S4DOptions(3, 8).bidirectional(bidirectional).trainable_b(true));
+    S4D s4d(S4DOptions(3, 8).bidirectional(bidirectional).trainable_b(true).use_fft(use_fft));
     s4d->to(torch::kDouble);
     S4DImpl& m = *s4d;
     // Swap the module's parameters for the checked inputs, run, and swap back.

@@ -18,6 +18,7 @@ const std::vector<ConfigKey>& config_schema() {
       {"model.d_model", int64_t(64), 1, 8192, {}, "channels H"},
       {"model.d_state", int64_t(64), 2, 4096, {}, "state size N (even)"},
       {"model.bidirectional", false, 0, 0, {}, "bidirectional S4D kernel"},
+      {"model.s4d_backend", S("scan"), 0, 0, {"scan", "fft"}, "fused recurrence scan, or FFT convolution (large N)"},
       {"model.init", S("lin"), 0, 0, {"lin", "inv"}, "S4D-Lin or S4D-Inv"},
       {"model.trainable_b", false, 0, 0, {}, "learn B (else fixed to 1)"},
       {"model.dt_min", 1e-3, 1e-6, 10.0, {}, "smallest initial step"},

@@ -47,11 +47,20 @@ torch::Tensor SpikingSSMBlockImpl::tied_dropout(const torch::Tensor& x) {
   return x * mask / (1 - p);
 }
 
+torch::Tensor SpikingSSMBlockImpl::mix_glu(const torch::Tensor& z) {
+  // z: (B, L, H) -> (B, L, H). One GEMM against a contiguous W^T (OpenBLAS runs ~1.5x faster
+  // than with the transposed view nn::Linear passes), then a * sigmoid(b) (cheaper than glu).
+  const int64_t H = z.size(2);
+  auto m = torch::addmm(mix->bias, z.reshape({-1, H}), mix->weight.t().contiguous());
+  auto halves = m.view({z.size(0), z.size(1), 2 * H}).chunk(2, -1);
+  return halves[0] * torch::sigmoid(halves[1]);
+}
+
 torch::Tensor SpikingSSMBlockImpl::forward(const torch::Tensor& x) {
   auto z = options.prenorm() ? normalise(x) : x;
   z = s4d(z);                                                   // (B, L, H)
   if (options.spiking()) {
-    z = z / torch::exp(ln_vth);
+    z = z * torch::exp(-ln_vth);  // y / v_th; a product's backward is far cheaper than a quotient's
     z = lif_multistep(z, options.lif());                        // (B, L, H) in {0, 1}
     if (collect_stats) {
       torch::NoGradGuard guard;
@@ -62,7 +71,7 @@ torch::Tensor SpikingSSMBlockImpl::forward(const torch::Tensor& x) {
     z = torch::gelu(z);
   }
   z = tied_dropout(z);
-  z = torch::glu(mix(z), -1);                                   // (B, L, H)
+  z = mix_glu(z);                                               // (B, L, H)
   z = tied_dropout(z);
   auto out = x + z;
   return options.prenorm() ? out : normalise(out);

@@ -27,7 +27,8 @@ SpikingSSMBlockOptions block_options_from(const Config& cfg) {
       .dt_max(cfg.get_float("model.dt_max"))
       .init(s4d_init_from_string(cfg.get_string("model.init")))
       .trainable_b(cfg.get_bool("model.trainable_b"))
-      .bidirectional(cfg.get_bool("model.bidirectional"));
+      .bidirectional(cfg.get_bool("model.bidirectional"))
+      .use_fft(cfg.get_string("model.s4d_backend") == "fft");
   o.lif(lif_options_from(cfg))
       .norm(norm_from_string(cfg.get_string("model.norm")))
       .prenorm(cfg.get_bool("model.prenorm"))

@@ -63,29 +63,31 @@ void S4DImpl::discretise(torch::Tensor& dta, torch::Tensor& dtb) const {
   if (b.defined()) dtb = dtb * torch::view_as_complex(b);
 }
 
-torch::Tensor S4DImpl::kernel(int64_t L) const {
+void S4DImpl::mode_weights(torch::Tensor& w, torch::Tensor& z) const {
   torch::Tensor dta, dtb;
   discretise(dta, dtb);
-  // K[c, h, l] = 2 Re sum_n (C Bbar)[c, h, n] exp(dt A)[h, n]^l
-  auto w = torch::view_as_real(torch::view_as_complex(c) * dtb);      // (C, H, N/2, 2)
-  auto z = torch::view_as_real(torch::exp(dta));                       // (H, N/2, 2)
-  return s4d_vandermonde(w, z, L);                                     // (C, H, L)
+  w = torch::view_as_real(torch::view_as_complex(c) * dtb);           // (C, H, N/2, 2)
+  z = torch::view_as_real(torch::exp(dta));                            // (H, N/2, 2)
 }
 
-torch::Tensor S4DImpl::circular_kernel(int64_t L, int64_t n) const {
-  auto k = kernel(L);                                                  // (C, H, L)
-  if (!options.bidirectional()) return torch::constant_pad_nd(k[0], {0, n - L});
-  // Causal half on lags 0..L-1, anti-causal half (flipped) on lags -L..-1 = the circle's end.
-  return torch::constant_pad_nd(k[0], {0, n - L}) +
-         torch::constant_pad_nd(k[1].flip(-1), {n - L, 0});            // (H, n)
+torch::Tensor S4DImpl::kernel(int64_t L) const {
+  torch::Tensor w, z;
+  mode_weights(w, z);
+  // K[c, h, l] = 2 Re sum_n (C Bbar)[c, h, n] exp(dt A)[h, n]^l
+  return s4d_vandermonde(w, z, L);                                     // (C, H, L)
 }
 
 torch::Tensor S4DImpl::forward(const torch::Tensor& u) {
   TORCH_CHECK(u.dim() == 3 && u.size(2) == options.d_model(), "[S4D] expected u of shape (B, L, ",
               options.d_model(), "), got ", u.sizes());
   const int64_t L = u.size(1);
-  const int64_t n = fft_size_for(2 * L);  // zero padding to >= 2L keeps the product linear
-  return fft_conv(u, circular_kernel(L, n), d);                        // (B, L, H)
+  if (options.use_fft()) {
+    const int64_t n = fft_size_for(2 * L);  // zero padding to >= 2L keeps the product linear
+    return fft_conv(u, circular_layout(kernel(L), n), d);             // (B, L, H)
+  }
+  torch::Tensor w, z;
+  mode_weights(w, z);
+  return diag_ssm(u, w, z, d);                                         // (B, L, H)
 }
 
 S4DState S4DImpl::initial_state(int64_t batch) const {

@@ -1,6 +1,7 @@
 // Public checks and autograd Functions around the S4D kernels.
 #include "spikessm/ssm/s4d_ops.h"
 
+#include "../kernels/cpu/diag_ssm_cpu.h"
 #include "../kernels/cpu/fft_conv_cpu.h"
 #include "../kernels/cpu/vandermonde_cpu.h"
 
@@ -66,7 +67,67 @@ class FftConvFunction : public torch::autograd::Function<FftConvFunction> {
   }
 };
 
+class DiagSsmFunction : public torch::autograd::Function<DiagSsmFunction> {
+ public:
+  template <typename T>
+  static kernels::DiagSsmParams<T> params(const torch::Tensor& u, const torch::Tensor& w,
+                                          const torch::Tensor& z, const torch::Tensor& d) {
+    kernels::DiagSsmParams<T> p;
+    p.B = u.size(0), p.L = u.size(1), p.H = u.size(2), p.M = z.size(1), p.C = w.size(0);
+    p.u = u.data_ptr<T>(), p.w = w.data_ptr<T>(), p.z = z.data_ptr<T>(), p.d = d.data_ptr<T>();
+    return p;
+  }
+  static torch::Tensor forward(AutogradContext* ctx, torch::Tensor u, torch::Tensor w,
+                               torch::Tensor z, torch::Tensor d) {
+    u = u.contiguous(), w = w.contiguous(), z = z.contiguous(), d = d.contiguous();
+    auto y = torch::empty_like(u);
+    AT_DISPATCH_FLOATING_TYPES(u.scalar_type(), "diag_ssm", [&] {
+      auto p = params<scalar_t>(u, w, z, d);
+      p.y = y.data_ptr<scalar_t>();
+      kernels::diag_ssm_forward_cpu(p);
+    });
+    ctx->save_for_backward({u, w, z, d});
+    return y;
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto s = ctx->get_saved_variables();
+    auto gy = grads[0].contiguous();
+    auto du = torch::empty_like(s[0]), dw = torch::empty_like(s[1]), dz = torch::empty_like(s[2]),
+         dd = torch::empty_like(s[3]);
+    AT_DISPATCH_FLOATING_TYPES(gy.scalar_type(), "diag_ssm_backward", [&] {
+      auto p = params<scalar_t>(s[0], s[1], s[2], s[3]);
+      p.gy = gy.data_ptr<scalar_t>(), p.du = du.data_ptr<scalar_t>();
+      p.dw = dw.data_ptr<scalar_t>(), p.dz = dz.data_ptr<scalar_t>(), p.dd = dd.data_ptr<scalar_t>();
+      kernels::diag_ssm_backward_cpu(p);
+    });
+    return {du, dw, dz, dd};
+  }
+};
+
 }  // namespace
+
+torch::Tensor diag_ssm(const torch::Tensor& u, const torch::Tensor& w, const torch::Tensor& z,
+                       const torch::Tensor& d) {
+  TORCH_CHECK(u.dim() == 3, "[diag_ssm] u must be (B, L, H), got ", u.sizes());
+  TORCH_CHECK(w.dim() == 4 && (w.size(0) == 1 || w.size(0) == 2) && w.size(1) == u.size(2) &&
+                  w.size(3) == 2,
+              "[diag_ssm] w must be (C in {1, 2}, H, M, 2) with H = ", u.size(2), ", got ", w.sizes());
+  TORCH_CHECK(z.dim() == 3 && z.size(0) == w.size(1) && z.size(1) == w.size(2) && z.size(2) == 2,
+              "[diag_ssm] z must be (H, M, 2) matching w, got ", z.sizes());
+  TORCH_CHECK(d.dim() == 1 && d.size(0) == u.size(2), "[diag_ssm] d must be (H), got ", d.sizes());
+  for (const auto* t : {&w, &z, &d})
+    TORCH_CHECK(t->scalar_type() == u.scalar_type() && t->device().is_cpu(),
+                "[diag_ssm] u, w, z, d must be CPU tensors of one floating dtype");
+  TORCH_CHECK(u.is_floating_point() && u.device().is_cpu(), "[diag_ssm] u must be a CPU float tensor");
+  return DiagSsmFunction::apply(u, w, z, d);
+}
+
+torch::Tensor circular_layout(const torch::Tensor& k, int64_t n) {
+  const int64_t L = k.size(2);
+  auto kc = torch::constant_pad_nd(k[0], {0, n - L});
+  if (k.size(0) == 2) kc = kc + torch::constant_pad_nd(k[1].flip(-1), {n - L, 0});
+  return kc;                                                             // (H, n)
+}
 
 torch::Tensor s4d_vandermonde(const torch::Tensor& w, const torch::Tensor& z, int64_t L) {
   TORCH_CHECK(w.dim() == 4 && w.size(3) == 2, "[s4d_vandermonde] w must be (C, H, M, 2), got ", w.sizes());
@@ -103,6 +164,13 @@ torch::Tensor fft_conv(const torch::Tensor& u, const torch::Tensor& kc, const to
   auto kf = torch::fft::rfft(kc, n, -1).transpose(0, 1);                // (F, H)
   auto uf = torch::fft::rfft(u, n, 1);                                   // (B, F, H)
   return torch::fft::irfft(uf * kf, n, 1).narrow(1, 0, L) + u * d;
+}
+
+torch::Tensor diag_ssm(const torch::Tensor& u, const torch::Tensor& w, const torch::Tensor& z,
+                       const torch::Tensor& d) {
+  const int64_t L = u.size(1);
+  auto k = ref::s4d_vandermonde(w, z, L);                                // (C, H, L)
+  return ref::fft_conv(u, circular_layout(k, fft_size_for(2 * L)), d);
 }
 
 }  // namespace ref

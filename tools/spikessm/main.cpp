@@ -1,7 +1,10 @@
 // spikessm: train, evaluate and run spiking state space models on a CPU.
 #include <malloc.h>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include <torch/torch.h>
@@ -16,12 +19,26 @@ void set_threads(int64_t threads) {
 }
 }  // namespace spikessm::cli
 
+// OpenBLAS's pthread pool and ATen's OpenMP pool both spin-wait after their work; on a
+// 2-core machine each steals the other's cores (training ran 1.5x slower, with a third of
+// its time in the kernel). Both read their settings once, at load time, so we set them and
+// re-execute ourselves before any work. A user's own settings are kept.
+static void settle_thread_pools(char** argv) {
+  if (std::getenv("SPIKESSM_POOLS_SET")) return;
+  setenv("SPIKESSM_POOLS_SET", "1", 1);
+  setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+  setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0);
+  execv("/proc/self/exe", argv);  // returns only on failure: then run as we are
+}
+
 int main(int argc, char** argv) {
+  settle_thread_pools(argv);
   // Fresh pages cost ~0.3 GB/s on our machines: keep large activations in the heap across
   // steps instead of letting glibc mmap/munmap them every time (DESIGN.md, performance).
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  // glibc refuses an mmap threshold above 32 MiB (mallopt returns 0 and changes nothing).
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  mallopt(M_TOP_PAD, 256 << 20);
+  mallopt(M_TOP_PAD, 64 << 20);
 
   CLI::App app{"spikessm: spiking state space models, trained and run on the CPU"};
   app.require_subcommand(1);

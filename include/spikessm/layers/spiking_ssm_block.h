@@ -61,6 +61,7 @@ class SpikingSSMBlockImpl : public torch::nn::Cloneable<SpikingSSMBlockImpl> {
  private:
   torch::Tensor normalise(const torch::Tensor& x);
   torch::Tensor tied_dropout(const torch::Tensor& x);
+  torch::Tensor mix_glu(const torch::Tensor& z);
 };
 TORCH_MODULE(SpikingSSMBlock);
 

@@ -1,9 +1,10 @@
 #pragma once
 // S4D: H independent diagonal state space models of state size N (papers.md 1.3, 7).
 //   h_t = Abar h_{t-1} + Bbar x_t,  y_t = 2 Re(C h_t) + D x_t     (N/2 complex modes)
-// Trained as a causal (or bidirectional) FFT convolution with the Vandermonde kernel
+// Trained as the causal (or bidirectional) convolution with the Vandermonde kernel
 //   K_l = 2 Re sum_n C_n B_n (exp(dt A_n) - 1) / A_n * exp(dt A_n l)
-// and run in step (recurrent) mode for streaming; both give the same outputs.
+// computed by a fused scan of the recurrence (or an FFT convolution), and run in step
+// (recurrent) mode for streaming; all give the same outputs.
 #include <torch/torch.h>
 
 #include <string>
@@ -22,6 +23,9 @@ struct S4DOptions {
   TORCH_ARG(S4DInit, init) = S4DInit::Lin;
   TORCH_ARG(bool, trainable_b) = false;  // B fixed to 1 (SpikingSSM default) or learned
   TORCH_ARG(bool, bidirectional) = false;
+  // Compute the layer as an FFT convolution instead of the fused scan. The scan costs
+  // O(L N) per channel and wins for the usual N <= 64; the FFT costs O(L log L).
+  TORCH_ARG(bool, use_fft) = false;
 };
 
 // Recurrent state for step mode: (B, H, N/2) complex.
@@ -39,8 +43,8 @@ class S4DImpl : public torch::nn::Cloneable<S4DImpl> {
 
   // Convolution kernel(s): (C, H, L) with C = 2 when bidirectional.
   torch::Tensor kernel(int64_t L) const;
-  // The kernel on an n-point FFT circle (n >= 2L): (H, n).
-  torch::Tensor circular_kernel(int64_t L, int64_t n) const;
+  // Per-mode input weights w = C Bbar: (C, H, N/2, 2) and decays z = exp(dt A): (H, N/2, 2).
+  void mode_weights(torch::Tensor& w, torch::Tensor& z) const;
 
   // Step mode (causal models only). x: (B, H) -> y: (B, H); updates state.
   S4DState initial_state(int64_t batch) const;

@@ -13,6 +13,15 @@ torch::Tensor s4d_vandermonde(const torch::Tensor& w, const torch::Tensor& z, in
 // u: (B, L, H), kc: (H, n), d: (H) -> y: (B, L, H)
 torch::Tensor fft_conv(const torch::Tensor& u, const torch::Tensor& kc, const torch::Tensor& d);
 
+// The S4D layer as its recurrence (exactly the convolution with the Vandermonde kernel of w, z;
+// C = 2 adds the anti-causal direction of the bidirectional layer), plus the skip d u.
+// u: (B, L, H), w: (C, H, M, 2), z: (H, M, 2), d: (H) -> y: (B, L, H)
+torch::Tensor diag_ssm(const torch::Tensor& u, const torch::Tensor& w, const torch::Tensor& z,
+                       const torch::Tensor& d);
+
+// The (H, n) FFT-circle layout of a (C, H, L) kernel: causal lags first, anti-causal at the end.
+torch::Tensor circular_layout(const torch::Tensor& k, int64_t n);
+
 // Smallest fast FFT size (2^a 3^b 5^c) >= min_n.
 int64_t fft_size_for(int64_t min_n);
 
@@ -20,6 +29,9 @@ namespace ref {
 // Reference twins built from ATen ops and differentiated by autograd.
 torch::Tensor s4d_vandermonde(const torch::Tensor& w, const torch::Tensor& z, int64_t L);
 torch::Tensor fft_conv(const torch::Tensor& u, const torch::Tensor& kc, const torch::Tensor& d);
+// The same map as diag_ssm through the reference Vandermonde kernel and FFT convolution.
+torch::Tensor diag_ssm(const torch::Tensor& u, const torch::Tensor& w, const torch::Tensor& z,
+                       const torch::Tensor& d);
 }  // namespace ref
 
 }  // namespace spikessm

@@ -10,8 +10,8 @@ namespace spikessm::kernels {
 int64_t fft_good_size(int64_t min_n);
 
 struct FftConvSaved {
-  at::Tensor uf;  // (B, n/2+1, H) complex spectrum of u, reused by backward
-  at::Tensor kf;  // (n/2+1, H) complex spectrum of the kernel
+  at::Tensor uf;  // (B, H, n/2+1) complex spectrum of u, reused by backward
+  at::Tensor kf;  // (H, n/2+1) complex spectrum of the kernel
 };
 
 // u: (B, L, H), kc: (H, n) with n >= 2L, d: (H) -> y: (B, L, H) = conv(u, kc) + d u

@@ -1,0 +1,37 @@
+#pragma once
+// Fused diagonal-SSM scan: the S4D layer computed as its recurrence instead of an FFT.
+// Per channel h and complex mode m (state h_t, decay z = exp(dt A), input weight w = C Bbar):
+//   causal:       s_t = z s_{t-1} + w0 x_t,      y_t += 2 Re sum_m s_t
+//   anti-causal:  r_t = z r_{t+1} + w1 x_{t+1},  y_t += 2 Re sum_m r_t   (bidirectional only)
+//   y_t += d x_t
+// This is exactly the convolution with the Vandermonde kernel, at O(L M) per channel with no
+// FFT and no stored states: backward runs two adjoint scans per mode (mu = dL/ds, and nu,
+// which carries the gradient of the decay) in one reverse pass.
+#include <cstdint>
+
+namespace spikessm::kernels {
+
+template <typename T>
+struct DiagSsmParams {
+  int64_t B = 0, L = 0, H = 0, M = 0, C = 1;  // C = 2: bidirectional
+  const T* u = nullptr;   // (B, L, H)
+  const T* w = nullptr;   // (C, H, M, 2) complex as (re, im)
+  const T* z = nullptr;   // (H, M, 2)
+  const T* d = nullptr;   // (H)
+  T* y = nullptr;         // forward out: (B, L, H)
+  const T* gy = nullptr;  // backward in: (B, L, H)
+  T* du = nullptr;        // backward out: (B, L, H)
+  T* dw = nullptr;        // backward out: (C, H, M, 2)
+  T* dz = nullptr;        // backward out: (H, M, 2)
+  T* dd = nullptr;        // backward out: (H)
+};
+
+// u: (B, L, H) -> y: (B, L, H)
+template <typename T>
+void diag_ssm_forward_cpu(const DiagSsmParams<T>& p);
+
+// gy: (B, L, H) -> du: (B, L, H), dw: (C, H, M, 2), dz: (H, M, 2), dd: (H)
+template <typename T>
+void diag_ssm_backward_cpu(const DiagSsmParams<T>& p);
+
+}  // namespace spikessm::kernels
