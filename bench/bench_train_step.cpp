@@ -22,14 +22,16 @@ double peak_rss_mib() {
   return double(u.ru_maxrss) / 1024.0;
 }
 
-// layers, d_model, batch: {4, 64, 32} is the official-code comparison model; {2, 400, 50}
+// {layers, d_model, batch, d_state, bidirectional}: {4, 64, 32, 64, 0} is the model of the
+// official-code comparison; {2, 64, 32, 16, 1} configs/quickstart.toml; {2, 400, 50, 64, 0}
 // the paper's sMNIST setting.
 void BM_TrainStep(benchmark::State& state) {
   const int64_t layers = state.range(0), d = state.range(1), batch = state.range(2), L = 784;
   Config cfg;
   cfg.set("model.n_layers=" + std::to_string(layers));
   cfg.set("model.d_model=" + std::to_string(d));
-  cfg.set("model.d_state=64");
+  cfg.set("model.d_state=" + std::to_string(state.range(3)));
+  cfg.set(std::string("model.bidirectional=") + (state.range(4) ? "true" : "false"));
   torch::manual_seed(0);
   auto model = build_classifier(cfg, 1, 10);
   std::vector<double> lrs;
@@ -45,7 +47,7 @@ void BM_TrainStep(benchmark::State& state) {
   state.counters["samples/s"] = benchmark::Counter(double(batch), benchmark::Counter::kIsIterationInvariantRate);
   state.counters["peak_rss_MiB"] = peak_rss_mib();
 }
-BENCHMARK(BM_TrainStep)->Args({4, 64, 32})->Args({2, 400, 50})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
+BENCHMARK(BM_TrainStep)->Args({4, 64, 32, 64, 0})->Args({2, 64, 32, 16, 1})->Args({2, 400, 50, 64, 0})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
 
 // The S4D convolution of one layer (B 32, L 784, H 64), forward + backward.
 template <bool Fused>

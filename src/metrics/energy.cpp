@@ -55,10 +55,11 @@ std::string OpsReport::to_table() const {
   }
   std::snprintf(line, sizeof line,
                 "mean spiking rate %.4f (sparsity %.1f%%)\n"
-                "energy per sample: %.3f uJ (paper convention, mixing layers: %.3f uJ; "
-                "ANN equivalent %.3f uJ)\n",
-                mean_rate, 100 * (1 - mean_rate), energy_uj(false), energy_uj(true),
-                ann_energy_uj(true));
+                "energy per sample, paper convention (mixing layers only): %.3f uJ "
+                "(the same layers as an ANN: %.3f uJ)\n"
+                "energy per sample, every layer: %.3f uJ (ANN: %.3f uJ)\n",
+                mean_rate, 100 * (1 - mean_rate), energy_uj(true), ann_energy_uj(true),
+                energy_uj(false), ann_energy_uj(false));
   os << line;
   return os.str();
 }

@@ -35,8 +35,7 @@ int main(int argc, char** argv) {
   settle_thread_pools(argv);
   // Fresh pages cost ~0.3 GB/s on our machines: keep large activations in the heap across
   // steps instead of letting glibc mmap/munmap them every time (DESIGN.md, performance).
-  // glibc refuses an mmap threshold above 32 MiB (mallopt returns 0 and changes nothing).
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   mallopt(M_TOP_PAD, 64 << 20);
 
