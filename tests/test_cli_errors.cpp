@@ -46,6 +46,7 @@ TEST(CliErrors, EachBadInputGivesOneLineAndExitCode2) {
       {"train --set data.dir={dir}/emptydata" + out, "emptydata"},
       {"train --set data.dataset=mnist" + out, "data.dir"},
       {"train --bogus-flag" + out, "bogus-flag"},
+      {"train --set data.train_limit=10 --set train.batch_size=32" + out, "exceeds the 10 training samples"},
       {"eval --checkpoint {dir}/none.pt", "checkpoint file not found"},
       {"eval --checkpoint {dir}/notckpt.pt", "corrupt or truncated"},
       {"eval", "--checkpoint is required"},
@@ -55,7 +56,7 @@ TEST(CliErrors, EachBadInputGivesOneLineAndExitCode2) {
     EXPECT_EQ(r.code, 2) << c.args << "\n" << r.out;
     EXPECT_NE(r.out.find(c.expected), std::string::npos) << c.args << "\n" << r.out;
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << c.args << "\n" << r.out;
-    EXPECT_FALSE(fs::exists(dir / "run" / "checkpoint.pt")) << c.args;
+    EXPECT_FALSE(fs::exists(dir / "run")) << c.args << ": left files behind";
   }
 }
 

@@ -99,6 +99,11 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
   std::vector<double> base_lrs;
   auto opt = make_optimizer(*model, cfg, base_lrs);
 
+  const int64_t batch = cfg.get_int("train.batch_size");
+  const int64_t n_train = task.train_x.size(0);
+  require(n_train >= batch, "train.batch_size",
+          std::to_string(batch) + " exceeds the " + std::to_string(n_train) + " training samples");
+
   int64_t step = 0;
   if (run.resume && have_ckpt) {
     step = read_checkpoint_meta(ckpt).step;
@@ -113,10 +118,6 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
     std::ofstream(metrics_path(cfg), std::ios::trunc);
   }
 
-  const int64_t batch = cfg.get_int("train.batch_size");
-  const int64_t n_train = task.train_x.size(0);
-  require(n_train >= batch, "train.batch_size",
-          std::to_string(batch) + " exceeds the " + std::to_string(n_train) + " training samples");
   const int64_t per_epoch = n_train / batch;  // the last incomplete batch is dropped
   int64_t total = cfg.get_int("train.epochs") * per_epoch;
   if (cfg.get_int("train.max_steps") > 0) total = std::min(total, cfg.get_int("train.max_steps"));
