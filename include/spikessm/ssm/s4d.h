@@ -38,7 +38,7 @@ class S4DImpl : public torch::nn::Cloneable<S4DImpl> {
   explicit S4DImpl(const S4DOptions& options);
   void reset() override;
 
-  // u: (B, L, H) -> y: (B, L, H), FFT convolution with the D skip.
+  // u: (B, L, H) -> y: (B, L, H): the fused scan (or the FFT convolution), plus the D skip.
   torch::Tensor forward(const torch::Tensor& u);
 
   // Convolution kernel(s): (C, H, L) with C = 2 when bidirectional.
