@@ -100,17 +100,28 @@ torch::Tensor S4DImpl::step(const torch::Tensor& x, S4DState& state) const {
   TORCH_CHECK(!options.bidirectional(), "[S4D.step] a bidirectional S4D has no recurrent mode");
   torch::Tensor dta, dtb;
   discretise(dta, dtb);
+  return step_discretised(x, state, torch::exp(dta), dtb);
+}
+
+torch::Tensor S4DImpl::step_discretised(const torch::Tensor& x, S4DState& state,
+                                        const torch::Tensor& abar, const torch::Tensor& bbar) const {
   // x: (B, H); h: (B, H, N/2) <- Abar h + Bbar x
-  state.h = torch::exp(dta) * state.h + dtb * x.unsqueeze(-1);
+  state.h = abar * state.h + bbar * x.unsqueeze(-1);
   auto y = 2.0 * torch::real((torch::view_as_complex(c)[0] * state.h).sum(-1));  // (B, H)
   return y + x * d;
 }
 
 torch::Tensor S4DImpl::forward_recurrent(const torch::Tensor& u) const {
+  TORCH_CHECK(!options.bidirectional(), "[S4D.step] a bidirectional S4D has no recurrent mode");
+  // Discretise once for the whole sequence, not once per step.
+  torch::Tensor dta, dtb;
+  discretise(dta, dtb);
+  const auto abar = torch::exp(dta);
   auto state = initial_state(u.size(0));
   std::vector<torch::Tensor> ys;
   ys.reserve(u.size(1));
-  for (int64_t t = 0; t < u.size(1); ++t) ys.push_back(step(u.select(1, t), state));
+  for (int64_t t = 0; t < u.size(1); ++t)
+    ys.push_back(step_discretised(u.select(1, t), state, abar, dtb));
   return torch::stack(ys, 1);
 }
 

@@ -66,6 +66,9 @@ class S4DImpl : public torch::nn::Cloneable<S4DImpl> {
  private:
   // Discretised (dtA, Bbar*C-free factor): dta (H, N/2) complex, dtb (H, N/2) complex.
   void discretise(torch::Tensor& dta, torch::Tensor& dtb) const;
+  // One step with Abar = exp(dt A) and Bbar already computed: x (B, H) -> y (B, H).
+  torch::Tensor step_discretised(const torch::Tensor& x, S4DState& state, const torch::Tensor& abar,
+                                 const torch::Tensor& bbar) const;
 };
 TORCH_MODULE(S4D);
 

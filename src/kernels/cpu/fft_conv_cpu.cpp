@@ -16,10 +16,13 @@ int64_t fft_good_size(int64_t min_n) {
   }
 }
 
-// Runs fn(b0, nb) over batch slices, one slice per thread.
+// Number of batch slices over_batch makes: one per thread.
+static int64_t batch_chunks(int64_t B) { return std::min<int64_t>(B, at::get_num_threads()); }
+
+// Runs fn(chunk, b0, nb) over batch_chunks(B) batch slices.
 template <typename F>
 static void over_batch(int64_t B, F fn) {
-  const int64_t chunks = std::min<int64_t>(B, at::get_num_threads());
+  const int64_t chunks = batch_chunks(B);
   at::parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t b0 = B * c / chunks, b1 = B * (c + 1) / chunks;
@@ -63,7 +66,7 @@ void fft_conv_backward_cpu(const at::Tensor& gy, const at::Tensor& u, const at::
                            const FftConvSaved& saved, int64_t n, at::Tensor& du, at::Tensor& dkc,
                            at::Tensor& dd) {
   const int64_t B = gy.size(0), L = gy.size(1);
-  const int64_t chunks = std::min<int64_t>(B, at::get_num_threads());
+  const int64_t chunks = batch_chunks(B);
   du = at::empty_like(gy);
   // Per-thread partial sums over the batch, reduced afterwards in a fixed order.
   std::vector<at::Tensor> dkf_part(static_cast<size_t>(chunks)), dd_part(static_cast<size_t>(chunks));
