@@ -2,13 +2,9 @@
 // x: (B, L, D) = (64, 1024, 128) float32, i.e. B * D = 8192 neurons over 1024 steps.
 //   ./build/bench/bench_lif [--threads=N] [--fresh-memory] [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
-#include <malloc.h>
 #include <torch/torch.h>
 
-#include <cstdlib>
-#include <cstring>
-#include <thread>
-
+#include "bench_main.h"
 #include "../src/kernels/cpu/lif_cpu.h"
 #include "spikessm/neurons/lif.h"
 
@@ -98,32 +94,4 @@ BENCHMARK(BM_LifKernels_BPTT)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  // Keep freed activations in the heap instead of returning them to the OS each iteration:
-  // re-faulting 32 MiB buffers would dominate both the fused and the reference timings.
-  // --fresh-memory keeps glibc's defaults, to measure what that costs.
-  // at::get_num_threads() may start at 1; default to every core, or --threads=N.
-  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  bool fresh_memory = false;
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--threads=", 10) == 0) {
-      threads = std::max(1, std::atoi(argv[i] + 10));
-    } else if (std::strcmp(argv[i], "--fresh-memory") == 0) {
-      fresh_memory = true;
-    } else {
-      argv[kept++] = argv[i];
-    }
-  }
-  argc = kept;
-  if (!fresh_memory) {
-    mallopt(M_MMAP_THRESHOLD, 1 << 30);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  }
-  at::set_num_threads(threads);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return spikessm::bench::bench_main(argc, argv); }

@@ -24,6 +24,28 @@ void SpikingSSMBlockImpl::reset() {
     layer_norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({H})));
   if (options.norm() == NormKind::Batch)
     batch_norm = register_module("norm", torch::nn::BatchNorm1d(H));
+  if (options.spiking() && options.neuron() == NeuronKind::Sdn) {
+    const auto& lif = options.lif();
+    require(lif.reset == ResetMode::Hard, "model.reset", "must be hard for the SDN neuron");
+    require(lif.v_th == 1.0f, "model.v_th",
+            "must be 1 for the SDN neuron (the learnable threshold scales the input instead)");
+    sdn_weights = options.sdn_weights().empty() ? builtin_sdn_weights()
+                                                : load_sdn_weights(options.sdn_weights());
+    require(std::fabs(sdn_weights.tau - lif.tau) < 1e-6, "model.tau",
+            "is " + std::to_string(lif.tau) + " but the SDN weights emulate tau " +
+                std::to_string(sdn_weights.tau) + " (train matching ones with `spikessm sdn train`)");
+    for (auto* t : {&sdn_weights.w1, &sdn_weights.b1, &sdn_weights.w2, &sdn_weights.b2,
+                    &sdn_weights.w3, &sdn_weights.b3})
+      *t = t->clone();
+    register_buffer("sdn_w1", sdn_weights.w1);
+    register_buffer("sdn_b1", sdn_weights.b1);
+    register_buffer("sdn_w2", sdn_weights.w2);
+    register_buffer("sdn_b2", sdn_weights.b2);
+    register_buffer("sdn_w3", sdn_weights.w3);
+    register_buffer("sdn_b3", sdn_weights.b3);
+  }
+  if (options.spiking() && options.neuron() == NeuronKind::SdnScratch)
+    sdn_net = register_module("sdn", SdnNet());
   auto vth = torch::zeros({H});
   ln_vth = options.learnable_vth() ? register_parameter("ln_vth", vth)
                                    : register_buffer("ln_vth", vth);
@@ -56,12 +78,34 @@ torch::Tensor SpikingSSMBlockImpl::mix_glu(const torch::Tensor& z) {
   return halves[0] * torch::sigmoid(halves[1]);
 }
 
+torch::Tensor SpikingSSMBlockImpl::soma(const torch::Tensor& y) {
+  // y: (B, L, H) threshold-scaled currents -> spikes (B, L, H)
+  const auto& lif = options.lif();
+  switch (options.neuron()) {
+    case NeuronKind::Lif:
+      return lif_multistep(y, lif);
+    case NeuronKind::Sdn:
+      return sdn_spike(sdn_weights, y, lif.surrogate, lif.alpha);
+    case NeuronKind::SdnScratch: {
+      // The jointly trained SDN learns from the task loss through the surrogate; its input is
+      // detached as in the frozen case, so y's gradient is the direct term only.
+      const int64_t B = y.size(0), L = y.size(1), H = y.size(2);
+      auto rows = y.detach().transpose(1, 2).reshape({B * H, L});
+      auto m = sdn_net(rows).view({B, H, L}).transpose(1, 2);
+      LifOptions o = lif;
+      o.tau = 0.f;  // H(m + y - 1): a leak-free LIF step (see sdn_spike)
+      return lif_multistep((m + y).contiguous(), o);
+    }
+  }
+  return y;
+}
+
 torch::Tensor SpikingSSMBlockImpl::forward(const torch::Tensor& x) {
   auto z = options.prenorm() ? normalise(x) : x;
   z = s4d(z);                                                   // (B, L, H)
   if (options.spiking()) {
     z = z * torch::exp(-ln_vth);  // y / v_th; a product's backward is far cheaper than a quotient's
-    z = lif_multistep(z, options.lif());                        // (B, L, H) in {0, 1}
+    z = soma(z);                                                // (B, L, H) in {0, 1}
     if (collect_stats) {
       torch::NoGradGuard guard;
       counter.spikes += z.sum().item<double>();

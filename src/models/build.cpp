@@ -9,11 +9,20 @@ LifOptions lif_options_from(const Config& cfg) {
   o.tau = float(cfg.get_float("model.tau"));
   o.v_th = float(cfg.get_float("model.v_th"));
   o.reset = reset_from_string(cfg.get_string("model.reset"));
-  o.grad = grad_mode_from_string(cfg.get_string("model.neuron"));
+  const auto neuron = cfg.get_string("model.neuron");
+  o.grad = neuron == "sltt" ? GradMode::SLTT : GradMode::BPTT;
   o.detach_reset = cfg.get_bool("model.detach_reset");
   o.surrogate = surrogate_from_string(cfg.get_string("model.surrogate"));
   o.alpha = float(cfg.get_float("model.surrogate_alpha"));
   return o;
+}
+
+NeuronKind neuron_from_string(const std::string& name) {
+  if (name == "bptt" || name == "sltt") return NeuronKind::Lif;
+  if (name == "sdn") return NeuronKind::Sdn;
+  if (name == "sdn_scratch") return NeuronKind::SdnScratch;
+  throw InputError("model.neuron: unknown neuron '" + name +
+                   "' (expected bptt, sltt, sdn or sdn_scratch)");
 }
 
 SpikingSSMBlockOptions block_options_from(const Config& cfg) {
@@ -34,7 +43,9 @@ SpikingSSMBlockOptions block_options_from(const Config& cfg) {
       .prenorm(cfg.get_bool("model.prenorm"))
       .dropout(cfg.get_float("model.dropout"))
       .learnable_vth(cfg.get_bool("model.learnable_vth"))
-      .spiking(cfg.get_bool("model.spiking"));
+      .spiking(cfg.get_bool("model.spiking"))
+      .neuron(neuron_from_string(cfg.get_string("model.neuron")))
+      .sdn_weights(cfg.get_string("model.sdn_weights"));
   return o;
 }
 

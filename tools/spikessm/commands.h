@@ -6,6 +6,10 @@ namespace spikessm::cli {
 
 void add_train(CLI::App& app);
 void add_eval(CLI::App& app);
+void add_sdn(CLI::App& app);
+
+// The full command line of this run, for provenance records.
+const std::string& command_line();
 
 // Applies --threads (0: every core) to ATen's intra-op pool.
 void set_threads(int64_t threads);

@@ -17,6 +17,9 @@ void set_threads(int64_t threads) {
   const int n = threads > 0 ? int(threads) : int(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(n);
 }
+
+static std::string g_command_line;
+const std::string& command_line() { return g_command_line; }
 }  // namespace spikessm::cli
 
 // OpenBLAS's pthread pool and ATen's OpenMP pool both spin-wait after their work; on a
@@ -39,10 +42,14 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   mallopt(M_TOP_PAD, 64 << 20);
 
+  for (int i = 0; i < argc; ++i)
+    spikessm::cli::g_command_line += (i ? " " : "") + std::string(i ? argv[i] : "spikessm");
+
   CLI::App app{"spikessm: spiking state space models, trained and run on the CPU"};
   app.require_subcommand(1);
   spikessm::cli::add_train(app);
   spikessm::cli::add_eval(app);
+  spikessm::cli::add_sdn(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

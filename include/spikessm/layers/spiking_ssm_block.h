@@ -15,11 +15,16 @@
 #include <string>
 
 #include "spikessm/neurons/lif.h"
+#include "spikessm/neurons/sdn.h"
 #include "spikessm/ssm/s4d.h"
 
 namespace spikessm {
 
 enum class NormKind { Layer, Batch, None };
+
+// The soma: the iterative LIF (gradient mode in LifOptions), the frozen pretrained SDN
+// (papers.md 1.4), or an SDN trained from scratch jointly with the task ("SDN-S").
+enum class NeuronKind { Lif, Sdn, SdnScratch };
 NormKind norm_from_string(const std::string& name);  // "layer" | "batch" | "none"
 
 struct SpikingSSMBlockOptions {
@@ -31,6 +36,8 @@ struct SpikingSSMBlockOptions {
   TORCH_ARG(double, dropout) = 0.0;
   TORCH_ARG(bool, learnable_vth) = true;  // per-channel ln_vth, initialised to 0 (v_th = 1)
   TORCH_ARG(bool, spiking) = true;        // false: a same-size S4D+GELU non-spiking twin
+  TORCH_ARG(NeuronKind, neuron) = NeuronKind::Lif;
+  TORCH_ARG(std::string, sdn_weights) = "";  // NeuronKind::Sdn: weights file ("" = built in)
 };
 
 // Running spike counts gathered while statistics are enabled.
@@ -54,6 +61,8 @@ class SpikingSSMBlockImpl : public torch::nn::Cloneable<SpikingSSMBlockImpl> {
   torch::nn::LayerNorm layer_norm{nullptr};
   torch::nn::BatchNorm1d batch_norm{nullptr};
   torch::Tensor ln_vth;  // (H)
+  SdnWeights sdn_weights;   // NeuronKind::Sdn: frozen, registered as buffers (checkpointed)
+  SdnNet sdn_net{nullptr};  // NeuronKind::SdnScratch: trained with the task
 
   bool collect_stats = false;
   SpikeCounter counter;
@@ -62,6 +71,7 @@ class SpikingSSMBlockImpl : public torch::nn::Cloneable<SpikingSSMBlockImpl> {
   torch::Tensor normalise(const torch::Tensor& x);
   torch::Tensor tied_dropout(const torch::Tensor& x);
   torch::Tensor mix_glu(const torch::Tensor& z);
+  torch::Tensor soma(const torch::Tensor& y);
 };
 TORCH_MODULE(SpikingSSMBlock);
 

@@ -6,6 +6,7 @@
 namespace spikessm {
 
 LifOptions lif_options_from(const Config& cfg);
+NeuronKind neuron_from_string(const std::string& name);  // bptt|sltt -> Lif, sdn, sdn_scratch
 SpikingSSMBlockOptions block_options_from(const Config& cfg);
 SequenceClassifier build_classifier(const Config& cfg, int64_t d_input, int64_t n_classes);
 
