@@ -34,7 +34,8 @@ SpikingSSMBlockOptions block_options_from(const Config& cfg) {
       .prenorm(cfg.get_bool("model.prenorm"))
       .dropout(cfg.get_float("model.dropout"))
       .learnable_vth(cfg.get_bool("model.learnable_vth"))
-      .spiking(cfg.get_bool("model.spiking"));
+      .spiking(cfg.get_bool("model.spiking"))
+      .mix_kernel(mix_kernel_from_string(cfg.get_string("model.mix_kernel")));
   return o;
 }
 

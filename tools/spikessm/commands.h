@@ -6,6 +6,9 @@ namespace spikessm::cli {
 
 void add_train(CLI::App& app);
 void add_eval(CLI::App& app);
+void add_export(CLI::App& app);
+void add_import(CLI::App& app);
+void add_report(CLI::App& app);
 
 // Applies --threads (0: every core) to ATen's intra-op pool.
 void set_threads(int64_t threads);

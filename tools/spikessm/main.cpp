@@ -43,6 +43,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   spikessm::cli::add_train(app);
   spikessm::cli::add_eval(app);
+  spikessm::cli::add_export(app);
+  spikessm::cli::add_import(app);
+  spikessm::cli::add_report(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
