@@ -26,7 +26,8 @@ torch::Tensor to_tensor(const NirValue& v) {
 
 NirValue shape_value(std::vector<int64_t> shape) {
   std::vector<double> d(shape.begin(), shape.end());
-  return NirValue::ints({int64_t(d.size())}, std::move(d));
+  const int64_t n = int64_t(d.size());  // before d is moved from
+  return NirValue::ints({n}, std::move(d));
 }
 
 void add_io(NirGraph& g, int64_t in, int64_t out) {

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -169,7 +170,7 @@ ReportResult write_report(const ReportOptions& opt) {
   for (int64_t i = 0; i < n; i += 200) {
     auto xb = xs.narrow(0, i, std::min<int64_t>(200, n - i));
     trace_forward(*model, xb, tr);
-    for (int64_t b = 0; b < nb; ++b) neuron_spikes[b].add_(tr[size_t(b)].spikes.sum({0, 1}).to(torch::kDouble));
+    for (int64_t b = 0; b < nb; ++b) neuron_spikes[b].add_(tr[size_t(b)].spikes.sum(at::IntArrayRef{0, 1}).to(torch::kDouble));
   }
   auto neuron_rates = neuron_spikes / double(n * task.L);
   auto x1 = task.test_x.narrow(0, opt.sample_index, 1);
@@ -292,16 +293,18 @@ ReportResult write_report(const ReportOptions& opt) {
       d << "\n";
     }
     write_text(stage / "data/membrane.dat", d.str());
-    std::string body = "set multiplot layout 3,1\nset grid\nset xrange [0:" + std::to_string(L) + "]\n";
+    // Spikes as a rug along the top edge of each panel (second y axis fixed to [0, 1]).
+    std::string body = "set multiplot layout 3,1\nset grid\nset xrange [0:" + std::to_string(L) + "]\n"
+                       "set y2range [0:1]\nunset y2tics\nset key outside right top vertical\n";
     for (size_t k = 0; k < chosen.size(); ++k) {
       const int col = 2 + 2 * int(k);
       const double vt = blocks[0]->options.lif().v_th;
       body += "set title 'block 0, neuron " + std::to_string(chosen[k]) + " (" +
-              fmt("%.0f", s.select(1, chosen[k]).sum().item<double>()) + " spikes)'\nset ylabel \"u' / v_th\"\n" +
+              fmt("%.0f", s.select(1, chosen[k]).sum().item<double>()) + " spikes)'\nset ylabel 'potential / threshold' noenhanced\n" +
               (k + 1 == chosen.size() ? "set xlabel 'time step'\n" : "") +
               "plot 'membrane.dat' using 1:" + std::to_string(col) + " with lines lc rgb '#1f77b4' title 'membrane before reset', " +
               fmt("%g", vt) + " with lines dt 2 lc rgb '#d62728' title 'threshold', 'membrane.dat' using 1:($" +
-              std::to_string(col + 1) + " > 0 ? " + fmt("%g", 1.15 * vt) + " : 1/0) with points pt 9 ps 0.6 lc rgb '#2ca02c' title 'spike'\n";
+              std::to_string(col + 1) + " > 0 ? 0.95 : 1/0) axes x1y2 with points pt 7 ps 0.35 lc rgb '#2ca02c' title 'spike'\n";
     }
     plot("membrane", 1100, 780, body + "unset multiplot\n");
   }
@@ -310,13 +313,19 @@ ReportResult write_report(const ReportOptions& opt) {
   {
     std::ostringstream d;
     int k = 0;
-    for (const auto& l : eval.ops.layers)
-      d << k++ << " \"" << l.name << "\" " << l.energy_pj() * 1e-6 << " " << l.dense_macs * kEnergyMacPj * 1e-6 << "\n";
+    double lo = 1e30, hi = 0;
+    for (const auto& l : eval.ops.layers) {
+      const double e = l.energy_pj() * 1e-6, ann = l.dense_macs * kEnergyMacPj * 1e-6;
+      d << k++ << " \"" << l.name << "\" " << e << " " << ann << "\n";
+      if (e > 0) lo = std::min(lo, e);
+      hi = std::max(hi, ann);
+    }
     write_text(stage / "data/energy.dat", d.str());
     plot("energy", 1000, 420,
          "set title 'energy per sample by layer (45 nm: 4.6 pJ/MAC, 0.9 pJ/AC; operation counts, not measurements)'\n"
          "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
-         "set logscale y\nset ylabel 'uJ per sample'\nset grid ytics\nset key top left\nset xtics rotate by -30\n"
+         "set logscale y\nset yrange [" + fmt("%g", lo / 3) + ":" + fmt("%g", hi * 3) + "]\n"
+         "set ylabel 'uJ per sample'\nset grid ytics\nset key below\nset xtics rotate by -30\n"
          "plot 'energy.dat' using 3:xtic(2) lc rgb '#2ca02c' title 'this SNN (AC for spike-driven layers)', "
          "'' using 4 lc rgb '#7f7f7f' title 'same layers as MACs (ANN)'\n");
   }

@@ -80,25 +80,31 @@ int64_t spike_pack_cpu(const SpikePackParams& p) {
 }
 
 // bits: (M, W), wt: (K, N) -> out: (M, N)
+// Rows go in blocks, and each block sweeps one output tile at a time, so the tile's strip of
+// wt (K x 64 floats) stays in L2 while the block's rows reuse it; per-element order is still
+// bias, then ascending k.
 void spike_linear_cpu(const SpikeLinearParams& p) {
   const int64_t W = spike_words(p.K), N = p.N;
-  at::parallel_for(0, p.M, 16, [&](int64_t m0, int64_t m1) {
-    for (int64_t m = m0; m < m1; ++m) {
-      const uint64_t* rb = p.bits + m * W;
-      float* out = p.out + m * N;
+  constexpr int64_t kRowBlock = 32;
+  at::parallel_for(0, p.M, kRowBlock, [&](int64_t m0, int64_t m1) {
+    for (int64_t mb = m0; mb < m1; mb += kRowBlock) {
+      const int64_t me = std::min(mb + kRowBlock, m1);
       int64_t c = 0;
-      for (; c + kTile * V <= N; c += kTile * V) accumulate_tile<kTile>(rb, W, p.wt, N, p.bias, c, out);
-      for (; c + V <= N; c += V) accumulate_tile<1>(rb, W, p.wt, N, p.bias, c, out);
-      for (; c < N; ++c) {  // scalar tail, same order
-        float acc = p.bias ? p.bias[c] : 0.0f;
-        for (int64_t w = 0; w < W; ++w)
-          for (uint64_t bits = rb[w]; bits; bits &= bits - 1)
-            acc += p.wt[(w * 64 + __builtin_ctzll(bits)) * N + c];
-        out[c] = acc;
-      }
+      for (; c + kTile * V <= N; c += kTile * V)
+        for (int64_t m = mb; m < me; ++m) accumulate_tile<kTile>(p.bits + m * W, W, p.wt, N, p.bias, c, p.out + m * N);
+      for (; c + V <= N; c += V)
+        for (int64_t m = mb; m < me; ++m) accumulate_tile<1>(p.bits + m * W, W, p.wt, N, p.bias, c, p.out + m * N);
+      for (; c < N; ++c)  // scalar tail, same order
+        for (int64_t m = mb; m < me; ++m) {
+          const uint64_t* rb = p.bits + m * W;
+          float acc = p.bias ? p.bias[c] : 0.0f;
+          for (int64_t w = 0; w < W; ++w)
+            for (uint64_t bits = rb[w]; bits; bits &= bits - 1)
+              acc += p.wt[(w * 64 + __builtin_ctzll(bits)) * N + c];
+          p.out[m * N + c] = acc;
+        }
     }
   });
 }
-
 
 }  // namespace spikessm::kernels
