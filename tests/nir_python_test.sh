@@ -33,3 +33,5 @@ if [[ -z $ckpt ]]; then
 fi
 "$bin" export --format nir --checkpoint "$ckpt" --out "$work/model.nir" --dt 0.001
 "$venv/bin/python" "$here/nir_python_check.py" "$work/model.nir"
+# The committed export of the trained quickstart model (docs/results.md, "Deployment").
+"$venv/bin/python" "$here/nir_python_check.py" "$here/fixtures/quickstart.nir"

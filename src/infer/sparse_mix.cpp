@@ -191,8 +191,10 @@ torch::Tensor spike_mix_linear(const torch::Tensor& s, const torch::Tensor& wt,
   const int64_t M = su.size(0), K = su.size(1);
   Packed p = pack(su);
   c.rate = M * K > 0 ? double(p.active) / double(M * K) : 0.0;
-  if (kind == MixKernel::Auto && c.rate >= spike_linear_crossover(K, wt.size(1)))
-    return dense(s, wt, bias);
+  if (kind == MixKernel::Auto) {
+    const double x = spike_linear_crossover(K, wt.size(1));
+    if (x < 1.0 && c.rate >= x) return dense(s, wt, bias);  // x = 1: sparse won at every rate
+  }
   c.sparse = true;
   return accumulate(p, M, wt, bias);
 }

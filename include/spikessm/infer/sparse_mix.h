@@ -27,7 +27,7 @@ torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt, cons
 // The spiking rate below which spike_linear is faster than addmm for a (K -> N) layer at the
 // current thread count, measured on first use (a few ms: both kernels timed on synthetic
 // spikes at rates 0.01..0.9) and cached for the process. 0: dense always wins; 1: sparse
-// always wins.
+// won at every measured rate (then it is used for any rate).
 double spike_linear_crossover(int64_t K, int64_t N);
 
 struct MixChoice {
