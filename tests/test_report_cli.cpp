@@ -13,10 +13,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Trains once per test binary run: 30 steps of a d_model 16 model at L = 196.
+// Trains once per test process (CTest runs each test in its own, possibly in parallel, so
+// each test gets its own directory): 30 steps of a d_model 16 model at L = 196.
 const fs::path& trained_run() {
   static fs::path dir = [] {
-    auto d = spikessm::testing::scratch_dir("deploy_cli");
+    auto d = spikessm::testing::scratch_dir(
+        std::string("deploy_cli_") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     auto r = run_cli("train --overwrite --set train.out_dir=" + (d / "run").string() +
                      " --set train.max_steps=30 --set data.train_limit=960 --set data.test_limit=100"
                      " --set data.pool=2 --set model.d_model=16 --set model.d_state=8"
