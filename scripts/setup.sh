@@ -10,6 +10,9 @@ PACKAGES=(
   libgtest-dev googletest libbenchmark-dev
   libsleef-dev            # lets ATen's at::vec use AVX2 in our kernels (else ~10x slower)
   dataset-fashion-mnist   # the default training data: /usr/share/datasets/fashion-mnist
+  libhdf5-dev             # NIR export/import (HDF5 files)
+  gnuplot-nox             # figures of `spikessm report`
+  python3-venv            # the NIR test makes a virtualenv and installs `nir` from PyPI
 )
 
 missing=()

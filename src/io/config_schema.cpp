@@ -37,6 +37,7 @@ const std::vector<ConfigKey>& config_schema() {
       {"model.surrogate", S("triangle"), 0, 0, {"triangle", "sigmoid", "atan"}, "surrogate"},
       {"model.surrogate_alpha", 4.0, 1e-3, 1e3, {}, "sigmoid/atan sharpness"},
       {"model.learnable_vth", true, 0, 0, {}, "per-channel learnable threshold"},
+      {"model.mix_kernel", S("auto"), 0, 0, {"auto", "dense", "sparse"}, "inference mixing layer: event-driven when faster (auto), or forced"},
 
       {"train.epochs", int64_t(1), 1, 100000, {}, "passes over the training set"},
       {"train.max_steps", int64_t(0), 0, 1e12, {}, "stop after this many steps (0: no limit)"},

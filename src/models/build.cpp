@@ -45,7 +45,8 @@ SpikingSSMBlockOptions block_options_from(const Config& cfg) {
       .learnable_vth(cfg.get_bool("model.learnable_vth"))
       .spiking(cfg.get_bool("model.spiking"))
       .neuron(neuron_from_string(cfg.get_string("model.neuron")))
-      .sdn_weights(cfg.get_string("model.sdn_weights"));
+      .sdn_weights(cfg.get_string("model.sdn_weights"))
+      .mix_kernel(mix_kernel_from_string(cfg.get_string("model.mix_kernel")));
   return o;
 }
 

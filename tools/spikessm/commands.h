@@ -10,6 +10,9 @@ void add_sdn(CLI::App& app);
 
 // The full command line of this run, for provenance records.
 const std::string& command_line();
+void add_export(CLI::App& app);
+void add_import(CLI::App& app);
+void add_report(CLI::App& app);
 
 // Applies --threads (0: every core) to ATen's intra-op pool.
 void set_threads(int64_t threads);

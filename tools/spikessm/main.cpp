@@ -50,6 +50,9 @@ int main(int argc, char** argv) {
   spikessm::cli::add_train(app);
   spikessm::cli::add_eval(app);
   spikessm::cli::add_sdn(app);
+  spikessm::cli::add_export(app);
+  spikessm::cli::add_import(app);
+  spikessm::cli::add_report(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

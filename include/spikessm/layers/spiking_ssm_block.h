@@ -14,6 +14,7 @@
 
 #include <string>
 
+#include "spikessm/infer/sparse_mix.h"
 #include "spikessm/neurons/lif.h"
 #include "spikessm/neurons/sdn.h"
 #include "spikessm/ssm/s4d.h"
@@ -38,6 +39,9 @@ struct SpikingSSMBlockOptions {
   TORCH_ARG(bool, spiking) = true;        // false: a same-size S4D+GELU non-spiking twin
   TORCH_ARG(NeuronKind, neuron) = NeuronKind::Lif;
   TORCH_ARG(std::string, sdn_weights) = "";  // NeuronKind::Sdn: weights file ("" = built in)
+  // Mixing-layer kernel at inference (eval mode, no grad): event-driven when the measured
+  // rate is below the measured crossover (auto), or forced. Training always runs dense.
+  TORCH_ARG(MixKernel, mix_kernel) = MixKernel::Auto;
 };
 
 // Running spike counts gathered while statistics are enabled.
@@ -66,6 +70,7 @@ class SpikingSSMBlockImpl : public torch::nn::Cloneable<SpikingSSMBlockImpl> {
 
   bool collect_stats = false;
   SpikeCounter counter;
+  int64_t sparse_mix_calls = 0, dense_mix_calls = 0;  // inference calls per mixing kernel
 
  private:
   torch::Tensor normalise(const torch::Tensor& x);

@@ -1,0 +1,45 @@
+#pragma once
+// Event-driven inference of spike-driven linear layers (the SpikingSSM mixing layer H -> 2H):
+// the binary input is bit-packed and only the weight rows of active spikes are accumulated
+// (AC only, papers.md 5), vectorised over the outputs and parallel over rows. The result
+// equals the dense product up to float rounding order (a fixed order: bias, then active
+// inputs ascending), and equals ref::spike_linear exactly.
+#include <torch/torch.h>
+
+#include <string>
+
+namespace spikessm {
+
+// Which kernel runs the mixing layer at inference. Auto picks sparse when the batch's
+// measured spiking rate is below the measured crossover rate for the layer's shape.
+enum class MixKernel { Auto, Dense, Sparse };
+MixKernel mix_kernel_from_string(const std::string& name);  // "auto" | "dense" | "sparse"
+std::string to_string(MixKernel k);
+
+// s: (M, K) float32 in {0, 1}, wt: (K, N) = W^T, bias: (N) or undefined -> (M, N)
+torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt, const torch::Tensor& bias);
+
+namespace ref {
+// The scalar twin in the same accumulation order: bit-equal to spike_linear.
+torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt, const torch::Tensor& bias);
+}  // namespace ref
+
+// The spiking rate below which spike_linear is faster than addmm for a (K -> N) layer at the
+// current thread count, measured on first use (a few ms: both kernels timed on synthetic
+// spikes at rates 0.01..0.9) and cached for the process. 0: dense always wins; 1: sparse
+// won at every measured rate (then it is used for any rate).
+double spike_linear_crossover(int64_t K, int64_t N);
+
+struct MixChoice {
+  bool sparse = false;
+  double rate = 0;  // measured rate of this input (only computed when it matters)
+};
+
+// s: (M, K) binary, wt: (K, N), bias: (N) -> (M, N) by the chosen kernel.
+// Dense is torch::addmm; Auto measures the rate while packing and compares it with
+// spike_linear_crossover(K, N).
+torch::Tensor spike_mix_linear(const torch::Tensor& s, const torch::Tensor& wt,
+                               const torch::Tensor& bias, MixKernel kind,
+                               MixChoice* choice = nullptr);
+
+}  // namespace spikessm

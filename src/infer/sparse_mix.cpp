@@ -1,0 +1,202 @@
+#include "spikessm/infer/sparse_mix.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <tuple>
+#include <vector>
+
+#include "../kernels/cpu/spike_linear_cpu.h"
+#include "spikessm/common/error.h"
+
+namespace spikessm {
+
+MixKernel mix_kernel_from_string(const std::string& name) {
+  if (name == "auto") return MixKernel::Auto;
+  if (name == "dense") return MixKernel::Dense;
+  if (name == "sparse") return MixKernel::Sparse;
+  throw InputError("model.mix_kernel: unknown kernel '" + name + "' (expected auto, dense or sparse)");
+}
+
+std::string to_string(MixKernel k) {
+  switch (k) {
+    case MixKernel::Auto: return "auto";
+    case MixKernel::Dense: return "dense";
+    case MixKernel::Sparse: return "sparse";
+  }
+  return "?";
+}
+
+namespace {
+
+void check_args(const char* op, const torch::Tensor& s, const torch::Tensor& wt,
+                const torch::Tensor& bias) {
+  TORCH_CHECK(s.dim() == 2 && wt.dim() == 2, "[", op, "] expected s (M, K) and wt (K, N), got ",
+              s.sizes(), " and ", wt.sizes());
+  TORCH_CHECK(s.size(1) == wt.size(0), "[", op, "] s has K = ", s.size(1), " but wt has ",
+              wt.size(0), " rows");
+  TORCH_CHECK(s.scalar_type() == torch::kFloat && wt.scalar_type() == torch::kFloat, "[", op,
+              "] float32 only");
+  TORCH_CHECK(s.device().is_cpu() && wt.device().is_cpu(), "[", op, "] CPU tensors only");
+  if (bias.defined())
+    TORCH_CHECK(bias.dim() == 1 && bias.size(0) == wt.size(1) && bias.scalar_type() == torch::kFloat,
+                "[", op, "] bias must be float32 (N) with N = ", wt.size(1));
+}
+
+struct Packed {
+  std::vector<uint64_t> bits;
+  int64_t active = 0;
+};
+
+// s: (M, K) with unit stride along K -> bits (M, ceil(K/64))
+Packed pack(const torch::Tensor& s) {
+  Packed p;
+  const int64_t M = s.size(0), K = s.size(1);
+  p.bits.resize(size_t(M * kernels::spike_words(K)));
+  kernels::SpikePackParams pp;
+  pp.M = M;
+  pp.K = K;
+  pp.s = s.data_ptr<float>();
+  pp.ld_s = s.stride(0);
+  pp.bits = p.bits.data();
+  p.active = kernels::spike_pack_cpu(pp);
+  return p;
+}
+
+torch::Tensor accumulate(const Packed& p, int64_t M, const torch::Tensor& wt,
+                         const torch::Tensor& bias) {
+  auto w = wt.contiguous();
+  auto b = bias.defined() ? bias.contiguous() : bias;
+  auto out = torch::empty({M, w.size(1)}, w.options());
+  kernels::SpikeLinearParams lp;
+  lp.M = M;
+  lp.K = w.size(0);
+  lp.N = w.size(1);
+  lp.bits = p.bits.data();
+  lp.wt = w.data_ptr<float>();
+  lp.bias = b.defined() ? b.data_ptr<float>() : nullptr;
+  lp.out = out.data_ptr<float>();
+  kernels::spike_linear_cpu(lp);
+  return out;
+}
+
+torch::Tensor unit_stride(const torch::Tensor& s) { return s.stride(1) == 1 ? s : s.contiguous(); }
+
+torch::Tensor dense(const torch::Tensor& s, const torch::Tensor& wt, const torch::Tensor& bias) {
+  return bias.defined() ? torch::addmm(bias, s, wt) : torch::mm(s, wt);
+}
+
+// Deterministic synthetic spikes at a given rate (no global RNG: calibration must not
+// change what a seeded run draws next). s: (M, K)
+torch::Tensor synthetic_spikes(int64_t M, int64_t K, double rate, uint64_t seed) {
+  auto s = torch::empty({M, K});
+  float* p = s.data_ptr<float>();
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (int64_t i = 0; i < M * K; ++i) {
+    x += 0x9E3779B97F4A7C15ull;
+    uint64_t z = x;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    p[i] = double(z >> 11) * 0x1.0p-53 < rate ? 1.0f : 0.0f;
+  }
+  return s;
+}
+
+template <typename F>
+double best_seconds(F&& f, int reps) {
+  double best = 1e30;
+  for (int r = 0; r < reps; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    f();
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return best;
+}
+
+double measure_crossover(int64_t K, int64_t N) {
+  torch::NoGradGuard no_grad;
+  // Enough rows that each kernel takes ~0.1-1 ms, so timer noise stays small.
+  const int64_t M = std::clamp<int64_t>((int64_t(1) << 25) / std::max<int64_t>(K * N, 1), 256, 16384);
+  auto wt = synthetic_spikes(K, N, 0.5, 7).sub_(0.5);  // any values: only timing matters
+  auto bias = synthetic_spikes(1, N, 0.5, 8).view({N});
+  const double rates[] = {0.01, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9};
+  auto s_dense = synthetic_spikes(M, K, 0.2, 9);
+  dense(s_dense, wt, bias);  // warm-up
+  const double t_dense = best_seconds([&] { dense(s_dense, wt, bias); }, 5);
+  double prev_rate = 0, prev_t = -1;
+  for (double r : rates) {
+    auto s = synthetic_spikes(M, K, r, 10 + uint64_t(r * 1000));
+    const double t = best_seconds([&] { accumulate(pack(s), M, wt, bias); }, 3);
+    if (t >= t_dense) {  // crossed: interpolate between the last faster rate and this one
+      if (prev_t < 0) return 0.0;
+      return prev_rate + (r - prev_rate) * (t_dense - prev_t) / std::max(t - prev_t, 1e-12);
+    }
+    prev_rate = r;
+    prev_t = t;
+  }
+  return 1.0;
+}
+
+}  // namespace
+
+torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt, const torch::Tensor& bias) {
+  check_args("spike_linear", s, wt, bias);
+  auto su = unit_stride(s);
+  return accumulate(pack(su), su.size(0), wt, bias);
+}
+
+namespace ref {
+torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt, const torch::Tensor& bias) {
+  check_args("ref::spike_linear", s, wt, bias);
+  auto sc = s.contiguous(), w = wt.contiguous();
+  auto b = bias.defined() ? bias.contiguous() : bias;
+  auto out = torch::empty({s.size(0), w.size(1)}, w.options());
+  kernels::ref::SpikeLinearRefParams p;
+  p.M = s.size(0);
+  p.K = s.size(1);
+  p.N = w.size(1);
+  p.s = sc.data_ptr<float>();
+  p.wt = w.data_ptr<float>();
+  p.bias = b.defined() ? b.data_ptr<float>() : nullptr;
+  p.out = out.data_ptr<float>();
+  kernels::ref::spike_linear_ref(p);
+  return out;
+}
+}  // namespace ref
+
+double spike_linear_crossover(int64_t K, int64_t N) {
+  static std::mutex mu;
+  static std::map<std::tuple<int64_t, int64_t, int>, double> cache;
+  const auto key = std::make_tuple(K, N, at::get_num_threads());
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second;
+  const double r = measure_crossover(K, N);
+  cache.emplace(key, r);
+  return r;
+}
+
+torch::Tensor spike_mix_linear(const torch::Tensor& s, const torch::Tensor& wt,
+                               const torch::Tensor& bias, MixKernel kind, MixChoice* choice) {
+  MixChoice local;
+  MixChoice& c = choice ? *choice : local;
+  c = MixChoice{};
+  if (kind == MixKernel::Dense) return dense(s, wt, bias);
+  check_args("spike_mix_linear", s, wt, bias);
+  auto su = unit_stride(s);
+  const int64_t M = su.size(0), K = su.size(1);
+  Packed p = pack(su);
+  c.rate = M * K > 0 ? double(p.active) / double(M * K) : 0.0;
+  if (kind == MixKernel::Auto) {
+    const double x = spike_linear_crossover(K, wt.size(1));
+    if (x < 1.0 && c.rate >= x) return dense(s, wt, bias);  // x = 1: sparse won at every rate
+  }
+  c.sparse = true;
+  return accumulate(p, M, wt, bias);
+}
+
+}  // namespace spikessm

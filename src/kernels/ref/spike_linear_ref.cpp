@@ -1,0 +1,20 @@
+// Reference twin of spike_linear_cpu: a scalar loop over every (row, output, input) that adds
+// the weights of active inputs in the kernel's order (bias, then ascending k), so the fused
+// kernel must match it bit for bit.
+#include "../cpu/spike_linear_cpu.h"
+
+namespace spikessm::kernels {
+
+namespace ref {
+void spike_linear_ref(const SpikeLinearRefParams& p) {
+  for (int64_t m = 0; m < p.M; ++m)
+    for (int64_t n = 0; n < p.N; ++n) {
+      float acc = p.bias ? p.bias[n] : 0.0f;
+      for (int64_t k = 0; k < p.K; ++k)
+        if (p.s[m * p.K + k] != 0.0f) acc += p.wt[k * p.N + n];
+      p.out[m * p.N + n] = acc;
+    }
+}
+}  // namespace ref
+
+}  // namespace spikessm::kernels

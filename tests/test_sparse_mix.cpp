@@ -1,0 +1,119 @@
+// Event-driven spike x weight product: bit-equal to its scalar twin, equal to the dense
+// float64 product within float rounding, and the block's inference path agrees with dense.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "spikessm/infer/sparse_mix.h"
+#include "spikessm/layers/spiking_ssm_block.h"
+
+using namespace spikessm;
+
+namespace {
+
+torch::Tensor spikes(int64_t M, int64_t K, double rate) {
+  return (torch::rand({M, K}) < rate).to(torch::kFloat);
+}
+
+struct Shape {
+  int64_t M, K, N;
+};
+
+class SpikeLinearTest : public ::testing::TestWithParam<std::tuple<Shape, double, int>> {};
+
+TEST_P(SpikeLinearTest, KernelIsBitEqualToRefAndCloseToDense) {
+  auto [shape, rate, threads] = GetParam();
+  const int saved = at::get_num_threads();
+  at::set_num_threads(threads);
+  torch::manual_seed(3);
+  auto s = spikes(shape.M, shape.K, rate);
+  auto wt = torch::randn({shape.K, shape.N});
+  auto bias = torch::randn({shape.N});
+  auto out = spike_linear(s, wt, bias);
+  auto twin = ref::spike_linear(s, wt, bias);
+  EXPECT_TRUE(torch::equal(out, twin)) << "max diff " << (out - twin).abs().max().item<float>();
+  auto exact = torch::addmm(bias.to(torch::kDouble), s.to(torch::kDouble), wt.to(torch::kDouble));
+  // Float32 sums of up to K terms of size ~1: a few ulps of the running sum each.
+  const double tol = 1e-6 * double(shape.K) + 1e-6;
+  EXPECT_LE((out.to(torch::kDouble) - exact).abs().max().item<double>(), tol);
+  at::set_num_threads(saved);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, SpikeLinearTest,
+    ::testing::Combine(::testing::Values(Shape{37, 64, 128}, Shape{5, 100, 13}, Shape{64, 400, 800},
+                                         Shape{3, 1, 9}, Shape{1, 130, 72}),
+                       ::testing::Values(0.0, 0.1, 0.5, 1.0), ::testing::Values(1, 2)));
+
+TEST(SpikeLinear, NonContiguousInputAndNoBias) {
+  torch::manual_seed(4);
+  auto big = spikes(40, 150, 0.2);
+  auto s = big.narrow(1, 7, 96);  // row stride 150, unit column stride
+  auto wt = torch::randn({96, 40});
+  auto out = spike_linear(s, wt, torch::Tensor());
+  EXPECT_TRUE(torch::equal(out, ref::spike_linear(s, wt, torch::Tensor())));
+  EXPECT_TRUE(torch::allclose(out, torch::mm(s, wt), 1e-5, 1e-5));
+  auto st = spikes(96, 40, 0.2).t();  // column stride != 1: copied first
+  auto wt2 = torch::randn({96, 8});
+  EXPECT_TRUE(torch::equal(spike_linear(st, wt2, torch::Tensor()),
+                           ref::spike_linear(st.contiguous(), wt2, torch::Tensor())));
+}
+
+TEST(SpikeLinear, HandComputedCase) {
+  // s = [[1,0,1],[0,0,0]], W^T rows r0, r1, r2: out0 = b + r0 + r2, out1 = b.
+  auto s = torch::tensor({1.f, 0.f, 1.f, 0.f, 0.f, 0.f}).view({2, 3});
+  auto wt = torch::tensor({1.f, 2.f, 10.f, 20.f, 100.f, 200.f}).view({3, 2});
+  auto b = torch::tensor({0.5f, -0.5f});
+  auto out = spike_linear(s, wt, b);
+  EXPECT_TRUE(torch::equal(out, torch::tensor({101.5f, 201.5f, 0.5f, -0.5f}).view({2, 2})));
+}
+
+TEST(SpikeLinear, RejectsBadShapes) {
+  EXPECT_THROW(spike_linear(torch::zeros({2, 3}), torch::zeros({4, 2}), torch::Tensor()), c10::Error);
+  EXPECT_THROW(spike_linear(torch::zeros({2, 3}, torch::kDouble), torch::zeros({3, 2}), torch::Tensor()),
+               c10::Error);
+}
+
+TEST(SpikeMixLinear, ChoosesByMeasuredCrossover) {
+  const double x = spike_linear_crossover(64, 128);
+  EXPECT_GE(x, 0.0);
+  EXPECT_LE(x, 1.0);
+  EXPECT_EQ(x, spike_linear_crossover(64, 128));  // cached
+  torch::manual_seed(5);
+  auto wt = torch::randn({64, 128}), b = torch::randn({128});
+  auto s = spikes(300, 64, 0.1);
+  MixChoice c;
+  auto forced = spike_mix_linear(s, wt, b, MixKernel::Sparse, &c);
+  EXPECT_TRUE(c.sparse);
+  EXPECT_NEAR(c.rate, s.sum().item<double>() / double(s.numel()), 1e-12);
+  EXPECT_TRUE(torch::equal(forced, ref::spike_linear(s, wt, b)));
+  spike_mix_linear(s, wt, b, MixKernel::Dense, &c);
+  EXPECT_FALSE(c.sparse);
+  spike_mix_linear(s, wt, b, MixKernel::Auto, &c);
+  EXPECT_EQ(c.sparse, c.rate < x || x >= 1.0);
+  auto dense_in = spikes(300, 64, 1.0);  // every input active: rate 1 never beats the crossover
+  spike_mix_linear(dense_in, wt, b, MixKernel::Auto, &c);
+  EXPECT_EQ(c.sparse, x >= 1.0);
+}
+
+TEST(SpikeMixLinear, BlockInferenceMatchesDense) {
+  torch::manual_seed(6);
+  SpikingSSMBlockOptions o(32, 8);
+  SpikingSSMBlock block(o);
+  block->eval();
+  auto x = torch::randn({3, 50, 32}) * 3;
+  torch::NoGradGuard ng;
+  block->options.mix_kernel(MixKernel::Dense);
+  auto dense = block->forward(x);
+  block->options.mix_kernel(MixKernel::Sparse);
+  auto sparse = block->forward(x);
+  EXPECT_EQ(block->sparse_mix_calls, 1);
+  EXPECT_TRUE(torch::allclose(sparse, dense, 1e-5, 1e-5))
+      << (sparse - dense).abs().max().item<float>();
+  // Training mode (or grad enabled) always takes the dense, differentiable path.
+  torch::GradMode::set_enabled(true);
+  auto y = block->forward(x);
+  EXPECT_EQ(block->sparse_mix_calls, 1);
+  torch::GradMode::set_enabled(false);
+}
+
+}  // namespace
