@@ -16,6 +16,9 @@ T* ptr_or_null(const torch::Tensor& t) {
   return t.defined() ? t.data_ptr<T>() : nullptr;
 }
 
+// Function::apply cannot take an undefined tensor: "no v0" travels as a (0) tensor.
+torch::Tensor v0_or_none(const torch::Tensor& v0) { return v0.dim() == 2 ? v0 : torch::Tensor(); }
+
 kernels::PlifKernelOptions kernel_options(const PlifOptions& o) {
   kernels::PlifKernelOptions k;
   k.surrogate_alpha = o.surrogate_alpha;
@@ -37,7 +40,7 @@ struct PlifFunction : torch::autograd::Function<PlifFunction> {
       kernels::PlifForwardParams<scalar_t> p;
       p.B = x.size(0), p.L = x.size(1), p.D = x.size(2);
       p.x = x.data_ptr<scalar_t>(), p.beta = beta.data_ptr<scalar_t>();
-      p.v_th = v_th.data_ptr<scalar_t>(), p.v0 = ptr_or_null<scalar_t>(v0);
+      p.v_th = v_th.data_ptr<scalar_t>(), p.v0 = ptr_or_null<scalar_t>(v0_or_none(v0));
       p.s = s.data_ptr<scalar_t>(), p.v = v.data_ptr<scalar_t>();
       p.opt = kernel_options(opt);
       kernels::plif_forward_cpu(p);
@@ -71,12 +74,12 @@ struct PlifFunction : torch::autograd::Function<PlifFunction> {
     const int64_t B = x.size(0), D = x.size(2);
     auto dx = torch::empty_like(x);
     auto dbeta_rows = torch::empty({B, D}, x.options()), dvth_rows = torch::empty({B, D}, x.options());
-    torch::Tensor d_v0 = v0.defined() ? torch::empty_like(v0) : torch::Tensor();
+    torch::Tensor d_v0 = v0.dim() == 2 ? torch::empty_like(v0) : torch::Tensor();
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "plif_backward_cpu", [&] {
       kernels::PlifBackwardParams<scalar_t> p;
       p.B = B, p.L = x.size(1), p.D = D;
       p.x = x.data_ptr<scalar_t>(), p.beta = beta.data_ptr<scalar_t>();
-      p.v_th = v_th.data_ptr<scalar_t>(), p.v0 = ptr_or_null<scalar_t>(v0);
+      p.v_th = v_th.data_ptr<scalar_t>(), p.v0 = ptr_or_null<scalar_t>(v0_or_none(v0));
       p.v = v.data_ptr<scalar_t>();
       p.grad_s = ptr_or_null<scalar_t>(gs), p.grad_v = ptr_or_null<scalar_t>(gv);
       p.dx = dx.data_ptr<scalar_t>();
@@ -123,7 +126,7 @@ PlifOutput plif_multistep(const torch::Tensor& x, const torch::Tensor& w,
   check_inputs(x, w, v_th, v0, opt);
   const auto beta = torch::sigmoid(w).contiguous();
   auto out = PlifFunction::apply(x.contiguous(), beta, v_th.contiguous(),
-                                 v0.defined() ? v0.contiguous() : v0, opt);
+                                 v0.defined() ? v0.contiguous() : torch::empty({0}, x.options()), opt);
   return {out[0], out[1]};
 }
 

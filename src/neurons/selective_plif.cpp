@@ -17,6 +17,9 @@ T* ptr_or_null(const torch::Tensor& t) {
   return t.defined() ? t.data_ptr<T>() : nullptr;
 }
 
+// Function::apply cannot take an undefined tensor: "no v0" travels as a (0) tensor.
+torch::Tensor v0_or_none(const torch::Tensor& v0) { return v0.dim() == 2 ? v0 : torch::Tensor(); }
+
 // Saves the four inputs, v0 and V_post; spikes, V_pre and the slopes are recomputed.
 struct SelectivePlifFunction : torch::autograd::Function<SelectivePlifFunction> {
   // current, beta, gain, v_th: (B, L, D) contiguous, v0: (B, D) or undefined -> [s, v]
@@ -30,7 +33,7 @@ struct SelectivePlifFunction : torch::autograd::Function<SelectivePlifFunction> 
       p.B = current.size(0), p.L = current.size(1), p.D = current.size(2);
       p.current = current.data_ptr<scalar_t>(), p.beta = beta.data_ptr<scalar_t>();
       p.gain = gain.data_ptr<scalar_t>(), p.v_th = v_th.data_ptr<scalar_t>();
-      p.v0 = ptr_or_null<scalar_t>(v0);
+      p.v0 = ptr_or_null<scalar_t>(v0_or_none(v0));
       p.s = s.data_ptr<scalar_t>(), p.v = v.data_ptr<scalar_t>();
       kernels::selective_plif_forward_cpu(p);
     });
@@ -53,13 +56,13 @@ struct SelectivePlifFunction : torch::autograd::Function<SelectivePlifFunction> 
     const auto gs = prep(grad[0]), gv = prep(grad[1]);
     auto d_current = torch::empty_like(current), d_beta = torch::empty_like(current);
     auto d_gain = torch::empty_like(current), d_vth = torch::empty_like(current);
-    torch::Tensor d_v0 = v0.defined() ? torch::empty_like(v0) : torch::Tensor();
+    torch::Tensor d_v0 = v0.dim() == 2 ? torch::empty_like(v0) : torch::Tensor();
     AT_DISPATCH_FLOATING_TYPES(current.scalar_type(), "selective_plif_backward_cpu", [&] {
       kernels::SelectivePlifBackwardParams<scalar_t> p;
       p.B = current.size(0), p.L = current.size(1), p.D = current.size(2);
       p.current = current.data_ptr<scalar_t>(), p.beta = beta.data_ptr<scalar_t>();
       p.gain = gain.data_ptr<scalar_t>(), p.v_th = v_th.data_ptr<scalar_t>();
-      p.v0 = ptr_or_null<scalar_t>(v0), p.v = v.data_ptr<scalar_t>();
+      p.v0 = ptr_or_null<scalar_t>(v0_or_none(v0)), p.v = v.data_ptr<scalar_t>();
       p.grad_s = ptr_or_null<scalar_t>(gs), p.grad_v = ptr_or_null<scalar_t>(gv);
       p.d_current = d_current.data_ptr<scalar_t>(), p.d_beta = d_beta.data_ptr<scalar_t>();
       p.d_gain = d_gain.data_ptr<scalar_t>(), p.d_vth = d_vth.data_ptr<scalar_t>();
@@ -112,7 +115,7 @@ SelectivePlifOutput selective_plif(const torch::Tensor& current, const torch::Te
   check_inputs(current, beta, gain, v_th, v0, opt);
   auto out = SelectivePlifFunction::apply(current.contiguous(), beta.contiguous(),
                                           gain.contiguous(), v_th.contiguous(),
-                                          v0.defined() ? v0.contiguous() : v0, opt);
+                                          v0.defined() ? v0.contiguous() : torch::empty({0}, current.options()), opt);
   return {out[0], out[1]};
 }
 
