@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "neuron_test_util.h"
+#include "spikessm/io/config.h"
 #include "spikessm/neurons/heaviside.h"
 #include "spikessm/neurons/lif.h"
 
@@ -83,6 +84,12 @@ TEST(Surrogate, ConfigNamesRoundTrip) {
   for (Surrogate k : kAllSurrogates) EXPECT_EQ(surrogate_from_string(to_string(k)), k);
   EXPECT_EQ(surrogate_from_string("fast_sigmoid"), Surrogate::FastSigmoid);
   EXPECT_EQ(surrogate_from_string("rectangle"), Surrogate::Rectangle);
+  // The config schema offers exactly the surrogates the parser knows.
+  for (const auto& k : config_schema()) {
+    if (k.key != "model.surrogate") continue;
+    EXPECT_EQ(k.choices.size(), std::size(testing::kAllSurrogates));
+    for (const auto& name : k.choices) EXPECT_EQ(to_string(surrogate_from_string(name)), name);
+  }
 }
 
 }  // namespace
