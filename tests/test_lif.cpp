@@ -79,7 +79,8 @@ std::vector<LifOptions> all_modes(float tau) {
   for (auto reset : {ResetMode::Hard, ResetMode::Soft})
     for (auto grad : {GradMode::BPTT, GradMode::SLTT})
       for (bool detach : {true, false})
-        for (auto sg : {Surrogate::Triangle, Surrogate::Sigmoid, Surrogate::Atan}) {
+        for (auto sg : {Surrogate::Triangle, Surrogate::Sigmoid, Surrogate::Atan,
+                        Surrogate::Rectangle, Surrogate::FastSigmoid}) {
           LifOptions o;
           o.tau = tau, o.reset = reset, o.grad = grad, o.detach_reset = detach, o.surrogate = sg;
           out.push_back(o);
@@ -189,6 +190,8 @@ double slope(Surrogate k, double h, double alpha) {
       const double z = M_PI / 2 * alpha * h;
       return alpha / 2 / (1 + z * z);
     }
+    case Surrogate::Rectangle: return std::fabs(h) < 0.5 / alpha ? alpha : 0.0;
+    case Surrogate::FastSigmoid: return 1 / ((1 + alpha * std::fabs(h)) * (1 + alpha * std::fabs(h)));
   }
   return 0;
 }
@@ -264,7 +267,8 @@ TEST(LifFused, RejectsBadInput) {
 }
 
 TEST(LifNames, RoundTripAndReject) {
-  for (auto s : {Surrogate::Triangle, Surrogate::Sigmoid, Surrogate::Atan})
+  for (auto s : {Surrogate::Triangle, Surrogate::Sigmoid, Surrogate::Atan, Surrogate::Rectangle,
+                 Surrogate::FastSigmoid})
     EXPECT_EQ(surrogate_from_string(to_string(s)), s);
   for (auto r : {ResetMode::Hard, ResetMode::Soft}) EXPECT_EQ(reset_from_string(to_string(r)), r);
   for (auto g : {GradMode::BPTT, GradMode::SLTT}) EXPECT_EQ(grad_mode_from_string(to_string(g)), g);
@@ -279,7 +283,8 @@ TEST(LifNames, RoundTripAndReject) {
       EXPECT_NE(msg.find(accepted), std::string::npos) << msg;
     }
   };
-  expect_input_error([] { surrogate_from_string("rectangle"); }, "rectangle", "triangle, sigmoid, atan");
+  expect_input_error([] { surrogate_from_string("boxcar"); }, "boxcar",
+                     "triangle, sigmoid, atan, rectangle, fast_sigmoid");
   expect_input_error([] { reset_from_string("Hard"); }, "Hard", "hard, soft");
   expect_input_error([] { grad_mode_from_string("tbptt"); }, "tbptt", "bptt, sltt");
 }

@@ -34,8 +34,8 @@ const std::vector<ConfigKey>& config_schema() {
       {"model.v_th", 1.0, 1e-6, 1e6, {}, "LIF threshold"},
       {"model.reset", S("hard"), 0, 0, {"hard", "soft"}, "reset to 0 or subtract v_th"},
       {"model.detach_reset", true, 0, 0, {}, "no gradient through the reset"},
-      {"model.surrogate", S("triangle"), 0, 0, {"triangle", "sigmoid", "atan"}, "surrogate"},
-      {"model.surrogate_alpha", 4.0, 1e-3, 1e3, {}, "sigmoid/atan sharpness"},
+      {"model.surrogate", S("triangle"), 0, 0, {"triangle", "sigmoid", "atan", "rectangle", "fast_sigmoid"}, "surrogate"},
+      {"model.surrogate_alpha", 4.0, 1e-3, 1e3, {}, "sharpness of sigmoid/atan/rectangle/fast_sigmoid"},
       {"model.learnable_vth", true, 0, 0, {}, "per-channel learnable threshold"},
       {"model.mix_kernel", S("auto"), 0, 0, {"auto", "dense", "sparse"}, "inference mixing layer: event-driven when faster (auto), or forced"},
 

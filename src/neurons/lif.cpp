@@ -22,7 +22,9 @@ Surrogate surrogate_from_string(const std::string& name) {
   if (name == "triangle") return Surrogate::Triangle;
   if (name == "sigmoid") return Surrogate::Sigmoid;
   if (name == "atan") return Surrogate::Atan;
-  unknown_name("surrogate", name, "triangle, sigmoid, atan");
+  if (name == "rectangle") return Surrogate::Rectangle;
+  if (name == "fast_sigmoid") return Surrogate::FastSigmoid;
+  unknown_name("surrogate", name, "triangle, sigmoid, atan, rectangle, fast_sigmoid");
 }
 
 std::string to_string(Surrogate s) {
@@ -30,6 +32,8 @@ std::string to_string(Surrogate s) {
     case Surrogate::Triangle: return "triangle";
     case Surrogate::Sigmoid: return "sigmoid";
     case Surrogate::Atan: return "atan";
+    case Surrogate::Rectangle: return "rectangle";
+    case Surrogate::FastSigmoid: return "fast_sigmoid";
   }
   return "?";
 }

@@ -19,6 +19,7 @@
 #pragma GCC optimize("fp-contract=off")
 
 #include "lif_cpu.h"
+#include "vec_util.h"
 
 #include <ATen/Parallel.h>
 #include <ATen/cpu/vec/vec.h>
@@ -110,29 +111,8 @@ inline void prefetch_slice(const T* p, int64_t n) {
   for (int64_t j = 0; j < n; j += kLine) __builtin_prefetch(p + j);
 }
 
-// ds/du' as a function of h = u' - v_th; the same formulas as surrogate_grad().
-template <Surrogate K, typename T>
-struct SurrogateVec {
-  Vec<T> one{T(1)}, zero{T(0)};
-  Vec<T> alpha, half_alpha, atan_scale, neg_alpha;
-  explicit SurrogateVec(T a)
-      : alpha(a), half_alpha(a * T(0.5)), atan_scale(T(1.5707963267948966) * a), neg_alpha(-a) {}
-  Vec<T> operator()(const Vec<T>& h) const {
-    if constexpr (K == Surrogate::Triangle) {
-      return at::vec::clamp_min(one - h.abs(), zero);
-    } else if constexpr (K == Surrogate::Atan) {
-      const Vec<T> z = h * atan_scale;
-      return half_alpha / (one + z * z);
-    } else {
-      // exp lane by lane: Vectorized::exp would need libsleef at link time.
-      __at_align__ T e[Vec<T>::size()];
-      (h * neg_alpha).store(e);
-      for (int i = 0; i < Vec<T>::size(); ++i) e[i] = std::exp(e[i]);
-      const Vec<T> sig = one / (one + Vec<T>::loadu(e));
-      return alpha * sig * (one - sig);
-    }
-  }
-};
+// ds/du' as a function of h = u' - v_th: the shared vectorised surrogate slopes.
+using vecutil::SurrogateVec;
 
 // One row: batch b, channels [d0, d0 + n). Time outer so each step reads one contiguous slice.
 // x: (B, L, D) -> s: (B, L, D), u_pre: (B, L, D)
@@ -263,6 +243,8 @@ void lif_backward_cpu(const LifBackwardParams<T>& p) {
     case Surrogate::Triangle: return backward_dispatch<T, Surrogate::Triangle>(p);
     case Surrogate::Sigmoid: return backward_dispatch<T, Surrogate::Sigmoid>(p);
     case Surrogate::Atan: return backward_dispatch<T, Surrogate::Atan>(p);
+    case Surrogate::Rectangle: return backward_dispatch<T, Surrogate::Rectangle>(p);
+    case Surrogate::FastSigmoid: return backward_dispatch<T, Surrogate::FastSigmoid>(p);
   }
 }
 

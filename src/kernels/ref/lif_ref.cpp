@@ -2,50 +2,10 @@
 // differentiated by autograd. Slow but obviously right; tests compare the kernel against it.
 #include <cmath>
 
+#include "spike_ref.h"
 #include "spikessm/neurons/lif.h"
 
 namespace spikessm::ref {
-namespace {
-
-using torch::autograd::AutogradContext;
-using torch::autograd::variable_list;
-
-// ds/dh for h = u' - v_th, written with ATen ops straight from the definitions in surrogate.h.
-torch::Tensor surrogate_derivative(const torch::Tensor& h, Surrogate kind, double alpha) {
-  switch (kind) {
-    case Surrogate::Triangle:
-      return (1 - h.abs()).clamp_min(0);
-    case Surrogate::Sigmoid: {
-      const auto s = torch::sigmoid(h * alpha);
-      return alpha * s * (1 - s);
-    }
-    case Surrogate::Atan: {
-      const auto z = h * (M_PI / 2 * alpha);
-      return (alpha / 2) / (1 + z * z);
-    }
-  }
-  TORCH_CHECK(false, "[ref::lif_multistep] unknown surrogate");
-}
-
-// Heaviside forward (exactly 0/1, H(0) = 1), surrogate derivative backward.
-// h: (B, D) -> s: (B, D)
-struct SpikeFunction : torch::autograd::Function<SpikeFunction> {
-  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& h, Surrogate kind,
-                               double alpha) {
-    ctx->save_for_backward({h});
-    ctx->saved_data["kind"] = static_cast<int64_t>(kind);
-    ctx->saved_data["alpha"] = alpha;
-    return h.ge(0).to(h.scalar_type());
-  }
-  static variable_list backward(AutogradContext* ctx, variable_list grad) {
-    const auto h = ctx->get_saved_variables()[0];
-    const auto kind = static_cast<Surrogate>(ctx->saved_data["kind"].toInt());
-    const double alpha = ctx->saved_data["alpha"].toDouble();
-    return {grad[0] * surrogate_derivative(h, kind, alpha), torch::Tensor(), torch::Tensor()};
-  }
-};
-
-}  // namespace
 
 // x: (B, L, D) -> s: (B, L, D)
 torch::Tensor lif_multistep(const torch::Tensor& x, const LifOptions& opt) {
