@@ -6,6 +6,8 @@ namespace spikessm::cli {
 
 void add_train(CLI::App& app);
 void add_eval(CLI::App& app);
+void add_data(CLI::App& app);   // cmd_data.cpp
+void add_bench(CLI::App& app);  // cmd_bench.cpp
 
 // Applies --threads (0: every core) to ATen's intra-op pool.
 void set_threads(int64_t threads);

@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   spikessm::cli::add_train(app);
   spikessm::cli::add_eval(app);
+  spikessm::cli::add_data(app);
+  spikessm::cli::add_bench(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
