@@ -2,6 +2,8 @@
 // folder layout (PNG + metadata) read back, and the picture itself (markers on snakes).
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "spikessm/common/error.h"
 #include "spikessm/data/lra_stats.h"
 #include "spikessm/data/pathfinder.h"

@@ -41,6 +41,7 @@ int grow(Tree& t, PyRandom& rng, int depth, const ListOpsOptions& o, int& length
   const double r = depth < o.max_depth ? rng.random() : 1.0;
   const int id = int(t.nodes.size());
   t.nodes.emplace_back();
+  t.depth = std::max(t.depth, depth);
   if (r > 0.25) {  // VALUE_P
     t.nodes[id].value = rng.randint(0, 9);
     length += 1;
@@ -52,7 +53,6 @@ int grow(Tree& t, PyRandom& rng, int depth, const ListOpsOptions& o, int& length
   for (int i = 0; i < n; ++i) kids.push_back(grow(t, rng, depth + 1, o, length));
   t.nodes[id].op = rng.randint(0, 3);  // random.choice(OPERATORS), drawn after the children
   t.nodes[id].children = std::move(kids);
-  t.depth = std::max(t.depth, depth);
   length += 2;  // operator and ']'
   return id;
 }

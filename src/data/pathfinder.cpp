@@ -8,6 +8,8 @@
 #include <random>
 #include <sstream>
 
+#include <ATen/Parallel.h>
+
 #include "spikessm/common/error.h"
 #include "spikessm/data/png_io.h"
 #include "spikessm/data/text_io.h"
@@ -487,8 +489,13 @@ int64_t write_pathfinder_dir(const std::string& out_dir, const PathfinderParams&
     fs::create_directories(root + "/" + sub);
     std::ostringstream meta;
     const int64_t count = std::min(per_batch, n - b * per_batch);
+    // Images are independent (each seeded by its index): generate a batch in parallel.
+    std::vector<PathfinderSample> batch(static_cast<size_t>(count));
+    at::parallel_for(0, count, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) batch[size_t(i)] = generate_pathfinder(p, seed, b * per_batch + i);
+    });
     for (int64_t i = 0; i < count; ++i) {
-      auto s = generate_pathfinder(p, seed, b * per_batch + i);
+      const auto& s = batch[size_t(i)];
       positives += s.label;
       const std::string fn = "sample_" + std::to_string(i) + ".png";
       write_png_gray(root + "/" + sub + "/" + fn, s.image);

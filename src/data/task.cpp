@@ -20,7 +20,7 @@ const std::vector<std::string>& task_names() {
 }
 
 torch::Tensor seeded_permutation(int64_t n, uint64_t seed) {
-  std::vector<int64_t> idx(size_t(n));
+  std::vector<int64_t> idx(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) idx[size_t(i)] = i;
   std::mt19937_64 g(seed);
   for (int64_t i = n - 1; i > 0; --i)  // Fisher-Yates with our own draw: same on every libstdc++

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include <ATen/Parallel.h>
+
 #include "commands.h"
 #include "spikessm/common/error.h"
 #include "spikessm/data/listops.h"
@@ -54,8 +56,10 @@ void stats(const DataArgs& a) {
     std::printf("%s", listops_stats(all, o.max_depth).markdown().c_str());
   } else if (a.what == "pathfinder") {
     auto p = pathfinder_params(a.size, a.contour_length);
-    std::vector<PathfinderSample> s;
-    for (int64_t i = 0; i < a.n; ++i) s.push_back(generate_pathfinder(p, a.seed, i));
+    std::vector<PathfinderSample> s(static_cast<size_t>(a.n));
+    at::parallel_for(0, a.n, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) s[size_t(i)] = generate_pathfinder(p, a.seed, i);
+    });
     std::printf("%s", pathfinder_stats(s).markdown().c_str());
     if (!a.grid.empty()) {
       std::vector<PathfinderSample> first(s.begin(), s.begin() + std::min<int64_t>(a.n, 32));
@@ -85,7 +89,10 @@ void add_data(CLI::App& app) {
   gen->add_option("--contour-length", a->contour_length, "pathfinder: 6, 9 or 14 (hard; LRA)");
   gen->add_option("-n", a->n, "pathfinder: images (LRA: 200000)");
   gen->add_option("--per-batch", a->per_batch, "pathfinder: images per imgs/<batch> folder");
-  gen->callback([a] { generate(*a); });
+  gen->callback([a] {
+    set_threads(0);
+    generate(*a);
+  });
   auto* st = cmd->add_subcommand("stats", "fidelity statistics of n generated samples (markdown)");
   st->add_option("set", a->what, "listops | pathfinder")->required();
   st->add_option("-n", a->n, "samples")->required();
@@ -93,7 +100,10 @@ void add_data(CLI::App& app) {
   st->add_option("--size", a->size, "pathfinder image size");
   st->add_option("--contour-length", a->contour_length, "pathfinder contour length");
   st->add_option("--grid", a->grid, "pathfinder: write a PNG grid of the first 32 images");
-  st->callback([a] { stats(*a); });
+  st->callback([a] {
+    set_threads(0);
+    stats(*a);
+  });
 }
 
 }  // namespace spikessm::cli

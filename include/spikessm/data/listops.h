@@ -27,7 +27,7 @@ struct ListOpsSample {
   std::string source;  // e.g. "( ( ( [MAX 2 ) 9 ) ] )"
   int target = 0;      // 0..9
   int length = 0;      // tokens counted as the original does: operators, ']' and digits
-  int depth = 0;       // deepest operator nesting (root operator = 1)
+  int depth = 0;       // deepest level of any node, root = 1 (leaves are forced at max_depth)
 };
 
 // The whole set in order (train, then val, then test).
