@@ -64,7 +64,7 @@ TEST(BinaryS4DBlock, SpikesAreHeavisideOfTheS4DReadout) {
   block->collect_stats = true;
   auto out = block(x);
   EXPECT_TRUE(torch::allclose(out, want, 1e-5, 1e-6));
-  EXPECT_NEAR(block->counter.rate(), y.mean().item<double>(), 1e-9);
+  EXPECT_NEAR(block->counter.rate(), y.to(torch::kDouble).mean().item<double>(), 1e-12);
 }
 
 TEST(BinaryS4DBlock, GsuModelLearnsASequenceTask) {
