@@ -115,3 +115,22 @@ TEST(LraTask, BudgetedBinaryGsuRunWritesStatistics) {
   auto b = run_training(cfg, TrainRunOptions{});
   EXPECT_LT(b.steps, 100);
 }
+
+TEST(LraTask, EveryLraConfigBuildsItsModel) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(SPIKESSM_SOURCE_DIR) + "/configs/lra")) {
+    Config cfg;
+    ASSERT_NO_THROW(cfg.merge_file(e.path().string())) << e.path();
+    const std::string ds = cfg.get_string("data.dataset");
+    Task t;
+    t.input = ds == "aan" ? TaskInput::TokenPairs
+              : (ds == "listops" || ds == "imdb") ? TaskInput::Tokens : TaskInput::Signal;
+    t.d_input = t.input == TaskInput::Signal ? 1 : 259;
+    t.n_classes = 10;
+    auto model = build_classifier(cfg, t);
+    EXPECT_EQ(model->d_model(), cfg.get_int("model.d_model")) << e.path();
+    EXPECT_EQ(cfg.get_string("model.block") == "binary_s4d", !model->binary_layers().empty()) << e.path();
+    ++n;
+  }
+  EXPECT_EQ(n, 36);  // 6 tasks x 3 models x (paper, cpu)
+}
