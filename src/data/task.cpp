@@ -141,8 +141,10 @@ Task cifar_task(const Config& cfg) {
   t.train_y = labels.narrow(0, 0, n_train);
   t.val_x = flatten_pixels(imgs.narrow(0, n_train, imgs.size(0) - n_train), mean, std);
   t.val_y = labels.narrow(0, n_train, imgs.size(0) - n_train);
-  t.test_x = flatten_pixels(c.test_images, mean, std);
-  t.test_y = c.test_labels;
+  // The test files are ordered by class too: shuffle once so data.test_limit keeps all classes.
+  auto tperm = seeded_permutation(c.test_images.size(0), uint64_t(cfg.get_int("data.split_seed")) + 1);
+  t.test_x = flatten_pixels(c.test_images.index_select(0, tperm), mean, std);
+  t.test_y = c.test_labels.index_select(0, tperm);
   t.d_input = 1;
   t.n_classes = 10;
   apply_limits(t, cfg);
