@@ -9,6 +9,8 @@ PACKAGES=(
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev zlib1g-dev
   libgtest-dev googletest libbenchmark-dev
   libsleef-dev            # lets ATen's at::vec use AVX2 in our kernels (else ~10x slower)
+  libjpeg62-turbo-dev     # decodes the CIFAR-10 JPEG copy (LRA Image)
+  libpng-dev nettle-dev   # Pathfinder PNG images; MD5 checks of data files
   dataset-fashion-mnist   # the default training data: /usr/share/datasets/fashion-mnist
   libhdf5-dev             # NIR export/import (HDF5 files)
   gnuplot-nox             # figures of `spikessm report`

@@ -6,13 +6,17 @@ namespace spikessm {
 const std::vector<ConfigKey>& config_schema() {
   using S = std::string;
   static const std::vector<ConfigKey> schema = {
-      {"data.dataset", S("fashion-mnist"), 0, 0, {"fashion-mnist", "mnist"}, "IDX image set"},
+      {"data.dataset", S("fashion-mnist"), 0, 0, {"fashion-mnist", "mnist", "listops", "pathfinder32", "pathx", "cifar10-gray", "imdb", "aan"}, "task (IDX image sets, or the LRA tasks)"},
       {"data.dir", S(""), 0, 0, {}, "directory of the IDX files (empty: the dataset's default)"},
       {"data.permute", false, 0, 0, {}, "fixed seeded pixel permutation (psMNIST)"},
       {"data.permutation_seed", int64_t(0), 0, 1e15, {}, "seed of the pixel permutation"},
       {"data.pool", int64_t(1), 1, 4, {}, "average pooling factor (2: 28x28 -> L = 196)"},
       {"data.train_limit", int64_t(0), 0, 1e9, {}, "use the first n training images (0: all)"},
       {"data.test_limit", int64_t(0), 0, 1e9, {}, "use the first n test images (0: all)"},
+
+      {"data.max_length", int64_t(0), 0, 1e7, {}, "token tasks: truncate to this length (0: listops 2048, imdb 4096, aan 4000)"},
+      {"data.split_seed", int64_t(42), 0, 1e15, {}, "seed of the train/val/test split of pathfinder and cifar10-gray"},
+      {"data.read_limit", int64_t(0), 0, 1e9, {}, "pathfinder: read only the first n images before splitting (0: all)"},
 
       {"model.n_layers", int64_t(2), 1, 64, {}, "number of SpikingSSM blocks"},
       {"model.d_model", int64_t(64), 1, 8192, {}, "channels H"},
@@ -39,8 +43,15 @@ const std::vector<ConfigKey>& config_schema() {
       {"model.learnable_vth", true, 0, 0, {}, "per-channel learnable threshold"},
       {"model.mix_kernel", S("auto"), 0, 0, {"auto", "dense", "sparse"}, "inference mixing layer: event-driven when faster (auto), or forced"},
 
+      {"model.block", S("spiking_ssm"), 0, 0, {"spiking_ssm", "binary_s4d"}, "SpikingSSM (LIF) or Binary S4D (stateless Heaviside) blocks"},
+      {"model.mixer", S("glu"), 0, 0, {"glu", "gsu"}, "feature mixing: GLU, or the gated spiking unit (binary_s4d)"},
+      {"model.encoder", S("auto"), 0, 0, {"auto", "linear", "embedding"}, "input encoder (auto: embedding for token tasks)"},
+      {"model.binary_activation", S("heaviside"), 0, 0, {"heaviside", "gelu"}, "binary_s4d: spike H(y), or GELU (the non-binary '+ GSU & GeLU' reading)"},
+      {"model.gsu_gelu", false, 0, 0, {}, "GELU on the GSU output"},
+
       {"train.epochs", int64_t(1), 1, 100000, {}, "passes over the training set"},
       {"train.max_steps", int64_t(0), 0, 1e12, {}, "stop after this many steps (0: no limit)"},
+      {"train.max_minutes", 0.0, 0.0, 1e7, {}, "stop training after this many minutes (0: no limit)"},
       {"train.batch_size", int64_t(32), 1, 65536, {}, "training batch"},
       {"train.eval_batch_size", int64_t(200), 1, 65536, {}, "evaluation batch"},
       {"train.lr", 0.01, 0.0, 10.0, {}, "peak learning rate"},

@@ -1,6 +1,7 @@
 #include "spikessm/models/build.h"
 
 #include "spikessm/common/error.h"
+#include "spikessm/data/task.h"
 
 namespace spikessm {
 
@@ -53,6 +54,42 @@ SpikingSSMBlockOptions block_options_from(const Config& cfg) {
 SequenceClassifier build_classifier(const Config& cfg, int64_t d_input, int64_t n_classes) {
   SequenceClassifierOptions o(d_input, n_classes, block_options_from(cfg));
   o.n_layers(cfg.get_int("model.n_layers"));
+  return SequenceClassifier(o);
+}
+
+BinaryS4DBlockOptions binary_block_options_from(const Config& cfg) {
+  const auto ssm = block_options_from(cfg);  // shares the S4D, norm and dropout keys
+  BinaryS4DBlockOptions o(ssm.s4d().d_model(), ssm.s4d().d_state());
+  o.s4d(ssm.s4d())
+      .norm(ssm.norm())
+      .prenorm(ssm.prenorm())
+      .dropout(ssm.dropout())
+      .activation(binary_activation_from_string(cfg.get_string("model.binary_activation")))
+      .surrogate(surrogate_from_string(cfg.get_string("model.surrogate")))
+      .alpha(cfg.get_float("model.surrogate_alpha"))
+      .mixer(mixer_from_string(cfg.get_string("model.mixer")))
+      .gsu_gelu(cfg.get_bool("model.gsu_gelu"));
+  return o;
+}
+
+SequenceClassifier build_classifier(const Config& cfg, const Task& task) {
+  SequenceClassifierOptions o(task.d_input, task.n_classes, block_options_from(cfg));
+  o.n_layers(cfg.get_int("model.n_layers"));
+  const bool tokens = task.input != TaskInput::Signal;
+  const std::string enc = cfg.get_string("model.encoder");
+  require(enc == "auto" || (enc == "embedding") == tokens, "model.encoder",
+          "'" + enc + "' does not fit dataset '" + cfg.get_string("data.dataset") + "' (its inputs are " +
+              (tokens ? "token ids: use embedding" : "real-valued: use linear") + ")");
+  o.encoder(tokens ? EncoderKind::Embedding : EncoderKind::Linear);
+  o.retrieval(task.input == TaskInput::TokenPairs);
+  const std::string block = cfg.get_string("model.block");
+  if (block == "binary_s4d") {
+    o.block_kind(BlockKind::BinaryS4D);
+    o.binary(binary_block_options_from(cfg));
+  } else {
+    require(cfg.get_string("model.mixer") == "glu", "model.mixer",
+            "the spiking_ssm block mixes with glu; gsu needs model.block = \"binary_s4d\"");
+  }
   return SequenceClassifier(o);
 }
 

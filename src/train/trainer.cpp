@@ -10,6 +10,7 @@
 #include "spikessm/common/error.h"
 #include "spikessm/data/pixel_sequence.h"
 #include "spikessm/data/seq_image_task.h"
+#include "spikessm/data/task.h"
 #include "spikessm/metrics/classifier_ops.h"
 #include "spikessm/models/build.h"
 #include "spikessm/train/checkpoint.h"
@@ -94,8 +95,8 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
 
   const uint64_t seed = uint64_t(cfg.get_int("train.seed"));
   torch::manual_seed(seed);
-  SeqImageTask task = load_seq_image_task(cfg);
-  auto model = build_classifier(cfg, task.d_input, task.n_classes);
+  Task task = load_task(cfg);
+  auto model = build_classifier(cfg, task);
   std::vector<double> base_lrs;
   auto opt = make_optimizer(*model, cfg, base_lrs);
 
@@ -145,7 +146,14 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
   auto t0 = std::chrono::steady_clock::now();
   const int64_t start_step = step;
   Progress bar("train", total, step);
+  const double max_seconds = cfg.get_float("train.max_minutes") * 60.0;
   for (; step < total; ++step) {
+    if (max_seconds > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > max_seconds) {
+      std::fprintf(stderr, "\ntrain.max_minutes reached at step %lld\n", (long long)step);
+      save(step);
+      total = step;  // the budget ends the run here
+      break;
+    }
     const int64_t epoch = step / per_epoch, i = step % per_epoch;
     if (epoch != order_epoch) {  // data order depends only on (seed, epoch): exact resume
       order = pixel_permutation(n_train, mix_seed(seed, uint64_t(epoch)));

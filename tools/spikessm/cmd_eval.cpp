@@ -2,7 +2,7 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "spikessm/data/seq_image_task.h"
+#include "spikessm/data/task.h"
 #include "spikessm/io/config.h"
 #include "spikessm/models/build.h"
 #include "spikessm/train/checkpoint.h"
@@ -28,8 +28,8 @@ void add_eval(CLI::App& app) {
     cfg.merge_string(read_checkpoint_meta(args->checkpoint).config_toml, args->checkpoint);
     for (const auto& s : args->sets) cfg.set(s);
     torch::manual_seed(uint64_t(cfg.get_int("train.seed")));
-    auto task = load_seq_image_task(cfg);
-    auto model = build_classifier(cfg, task.d_input, task.n_classes);
+    auto task = load_task(cfg);
+    auto model = build_classifier(cfg, task);
     load_checkpoint(args->checkpoint, *model, nullptr);
     auto r = evaluate(model, task.test_x, task.test_y, cfg.get_int("train.eval_batch_size"), true,
                       true);

@@ -13,6 +13,8 @@ const std::string& command_line();
 void add_export(CLI::App& app);
 void add_import(CLI::App& app);
 void add_report(CLI::App& app);
+void add_data(CLI::App& app);   // cmd_data.cpp
+void add_bench(CLI::App& app);  // cmd_bench.cpp
 
 // Applies --threads (0: every core) to ATen's intra-op pool.
 void set_threads(int64_t threads);

@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
   spikessm::cli::add_export(app);
   spikessm::cli::add_import(app);
   spikessm::cli::add_report(app);
+  spikessm::cli::add_data(app);
+  spikessm::cli::add_bench(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -10,4 +10,11 @@ NeuronKind neuron_from_string(const std::string& name);  // bptt|sltt -> Lif, sd
 SpikingSSMBlockOptions block_options_from(const Config& cfg);
 SequenceClassifier build_classifier(const Config& cfg, int64_t d_input, int64_t n_classes);
 
+struct Task;
+BinaryS4DBlockOptions binary_block_options_from(const Config& cfg);
+// The classifier for a task: encoder (model.encoder: auto | linear | embedding) and head
+// (retrieval for pair tasks) follow the task's inputs; model.block picks spiking_ssm or
+// binary_s4d (with model.mixer glu | gsu).
+SequenceClassifier build_classifier(const Config& cfg, const Task& task);
+
 }  // namespace spikessm

@@ -1,21 +1,35 @@
 #pragma once
-// SpikingSSM sequence classifier: linear encoder -> n SpikingSSM blocks -> mean over time
-// -> linear decoder (the s4 pipeline's `encoder: linear`, `decoder: sequence, mode: pool`).
+// Sequence classifier: encoder -> n blocks -> mean over time -> decoder (the s4 pipeline's
+// `encoder: linear | embedding`, `decoder: sequence, mode: pool`).
+//  - encoder linear: x (B, L, d_input) float; embedding: x (B, L) int64 ids, 0 = <pad>,
+//    padding at the end. Token batches are cut to their longest sequence (S4 pads per batch)
+//    and the mean is taken over the valid positions only.
+//  - blocks: SpikingSSM (papers.md 1.3) or Binary S4D with a GLU/GSU mixer (papers.md 2).
+//  - retrieval head (AAN): x (B, 2, L) ids; one shared tower pools u and v, then
+//    [u, v, u*v, u-v] -> Linear(4H, H) -> GELU -> Linear(H, n_classes) (s4's nli decoder).
 #include <torch/torch.h>
 
 #include <vector>
 
+#include "spikessm/layers/binary_s4d_block.h"
 #include "spikessm/layers/spiking_ssm_block.h"
 
 namespace spikessm {
 
+enum class EncoderKind { Linear, Embedding };
+enum class BlockKind { SpikingSSM, BinaryS4D };
+
 struct SequenceClassifierOptions {
   SequenceClassifierOptions(int64_t d_input, int64_t n_classes, SpikingSSMBlockOptions block)
       : d_input_(d_input), n_classes_(n_classes), block_(std::move(block)) {}
-  TORCH_ARG(int64_t, d_input);
+  TORCH_ARG(int64_t, d_input);  // features per step, or the vocabulary size (embedding)
   TORCH_ARG(int64_t, n_classes);
   TORCH_ARG(int64_t, n_layers) = 2;
   TORCH_ARG(SpikingSSMBlockOptions, block);
+  TORCH_ARG(EncoderKind, encoder) = EncoderKind::Linear;
+  TORCH_ARG(bool, retrieval) = false;
+  TORCH_ARG(BlockKind, block_kind) = BlockKind::SpikingSSM;
+  TORCH_ARG(BinaryS4DBlockOptions, binary) = BinaryS4DBlockOptions(1, 2);  // when BinaryS4D
 };
 
 class SequenceClassifierImpl : public torch::nn::Cloneable<SequenceClassifierImpl> {
@@ -23,16 +37,29 @@ class SequenceClassifierImpl : public torch::nn::Cloneable<SequenceClassifierImp
   explicit SequenceClassifierImpl(const SequenceClassifierOptions& options);
   void reset() override;
 
-  // x: (B, L, d_input) -> logits: (B, n_classes)
+  // x: (B, L, d_input) | (B, L) ids | (B, 2, L) ids -> logits: (B, n_classes)
   torch::Tensor forward(const torch::Tensor& x);
 
-  std::vector<SpikingSSMBlock> layers() const;
+  std::vector<SpikingSSMBlock> layers() const;         // the SpikingSSM blocks
+  std::vector<BinaryS4DBlock> binary_layers() const;   // the Binary S4D blocks
   void set_collect_stats(bool on);  // also zeroes the counters when turned on
+  int64_t d_model() const;
+  // One tower: encoder, blocks and the (masked) mean over time. x: (B, L, d) | (B, L) -> (B, H)
+  torch::Tensor tower(const torch::Tensor& x);
 
   SequenceClassifierOptions options;
   torch::nn::Linear encoder{nullptr};
+  torch::nn::Embedding embedding{nullptr};
   torch::nn::ModuleList blocks{nullptr};
+  torch::nn::Linear retrieval_mlp{nullptr};
   torch::nn::Linear decoder{nullptr};
+
+  // While statistics are collected: time steps run by the blocks and sequences seen, so
+  // operation counts use the real (per-batch cut) lengths of token inputs.
+  double stats_steps = 0, stats_sequences = 0;
+
+ private:
+  bool collecting_ = false;
 };
 TORCH_MODULE(SequenceClassifier);
 

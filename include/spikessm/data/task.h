@@ -1,0 +1,35 @@
+#pragma once
+// Classification tasks by name (config data.dataset), each as in-memory tensors:
+//   signal tasks  x: (N, L, d) float32           fashion-mnist, mnist, cifar10-gray,
+//                                                  pathfinder32, pathx
+//   token tasks   x: (N, L) int64, 0 = <pad>     listops, imdb
+//   pair tasks    x: (N, 2, L) int64, 0 = <pad>  aan (retrieval: two documents a sample)
+// Padding is always at the end of a sequence, so a sequence's valid length is its count of
+// non-zero ids. Validation splits are empty where the task has none (IDX sets, IMDB).
+#include <torch/torch.h>
+
+#include <string>
+
+#include "spikessm/io/config.h"
+
+namespace spikessm {
+
+enum class TaskInput { Signal, Tokens, TokenPairs };
+
+struct Task {
+  torch::Tensor train_x, train_y, val_x, val_y, test_x, test_y;
+  TaskInput input = TaskInput::Signal;
+  int64_t L = 0;
+  int64_t d_input = 1;   // features per step (signal) or vocabulary size (tokens)
+  int64_t n_classes = 10;
+  std::string description;
+};
+
+// The names data.dataset accepts.
+const std::vector<std::string>& task_names();
+Task load_task(const Config& cfg);
+
+// Seeded permutation of n items (the train/val/test splits of generated and IDX-free sets).
+torch::Tensor seeded_permutation(int64_t n, uint64_t seed);
+
+}  // namespace spikessm

@@ -1,0 +1,120 @@
+#include "spikessm/data/cifar_gray.h"
+
+#include <jpeglib.h>
+
+#include <csetjmp>
+#include <cstring>
+
+#include "spikessm/common/error.h"
+#include "spikessm/data/text_io.h"
+
+namespace spikessm {
+
+const char* const kCifarClasses[10] = {"airplane", "automobile", "bird",  "cat",  "deer",
+                                       "dog",      "frog",       "horse", "ship", "truck"};
+
+namespace {
+
+struct JpegError {
+  jpeg_error_mgr mgr;
+  jmp_buf jump;
+};
+
+void on_jpeg_error(j_common_ptr cinfo) {
+  longjmp(reinterpret_cast<JpegError*>(cinfo->err)->jump, 1);
+}
+
+int64_t parse_octal(const char* p, size_t n) {
+  int64_t v = 0;
+  for (size_t i = 0; i < n && p[i]; ++i)
+    if (p[i] >= '0' && p[i] <= '7') v = v * 8 + (p[i] - '0');
+  return v;
+}
+
+}  // namespace
+
+torch::Tensor decode_jpeg_gray(const std::string& bytes, const std::string& what) {
+  jpeg_decompress_struct cinfo;
+  JpegError err;
+  cinfo.err = jpeg_std_error(&err.mgr);
+  err.mgr.error_exit = on_jpeg_error;
+  if (setjmp(err.jump)) {
+    jpeg_destroy_decompress(&cinfo);
+    throw InputError(what + ": not a decodable JPEG");
+  }
+  jpeg_create_decompress(&cinfo);
+  jpeg_mem_src(&cinfo, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  jpeg_read_header(&cinfo, TRUE);
+  cinfo.out_color_space = JCS_RGB;
+  jpeg_start_decompress(&cinfo);
+  const int w = int(cinfo.output_width), h = int(cinfo.output_height);
+  if (w != 32 || h != 32 || cinfo.output_components != 3) {
+    jpeg_destroy_decompress(&cinfo);
+    throw InputError(what + ": expected a 32x32 RGB JPEG, got " + std::to_string(w) + "x" +
+                     std::to_string(h));
+  }
+  std::vector<unsigned char> rgb(size_t(w) * h * 3);
+  while (cinfo.output_scanline < cinfo.output_height) {
+    unsigned char* row = rgb.data() + size_t(cinfo.output_scanline) * w * 3;
+    jpeg_read_scanlines(&cinfo, &row, 1);
+  }
+  jpeg_finish_decompress(&cinfo);
+  jpeg_destroy_decompress(&cinfo);
+  auto out = torch::empty({h, w}, torch::kUInt8);
+  auto* o = out.data_ptr<uint8_t>();
+  for (int i = 0; i < w * h; ++i) {
+    const float g = 0.2989f * rgb[3 * i] + 0.5870f * rgb[3 * i + 1] + 0.1140f * rgb[3 * i + 2];
+    o[i] = uint8_t(std::min(255.f, std::max(0.f, std::nearbyint(g))));
+  }
+  return out;
+}
+
+CifarGray load_cifar_gray_tar(const std::string& tar_path, bool check_md5) {
+  const std::string tar = read_file_bytes(tar_path);
+  if (check_md5) {
+    const std::string got = md5_hex(tar);
+    require(got == kCifarJpegMd5, tar_path,
+            "md5 " + got + " differs from the expected " + kCifarJpegMd5);
+  }
+  std::vector<torch::Tensor> img[2];
+  std::vector<int64_t> lab[2];
+  size_t pos = 0;
+  while (pos + 512 <= tar.size()) {
+    const char* hdr = tar.data() + pos;
+    if (hdr[0] == 0) break;  // end-of-archive blocks
+    std::string name(hdr, strnlen(hdr, 100));
+    const std::string prefix(hdr + 345, strnlen(hdr + 345, 155));
+    if (!prefix.empty()) name = prefix + "/" + name;
+    const int64_t size = parse_octal(hdr + 124, 12);
+    const char type = hdr[156];
+    const size_t data = pos + 512;
+    require(data + size_t(size) <= tar.size(), tar_path, "truncated tar member " + name);
+    pos = data + ((size_t(size) + 511) / 512) * 512;
+    if (!(type == '0' || type == 0) || name.size() < 4 || name.substr(name.size() - 4) != ".jpg")
+      continue;
+    // .../{train,test}/<class>/NNNN.jpg
+    const auto s2 = name.rfind('/');
+    const auto s1 = s2 == std::string::npos ? s2 : name.rfind('/', s2 - 1);
+    if (s1 == std::string::npos) continue;
+    const auto s0 = name.rfind('/', s1 - 1);
+    const std::string split = name.substr(s0 == std::string::npos ? 0 : s0 + 1,
+                                          s1 - (s0 == std::string::npos ? 0 : s0 + 1));
+    const std::string cls = name.substr(s1 + 1, s2 - s1 - 1);
+    int c = -1;
+    for (int k = 0; k < 10; ++k)
+      if (cls == kCifarClasses[k]) c = k;
+    const int which = split == "train" ? 0 : split == "test" ? 1 : -1;
+    require(c >= 0 && which >= 0, tar_path, "unexpected member " + name);
+    img[which].push_back(decode_jpeg_gray(tar.substr(data, size_t(size)), tar_path + ":" + name));
+    lab[which].push_back(c);
+  }
+  require(!img[0].empty() && !img[1].empty(), tar_path, "no train/test JPEG files found");
+  CifarGray out;
+  out.train_images = torch::stack(img[0]);
+  out.train_labels = torch::tensor(lab[0], torch::kInt64);
+  out.test_images = torch::stack(img[1]);
+  out.test_labels = torch::tensor(lab[1], torch::kInt64);
+  return out;
+}
+
+}  // namespace spikessm

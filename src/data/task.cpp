@@ -1,0 +1,220 @@
+#include "spikessm/data/task.h"
+
+#include <filesystem>
+#include <random>
+
+#include "spikessm/common/error.h"
+#include "spikessm/data/cifar_gray.h"
+#include "spikessm/data/listops.h"
+#include "spikessm/data/pathfinder.h"
+#include "spikessm/data/seq_image_task.h"
+#include "spikessm/data/text_tasks.h"
+
+namespace spikessm {
+namespace fs = std::filesystem;
+
+const std::vector<std::string>& task_names() {
+  static const std::vector<std::string> names = {"fashion-mnist", "mnist",  "listops", "pathfinder32",
+                                                 "pathx",         "cifar10-gray", "imdb", "aan"};
+  return names;
+}
+
+torch::Tensor seeded_permutation(int64_t n, uint64_t seed) {
+  std::vector<int64_t> idx(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) idx[size_t(i)] = i;
+  std::mt19937_64 g(seed);
+  for (int64_t i = n - 1; i > 0; --i)  // Fisher-Yates with our own draw: same on every libstdc++
+    std::swap(idx[size_t(i)], idx[size_t(g() % uint64_t(i + 1))]);
+  return torch::tensor(idx, torch::kInt64);
+}
+
+namespace {
+
+torch::Tensor first(const torch::Tensor& t, int64_t limit) {
+  return limit > 0 && limit < t.size(0) ? t.narrow(0, 0, limit) : t;
+}
+
+void apply_limits(Task& t, const Config& cfg) {
+  const int64_t tr = cfg.get_int("data.train_limit"), te = cfg.get_int("data.test_limit");
+  t.train_x = first(t.train_x, tr);
+  t.train_y = first(t.train_y, tr);
+  if (t.val_x.defined()) {
+    t.val_x = first(t.val_x, te);
+    t.val_y = first(t.val_y, te);
+  }
+  t.test_x = first(t.test_x, te);
+  t.test_y = first(t.test_y, te);
+}
+
+std::string data_dir(const Config& cfg, const std::string& dataset, const std::string& how) {
+  const std::string dir = cfg.get_string("data.dir");
+  require(!dir.empty(), "data.dir", "dataset '" + dataset + "' needs data.dir: " + how);
+  require(fs::exists(dir), "data.dir", "'" + dir + "' does not exist (" + how + ")");
+  return dir;
+}
+
+int64_t max_length(const Config& cfg, int64_t def) {
+  const int64_t m = cfg.get_int("data.max_length");
+  return m > 0 ? m : def;
+}
+
+std::string sizes(const Task& t) {
+  return std::to_string(t.train_x.size(0)) + " train / " +
+         (t.val_x.defined() ? std::to_string(t.val_x.size(0)) + " val / " : "") +
+         std::to_string(t.test_x.size(0)) + " test";
+}
+
+Task listops_task(const Config& cfg) {
+  const std::string dir = data_dir(cfg, "listops",
+      "a folder with basic_{train,val,test}.tsv (the LRA release's listops-1000, or "
+      "`spikessm data generate listops --out DIR`)");
+  const int64_t l_max = max_length(cfg, 2048);
+  Task t;
+  t.input = TaskInput::Tokens;
+  encode_listops(read_listops_tsv(dir + "/basic_train.tsv"), l_max, t.train_x, t.train_y);
+  encode_listops(read_listops_tsv(dir + "/basic_val.tsv"), l_max, t.val_x, t.val_y);
+  encode_listops(read_listops_tsv(dir + "/basic_test.tsv"), l_max, t.test_x, t.test_y);
+  t.d_input = kListOpsVocab;
+  t.n_classes = 10;
+  apply_limits(t, cfg);
+  t.L = t.train_x.size(1);
+  t.description = "listops (" + dir + "), tokens <= " + std::to_string(t.L) + ", " + sizes(t);
+  return t;
+}
+
+// (N, H, W) uint8 -> (N, H*W, 1) float, (p / 255 - mean) / std
+torch::Tensor flatten_pixels(const torch::Tensor& img, double mean, double std) {
+  return ((img.to(torch::kFloat) / 255.0 - mean) / std).reshape({img.size(0), -1, 1});
+}
+
+// 80/10/10 split of a seeded permutation (S4 uses random_split 80/10/10, seed 42).
+void split_811(Task& t, const torch::Tensor& x, const torch::Tensor& y, uint64_t seed) {
+  const int64_t n = x.size(0), n_val = n / 10, n_test = n / 10, n_train = n - n_val - n_test;
+  auto perm = seeded_permutation(n, seed);
+  auto pick = [&](int64_t a, int64_t len, torch::Tensor& ox, torch::Tensor& oy) {
+    auto idx = perm.narrow(0, a, len);
+    ox = x.index_select(0, idx);
+    oy = y.index_select(0, idx);
+  };
+  pick(0, n_train, t.train_x, t.train_y);
+  pick(n_train, n_val, t.val_x, t.val_y);
+  pick(n_train + n_val, n_test, t.test_x, t.test_y);
+}
+
+Task pathfinder_task(const Config& cfg, const std::string& name, int size) {
+  const std::string dir = data_dir(cfg, name,
+      "the LRA pathfinder" + std::to_string(size) + " folder (curv_contour_length_14/ with "
+      "metadata/ and imgs/), or `spikessm data generate pathfinder --size " + std::to_string(size) +
+      " --out DIR`");
+  auto set = read_pathfinder_dir(dir, cfg.get_int("data.read_limit"));
+  require(set.images.size(1) == size && set.images.size(2) == size, "data.dir",
+          "'" + dir + "' holds " + std::to_string(set.images.size(1)) + "x" +
+              std::to_string(set.images.size(2)) + " images, expected " + std::to_string(size));
+  Task t;
+  split_811(t, flatten_pixels(set.images, 0.5, 0.5), set.labels,
+            uint64_t(cfg.get_int("data.split_seed")));
+  t.d_input = 1;
+  t.n_classes = 2;
+  apply_limits(t, cfg);
+  t.L = int64_t(size) * size;
+  t.description = name + " (" + dir + "), L = " + std::to_string(t.L) + ", " + sizes(t);
+  return t;
+}
+
+Task cifar_task(const Config& cfg) {
+  std::string dir = cfg.get_string("data.dir");
+  if (dir.empty()) dir = "../shared/data/cifar10-jpeg";
+  const std::string tar = fs::is_directory(dir) ? dir + "/cifar10-jpeg.tar" : dir;
+  require(fs::exists(tar), "data.dir", "'" + tar + "' not found (expected cifar10-jpeg.tar)");
+  auto c = load_cifar_gray_tar(tar, true);
+  // LRA: train[:90%] / train[90%:] / test. Our tar is ordered by class, so the 45k/5k cut is
+  // taken after a seeded shuffle.
+  auto perm = seeded_permutation(c.train_images.size(0), uint64_t(cfg.get_int("data.split_seed")));
+  auto imgs = c.train_images.index_select(0, perm);
+  auto labels = c.train_labels.index_select(0, perm);
+  const int64_t n_train = imgs.size(0) * 9 / 10;
+  auto train_imgs = imgs.narrow(0, 0, n_train);
+  auto raw = train_imgs.to(torch::kFloat) / 255.0;
+  const double mean = raw.mean().item<double>(), std = raw.std().item<double>();
+  Task t;
+  t.train_x = flatten_pixels(train_imgs, mean, std);
+  t.train_y = labels.narrow(0, 0, n_train);
+  t.val_x = flatten_pixels(imgs.narrow(0, n_train, imgs.size(0) - n_train), mean, std);
+  t.val_y = labels.narrow(0, n_train, imgs.size(0) - n_train);
+  // The test files are ordered by class too: shuffle once so data.test_limit keeps all classes.
+  auto tperm = seeded_permutation(c.test_images.size(0), uint64_t(cfg.get_int("data.split_seed")) + 1);
+  t.test_x = flatten_pixels(c.test_images.index_select(0, tperm), mean, std);
+  t.test_y = c.test_labels.index_select(0, tperm);
+  t.d_input = 1;
+  t.n_classes = 10;
+  apply_limits(t, cfg);
+  t.L = 1024;
+  t.description = "cifar10-gray from lossy JPEG (" + tar + "), L = 1024, " + sizes(t);
+  return t;
+}
+
+Task imdb_task(const Config& cfg) {
+  const std::string dir = data_dir(cfg, "imdb", "the aclImdb folder (train/ and test/ with pos/ and neg/)");
+  const int64_t l_max = max_length(cfg, 4096);
+  Task t;
+  t.input = TaskInput::Tokens;
+  read_imdb_split(dir, "train", l_max, t.train_x, t.train_y);
+  read_imdb_split(dir, "test", l_max, t.test_x, t.test_y);
+  // The folders are ordered neg then pos: shuffle training rows once so limits keep both.
+  auto perm = seeded_permutation(t.train_x.size(0), uint64_t(cfg.get_int("data.split_seed")));
+  t.train_x = t.train_x.index_select(0, perm);
+  t.train_y = t.train_y.index_select(0, perm);
+  auto tperm = seeded_permutation(t.test_x.size(0), uint64_t(cfg.get_int("data.split_seed")) + 1);
+  t.test_x = t.test_x.index_select(0, tperm);
+  t.test_y = t.test_y.index_select(0, tperm);
+  t.d_input = kByteVocab;
+  t.n_classes = 2;
+  apply_limits(t, cfg);
+  t.L = l_max;
+  t.description = "imdb bytes (" + dir + "), L <= " + std::to_string(l_max) + ", " + sizes(t);
+  return t;
+}
+
+Task aan_task(const Config& cfg) {
+  const std::string dir = data_dir(cfg, "aan", "a folder with new_aan_pairs.{train,eval,test}.tsv");
+  const int64_t l_max = max_length(cfg, 4000);
+  Task t;
+  t.input = TaskInput::TokenPairs;
+  read_aan_tsv(dir + "/new_aan_pairs.train.tsv", l_max, t.train_x, t.train_y);
+  read_aan_tsv(dir + "/new_aan_pairs.eval.tsv", l_max, t.val_x, t.val_y);
+  read_aan_tsv(dir + "/new_aan_pairs.test.tsv", l_max, t.test_x, t.test_y);
+  t.d_input = kByteVocab;
+  t.n_classes = 2;
+  apply_limits(t, cfg);
+  t.L = l_max;
+  t.description = "aan byte pairs (" + dir + "), L <= " + std::to_string(l_max) + " each, " + sizes(t);
+  return t;
+}
+
+}  // namespace
+
+Task load_task(const Config& cfg) {
+  const std::string name = cfg.get_string("data.dataset");
+  if (name == "fashion-mnist" || name == "mnist") {
+    SeqImageTask s = load_seq_image_task(cfg);
+    Task t;
+    t.train_x = s.train_x;
+    t.train_y = s.train_y;
+    t.test_x = s.test_x;
+    t.test_y = s.test_y;
+    t.L = s.L;
+    t.d_input = s.d_input;
+    t.n_classes = s.n_classes;
+    t.description = s.description;
+    return t;
+  }
+  if (name == "listops") return listops_task(cfg);
+  if (name == "pathfinder32") return pathfinder_task(cfg, name, 32);
+  if (name == "pathx") return pathfinder_task(cfg, name, 128);
+  if (name == "cifar10-gray") return cifar_task(cfg);
+  if (name == "imdb") return imdb_task(cfg);
+  if (name == "aan") return aan_task(cfg);
+  throw InputError("data.dataset: unknown dataset '" + name + "'");
+}
+
+}  // namespace spikessm

@@ -1,0 +1,40 @@
+#include "spikessm/layers/gsu.h"
+
+#include "spikessm/layers/spike_ops.h"
+
+namespace spikessm {
+
+GSUImpl::GSUImpl(const GSUOptions& options_) : options(options_) { reset(); }
+
+void GSUImpl::reset() {
+  const int64_t H = options.d_model();
+  route_a = register_module("route_a", torch::nn::Linear(H, H));
+  route_b = register_module("route_b", torch::nn::Linear(H, H));
+  log_scale_w = register_parameter("log_scale_w", torch::zeros({}));
+  log_scale_y = register_parameter("log_scale_y", torch::zeros({}));
+}
+
+torch::Tensor GSUImpl::forward(const torch::Tensor& y) {
+  const double r = options.threshold_ratio(), a = options.alpha();
+  const auto sg = options.surrogate();
+  auto wa = ternarize(route_a->weight, torch::exp(log_scale_w), r, sg, a);      // (H, H)
+  auto ty = ternarize(y, torch::exp(log_scale_y), r, sg, a);                     // (B, L, H)
+  if (collect_stats) {
+    torch::NoGradGuard guard;
+    nonzero += ty.ne(0).sum().item<double>();
+    elements += double(ty.numel());
+  }
+  auto n = torch::nn::functional::linear(y, wa, route_a->bias);
+  auto m = route_b(ty);
+  auto out = n * m;
+  return options.gelu() ? torch::gelu(out) : out;
+}
+
+double GSUImpl::weight_density() const {
+  torch::NoGradGuard guard;
+  auto w = route_a->weight;
+  auto th = options.threshold_ratio() * w.abs().max();
+  return w.abs().gt(th).to(torch::kDouble).mean().item<double>();
+}
+
+}  // namespace spikessm

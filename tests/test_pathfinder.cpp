@@ -1,0 +1,81 @@
+// Pathfinder generator: LRA parameters, balanced labels, reproducibility, the official
+// folder layout (PNG + metadata) read back, and the picture itself (markers on snakes).
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "spikessm/common/error.h"
+#include "spikessm/data/lra_stats.h"
+#include "spikessm/data/pathfinder.h"
+#include "spikessm/data/png_io.h"
+#include "test_util.h"
+
+using namespace spikessm;
+
+TEST(Pathfinder, LraParameterTable) {
+  auto p = pathfinder_params(32);
+  EXPECT_EQ(p.paddle_length, 2);
+  EXPECT_EQ(p.seed_distance, 7);
+  EXPECT_EQ(p.distractor_length, 4);
+  EXPECT_EQ(p.num_distractor_snakes, 5);
+  EXPECT_DOUBLE_EQ(p.paddle_thickness * p.antialias_scale, 1.0);
+  auto x = pathfinder_params(128);
+  EXPECT_EQ(x.paddle_margin_list, (std::vector<int>{2, 3}));
+  EXPECT_EQ(x.seed_distance, 20);
+  EXPECT_EQ(x.num_distractor_snakes, 35 / 4);
+  EXPECT_DOUBLE_EQ(x.marker_radius, 3.0);
+  EXPECT_THROW(pathfinder_params(48), InputError);
+}
+
+TEST(Pathfinder, BalancedReproducibleImages) {
+  auto p = pathfinder_params(32);
+  std::vector<PathfinderSample> s;
+  for (int i = 0; i < 240; ++i) s.push_back(generate_pathfinder(p, 9, i));
+  auto st = pathfinder_stats(s);
+  // 240 fair coin flips: 120 +- 30 is about 4 standard deviations
+  EXPECT_GT(st.positives, 90);
+  EXPECT_LT(st.positives, 150);
+  // Sparse line drawings: some, but not most, pixels lit; every image uses the full range.
+  EXPECT_GT(st.mean_bright_fraction, 0.05);
+  EXPECT_LT(st.mean_bright_fraction, 0.6);
+  for (const auto& x : s) EXPECT_EQ(x.image.max().item<uint8_t>(), 255);
+  EXPECT_TRUE(torch::equal(generate_pathfinder(p, 9, 17).image, s[17].image));
+  EXPECT_FALSE(torch::equal(generate_pathfinder(p, 10, 17).image, s[17].image));
+}
+
+TEST(Pathfinder, OfficialLayoutRoundTrip) {
+  auto dir = spikessm::testing::scratch_dir("pathfinder_dir");
+  auto p = pathfinder_params(32);
+  const int64_t pos = write_pathfinder_dir(dir.string(), p, 3, 25, 10, false);
+  auto root = dir / "curv_contour_length_14";
+  EXPECT_TRUE(std::filesystem::exists(root / "imgs/2/sample_4.png"));
+  EXPECT_TRUE(std::filesystem::exists(root / "metadata/0.npy"));
+  // metadata rows name the image and carry the label in column 3
+  std::ifstream meta(root / "metadata/1.npy");
+  std::string sub, fn, idx, label;
+  meta >> sub >> fn >> idx >> label;
+  EXPECT_EQ(sub, "imgs/1");
+  EXPECT_EQ(fn, "sample_0.png");
+  auto set = read_pathfinder_dir(dir.string(), 0);  // the parent folder is accepted too
+  ASSERT_EQ(set.images.size(0), 25);
+  EXPECT_EQ(set.labels.sum().item<int64_t>(), pos);
+  EXPECT_EQ(set.labels[10].item<int64_t>(), std::stoll(label));
+  EXPECT_TRUE(torch::equal(set.images[13], generate_pathfinder(p, 3, 13).image));
+  EXPECT_EQ(read_pathfinder_dir(root.string(), 7).images.size(0), 7);
+  EXPECT_THROW(read_pathfinder_dir((dir / "imgs").string(), 0), InputError);
+}
+
+TEST(Pathfinder, PngRoundTrip) {
+  auto dir = spikessm::testing::scratch_dir("png");
+  auto img = torch::arange(0, 35 * 3, torch::kInt64).remainder(256).to(torch::kUInt8).view({3, 35});
+  write_png_gray((dir / "a.png").string(), img);
+  EXPECT_TRUE(torch::equal(read_png_gray((dir / "a.png").string()), img));
+  std::ofstream(dir / "bad.png") << "not a png";
+  EXPECT_THROW(read_png_gray((dir / "bad.png").string()), InputError);
+}
+
+TEST(Pathfinder, PathXSize) {
+  auto s = generate_pathfinder(pathfinder_params(128), 1, 0);
+  EXPECT_EQ(s.image.sizes(), (std::vector<int64_t>{128, 128}));
+  EXPECT_TRUE(s.margin == 2 || s.margin == 3);
+}
