@@ -7,6 +7,12 @@ namespace spikessm::cli {
 void add_train(CLI::App& app);
 void add_eval(CLI::App& app);
 
+// Thrown to leave with a given exit code (the launcher passes on a failed worker's code);
+// the worker already printed its error.
+struct ExitCode {
+  int code;
+};
+
 // Applies --threads (0: every core) to ATen's intra-op pool.
 void set_threads(int64_t threads);
 

@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help and friends
     std::fprintf(stderr, "error: %s (see --help)\n", e.what());
     return 2;
+  } catch (const spikessm::cli::ExitCode& e) {
+    return e.code;
   } catch (const spikessm::InputError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;
