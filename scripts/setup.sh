@@ -10,6 +10,8 @@ PACKAGES=(
   libgtest-dev googletest libbenchmark-dev
   libsleef-dev            # lets ATen's at::vec use AVX2 in our kernels (else ~10x slower)
   dataset-fashion-mnist   # the default training data: /usr/share/datasets/fashion-mnist
+  libgloo-dev             # headers of the Gloo library libtorch's c10d was built with (data parallel)
+  clang libclang-rt-14-dev llvm   # libFuzzer + ASan/UBSan for fuzz/ (scripts/fuzz.sh)
 )
 
 missing=()

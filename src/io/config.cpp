@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -119,6 +120,10 @@ void Config::merge_string(const std::string& text, const std::string& source) {
 }
 
 void Config::merge_file(const std::string& path) {
+  std::error_code ec;
+  // ifstream opens a directory without complaint and reads nothing: an empty, valid config.
+  if (std::filesystem::is_directory(path, ec))
+    throw InputError(path + ": is a directory (expected a TOML config file)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open config file");
   std::stringstream ss;

@@ -201,24 +201,30 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
   NumericalGuard guard(cfg.get_int("train.max_bad_steps"));
 
   int64_t step = 0;
-  if (run.resume && have_ckpt) {
-    // Rank 0 picks the newest checkpoint that verifies and sends its bytes to every rank, so a
-    // multi-machine run needs no shared file system.
+  if (run.resume) {
+    // Rank 0 picks the newest checkpoint that verifies and sends its bytes to every rank (none:
+    // an empty message), so a multi-machine run needs no shared file system.
     std::string path, bytes;
-    if (root) {
+    if (root && have_ckpt) {
       path = find_resumable_checkpoint(ckpt);
       bytes = read_file_bytes(path);
     }
     bytes = dist.broadcast_bytes(bytes, "the checkpoint");
-    if (!root) path = ckpt + " (from rank 0)";
-    const CheckpointMeta meta = load_checkpoint_bytes(bytes, path, *model, opt.get());
-    step = meta.step;
-    check_resume_state(meta.state, path, seed, batch, n_train, warmup, total);
-    guard.restore(meta.state.value("guard", nlohmann::json::object()));
-    restore_rng_state(meta.rng_state, path);
-    if (root) std::fprintf(stderr, "resuming %s at step %lld\n", path.c_str(), (long long)step);
-  } else if (run.resume && root) {
-    std::fprintf(stderr, "--resume: no checkpoint at %s, starting from scratch\n", ckpt.c_str());
+    if (!bytes.empty()) {
+      if (!root) path = ckpt + " (from rank 0)";
+      const CheckpointMeta meta = load_checkpoint_bytes(bytes, path, *model, opt.get());
+      step = meta.step;
+      try {
+        check_resume_state(meta.state, path, seed, batch, n_train, warmup, total);
+        guard.restore(meta.state.value("guard", nlohmann::json::object()));
+      } catch (const nlohmann::json::exception& e) {
+        throw InputError(path + ": checkpoint trainer state is malformed (" + std::string(e.what()) + ")");
+      }
+      restore_rng_state(meta.rng_state, path);
+      if (root) std::fprintf(stderr, "resuming %s at step %lld\n", path.c_str(), (long long)step);
+    } else if (root) {
+      std::fprintf(stderr, "--resume: no checkpoint at %s, starting from scratch\n", ckpt.c_str());
+    }
   }
   dist.broadcast_module(*model);
   dist.check_parameters_equal(*model, "at the start");
@@ -242,7 +248,7 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
                  world > 1 ? (" on " + std::to_string(world) + " ranks").c_str() : "");
 
   auto save = [&](int64_t s) {
-    if (world > 1 && ckpt_every > 0) dist.check_parameters_equal(*model, "at step " + std::to_string(s));
+    if (world > 1) dist.check_parameters_equal(*model, "at step " + std::to_string(s));
     if (!root) return;
     CheckpointMeta meta{cfg.to_toml(), s};
     meta.state = {{"schedule", {{"kind", "warmup_cosine"}, {"warmup_steps", warmup}, {"total_steps", total}}},
@@ -283,7 +289,7 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
     const double loss_v = loss.item<double>();
     const bool loss_ok = std::isfinite(loss_v);
     if (loss_ok) loss.backward();
-    if (inject.grad_at(step, rank)) params[0].mutable_grad().view(-1)[0] = std::numeric_limits<float>::quiet_NaN();
+    if (loss_ok && inject.grad_at(step, rank)) params[0].mutable_grad().view(-1)[0] = std::numeric_limits<float>::quiet_NaN();
     // Per-rank totals, summed across ranks together with the gradients: every rank then
     // makes the same skip decision.
     auto stats = torch::tensor({loss_ok ? loss_v * double(local_batch) : 0.0,

@@ -60,6 +60,10 @@ void add_train(CLI::App& app) {
               std::to_string(args->nproc) + " (expected 1 to 256 local workers)");
       require(args->world_size == 1 && args->master.empty(), "--nproc",
               "cannot be combined with --world-size/--master (it sets them for its workers)");
+      // Checked here, once, rather than by every worker.
+      require(cfg.get_int("train.batch_size") % args->nproc == 0, "train.batch_size",
+              std::to_string(cfg.get_int("train.batch_size")) + " is not divisible by the " +
+                  std::to_string(args->nproc) + " ranks (the global batch is split evenly)");
     }
     if (args->nproc > 1) {
       // Split the cores between the workers unless the user chose per-rank threads.
