@@ -1,6 +1,7 @@
 // Checkpoint container: every damaged byte and every truncation is refused; a save keeps the
 // previous good file; resume falls back to it when the latest is corrupt.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -75,7 +76,7 @@ TEST(CheckpointFormat, MessagesNameTheDefect) {
 }
 
 TEST(Checkpoint, SaveKeepsThePreviousGoodFileAndResumeFallsBackToIt) {
-  const auto dir = spikessm::testing::scratch_dir("ckpt_prev");
+  const auto dir = spikessm::testing::scratch_dir("ckpt_prev_" + std::to_string(getpid()));
   const fs::path ck = dir / "checkpoint.pt", prev = dir / "checkpoint.prev.pt";
   torch::manual_seed(0);
   torch::nn::Linear lin(3, 2);
@@ -117,7 +118,7 @@ TEST(Checkpoint, SaveKeepsThePreviousGoodFileAndResumeFallsBackToIt) {
 }
 
 TEST(Checkpoint, RestoresWeightsAndRngState) {
-  const auto dir = spikessm::testing::scratch_dir("ckpt_rng");
+  const auto dir = spikessm::testing::scratch_dir("ckpt_rng_" + std::to_string(getpid()));
   torch::manual_seed(5);
   torch::nn::Linear a(4, 3);
   save_linear(dir / "c.pt", a, 9);

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <map>
 
+#include <unistd.h>
+
 #include "cli_runner.h"
 #include "spikessm/io/config.h"
 #include "spikessm/train/checkpoint_format.h"
@@ -50,7 +52,7 @@ std::map<std::string, std::string> bad_files() {
   f["unterminated.toml"] = "[model]\nneuron = \"bptt\n";
   f["binary.toml"] = std::string("\x00\xff\xfe\x01 garbage", 12);
   f["choice.toml"] = "[model]\nnorm = \"group\"\n";
-  f["notckpt.pt"] = "this is not a checkpoint";
+  f["notckpt.pt"] = "this text file is not a checkpoint, whatever its name says";
   f["zip.pt"] = "PK\x03\x04 an old or foreign LibTorch archive";
   // spikessm checkpoints damaged in different ways
   spikessm::Config c;
@@ -178,7 +180,8 @@ std::vector<BadCase> bad_cases() {
 }  // namespace
 
 TEST(CliErrors, EachBadInputGivesOneLineAndExitCode2) {
-  const auto dir = spikessm::testing::scratch_dir("cli_errors");
+  // Unique per process: other checkouts on this machine may run this test at the same time.
+  const auto dir = spikessm::testing::scratch_dir("cli_errors_" + std::to_string(getpid()));
   for (const auto& [name, bytes] : bad_files()) {
     fs::create_directories((dir / name).parent_path());
     std::ofstream(dir / name, std::ios::binary) << bytes;
@@ -213,6 +216,7 @@ TEST(CliErrors, EachBadInputGivesOneLineAndExitCode2) {
   EXPECT_EQ(fs::directory_iterator(dir / "resumebad") != fs::directory_iterator(), true);
   EXPECT_FALSE(fs::exists(dir / "resumebad" / "config.toml"));
   if (const char* path = std::getenv("SPIKESSM_ERRORS_MD")) std::ofstream(path) << table;
+  fs::remove_all(dir);
 }
 
 TEST(CliErrors, HelpExitsZero) {

@@ -110,7 +110,7 @@ TEST(Distributed, AllreduceAveragesGradientsInBuckets) {
 
 TEST(Distributed, TwoRanksMatchOneProcessWithTheSameGlobalBatch) {
   SPIKESSM_SKIP_UNLESS_EXISTS(spikessm::testing::fashion_mnist_dir());
-  const auto dir = spikessm::testing::scratch_dir("ddp_equal");
+  const auto dir = spikessm::testing::scratch_dir("ddp_equal_" + std::to_string(getpid()));
   // Both runs skip step 3 through the guard; in the 2-rank run only rank 1 sees the NaN, so
   // this also checks that the ranks agree on skipping.
   auto one = small_run(dir / "one");
@@ -145,7 +145,7 @@ TEST(Distributed, TwoRanksMatchOneProcessWithTheSameGlobalBatch) {
 
 TEST(Distributed, ADeadRankStopsTheOthersWithinTheTimeout) {
   SPIKESSM_SKIP_UNLESS_EXISTS(spikessm::testing::fashion_mnist_dir());
-  const auto dir = spikessm::testing::scratch_dir("ddp_dead");
+  const auto dir = spikessm::testing::scratch_dir("ddp_dead_" + std::to_string(getpid()));
   for (int sig : {SIGKILL, SIGSTOP}) {  // died, or frozen (never answers)
     const std::string tag = sig == SIGKILL ? "kill" : "stop";
     const std::string master = "127.0.0.1:" + std::to_string(free_local_port());
@@ -179,7 +179,7 @@ TEST(Distributed, ADeadRankStopsTheOthersWithinTheTimeout) {
 
 TEST(Distributed, LauncherStopsEveryRankWhenOneDies) {
   SPIKESSM_SKIP_UNLESS_EXISTS(spikessm::testing::fashion_mnist_dir());
-  const auto dir = spikessm::testing::scratch_dir("ddp_launcher");
+  const auto dir = spikessm::testing::scratch_dir("ddp_launcher_" + std::to_string(getpid()));
   auto args = small_run(dir / "run", "100000");
   args.insert(args.end(), {"--set", "train.epochs=1000", "--set", "train.dist_timeout_s=5", "--set",
                            "train.log_every=1", "--nproc", "2", "--threads", "1"});

@@ -2,6 +2,7 @@
 // state untouched), is logged, and too many in a row stop the run with the last good
 // checkpoint kept.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -64,7 +65,7 @@ TEST(NumericalGuard, SkippedStepsLeaveParametersUntouched) {
   SPIKESSM_SKIP_UNLESS_EXISTS(spikessm::testing::fashion_mnist_dir());
   // Steps 0 and 1 fail (one by its loss, one by a gradient): after 2 steps nothing may have
   // moved; the parameters are exactly the seeded initialisation.
-  auto dir = spikessm::testing::scratch_dir("guard_skip");
+  auto dir = spikessm::testing::scratch_dir("guard_skip_" + std::to_string(getpid()));
   Config c = tiny(dir / "run");
   c.set("train.max_steps=2");
   c.set("train.inject_nonfinite=\"loss:0,grad:1\"");
@@ -90,7 +91,7 @@ TEST(NumericalGuard, SkippedStepsLeaveParametersUntouched) {
 
 TEST(NumericalGuard, StopsAfterConsecutiveFailuresKeepingTheLastGoodCheckpoint) {
   SPIKESSM_SKIP_UNLESS_EXISTS(spikessm::testing::fashion_mnist_dir());
-  auto dir = spikessm::testing::scratch_dir("guard_stop");
+  auto dir = spikessm::testing::scratch_dir("guard_stop_" + std::to_string(getpid()));
   Config c = tiny(dir / "run");
   c.set("train.checkpoint_every=2");
   c.set("train.max_bad_steps=3");

@@ -23,7 +23,7 @@ int64_t parse_int(const std::string& s, const std::string& where, const std::str
 FaultInjection FaultInjection::parse(const std::string& spec, const std::string& where) {
   FaultInjection f;
   size_t pos = 0;
-  while (pos < spec.size()) {
+  while (!spec.empty() && pos <= spec.size()) {  // "a," has an empty second item: refused
     size_t comma = spec.find(',', pos);
     if (comma == std::string::npos) comma = spec.size();
     std::string item = spec.substr(pos, comma - pos);

@@ -321,6 +321,9 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
                              std::to_string(guard.limit()) + "); stopping; " + kept +
                              "; lower train.lr or set train.grad_clip");
       }
+      // The step is consumed (data order and schedule move on), so checkpoints stay on schedule.
+      if ((step + 1) % per_epoch == 0 || step + 1 == total || (ckpt_every > 0 && (step + 1) % ckpt_every == 0))
+        save(step + 1);
       continue;
     }
     guard.good();

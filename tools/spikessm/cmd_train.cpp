@@ -31,7 +31,7 @@ void add_train(CLI::App& app) {
     std::vector<std::string> sets;
     bool resume = false, overwrite = false;
     int64_t threads = -1;
-    int nproc = 0, rank = 0, world_size = 1;
+    int nproc = -1, rank = 0, world_size = 1;  // nproc -1: not given
     std::string master;
   };
   auto args = std::make_shared<Args>();
@@ -55,7 +55,7 @@ void add_train(CLI::App& app) {
     Config cfg;
     if (!args->config.empty()) cfg.merge_file(args->config);
     for (const auto& s : args->sets) cfg.set(s);
-    if (args->nproc != 0) {
+    if (args->nproc != -1) {
       require(args->nproc >= 1 && args->nproc <= 256, "--nproc",
               std::to_string(args->nproc) + " (expected 1 to 256 local workers)");
       require(args->world_size == 1 && args->master.empty(), "--nproc",
@@ -75,7 +75,7 @@ void add_train(CLI::App& app) {
       if (args->resume) argv.push_back("--resume");
       if (args->overwrite) argv.push_back("--overwrite");
       const int code = launch_local_workers(args->nproc, argv, int(t));
-      if (code != 0) throw ExitCode(code);
+      if (code != 0) throw ExitCode{code};
       return;
     }
     set_threads(args->threads >= 0 ? args->threads : cfg.get_int("train.threads"));
