@@ -15,7 +15,7 @@ for ((i = 1; i <= REPEATS; i++)); do
   for mode in "1 process x 2 threads" "2 ranks x 1 thread"; do
     if [[ $mode == 1* ]]; then extra=(--threads 2); else extra=(--nproc 2 --threads 1); fi
     line=$("$BIN" train "${common[@]}" "${extra[@]}" --set train.out_dir="$OUT/$i" 2>/dev/null | grep '^trained')
-    s=$(echo "$line" | awk '{print $4}')
+    s=$(echo "$line" | awk '{print $5}')
     printf '%-24s %s steps in %6.1f s  %6.1f samples/s\n' "$mode" "$STEPS" "$s" \
       "$(python3 -c "print($STEPS*32/$s)")"
   done

@@ -137,7 +137,7 @@ std::vector<BadCase> bad_cases() {
       {"batch not divisible by ranks", "train --set data.train_limit=100 --set train.batch_size=33 --nproc 2" + out, "not divisible by the 2 ranks"},
       // flags
       {"unknown flag", "train --bogus-flag" + out, "bogus-flag"},
-      {"unknown command", "frobnicate", "frobnicate"},
+      {"unknown command", "frobnicate", "unknown command 'frobnicate' (expected one of train, eval"},
       {"no command", "", "A subcommand is required"},
       {"flag without its value", "train --config", "--config"},
       {"non-numeric --threads", "train --threads many" + out, "--threads"},
