@@ -14,7 +14,7 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 common=(--set data.pool=2 --set data.train_limit=1920 --set data.test_limit=200
         --set model.n_layers=2 --set model.d_model=32 --set model.d_state=16 --set model.dropout=0.1
-        --set train.batch_size=32 --set train.epochs=2 --set train.lr=0.01 --set train.warmup_steps=10
+        --set train.batch_size=32 --set train.epochs=4 --set train.lr=0.01 --set train.warmup_steps=10
         --set train.checkpoint_every=4 --set train.log_every=4 --threads 2)
 
 # Verifies a checkpoint's CRCs; prints "ok STEP" or "BAD reason". Independent of the C++ reader.
