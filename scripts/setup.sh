@@ -15,6 +15,8 @@ PACKAGES=(
   libhdf5-dev             # NIR export/import (HDF5 files)
   gnuplot-nox             # figures of `spikessm report`
   python3-venv            # the NIR test makes a virtualenv and installs `nir` from PyPI
+  libgloo-dev             # headers of the Gloo library libtorch's c10d was built with (data parallel)
+  clang libclang-rt-14-dev llvm   # libFuzzer + ASan/UBSan for fuzz/ (scripts/fuzz.sh)
 )
 
 missing=()

@@ -1,10 +1,17 @@
 // Bad input through the real command line: one clear line, exit code 2, nothing written.
+// The table of cases is the documentation too: with SPIKESSM_ERRORS_MD=FILE set, the test
+// writes every case with the line it produced as a Markdown table (docs/errors.md).
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+
+#include <unistd.h>
 
 #include "cli_runner.h"
+#include "spikessm/io/config.h"
+#include "spikessm/train/checkpoint_format.h"
 #include "test_util.h"
 
 using spikessm::testing::run_cli;
@@ -13,6 +20,7 @@ namespace fs = std::filesystem;
 namespace {
 
 struct BadCase {
+  std::string what;      // the kind of mistake, for the table
   std::string args;      // after the binary; {dir} is the scratch directory
   std::string expected;  // a fragment the error line must contain
 };
@@ -22,42 +30,193 @@ std::string fill(std::string s, const std::string& dir) {
   return s;
 }
 
+std::string be32(uint32_t v) {
+  return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+}
+std::string idx(const std::vector<uint32_t>& dims, const std::string& payload) {
+  std::string s{'\0', '\0', '\x08', char(dims.size())};
+  for (auto d : dims) s += be32(d);
+  return s + payload;
+}
+
+// Files the cases read, by path under the scratch directory.
+std::map<std::string, std::string> bad_files() {
+  std::map<std::string, std::string> f;
+  f["bad.toml"] = "[model]\nd_model = = 3\n";
+  f["unknown.toml"] = "[model]\nwidth = 3\n";
+  f["range.toml"] = "[model]\ndropout = 2.0\n";
+  f["type.toml"] = "[train]\nepochs = \"two\"\n";
+  f["array.toml"] = "[train]\nlr = [1, 2]\n";
+  f["section.toml"] = "[optimizer]\nname = \"sgd\"\n";
+  f["dupkey.toml"] = "[train]\nlr = 0.1\nlr = 0.2\n";
+  f["unterminated.toml"] = "[model]\nneuron = \"bptt\n";
+  f["binary.toml"] = std::string("\x00\xff\xfe\x01 garbage", 12);
+  f["choice.toml"] = "[model]\nnorm = \"group\"\n";
+  f["notckpt.pt"] = "this text file is not a checkpoint, whatever its name says";
+  f["zip.pt"] = "PK\x03\x04 an old or foreign LibTorch archive";
+  // spikessm checkpoints damaged in different ways
+  spikessm::Config c;
+  spikessm::CheckpointMeta m;
+  m.config_toml = c.to_toml();
+  m.step = 3;
+  const std::string good = spikessm::encode_checkpoint({{"meta", spikessm::checkpoint_meta_json(m)},
+                                                        {"model", "not a torch archive"}});
+  f["trunc.pt"] = good.substr(0, good.size() - 7);
+  std::string flipped = good;
+  flipped[good.size() - 3] ^= 0x40;
+  f["flipped.pt"] = flipped;
+  f["garbage_model.pt"] = good;
+  f["badjson.pt"] = spikessm::encode_checkpoint({{"meta", "{\"format\": 2, \"step\": "}});
+  m.format = 3;
+  f["format3.pt"] = spikessm::encode_checkpoint({{"meta", spikessm::checkpoint_meta_json(m)}});
+  m.format = 2;
+  m.config_toml = "[model]\nwidth = 3\n";
+  f["badcfg.pt"] = spikessm::encode_checkpoint({{"meta", spikessm::checkpoint_meta_json(m)}});
+  f["nometa.pt"] = spikessm::encode_checkpoint({{"model", "x"}});
+  // MNIST-layout directories, each with one defect
+  const std::string imgs = idx({4, 28, 28}, std::string(4 * 784, '\x10'));
+  const std::string lbls = idx({4}, std::string("\x01\x02\x03\x04", 4));
+  const std::string I = "/train-images-idx3-ubyte", L = "/train-labels-idx1-ubyte";
+  f["emptydata" + I] = "junk";
+  f["magic" + I] = "\x01\x02\x03\x04" + imgs.substr(4);
+  f["magic" + L] = lbls;
+  f["trunc" + I] = imgs.substr(0, imgs.size() - 100);
+  f["trunc" + L] = lbls;
+  f["count" + I] = imgs;
+  f["count" + L] = idx({3}, std::string("\x01\x02\x03", 3));
+  f["label" + I] = imgs;
+  f["label" + L] = idx({4}, std::string("\x01\x0c\x03\x04", 4));
+  f["dims" + I] = idx({4, 784}, std::string(4 * 784, '\x10'));
+  f["dims" + L] = lbls;
+  f["type" + I] = std::string("\0\0\x0d\x03", 4) + imgs.substr(4);
+  f["type" + L] = lbls;
+  f["trail" + I] = imgs + "extra";
+  f["trail" + L] = lbls;
+  f["gz" + I + ".gz"] = std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03 not deflate data", 30);
+  f["gz" + L] = lbls;
+  f["nolabels" + I] = imgs;
+  // a run directory whose checkpoints are both damaged
+  f["resumebad/checkpoint.pt"] = "damaged";
+  f["resumebad/checkpoint.prev.pt"] = "damaged too";
+  return f;
+}
+
+std::vector<BadCase> bad_cases() {
+  const std::string out = " --set train.out_dir={dir}/run";
+  const std::string eval = " --set data.test_limit=10";
+  return {
+      // config files
+      {"config file missing", "train --config {dir}/missing.toml" + out, "cannot open config file"},
+      {"config is a directory", "train --config {dir}" + out, "is a directory (expected a TOML config file)"},
+      {"TOML syntax error", "train --config {dir}/bad.toml" + out, "bad.toml:2"},
+      {"unterminated string", "train --config {dir}/unterminated.toml" + out, "unterminated.toml:2"},
+      {"binary garbage as config", "train --config {dir}/binary.toml" + out, "binary.toml:1"},
+      {"duplicate key", "train --config {dir}/dupkey.toml" + out, "dupkey.toml:3"},
+      {"unknown key", "train --config {dir}/unknown.toml" + out, "unknown key 'model.width'"},
+      {"unknown section", "train --config {dir}/section.toml" + out, "unknown key 'optimizer.name'"},
+      {"value out of range", "train --config {dir}/range.toml" + out, "model.dropout = 2 is out of range"},
+      {"string where an integer is expected", "train --config {dir}/type.toml" + out, "train.epochs"},
+      {"array where a number is expected", "train --config {dir}/array.toml" + out, "train.lr"},
+      {"value not among the choices", "train --config {dir}/choice.toml" + out, "is not one of layer, batch, none"},
+      // --set values
+      {"negative size", "train --set model.d_model=-4" + out, "out of range"},
+      {"odd state size", "train --set model.d_state=7" + out, "must be even"},
+      {"unknown neuron mode", "train --set model.neuron=magic" + out, "is not one of bptt, sltt"},
+      {"unknown surrogate", "train --set model.surrogate=relu" + out, "is not one of triangle, sigmoid, atan"},
+      {"word for a number", "train --set train.lr=fast" + out, "is not a number"},
+      {"fraction for an integer", "train --set train.batch_size=2.5" + out, "train.batch_size"},
+      {"zero batch", "train --set train.batch_size=0" + out, "train.batch_size = 0 is out of range"},
+      {"word for a boolean", "train --set model.prenorm=maybe" + out, "model.prenorm"},
+      {"assignment without '='", "train --set model.d_model" + out, "expected key=value"},
+      {"unknown --set key", "train --set nosuch.key=1" + out, "unknown key 'nosuch.key'"},
+      {"guard limit 0", "train --set train.max_bad_steps=0" + out, "train.max_bad_steps = 0 is out of range"},
+      {"timeout 0", "train --set train.dist_timeout_s=0" + out, "train.dist_timeout_s = 0 is out of range"},
+      {"bad fault-injection spec", "train --set train.inject_nonfinite=nan:3" + out, "must be loss:STEPS or grad:STEPS"},
+      {"reversed fault-injection range", "train --set train.inject_nonfinite=loss:5-3" + out, "ends before it starts"},
+      {"batch larger than the data", "train --set data.train_limit=10 --set train.batch_size=32" + out, "exceeds the 10 training samples"},
+      {"batch not divisible by ranks", "train --set data.train_limit=100 --set train.batch_size=33 --nproc 2" + out, "not divisible by the 2 ranks"},
+      // flags
+      {"unknown flag", "train --bogus-flag" + out, "bogus-flag"},
+      {"unknown command", "frobnicate", "unknown command 'frobnicate' (expected one of train, eval"},
+      {"no command", "", "A subcommand is required"},
+      {"flag without its value", "train --config", "--config"},
+      {"non-numeric --threads", "train --threads many" + out, "--threads"},
+      {"--nproc 0", "train --nproc 0" + out, "--nproc: 0 (expected 1 to 256 local workers)"},
+      {"--nproc with --world-size", "train --nproc 2 --world-size 2 --master 127.0.0.1:1234" + out, "cannot be combined"},
+      {"rank outside the world", "train --rank 2 --world-size 2 --master 127.0.0.1:1234" + out, "--rank: 2 is not in 0..1"},
+      {"--world-size without --master", "train --world-size 2 --rank 1" + out, "--master: required"},
+      {"--master without a port", "train --world-size 2 --master localhost" + out, "expected ADDR:PORT"},
+      {"--master port out of range", "train --world-size 2 --master 127.0.0.1:99999" + out, "port '99999' is not a number in 1..65535"},
+      // data files
+      {"data directory missing", "train --set data.dir={dir}/nodata" + out, "nodata: directory not found"},
+      {"IDX file of junk", "train --set data.dir={dir}/emptydata" + out, "emptydata"},
+      {"IDX bad magic", "train --set data.dir={dir}/magic" + out, "does not start with two zero bytes"},
+      {"IDX truncated payload", "train --set data.dir={dir}/trunc" + out, "IDX payload truncated"},
+      {"IDX trailing bytes", "train --set data.dir={dir}/trail" + out, "5 trailing bytes"},
+      {"IDX unsupported type", "train --set data.dir={dir}/type" + out, "unsupported type 0x0d"},
+      {"IDX corrupt gzip", "train --set data.dir={dir}/gz" + out, "corrupt gzip stream"},
+      {"images not N x H x W", "train --set data.dir={dir}/dims" + out, "expected 3 dimensions"},
+      {"label count mismatch", "train --set data.dir={dir}/count" + out, "3 labels for 4 images"},
+      {"label out of range", "train --set data.dir={dir}/label" + out, "label 12 out of range"},
+      {"labels file missing", "train --set data.dir={dir}/nolabels" + out, "train-labels-idx1-ubyte.gz found"},
+      {"MNIST without a directory", "train --set data.dataset=mnist" + out, "data.dir"},
+      // checkpoints
+      {"checkpoint missing", "eval --checkpoint {dir}/none.pt", "checkpoint file not found"},
+      {"checkpoint is a directory", "eval --checkpoint {dir}", "checkpoint file not found"},
+      {"text file as checkpoint", "eval --checkpoint {dir}/notckpt.pt", "wrong magic bytes"},
+      {"foreign/old LibTorch archive", "eval --checkpoint {dir}/zip.pt", "bare LibTorch archive"},
+      {"truncated checkpoint", "eval --checkpoint {dir}/trunc.pt", "truncated"},
+      {"flipped bit in checkpoint", "eval --checkpoint {dir}/flipped.pt", "payload checksum mismatch"},
+      {"checkpoint weights unreadable", "eval --checkpoint {dir}/garbage_model.pt" + eval, "section 'model' is unreadable"},
+      {"checkpoint metadata not JSON", "eval --checkpoint {dir}/badjson.pt", "metadata is malformed"},
+      {"checkpoint format from the future", "eval --checkpoint {dir}/format3.pt", "checkpoint format 3 (expected 2)"},
+      {"checkpoint with an invalid config", "eval --checkpoint {dir}/badcfg.pt", "unknown key 'model.width'"},
+      {"checkpoint without metadata", "eval --checkpoint {dir}/nometa.pt", "no 'meta' section"},
+      {"eval without --checkpoint", "eval", "--checkpoint is required"},
+      {"resume with every checkpoint damaged", "train --resume --set train.out_dir={dir}/resumebad", "previous checkpoint is unusable too"},
+  };
+}
+
 }  // namespace
 
 TEST(CliErrors, EachBadInputGivesOneLineAndExitCode2) {
-  const auto dir = spikessm::testing::scratch_dir("cli_errors");
-  std::ofstream(dir / "bad.toml") << "[model]\nd_model = = 3\n";
-  std::ofstream(dir / "unknown.toml") << "[model]\nwidth = 3\n";
-  std::ofstream(dir / "range.toml") << "[model]\ndropout = 2.0\n";
-  std::ofstream(dir / "notckpt.pt") << "this is not a checkpoint";
-  fs::create_directories(dir / "emptydata");
-  std::ofstream(dir / "emptydata" / "train-images-idx3-ubyte") << "junk";
-  const std::string out = " --set train.out_dir={dir}/run";
-  const std::vector<BadCase> cases = {
-      {"train --config {dir}/missing.toml" + out, "cannot open config file"},
-      {"train --config {dir}/bad.toml" + out, "bad.toml:2"},
-      {"train --config {dir}/unknown.toml" + out, "unknown key 'model.width'"},
-      {"train --config {dir}/range.toml" + out, "model.dropout = 2 is out of range"},
-      {"train --set model.d_model=-4" + out, "out of range"},
-      {"train --set model.d_state=7" + out, "must be even"},
-      {"train --set model.neuron=magic" + out, "is not one of bptt, sltt"},
-      {"train --set train.lr=fast" + out, "is not a number"},
-      {"train --set data.dir={dir}/nodata" + out, "nodata"},
-      {"train --set data.dir={dir}/emptydata" + out, "emptydata"},
-      {"train --set data.dataset=mnist" + out, "data.dir"},
-      {"train --bogus-flag" + out, "bogus-flag"},
-      {"train --set data.train_limit=10 --set train.batch_size=32" + out, "exceeds the 10 training samples"},
-      {"eval --checkpoint {dir}/none.pt", "checkpoint file not found"},
-      {"eval --checkpoint {dir}/notckpt.pt", "corrupt or truncated"},
-      {"eval", "--checkpoint is required"},
-  };
+  // Unique per process: other checkouts on this machine may run this test at the same time.
+  const auto dir = spikessm::testing::scratch_dir("cli_errors_" + std::to_string(getpid()));
+  for (const auto& [name, bytes] : bad_files()) {
+    fs::create_directories((dir / name).parent_path());
+    std::ofstream(dir / name, std::ios::binary) << bytes;
+  }
+  fs::create_directories(dir / "nolabels");
+  const auto cases = bad_cases();
+  EXPECT_GE(cases.size(), 40u);
+  std::string table =
+      "# Malformed input and the error it produces\n\n"
+      "Generated by `SPIKESSM_ERRORS_MD=docs/errors.md build/tests/spikessm_tests "
+      "--gtest_filter=CliErrors.EachBad*` (tests/test_cli_errors.cpp checks every row: exit code 2, "
+      "exactly one line, the expected fragment, nothing written). `$DIR` is the test's scratch "
+      "directory holding the malformed files.\n\n| # | input | command | exit | message |\n|---|---|---|---|---|\n";
+  int row = 0;
   for (const auto& c : cases) {
     auto r = run_cli(fill(c.args, dir.string()));
     EXPECT_EQ(r.code, 2) << c.args << "\n" << r.out;
     EXPECT_NE(r.out.find(c.expected), std::string::npos) << c.args << "\n" << r.out;
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << c.args << "\n" << r.out;
     EXPECT_FALSE(fs::exists(dir / "run")) << c.args << ": left files behind";
+    auto md = [&](std::string s) {
+      for (size_t p; (p = s.find(dir.string())) != std::string::npos;) s.replace(p, dir.string().size(), "$DIR");
+      for (size_t p = 0; (p = s.find('|', p)) != std::string::npos; p += 2) s.replace(p, 1, "\\|");
+      while (!s.empty() && s.back() == '\n') s.pop_back();
+      return s;
+    };
+    table += "| " + std::to_string(++row) + " | " + c.what + " | `spikessm " + md(fill(c.args, dir.string())) +
+             "` | " + std::to_string(r.code) + " | `" + md(r.out) + "` |\n";
   }
+  // The damaged run directory is left exactly as it was.
+  EXPECT_EQ(spikessm::read_file_bytes((dir / "resumebad" / "checkpoint.pt").string()), "damaged");
+  EXPECT_EQ(fs::directory_iterator(dir / "resumebad") != fs::directory_iterator(), true);
+  EXPECT_FALSE(fs::exists(dir / "resumebad" / "config.toml"));
+  if (const char* path = std::getenv("SPIKESSM_ERRORS_MD")) std::ofstream(path) << table;
+  fs::remove_all(dir);
 }
 
 TEST(CliErrors, HelpExitsZero) {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cli_runner.h"
+#include "spikessm/common/error.h"
 #include "spikessm/data/seq_image_task.h"
 #include "spikessm/models/build.h"
 #include "spikessm/train/checkpoint.h"
@@ -91,7 +92,7 @@ TEST(Training, LearnsFashionMnistWellAboveChance) {
 
 TEST(Training, ResumeAfterKillMatchesUninterruptedRun) {
   SPIKESSM_SKIP_UNLESS_EXISTS(spikessm::testing::fashion_mnist_dir());
-  auto dir = spikessm::testing::scratch_dir("train_resume");
+  auto dir = spikessm::testing::scratch_dir("train_resume_" + std::to_string(getpid()));
   Config a = small_config(dir / "a"), b = small_config(dir / "b");
   for (Config* c : {&a, &b}) {
     c->set("data.train_limit=640");  // 20 steps an epoch
@@ -102,24 +103,41 @@ TEST(Training, ResumeAfterKillMatchesUninterruptedRun) {
   }
   ASSERT_EQ(wait_exit(spawn(config_args(a))), 0);
 
-  // Kill run b with SIGKILL as soon as its first checkpoint lands, then resume it.
+  // Kill run b with SIGKILL twice, each time as soon as a new checkpoint lands (plus a few
+  // ms, to also hit the middle of the next step or save), resuming in between.
   const fs::path ckpt_b = dir / "b" / "checkpoint.pt";
-  pid_t pid = spawn(config_args(b));
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-  int status = 0;
-  while (!fs::exists(ckpt_b)) {
-    ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0) << "run b exited before its first checkpoint";
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no checkpoint after 5 minutes";
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  int64_t stopped_at = 0;
+  for (int kill_no = 0; kill_no < 2; ++kill_no) {
+    auto args = config_args(b);
+    if (kill_no > 0) args.push_back("--resume");
+    pid_t pid = spawn(args);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    int status = 0;
+    auto step_on_disk = [&]() -> int64_t {
+      try {
+        return fs::exists(ckpt_b) ? read_checkpoint_meta(ckpt_b.string()).step : 0;
+      } catch (const InputError&) {
+        return -1;  // never: the file is renamed into place complete
+      }
+    };
+    while (step_on_disk() <= stopped_at) {
+      ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0) << "run b exited before a new checkpoint";
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no checkpoint after 5 minutes";
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(7 * kill_no));
+    kill(pid, SIGKILL);
+    wait_exit(pid);
+    const int64_t now = step_on_disk();
+    ASSERT_GT(now, stopped_at) << "the checkpoint on disk is unreadable or went backwards";
+    stopped_at = now;
   }
-  kill(pid, SIGKILL);
-  wait_exit(pid);
-  const int64_t stopped_at = read_checkpoint_meta(ckpt_b.string()).step;
   EXPECT_LT(stopped_at, 40) << "the run finished before it could be interrupted";
-  EXPECT_FALSE(fs::exists(ckpt_b.string() + ".tmp") && fs::file_size(ckpt_b) == 0);
   auto args = config_args(b);
   args.push_back("--resume");
   ASSERT_EQ(wait_exit(spawn(args)), 0);
+  EXPECT_FALSE(fs::exists(ckpt_b.string() + ".tmp")) << "a temp file was left behind";
+  EXPECT_TRUE(fs::exists(dir / "b" / "checkpoint.prev.pt"));
 
   EXPECT_EQ(read_checkpoint_meta((dir / "b" / "checkpoint.pt").string()).step, 40);
   auto pa = load_params(a, (dir / "a" / "checkpoint.pt").string());

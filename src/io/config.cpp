@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -66,6 +67,39 @@ void merge_table(Config& cfg, const toml::table& t, const std::string& prefix,
   }
 }
 
+// Strict UTF-8 without control characters (tab allowed): what a TOML string can hold and
+// to_toml() writes back unchanged. Found by fuzz_config: "--set train.out_dir=b<NUL><0xfe>"
+// was accepted and did not survive the round trip through config.toml.
+bool printable_utf8(const std::string& s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  for (size_t i = 0; i < n;) {
+    const unsigned c = p[i];
+    if (c < 0x80) {
+      if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+      ++i;
+      continue;
+    }
+    size_t len;
+    unsigned cp;
+    if (c >= 0xc2 && c <= 0xdf) len = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef) len = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4) len = 4, cp = c & 0x07;
+    else return false;
+    if (i + len > n) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (p[i + k] & 0x3f);
+    }
+    // overlong forms, surrogates, beyond U+10FFFF
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
 }  // namespace
 
 Config::Config() {
@@ -86,6 +120,8 @@ void Config::assign(const std::string& key, ConfigValue v, const std::string& so
       throw InputError(os.str());
     }
   }
+  if (v.index() == 3 && !printable_utf8(std::get<std::string>(v)))
+    throw InputError(source + ": " + key + " is not printable UTF-8 text (control characters or invalid bytes)");
   if (!spec->choices.empty()) {
     const auto& s = std::get<std::string>(v);
     bool ok = false;
@@ -119,6 +155,10 @@ void Config::merge_string(const std::string& text, const std::string& source) {
 }
 
 void Config::merge_file(const std::string& path) {
+  std::error_code ec;
+  // ifstream opens a directory without complaint and reads nothing: an empty, valid config.
+  if (std::filesystem::is_directory(path, ec))
+    throw InputError(path + ": is a directory (expected a TOML config file)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open config file");
   std::stringstream ss;

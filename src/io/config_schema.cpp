@@ -64,6 +64,9 @@ const std::vector<ConfigKey>& config_schema() {
       {"train.out_dir", S("runs/quickstart"), 0, 0, {}, "checkpoints and metrics go here"},
       {"train.checkpoint_every", int64_t(500), 0, 1e12, {}, "steps between checkpoints (0: epoch end only)"},
       {"train.log_every", int64_t(50), 1, 1e12, {}, "steps between metric lines"},
+      {"train.max_bad_steps", int64_t(10), 1, 1e9, {}, "stop after this many consecutive steps with a non-finite loss or gradient (each is skipped)"},
+      {"train.inject_nonfinite", S(""), 0, 0, {}, "test hook: NaN loss/gradient at steps, e.g. \"loss:3-5,grad:7@1\""},
+      {"train.dist_timeout_s", 60.0, 1.0, 86400.0, {}, "distributed: rendezvous and collective timeout (a dead rank stops the others)"},
   };
   return schema;
 }

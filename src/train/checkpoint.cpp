@@ -1,79 +1,210 @@
 #include "spikessm/train/checkpoint.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 
 #include "spikessm/common/error.h"
+#include "spikessm/train/checkpoint_format.h"
 
 namespace spikessm {
 namespace fs = std::filesystem;
 
-void save_checkpoint(const std::string& path, torch::nn::Module& model,
-                     torch::optim::Optimizer* optimizer, const CheckpointMeta& meta) {
-  torch::serialize::OutputArchive archive, model_ar, optim_ar;
-  model.save(model_ar);
-  archive.write("model", model_ar);
-  if (optimizer) {
-    optimizer->save(optim_ar);
-    archive.write("optimizer", optim_ar);
-  }
-  archive.write("config", c10::IValue(meta.config_toml));
-  archive.write("step", c10::IValue(meta.step));
-  archive.write("format", c10::IValue(meta.format));
-  const std::string tmp = path + ".tmp";
-  archive.save_to(tmp);
-  fs::rename(tmp, path);  // atomic on POSIX within one directory
+namespace {
+
+std::string archive_bytes(torch::serialize::OutputArchive& ar) {
+  std::ostringstream os;
+  ar.save_to(os);
+  return os.str();
 }
 
-static void open_archive(const std::string& path, torch::serialize::InputArchive& ar) {
-  if (!fs::is_regular_file(path)) throw InputError(path + ": checkpoint file not found");
-  try {
-    ar.load_from(path);
-  } catch (const c10::Error&) {
-    throw InputError(path + ": not a readable spikessm checkpoint (corrupt or truncated file)");
+// Writes all bytes and fsyncs: after rename the data must be on disk, not in the page cache,
+// or a power cut could leave a renamed but empty file.
+void write_synced(const std::string& path, const std::string& bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw InputError(path + ": cannot write: " + std::strerror(errno));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int e = errno;
+      ::close(fd);
+      throw InputError(path + ": write failed: " + std::strerror(e));
+    }
+    done += size_t(n);
   }
+  if (::fsync(fd) != 0 || ::close(fd) != 0)
+    throw InputError(path + ": write failed: " + std::strerror(errno));
+}
+
+void sync_dir(const fs::path& dir) {
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+bool verifies(const std::string& path) {
+  try {
+    const std::string bytes = read_file_bytes(path);
+    decode_checkpoint(bytes.data(), bytes.size(), path);
+    return true;
+  } catch (const InputError&) {
+    return false;
+  }
+}
+
+std::string first_line(const c10::Error& e) {
+  std::string msg = e.what_without_backtrace();
+  if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+  return msg;
+}
+
+void load_archive(const std::string& bytes, const std::string& what, const std::string& where,
+                  torch::serialize::InputArchive& ar) {
+  try {
+    ar.load_from(bytes.data(), bytes.size());
+  } catch (const c10::Error& e) {
+    throw InputError(where + ": checkpoint section '" + what + "' is unreadable (" + first_line(e) + ")");
+  }
+}
+
+}  // namespace
+
+std::string previous_checkpoint_path(const std::string& path) {
+  fs::path p(path);
+  return (p.parent_path() / (p.stem().string() + ".prev" + p.extension().string())).string();
+}
+
+bool checkpoint_exists(const std::string& path) {
+  return fs::exists(path) || fs::exists(previous_checkpoint_path(path));
+}
+
+void save_checkpoint(const std::string& path, torch::nn::Module& model,
+                     torch::optim::Optimizer* optimizer, const CheckpointMeta& meta) {
+  std::vector<CkptSection> sections;
+  sections.emplace_back("meta", checkpoint_meta_json(meta));
+  {
+    torch::serialize::OutputArchive ar;
+    model.save(ar);
+    sections.emplace_back("model", archive_bytes(ar));
+  }
+  if (optimizer) {
+    torch::serialize::OutputArchive ar;
+    optimizer->save(ar);
+    sections.emplace_back("optimizer", archive_bytes(ar));
+  }
+  {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    torch::Tensor state;
+    {
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      state = gen.get_state();
+    }
+    sections.emplace_back("rng", std::string(static_cast<const char*>(state.data_ptr()),
+                                             size_t(state.numel())));
+  }
+  const std::string tmp = path + ".tmp", prev = previous_checkpoint_path(path);
+  write_synced(tmp, encode_checkpoint(sections));
+  // Keep the current file as the previous good one, unless it is damaged (then the older
+  // previous copy is the good one and must survive).
+  if (fs::exists(path) && verifies(path)) fs::rename(path, prev);
+  fs::rename(tmp, path);  // atomic on POSIX within one directory
+  sync_dir(fs::path(path).parent_path());
+}
+
+CheckpointMeta read_checkpoint_meta_bytes(const std::string& bytes, const std::string& where) {
+  return parse_checkpoint_meta(decode_checkpoint(bytes.data(), bytes.size(), where), where);
 }
 
 CheckpointMeta read_checkpoint_meta(const std::string& path) {
-  torch::serialize::InputArchive ar;
-  open_archive(path, ar);
-  CheckpointMeta meta;
-  c10::IValue v;
+  if (!fs::is_regular_file(path)) throw InputError(path + ": checkpoint file not found");
+  return read_checkpoint_meta_bytes(read_file_bytes(path), path);
+}
+
+CheckpointMeta load_checkpoint_bytes(const std::string& bytes, const std::string& where,
+                                     torch::nn::Module& model, torch::optim::Optimizer* optimizer) {
+  const auto sections = decode_checkpoint(bytes.data(), bytes.size(), where);
+  CheckpointMeta meta = parse_checkpoint_meta(sections, where);
+  const std::string* m = find_section(sections, "model");
+  if (!m) throw InputError(where + ": checkpoint has no 'model' section");
+  torch::serialize::InputArchive model_ar;
+  load_archive(*m, "model", where, model_ar);
   try {
-    ar.read("format", v);
-    meta.format = v.toInt();
-    ar.read("config", v);
-    meta.config_toml = v.toStringRef();
-    ar.read("step", v);
-    meta.step = v.toInt();
-  } catch (const c10::Error&) {
-    throw InputError(path + ": checkpoint lacks its config/step records (not written by spikessm)");
+    model.load(model_ar);
+  } catch (const c10::Error& e) {
+    throw InputError(where + ": checkpoint does not match the model (" + first_line(e) + ")");
   }
-  if (meta.format != 1)
-    throw InputError(path + ": checkpoint format " + std::to_string(meta.format) + " (expected 1)");
+  if (optimizer) {
+    const std::string* o = find_section(sections, "optimizer");
+    if (!o) throw InputError(where + ": checkpoint has no optimizer state to resume from");
+    torch::serialize::InputArchive optim_ar;
+    load_archive(*o, "optimizer", where, optim_ar);
+    try {
+      optimizer->load(optim_ar);
+    } catch (const c10::Error& e) {
+      throw InputError(where + ": checkpoint optimizer state does not match (" + first_line(e) + ")");
+    }
+  }
   return meta;
 }
 
 void load_checkpoint(const std::string& path, torch::nn::Module& model,
                      torch::optim::Optimizer* optimizer) {
-  torch::serialize::InputArchive ar, model_ar, optim_ar;
-  open_archive(path, ar);
+  if (!fs::is_regular_file(path)) throw InputError(path + ": checkpoint file not found");
+  load_checkpoint_bytes(read_file_bytes(path), path, model, optimizer);
+}
+
+void restore_rng_state(const std::string& state, const std::string& where) {
+  if (state.empty()) return;
+  auto gen = at::detail::getDefaultCPUGenerator();
+  auto t = torch::empty({int64_t(state.size())}, torch::kUInt8);
+  std::memcpy(t.data_ptr(), state.data(), state.size());
+  std::lock_guard<std::mutex> lock(gen.mutex());
   try {
-    ar.read("model", model_ar);
-    model.load(model_ar);
+    gen.set_state(t);
   } catch (const c10::Error& e) {
-    std::string msg = e.what_without_backtrace();
-    if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
-    throw InputError(path + ": checkpoint does not match the model (" + msg + ")");
+    throw InputError(where + ": checkpoint RNG state is invalid (" + first_line(e) + ")");
   }
-  if (optimizer) {
+}
+
+std::string find_resumable_checkpoint(const std::string& path) {
+  std::error_code ec;
+  fs::remove(path + ".tmp", ec);  // a crash mid-write: the rename never happened
+  const std::string prev = previous_checkpoint_path(path);
+  const bool have = fs::exists(path), have_prev = fs::exists(prev);
+  if (!have && !have_prev) return "";
+  std::string why;
+  if (have) {
     try {
-      ar.read("optimizer", optim_ar);
-      optimizer->load(optim_ar);
-    } catch (const c10::Error&) {
-      throw InputError(path + ": checkpoint has no usable optimizer state to resume from");
+      const std::string bytes = read_file_bytes(path);
+      decode_checkpoint(bytes.data(), bytes.size(), path);
+      return path;
+    } catch (const InputError& e) {
+      why = e.what();
+    }
+  } else {
+    why = path + ": missing (a crash between the two renames of a save)";
+  }
+  if (have_prev) {
+    try {
+      const std::string bytes = read_file_bytes(prev);
+      decode_checkpoint(bytes.data(), bytes.size(), prev);
+      std::fprintf(stderr, "warning: %s; resuming from the previous good checkpoint %s\n",
+                   why.c_str(), prev.c_str());
+      return prev;
+    } catch (const InputError& e) {
+      throw InputError(why + "; and the previous checkpoint is unusable too (" + e.what() + ")");
     }
   }
+  throw InputError(why + "; no previous checkpoint " + prev + " to fall back to");
 }
 
 }  // namespace spikessm

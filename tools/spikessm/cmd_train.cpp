@@ -1,9 +1,12 @@
 // `spikessm train --config FILE [--set key=value ...] [--resume]`
 #include <cstdio>
 #include <iostream>
+#include <thread>
 
 #include "commands.h"
+#include "spikessm/common/error.h"
 #include "spikessm/io/config.h"
+#include "spikessm/train/distributed.h"
 #include "spikessm/train/trainer.h"
 
 namespace spikessm::cli {
@@ -28,6 +31,8 @@ void add_train(CLI::App& app) {
     std::vector<std::string> sets;
     bool resume = false, overwrite = false;
     int64_t threads = -1;
+    int nproc = -1, rank = 0, world_size = 1;  // nproc -1: not given
+    std::string master;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("train", "train a model from a TOML config, then evaluate it");
@@ -37,6 +42,11 @@ void add_train(CLI::App& app) {
   cmd->add_flag("--resume", args->resume, "continue from <train.out_dir>/checkpoint.pt");
   cmd->add_flag("--overwrite", args->overwrite, "replace an existing run in train.out_dir");
   cmd->add_option("--threads", args->threads, "intra-op threads (default: train.threads)");
+  cmd->add_option("--nproc", args->nproc,
+                  "data-parallel: start N local worker processes (a loopback Gloo group)");
+  cmd->add_option("--rank", args->rank, "data-parallel: this process's rank in 0..world-size-1");
+  cmd->add_option("--world-size", args->world_size, "data-parallel: number of ranks in the run");
+  cmd->add_option("--master", args->master, "data-parallel: ADDR:PORT of rank 0 (its TCPStore)");
   cmd->add_flag_callback("--help-config", [] {
     print_schema();
     throw CLI::Success();
@@ -45,11 +55,38 @@ void add_train(CLI::App& app) {
     Config cfg;
     if (!args->config.empty()) cfg.merge_file(args->config);
     for (const auto& s : args->sets) cfg.set(s);
+    if (args->nproc != -1) {
+      require(args->nproc >= 1 && args->nproc <= 256, "--nproc",
+              std::to_string(args->nproc) + " (expected 1 to 256 local workers)");
+      require(args->world_size == 1 && args->master.empty(), "--nproc",
+              "cannot be combined with --world-size/--master (it sets them for its workers)");
+      // Checked here, once, rather than by every worker.
+      require(cfg.get_int("train.batch_size") % args->nproc == 0, "train.batch_size",
+              std::to_string(cfg.get_int("train.batch_size")) + " is not divisible by the " +
+                  std::to_string(args->nproc) + " ranks (the global batch is split evenly)");
+    }
+    if (args->nproc > 1) {
+      // Split the cores between the workers unless the user chose per-rank threads.
+      int64_t t = args->threads >= 0 ? args->threads : cfg.get_int("train.threads");
+      if (t <= 0) t = std::max<int64_t>(1, int64_t(std::thread::hardware_concurrency()) / args->nproc);
+      std::vector<std::string> argv{"spikessm", "train"};
+      if (!args->config.empty()) argv.insert(argv.end(), {"--config", args->config});
+      for (const auto& s : args->sets) argv.insert(argv.end(), {"--set", s});
+      if (args->resume) argv.push_back("--resume");
+      if (args->overwrite) argv.push_back("--overwrite");
+      const int code = launch_local_workers(args->nproc, argv, int(t));
+      if (code != 0) throw ExitCode{code};
+      return;
+    }
     set_threads(args->threads >= 0 ? args->threads : cfg.get_int("train.threads"));
     TrainRunOptions run;
     run.resume = args->resume;
     run.overwrite = args->overwrite;
+    run.dist.rank = args->rank;
+    run.dist.world_size = args->world_size;
+    run.dist.master = args->master;
     auto r = run_training(cfg, run);
+    if (run.dist.rank != 0) return;  // rank 0 reports
     std::printf("trained %lld steps in %.1f s\n", (long long)r.steps, r.train_seconds);
     std::printf("test accuracy %.4f (loss %.4f, %lld samples)\n", r.test.accuracy, r.test.loss,
                 (long long)r.test.samples);

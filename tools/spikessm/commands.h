@@ -16,6 +16,12 @@ void add_report(CLI::App& app);
 void add_data(CLI::App& app);   // cmd_data.cpp
 void add_bench(CLI::App& app);  // cmd_bench.cpp
 
+// Thrown to leave with a given exit code (the launcher passes on a failed worker's code);
+// the worker already printed its error.
+struct ExitCode {
+  int code;
+};
+
 // Applies --threads (0: every core) to ATen's intra-op pool.
 void set_threads(int64_t threads);
 

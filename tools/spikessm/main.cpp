@@ -55,12 +55,27 @@ int main(int argc, char** argv) {
   spikessm::cli::add_report(app);
   spikessm::cli::add_data(app);
   spikessm::cli::add_bench(app);
+  // CLI11 reports an unknown command only as "a subcommand is required": name it instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string known;
+    bool found = false;
+    for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      found = found || sub->get_name() == argv[1];
+      known += (known.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!found) {
+      std::fprintf(stderr, "error: unknown command '%s' (expected one of %s; see --help)\n", argv[1], known.c_str());
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help and friends
     std::fprintf(stderr, "error: %s (see --help)\n", e.what());
     return 2;
+  } catch (const spikessm::cli::ExitCode& e) {
+    return e.code;
   } catch (const spikessm::InputError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;

@@ -7,6 +7,7 @@
 #include "spikessm/io/config.h"
 #include "spikessm/metrics/energy.h"
 #include "spikessm/models/sequence_classifier.h"
+#include "spikessm/train/distributed.h"
 
 namespace spikessm {
 
@@ -23,6 +24,7 @@ EvalResult evaluate(SequenceClassifier& model, const torch::Tensor& x, const tor
 struct TrainRunOptions {
   bool resume = false;     // continue from <out_dir>/checkpoint.pt if present
   bool overwrite = false;  // allow replacing an existing run in out_dir
+  DistOptions dist;        // rank / world size / master of a data-parallel run
 };
 
 struct TrainResult {

@@ -1,0 +1,133 @@
+// Checkpoint container: every damaged byte and every truncation is refused; a save keeps the
+// previous good file; resume falls back to it when the latest is corrupt.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "spikessm/common/error.h"
+#include "spikessm/train/checkpoint.h"
+#include "spikessm/train/checkpoint_format.h"
+#include "test_util.h"
+
+using namespace spikessm;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const fs::path& p) { return read_file_bytes(p.string()); }
+void spit(const fs::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
+
+void save_linear(const fs::path& path, torch::nn::Linear& lin, int64_t step) {
+  CheckpointMeta m;
+  m.config_toml = "[train]\nseed = 1\n";
+  m.step = step;
+  m.state = {{"guard", {{"consecutive_bad", 0}}}};
+  save_checkpoint(path.string(), *lin, nullptr, m);
+}
+
+}  // namespace
+
+TEST(CheckpointFormat, RoundTripsSections) {
+  std::vector<CkptSection> s = {{"meta", "{}"}, {"model", std::string("\0\1\2", 3)}, {"x", ""}};
+  const std::string file = encode_checkpoint(s);
+  EXPECT_EQ(file.size(), kCkptHeaderBytes + (4 + 4 + 8 + 2) + (4 + 5 + 8 + 3) + (4 + 1 + 8));
+  EXPECT_EQ(decode_checkpoint(file.data(), file.size(), "f"), s);
+  // zlib's CRC32 of "123456789" is the standard check value.
+  EXPECT_EQ(crc32_of("123456789", 9), 0xCBF43926u);
+}
+
+TEST(CheckpointFormat, EveryFlippedByteAndEveryTruncationIsRefused) {
+  CheckpointMeta m;
+  m.step = 7;
+  m.config_toml = "x";
+  const std::string file = encode_checkpoint({{"meta", checkpoint_meta_json(m)}, {"model", "weights"}});
+  for (size_t i = 0; i < file.size(); ++i) {
+    std::string bad = file;
+    bad[i] = char(bad[i] ^ 0x10);
+    EXPECT_THROW(decode_checkpoint(bad.data(), bad.size(), "f"), InputError) << "byte " << i;
+  }
+  for (size_t n = 0; n < file.size(); ++n)
+    EXPECT_THROW(decode_checkpoint(file.data(), n, "f"), InputError) << "length " << n;
+  const std::string longer = file + "x";
+  EXPECT_THROW(decode_checkpoint(longer.data(), longer.size(), "f"), InputError);
+  auto meta = parse_checkpoint_meta(decode_checkpoint(file.data(), file.size(), "f"), "f");
+  EXPECT_EQ(meta.step, 7);
+}
+
+TEST(CheckpointFormat, MessagesNameTheDefect) {
+  auto msg = [](const std::string& bytes) {
+    try {
+      decode_checkpoint(bytes.data(), bytes.size(), "ck.pt");
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const std::string good = encode_checkpoint({{"meta", "{}"}});
+  EXPECT_NE(msg(good.substr(0, 10)).find("truncated"), std::string::npos);
+  EXPECT_NE(msg(good.substr(0, good.size() - 1)).find("truncated"), std::string::npos);
+  EXPECT_NE(msg("PK\x03\x04 zip").find("bare LibTorch archive"), std::string::npos);
+  std::string flipped = good;
+  flipped.back() ^= 1;
+  EXPECT_NE(msg(flipped).find("payload checksum mismatch"), std::string::npos);
+  EXPECT_EQ(msg(good), "");
+}
+
+TEST(Checkpoint, SaveKeepsThePreviousGoodFileAndResumeFallsBackToIt) {
+  const auto dir = spikessm::testing::scratch_dir("ckpt_prev_" + std::to_string(getpid()));
+  const fs::path ck = dir / "checkpoint.pt", prev = dir / "checkpoint.prev.pt";
+  torch::manual_seed(0);
+  torch::nn::Linear lin(3, 2);
+  save_linear(ck, lin, 1);
+  EXPECT_FALSE(fs::exists(prev));
+  save_linear(ck, lin, 2);
+  ASSERT_TRUE(fs::exists(prev));
+  EXPECT_EQ(read_checkpoint_meta(prev.string()).step, 1);
+  EXPECT_EQ(read_checkpoint_meta(ck.string()).step, 2);
+  EXPECT_EQ(find_resumable_checkpoint(ck.string()), ck.string());
+
+  // Truncate the latest: resume uses the previous one, and the next save does not rotate the
+  // damaged file over the good previous copy.
+  const std::string latest = slurp(ck);
+  spit(ck, latest.substr(0, latest.size() / 2));
+  EXPECT_THROW(read_checkpoint_meta(ck.string()), InputError);
+  EXPECT_EQ(find_resumable_checkpoint(ck.string()), prev.string());
+  save_linear(ck, lin, 3);
+  EXPECT_EQ(read_checkpoint_meta(prev.string()).step, 1);
+  EXPECT_EQ(read_checkpoint_meta(ck.string()).step, 3);
+
+  // A crash between the two renames leaves only the previous file; a stale temp file is removed.
+  fs::remove(ck);
+  spit(ck.string() + ".tmp", "half");
+  EXPECT_EQ(find_resumable_checkpoint(ck.string()), prev.string());
+  EXPECT_FALSE(fs::exists(ck.string() + ".tmp"));
+
+  // Both damaged: refused, naming both.
+  spit(ck, "garbage");
+  spit(prev, "garbage too");
+  try {
+    find_resumable_checkpoint(ck.string());
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("checkpoint.pt"), std::string::npos) << m;
+    EXPECT_NE(m.find("previous checkpoint is unusable"), std::string::npos) << m;
+  }
+}
+
+TEST(Checkpoint, RestoresWeightsAndRngState) {
+  const auto dir = spikessm::testing::scratch_dir("ckpt_rng_" + std::to_string(getpid()));
+  torch::manual_seed(5);
+  torch::nn::Linear a(4, 3);
+  save_linear(dir / "c.pt", a, 9);
+  const auto expected_next = torch::rand({4});  // drawn right after the save
+  torch::manual_seed(99);
+  torch::nn::Linear b(4, 3);
+  load_checkpoint((dir / "c.pt").string(), *b, nullptr);
+  EXPECT_TRUE(torch::equal(a->weight, b->weight));
+  const auto meta = read_checkpoint_meta((dir / "c.pt").string());
+  restore_rng_state(meta.rng_state, "c.pt");
+  EXPECT_TRUE(torch::equal(torch::rand({4}), expected_next));
+}
