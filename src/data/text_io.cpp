@@ -23,14 +23,6 @@ void write_text_atomic(const std::string& path, const std::string& text) {
   fs::rename(tmp, path);
 }
 
-std::string read_file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  require(bool(in), path, "cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::vector<std::string> list_files_sorted(const std::string& dir) {
   require(fs::is_directory(dir), dir, "not a directory");
   std::vector<std::string> out;

@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "spikessm/common/file_bytes.h"
+
 namespace spikessm {
 
 constexpr uint32_t kCkptVersion = 2;
@@ -32,9 +34,6 @@ std::string encode_checkpoint(const std::vector<CkptSection>& sections);
 
 // Parses and verifies a whole file image; InputError("<where>: ...") on any defect.
 std::vector<CkptSection> decode_checkpoint(const char* data, size_t size, const std::string& where);
-
-// The bytes of a whole file; InputError when it cannot be read.
-std::string read_file_bytes(const std::string& path);
 
 uint32_t crc32_of(const char* data, size_t size);
 
