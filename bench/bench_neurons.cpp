@@ -5,12 +5,10 @@
 //   Heaviside / ternary spike: x (B, L, D)
 //   ./build/bench/bench_neurons [--threads=N] [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
-#include <malloc.h>
+
+#include "bench_main.h"
 #include <torch/torch.h>
 
-#include <cstdlib>
-#include <cstring>
-#include <thread>
 
 #include "spikessm/neurons/heaviside.h"
 #include "spikessm/neurons/plif.h"
@@ -135,30 +133,4 @@ NEURON_BENCH(BM_TernaryRef)->ArgName("tensor")->Arg(0)->Arg(1);
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  // As bench_lif: keep freed activations in the heap (--fresh-memory: glibc defaults), and
-  // use every core unless --threads=N.
-  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  bool fresh_memory = false;
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--threads=", 10) == 0) {
-      threads = std::max(1, std::atoi(argv[i] + 10));
-    } else if (std::strcmp(argv[i], "--fresh-memory") == 0) {
-      fresh_memory = true;
-    } else {
-      argv[kept++] = argv[i];
-    }
-  }
-  argc = kept;
-  if (!fresh_memory) {
-    mallopt(M_MMAP_THRESHOLD, 1 << 30);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  }
-  at::set_num_threads(threads);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return spikessm::bench::bench_main(argc, argv); }
