@@ -87,9 +87,9 @@ TEST(DeployCli, BadInputFailsCleanly) {
     std::string args, expected;
   };
   const std::vector<Case> cases = {
-      {"report --checkpoint {d}/junk.pt --out {d}/rep", "corrupt or truncated"},
+      {"report --checkpoint {d}/junk.pt --out {d}/rep", "not a usable spikessm checkpoint"},
       {"report --checkpoint {d}/none.pt --out {d}/rep", "checkpoint file not found"},
-      {"export --format nir --checkpoint {d}/junk.pt --out {d}/x.nir", "corrupt or truncated"},
+      {"export --format nir --checkpoint {d}/junk.pt --out {d}/x.nir", "not a usable spikessm checkpoint"},
       {"export --format onnx --checkpoint {d}/junk.pt --out {d}/x.nir", "unknown format 'onnx'"},
       {"import --format nir --in {d}/junk.nir", "not an HDF5 file"},
       {"import --format nir --in {d}/none.nir", "NIR file not found"},
