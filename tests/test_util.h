@@ -2,6 +2,8 @@
 // Shared helpers for the test suite: where the data lives, skipping when it does not.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -24,9 +26,11 @@ inline std::string fixture(const std::string& name) {
   return std::string(SPIKESSM_SOURCE_DIR) + "/tests/fixtures/" + name;
 }
 
-// A fresh scratch directory for one test, removed first if it exists.
+// A fresh scratch directory for one test, removed first if it exists. The process id keeps
+// tests that CTest runs in parallel (parameterised variants, other checkouts) apart.
 inline std::filesystem::path scratch_dir(const std::string& name) {
-  auto p = std::filesystem::temp_directory_path() / ("spikessm_test_" + name);
+  auto p = std::filesystem::temp_directory_path() /
+           ("spikessm_test_" + name + "_" + std::to_string(::getpid()));
   std::filesystem::remove_all(p);
   std::filesystem::create_directories(p);
   return p;
