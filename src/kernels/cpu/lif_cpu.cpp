@@ -33,29 +33,11 @@
 namespace spikessm::kernels {
 namespace {
 
-template <typename T>
-using Vec = at::vec::Vectorized<T>;
-
-// Channels per task: the carried state (one value per channel) stays in L1.
-constexpr int64_t kMaxChunk = 1024;
-
-// Splits D so that B * chunks gives each thread a few rows, but keeps each time step's slice
-// at least a few cache lines long so the strided walk over time still streams.
-template <typename T>
-int64_t chunk_size(int64_t B, int64_t D) {
-  constexpr int64_t V = Vec<T>::size();
-  const int64_t want_rows = 4 * static_cast<int64_t>(at::get_num_threads());
-  const int64_t n_split = std::max<int64_t>(1, (want_rows + B - 1) / B);
-  int64_t c = std::max<int64_t>((D + n_split - 1) / n_split, 8 * V);
-  c = (c + V - 1) / V * V;
-  return std::min({c, kMaxChunk, D});
-}
-
-// Load cnt lanes; the full-width case is the hot one.
-template <typename T>
-inline Vec<T> load(const T* p, int64_t cnt) {
-  return cnt == Vec<T>::size() ? Vec<T>::loadu(p) : Vec<T>::loadu(p, cnt);
-}
+// Shared with the other neuron kernels (vec_util.h).
+using vecutil::chunk_size;
+using vecutil::kMaxChunk;
+using vecutil::load;
+using vecutil::Vec;
 
 // Outputs larger than the caches go out with non-temporal stores: they skip the read for
 // ownership, which makes a read-1-write-2 stream like the forward ~2x faster on this machine.
@@ -185,7 +167,8 @@ void backward_row(const LifBackwardParams<T>& p, int64_t b, int64_t d0, int64_t 
   }
 }
 
-// Runs row_fn(b, d0, n) over all (batch x channel-chunk) rows in parallel.
+// vecutil::for_each_row, plus a fence after each task so its non-temporal stores are
+// visible before the op returns.
 template <typename T, typename F>
 void for_each_row(int64_t B, int64_t D, const F& row_fn) {
   const int64_t chunk = chunk_size<T>(B, D);
