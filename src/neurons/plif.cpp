@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "../kernels/cpu/plif_cpu.h"
+#include "stateful_op_util.h"
 
 namespace spikessm {
 namespace {
@@ -11,13 +12,8 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-template <typename T>
-T* ptr_or_null(const torch::Tensor& t) {
-  return t.defined() ? t.data_ptr<T>() : nullptr;
-}
-
-// Function::apply cannot take an undefined tensor: "no v0" travels as a (0) tensor.
-torch::Tensor v0_or_none(const torch::Tensor& v0) { return v0.dim() == 2 ? v0 : torch::Tensor(); }
+using detail::ptr_or_null;
+using detail::v0_or_none;
 
 kernels::PlifKernelOptions kernel_options(const PlifOptions& o) {
   kernels::PlifKernelOptions k;
