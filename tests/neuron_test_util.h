@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <string>
+
+#include <gtest/gtest.h>
 
 #include "spikessm/neurons/surrogate.h"
 
@@ -17,6 +20,19 @@ inline void with_threads(int n, const std::function<void()>& f) {
   at::set_num_threads(n);
   f();
   at::set_num_threads(before);
+}
+
+// f must throw a c10::Error whose message names the op (e.g. "[plif_multistep]") and part.
+inline void expect_op_error(const std::string& op, const std::function<void()>& f,
+                            const std::string& part) {
+  try {
+    f();
+    ADD_FAILURE() << "no error for " << part;
+  } catch (const c10::Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(op), std::string::npos) << msg;
+    EXPECT_NE(msg.find(part), std::string::npos) << msg;
+  }
 }
 
 // Largest |a - b| relative to max(1, max |b|).

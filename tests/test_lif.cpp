@@ -12,18 +12,13 @@
 #include "../src/kernels/cpu/lif_cpu.h"
 #include "spikessm/common/error.h"
 #include "spikessm/neurons/lif.h"
+#include "neuron_test_util.h"
 #include "test_util.h"
 
 namespace spikessm {
 namespace {
 
-// Runs f with n intra-op threads, then restores the previous count.
-void with_threads(int n, const std::function<void()>& f) {
-  const int before = at::get_num_threads();
-  at::set_num_threads(n);
-  f();
-  at::set_num_threads(before);
-}
+using testing::with_threads;
 
 struct Out {
   torch::Tensor s, dx;
@@ -251,14 +246,7 @@ TEST(LifFused, BackwardMatchesScalarLoop) {
 TEST(LifFused, RejectsBadInput) {
   LifOptions o;
   auto expect_error = [&](const torch::Tensor& x, const std::string& part) {
-    try {
-      lif_multistep(x, o);
-      ADD_FAILURE() << "no error for " << part;
-    } catch (const c10::Error& e) {
-      const std::string msg = e.what();
-      EXPECT_NE(msg.find("[lif_multistep]"), std::string::npos) << msg;
-      EXPECT_NE(msg.find(part), std::string::npos) << msg;
-    }
+    testing::expect_op_error("[lif_multistep]", [&] { lif_multistep(x, o); }, part);
   };
   expect_error(torch::zeros({4, 5}), "(B, L, D)");
   expect_error(torch::zeros({2, 3, 4}, torch::kInt), "float32 or float64");
