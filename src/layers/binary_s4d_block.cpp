@@ -1,6 +1,7 @@
 #include "spikessm/layers/binary_s4d_block.h"
 
 #include "spikessm/common/error.h"
+#include "spikessm/layers/block_ops.h"
 #include "spikessm/layers/spike_ops.h"
 
 namespace spikessm {
@@ -36,24 +37,8 @@ void BinaryS4DBlockImpl::reset() {
     batch_norm = register_module("norm", torch::nn::BatchNorm1d(H));
 }
 
-torch::Tensor BinaryS4DBlockImpl::normalise(const torch::Tensor& x) {
-  if (layer_norm) return layer_norm(x);
-  if (batch_norm) {  // per channel over (batch x time)
-    auto sizes = x.sizes().vec();
-    return batch_norm(x.reshape({-1, sizes[2]})).view(sizes);
-  }
-  return x;
-}
-
-torch::Tensor BinaryS4DBlockImpl::tied_dropout(const torch::Tensor& x) {
-  const double p = options.dropout();
-  if (!is_training() || p <= 0) return x;
-  auto mask = torch::empty({x.size(0), 1, x.size(2)}, x.options()).bernoulli_(1 - p);  // (B, 1, H)
-  return x * mask / (1 - p);
-}
-
 torch::Tensor BinaryS4DBlockImpl::forward(const torch::Tensor& x) {
-  auto z = options.prenorm() ? normalise(x) : x;
+  auto z = options.prenorm() ? channel_norm(x, layer_norm, batch_norm) : x;
   z = s4d(z);  // (B, L, H)
   if (options.activation() == BinaryActivation::Heaviside)
     z = heaviside_spike(z, options.surrogate(), options.alpha());  // {0, 1}
@@ -64,16 +49,16 @@ torch::Tensor BinaryS4DBlockImpl::forward(const torch::Tensor& x) {
     counter.spikes += z.ne(0).sum().item<double>();
     counter.elements += double(z.numel());
   }
-  z = tied_dropout(z);
+  z = tied_dropout(z, options.dropout(), is_training());
   if (mix) {
     auto halves = mix(z).chunk(2, -1);  // (B, L, H) x 2
     z = halves[0] * torch::sigmoid(halves[1]);
   } else {
     z = gsu(z);
   }
-  z = tied_dropout(z);
+  z = tied_dropout(z, options.dropout(), is_training());
   auto out = x + z;
-  return options.prenorm() ? out : normalise(out);
+  return options.prenorm() ? out : channel_norm(out, layer_norm, batch_norm);
 }
 
 }  // namespace spikessm

@@ -52,9 +52,6 @@ class BinaryS4DBlockImpl : public torch::nn::Cloneable<BinaryS4DBlockImpl> {
   bool collect_stats = false;
   SpikeCounter counter;  // spikes of H(.) (heaviside); non-zeros of the GELU output otherwise
 
- private:
-  torch::Tensor normalise(const torch::Tensor& x);
-  torch::Tensor tied_dropout(const torch::Tensor& x);
 };
 TORCH_MODULE(BinaryS4DBlock);
 

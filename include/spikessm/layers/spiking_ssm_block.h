@@ -73,8 +73,6 @@ class SpikingSSMBlockImpl : public torch::nn::Cloneable<SpikingSSMBlockImpl> {
   int64_t sparse_mix_calls = 0, dense_mix_calls = 0;  // inference calls per mixing kernel
 
  private:
-  torch::Tensor normalise(const torch::Tensor& x);
-  torch::Tensor tied_dropout(const torch::Tensor& x);
   torch::Tensor mix_glu(const torch::Tensor& z);
   torch::Tensor soma(const torch::Tensor& y);
 };
