@@ -2,11 +2,9 @@
 // S4D convolution's fused path vs its reference twin. Peak RSS is reported per process, so
 // run one model per invocation (--benchmark_filter) when memory matters.
 #include <benchmark/benchmark.h>
-#include <malloc.h>
 #include <sys/resource.h>
 
-#include <thread>
-
+#include "bench_main.h"
 #include "spikessm/io/config.h"
 #include "spikessm/models/build.h"
 #include "spikessm/ssm/s4d_ops.h"
@@ -22,9 +20,9 @@ double peak_rss_mib() {
   return double(u.ru_maxrss) / 1024.0;
 }
 
-// {layers, d_model, batch, d_state, bidirectional}: {4, 64, 32, 64, 0} is the model of the
-// official-code comparison; {2, 64, 32, 16, 1} configs/quickstart.toml; {2, 400, 50, 64, 0}
-// the paper's sMNIST setting.
+// {layers, d_model, batch, d_state, bidirectional, fft}: {4, 64, 32, 64, 0, *} is the model of
+// the official-code comparison; {2, 64, 32, 16, 1, 0} configs/quickstart.toml;
+// {2, 400, 50, 64, 0, 0} the paper's sMNIST setting. fft = 1: S4D by FFT convolution, else scan.
 void BM_TrainStep(benchmark::State& state) {
   const int64_t layers = state.range(0), d = state.range(1), batch = state.range(2), L = 784;
   Config cfg;
@@ -32,6 +30,7 @@ void BM_TrainStep(benchmark::State& state) {
   cfg.set("model.d_model=" + std::to_string(d));
   cfg.set("model.d_state=" + std::to_string(state.range(3)));
   cfg.set(std::string("model.bidirectional=") + (state.range(4) ? "true" : "false"));
+  cfg.set(std::string("model.s4d_backend=") + (state.range(5) ? "fft" : "scan"));
   torch::manual_seed(0);
   auto model = build_classifier(cfg, 1, 10);
   std::vector<double> lrs;
@@ -47,7 +46,7 @@ void BM_TrainStep(benchmark::State& state) {
   state.counters["samples/s"] = benchmark::Counter(double(batch), benchmark::Counter::kIsIterationInvariantRate);
   state.counters["peak_rss_MiB"] = peak_rss_mib();
 }
-BENCHMARK(BM_TrainStep)->Args({4, 64, 32, 64, 0})->Args({2, 64, 32, 16, 1})->Args({2, 400, 50, 64, 0})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
+BENCHMARK(BM_TrainStep)->Args({4, 64, 32, 64, 0, 0})->Args({4, 64, 32, 64, 0, 1})->Args({2, 64, 32, 16, 1, 0})->Args({2, 64, 32, 16, 1, 1})->Args({2, 400, 50, 64, 0, 0})->Args({2, 400, 50, 64, 0, 1})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
 
 // The S4D convolution of one layer (B 32, L 784, H 64), forward + backward.
 template <bool Fused>
@@ -77,12 +76,4 @@ BENCHMARK(BM_DiagSsmScan)->Arg(32)->Arg(8)->Unit(benchmark::kMillisecond)->UseRe
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);  // keep activations in the heap across steps
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  at::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return spikessm::bench::bench_main(argc, argv); }

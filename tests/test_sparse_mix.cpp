@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "spikessm/infer/sparse_mix.h"
 #include "spikessm/layers/spiking_ssm_block.h"
 
@@ -43,6 +45,44 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Combine(::testing::Values(Shape{37, 64, 128}, Shape{5, 100, 13}, Shape{64, 400, 800},
                                          Shape{3, 1, 9}, Shape{1, 130, 72}),
                        ::testing::Values(0.0, 0.1, 0.5, 1.0), ::testing::Values(1, 2)));
+
+// The fused GLU: sums bit-equal to the twin's, so outputs differ only by the sigmoid's exp
+// (vectorised in the kernel, std::exp in the twin); and close to the dense float64 GLU.
+class SpikeLinearGluTest : public ::testing::TestWithParam<std::tuple<Shape, double, int>> {};
+
+TEST_P(SpikeLinearGluTest, FusedGluMatchesTwinAndDense) {
+  auto [shape, rate, threads] = GetParam();
+  const int saved = at::get_num_threads();
+  at::set_num_threads(threads);
+  torch::manual_seed(13);
+  auto s = spikes(shape.M, shape.K, rate);
+  auto wt = torch::randn({shape.K, shape.N});
+  auto bias = torch::randn({shape.N});
+  auto out = spike_linear(s, wt, bias, /*glu=*/true);
+  ASSERT_EQ(out.sizes(), (std::vector<int64_t>{shape.M, shape.N / 2}));
+  auto twin = ref::spike_linear(s, wt, bias, /*glu=*/true);
+  EXPECT_TRUE(torch::allclose(out, twin, 1e-6, 1e-6)) << (out - twin).abs().max().item<float>();
+  auto z = torch::addmm(bias.to(torch::kDouble), s.to(torch::kDouble), wt.to(torch::kDouble));
+  auto exact = glu_halves(z);
+  const double tol = 1e-6 * double(shape.K) + 1e-6;
+  EXPECT_LE((out.to(torch::kDouble) - exact).abs().max().item<double>(), tol);
+  at::set_num_threads(saved);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, SpikeLinearGluTest,
+    ::testing::Combine(::testing::Values(Shape{37, 64, 128}, Shape{5, 100, 26}, Shape{64, 400, 800},
+                                         Shape{3, 1, 2}, Shape{1, 130, 72}),
+                       ::testing::Values(0.0, 0.1, 1.0), ::testing::Values(1, 2)));
+
+TEST(SpikeLinear, GluHandComputedCase) {
+  // s = [1, 1], W^T rows [1, 0], [2, ln 3]: z = [3, ln 3] -> 3 * sigmoid(ln 3) = 3 * 3/4.
+  auto s = torch::tensor({1.f, 1.f}).view({1, 2});
+  auto wt = torch::tensor({1.f, 0.f, 2.f, float(std::log(3.0))}).view({2, 2});
+  auto out = spike_linear(s, wt, torch::Tensor(), /*glu=*/true);
+  EXPECT_NEAR(out.item<float>(), 2.25f, 1e-6f);
+  EXPECT_THROW(spike_linear(s, torch::zeros({2, 3}), torch::Tensor(), true), c10::Error);
+}
 
 TEST(SpikeLinear, NonContiguousInputAndNoBias) {
   torch::manual_seed(4);

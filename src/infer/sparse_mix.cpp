@@ -33,7 +33,9 @@ std::string to_string(MixKernel k) {
 namespace {
 
 void check_args(const char* op, const torch::Tensor& s, const torch::Tensor& wt,
-                const torch::Tensor& bias) {
+                const torch::Tensor& bias, bool glu) {
+  TORCH_CHECK(!glu || wt.dim() != 2 || wt.size(1) % 2 == 0, "[", op,
+              "] the GLU needs an even number of outputs, got ", wt.size(1));
   TORCH_CHECK(s.dim() == 2 && wt.dim() == 2, "[", op, "] expected s (M, K) and wt (K, N), got ",
               s.sizes(), " and ", wt.sizes());
   TORCH_CHECK(s.size(1) == wt.size(0), "[", op, "] s has K = ", s.size(1), " but wt has ",
@@ -67,10 +69,10 @@ Packed pack(const torch::Tensor& s) {
 }
 
 torch::Tensor accumulate(const Packed& p, int64_t M, const torch::Tensor& wt,
-                         const torch::Tensor& bias) {
+                         const torch::Tensor& bias, bool glu) {
   auto w = wt.contiguous();
   auto b = bias.defined() ? bias.contiguous() : bias;
-  auto out = torch::empty({M, w.size(1)}, w.options());
+  auto out = torch::empty({M, glu ? w.size(1) / 2 : w.size(1)}, w.options());
   kernels::SpikeLinearParams lp;
   lp.M = M;
   lp.K = w.size(0);
@@ -79,14 +81,17 @@ torch::Tensor accumulate(const Packed& p, int64_t M, const torch::Tensor& wt,
   lp.wt = w.data_ptr<float>();
   lp.bias = b.defined() ? b.data_ptr<float>() : nullptr;
   lp.out = out.data_ptr<float>();
+  lp.glu = glu;
   kernels::spike_linear_cpu(lp);
   return out;
 }
 
 torch::Tensor unit_stride(const torch::Tensor& s) { return s.stride(1) == 1 ? s : s.contiguous(); }
 
-torch::Tensor dense(const torch::Tensor& s, const torch::Tensor& wt, const torch::Tensor& bias) {
-  return bias.defined() ? torch::addmm(bias, s, wt) : torch::mm(s, wt);
+torch::Tensor dense(const torch::Tensor& s, const torch::Tensor& wt, const torch::Tensor& bias,
+                    bool glu) {
+  auto z = bias.defined() ? torch::addmm(bias, s, wt) : torch::mm(s, wt);
+  return glu ? glu_halves(z) : z;
 }
 
 // Deterministic synthetic spikes at a given rate (no global RNG: calibration must not
@@ -117,7 +122,7 @@ double best_seconds(F&& f, int reps) {
   return best;
 }
 
-double measure_crossover(int64_t K, int64_t N) {
+double measure_crossover(int64_t K, int64_t N, bool glu) {
   torch::NoGradGuard no_grad;
   // Enough rows that each kernel takes ~0.1-1 ms, so timer noise stays small.
   const int64_t M = std::clamp<int64_t>((int64_t(1) << 25) / std::max<int64_t>(K * N, 1), 256, 16384);
@@ -125,12 +130,12 @@ double measure_crossover(int64_t K, int64_t N) {
   auto bias = synthetic_spikes(1, N, 0.5, 8).view({N});
   const double rates[] = {0.01, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9};
   auto s_dense = synthetic_spikes(M, K, 0.2, 9);
-  dense(s_dense, wt, bias);  // warm-up
-  const double t_dense = best_seconds([&] { dense(s_dense, wt, bias); }, 5);
+  dense(s_dense, wt, bias, glu);  // warm-up
+  const double t_dense = best_seconds([&] { dense(s_dense, wt, bias, glu); }, 5);
   double prev_rate = 0, prev_t = -1;
   for (double r : rates) {
     auto s = synthetic_spikes(M, K, r, 10 + uint64_t(r * 1000));
-    const double t = best_seconds([&] { accumulate(pack(s), M, wt, bias); }, 3);
+    const double t = best_seconds([&] { accumulate(pack(s), M, wt, bias, glu); }, 3);
     if (t >= t_dense) {  // crossed: interpolate between the last faster rate and this one
       if (prev_t < 0) return 0.0;
       return prev_rate + (r - prev_rate) * (t_dense - prev_t) / std::max(t - prev_t, 1e-12);
@@ -143,18 +148,25 @@ double measure_crossover(int64_t K, int64_t N) {
 
 }  // namespace
 
-torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt, const torch::Tensor& bias) {
-  check_args("spike_linear", s, wt, bias);
+torch::Tensor glu_halves(const torch::Tensor& z) {
+  auto halves = z.chunk(2, -1);
+  return halves[0] * torch::sigmoid(halves[1]);
+}
+
+torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt, const torch::Tensor& bias,
+                           bool glu) {
+  check_args("spike_linear", s, wt, bias, glu);
   auto su = unit_stride(s);
-  return accumulate(pack(su), su.size(0), wt, bias);
+  return accumulate(pack(su), su.size(0), wt, bias, glu);
 }
 
 namespace ref {
-torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt, const torch::Tensor& bias) {
-  check_args("ref::spike_linear", s, wt, bias);
+torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt, const torch::Tensor& bias,
+                           bool glu) {
+  check_args("ref::spike_linear", s, wt, bias, glu);
   auto sc = s.contiguous(), w = wt.contiguous();
   auto b = bias.defined() ? bias.contiguous() : bias;
-  auto out = torch::empty({s.size(0), w.size(1)}, w.options());
+  auto out = torch::empty({s.size(0), glu ? w.size(1) / 2 : w.size(1)}, w.options());
   kernels::ref::SpikeLinearRefParams p;
   p.M = s.size(0);
   p.K = s.size(1);
@@ -163,40 +175,42 @@ torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt, cons
   p.wt = w.data_ptr<float>();
   p.bias = b.defined() ? b.data_ptr<float>() : nullptr;
   p.out = out.data_ptr<float>();
+  p.glu = glu;
   kernels::ref::spike_linear_ref(p);
   return out;
 }
 }  // namespace ref
 
-double spike_linear_crossover(int64_t K, int64_t N) {
+double spike_linear_crossover(int64_t K, int64_t N, bool glu) {
   static std::mutex mu;
-  static std::map<std::tuple<int64_t, int64_t, int>, double> cache;
-  const auto key = std::make_tuple(K, N, at::get_num_threads());
+  static std::map<std::tuple<int64_t, int64_t, int, bool>, double> cache;
+  const auto key = std::make_tuple(K, N, at::get_num_threads(), glu);
   std::lock_guard<std::mutex> lock(mu);
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
-  const double r = measure_crossover(K, N);
+  const double r = measure_crossover(K, N, glu);
   cache.emplace(key, r);
   return r;
 }
 
 torch::Tensor spike_mix_linear(const torch::Tensor& s, const torch::Tensor& wt,
-                               const torch::Tensor& bias, MixKernel kind, MixChoice* choice) {
+                               const torch::Tensor& bias, MixKernel kind, MixChoice* choice,
+                               bool glu) {
   MixChoice local;
   MixChoice& c = choice ? *choice : local;
   c = MixChoice{};
-  if (kind == MixKernel::Dense) return dense(s, wt, bias);
-  check_args("spike_mix_linear", s, wt, bias);
+  if (kind == MixKernel::Dense) return dense(s, wt, bias, glu);
+  check_args("spike_mix_linear", s, wt, bias, glu);
   auto su = unit_stride(s);
   const int64_t M = su.size(0), K = su.size(1);
   Packed p = pack(su);
   c.rate = M * K > 0 ? double(p.active) / double(M * K) : 0.0;
   if (kind == MixKernel::Auto) {
-    const double x = spike_linear_crossover(K, wt.size(1));
-    if (x < 1.0 && c.rate >= x) return dense(s, wt, bias);  // x = 1: sparse won at every rate
+    const double x = spike_linear_crossover(K, wt.size(1), glu);
+    if (x < 1.0 && c.rate >= x) return dense(s, wt, bias, glu);  // x = 1: sparse won at every rate
   }
   c.sparse = true;
-  return accumulate(p, M, wt, bias);
+  return accumulate(p, M, wt, bias, glu);
 }
 
 }  // namespace spikessm

@@ -16,30 +16,37 @@ enum class MixKernel { Auto, Dense, Sparse };
 MixKernel mix_kernel_from_string(const std::string& name);  // "auto" | "dense" | "sparse"
 std::string to_string(MixKernel k);
 
-// s: (M, K) float32 in {0, 1}, wt: (K, N) = W^T, bias: (N) or undefined -> (M, N)
-torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt, const torch::Tensor& bias);
+// The mixing layer's GLU: z (M, 2H) -> z[:, :H] * sigmoid(z[:, H:]) (M, H).
+torch::Tensor glu_halves(const torch::Tensor& z);
+
+// s: (M, K) float32 in {0, 1}, wt: (K, N) = W^T, bias: (N) or undefined -> (M, N);
+// glu: the GLU fused in, -> (M, N/2) (the pre-activation is never written).
+torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt, const torch::Tensor& bias,
+                           bool glu = false);
 
 namespace ref {
-// The scalar twin in the same accumulation order: bit-equal to spike_linear.
-torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt, const torch::Tensor& bias);
+// The scalar twin in the same accumulation order: bit-equal to spike_linear (with glu, equal
+// to a few ulps: the kernel's sigmoid uses a vectorised exp).
+torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt, const torch::Tensor& bias,
+                           bool glu = false);
 }  // namespace ref
 
 // The spiking rate below which spike_linear is faster than addmm for a (K -> N) layer at the
 // current thread count, measured on first use (a few ms: both kernels timed on synthetic
 // spikes at rates 0.01..0.9) and cached for the process. 0: dense always wins; 1: sparse
 // won at every measured rate (then it is used for any rate).
-double spike_linear_crossover(int64_t K, int64_t N);
+double spike_linear_crossover(int64_t K, int64_t N, bool glu = false);
 
 struct MixChoice {
   bool sparse = false;
   double rate = 0;  // measured rate of this input (only computed when it matters)
 };
 
-// s: (M, K) binary, wt: (K, N), bias: (N) -> (M, N) by the chosen kernel.
-// Dense is torch::addmm; Auto measures the rate while packing and compares it with
-// spike_linear_crossover(K, N).
+// s: (M, K) binary, wt: (K, N), bias: (N) -> (M, N), or (M, N/2) with glu, by the chosen
+// kernel. Dense is torch::addmm (then glu_halves); Auto measures the rate while packing and
+// compares it with spike_linear_crossover(K, N, glu).
 torch::Tensor spike_mix_linear(const torch::Tensor& s, const torch::Tensor& wt,
                                const torch::Tensor& bias, MixKernel kind,
-                               MixChoice* choice = nullptr);
+                               MixChoice* choice = nullptr, bool glu = false);
 
 }  // namespace spikessm

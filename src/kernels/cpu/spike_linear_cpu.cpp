@@ -6,6 +6,7 @@
 #define CPU_CAPABILITY_AVX2
 #endif
 #include "spike_linear_cpu.h"
+#include "vec_util.h"
 
 #include <ATen/Parallel.h>
 #include <ATen/cpu/vec/vec.h>
@@ -59,6 +60,45 @@ inline void accumulate_tile(const uint64_t* row_bits, int64_t W, const float* wt
   for (int t = 0; t < T; ++t) acc[t].store(out + c + t * V);
 }
 
+// One tile of T vectors of GLU outputs for one row: columns [c, c + T V) of the first half
+// (the value) and the same columns of the second half (the gate) accumulate in one pass over
+// the active list, then out = value * sigmoid(gate).
+template <int T>
+inline void accumulate_glu_tile(const uint64_t* row_bits, int64_t W, const float* wt, int64_t N,
+                                const float* bias, int64_t c, float* out) {
+  const int64_t H = N / 2;
+  Vec val[T], gate[T];
+  for (int t = 0; t < T; ++t) {
+    val[t] = bias ? Vec::loadu(bias + c + t * V) : Vec(0.0f);
+    gate[t] = bias ? Vec::loadu(bias + H + c + t * V) : Vec(0.0f);
+  }
+  for (int64_t w = 0; w < W; ++w) {
+    for (uint64_t bits = row_bits[w]; bits; bits &= bits - 1) {
+      const float* r = wt + (w * 64 + __builtin_ctzll(bits)) * N + c;
+      for (int t = 0; t < T; ++t) {
+        val[t] = val[t] + Vec::loadu(r + t * V);
+        gate[t] = gate[t] + Vec::loadu(r + H + t * V);
+      }
+    }
+  }
+  const Vec one(1.0f);
+  for (int t = 0; t < T; ++t)
+    (val[t] * (one / (one + vecutil::vec_exp(Vec(0.0f) - gate[t])))).store(out + c + t * V);
+}
+
+// Scalar tail of either kind, same order.
+inline void accumulate_scalar(const uint64_t* row_bits, int64_t W, const float* wt, int64_t N,
+                              const float* bias, int64_t c, bool glu, float* out) {
+  auto sum = [&](int64_t col) {
+    float acc = bias ? bias[col] : 0.0f;
+    for (int64_t w = 0; w < W; ++w)
+      for (uint64_t bits = row_bits[w]; bits; bits &= bits - 1)
+        acc += wt[(w * 64 + __builtin_ctzll(bits)) * N + col];
+    return acc;
+  };
+  out[c] = glu ? sum(c) / (1.0f + std::exp(-sum(N / 2 + c))) : sum(c);
+}
+
 }  // namespace
 
 int64_t spike_pack_cpu(const SpikePackParams& p) {
@@ -79,30 +119,31 @@ int64_t spike_pack_cpu(const SpikePackParams& p) {
   return total.load();
 }
 
-// bits: (M, W), wt: (K, N) -> out: (M, N)
+// bits: (M, W), wt: (K, N) -> out: (M, N), or (M, N/2) with glu
 // Rows go in blocks, and each block sweeps one output tile at a time, so the tile's strip of
 // wt (K x 64 floats) stays in L2 while the block's rows reuse it; per-element order is still
 // bias, then ascending k.
 void spike_linear_cpu(const SpikeLinearParams& p) {
   const int64_t W = spike_words(p.K), N = p.N;
+  const int64_t n_out = p.glu ? N / 2 : N;  // columns of out
   constexpr int64_t kRowBlock = 32;
   at::parallel_for(0, p.M, kRowBlock, [&](int64_t m0, int64_t m1) {
     for (int64_t mb = m0; mb < m1; mb += kRowBlock) {
       const int64_t me = std::min(mb + kRowBlock, m1);
+      auto rows = [&](auto tile, int64_t c) {
+        for (int64_t m = mb; m < me; ++m) tile(p.bits + m * W, W, p.wt, N, p.bias, c, p.out + m * n_out);
+      };
       int64_t c = 0;
-      for (; c + kTile * V <= N; c += kTile * V)
-        for (int64_t m = mb; m < me; ++m) accumulate_tile<kTile>(p.bits + m * W, W, p.wt, N, p.bias, c, p.out + m * N);
-      for (; c + V <= N; c += V)
-        for (int64_t m = mb; m < me; ++m) accumulate_tile<1>(p.bits + m * W, W, p.wt, N, p.bias, c, p.out + m * N);
-      for (; c < N; ++c)  // scalar tail, same order
-        for (int64_t m = mb; m < me; ++m) {
-          const uint64_t* rb = p.bits + m * W;
-          float acc = p.bias ? p.bias[c] : 0.0f;
-          for (int64_t w = 0; w < W; ++w)
-            for (uint64_t bits = rb[w]; bits; bits &= bits - 1)
-              acc += p.wt[(w * 64 + __builtin_ctzll(bits)) * N + c];
-          p.out[m * N + c] = acc;
-        }
+      if (p.glu) {  // half the tile width: value and gate each hold kTile / 2 accumulators
+        for (; c + kTile / 2 * V <= n_out; c += kTile / 2 * V) rows(accumulate_glu_tile<kTile / 2>, c);
+        for (; c + V <= n_out; c += V) rows(accumulate_glu_tile<1>, c);
+      } else {
+        for (; c + kTile * V <= n_out; c += kTile * V) rows(accumulate_tile<kTile>, c);
+        for (; c + V <= n_out; c += V) rows(accumulate_tile<1>, c);
+      }
+      for (; c < n_out; ++c)
+        for (int64_t m = mb; m < me; ++m)
+          accumulate_scalar(p.bits + m * W, W, p.wt, N, p.bias, c, p.glu, p.out + m * n_out);
     }
   });
 }

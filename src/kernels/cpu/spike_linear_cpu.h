@@ -19,13 +19,16 @@ struct SpikePackParams {
 };
 int64_t spike_pack_cpu(const SpikePackParams& p);
 
-// bits: (M, W) -> out: (M, N) = bias + sum_{k active} wt[k, :]
+// bits: (M, W) -> z: (M, N) = bias + sum_{k active} wt[k, :]
+// glu: out (M, N/2) = z[:, :N/2] * sigmoid(z[:, N/2:]) (the GLU of the mixing layer, fused so
+// the pre-activation z is never written); else out = z (M, N).
 struct SpikeLinearParams {
   int64_t M = 0, K = 0, N = 0;
   const uint64_t* bits = nullptr;  // (M, W) from spike_pack_cpu
   const float* wt = nullptr;       // (K, N) contiguous: W^T, one row per input
   const float* bias = nullptr;     // (N) or null
-  float* out = nullptr;            // (M, N) contiguous
+  float* out = nullptr;            // (M, N) contiguous, or (M, N/2) with glu
+  bool glu = false;                // N must be even
 };
 void spike_linear_cpu(const SpikeLinearParams& p);
 
@@ -37,8 +40,11 @@ struct SpikeLinearRefParams {
   const float* s = nullptr;
   const float* wt = nullptr;
   const float* bias = nullptr;
-  float* out = nullptr;
+  float* out = nullptr;  // (M, N), or (M, N/2) with glu
+  bool glu = false;
 };
+// With glu the sums are the kernel's bit for bit; the sigmoid uses std::exp (the kernel a
+// vectorised exp), so outputs agree to a few float32 ulps.
 void spike_linear_ref(const SpikeLinearRefParams& p);
 }  // namespace ref
 

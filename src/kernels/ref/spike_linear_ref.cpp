@@ -3,17 +3,28 @@
 // kernel must match it bit for bit.
 #include "../cpu/spike_linear_cpu.h"
 
+#include <cmath>
+#include <vector>
+
 namespace spikessm::kernels {
 
 namespace ref {
 void spike_linear_ref(const SpikeLinearRefParams& p) {
-  for (int64_t m = 0; m < p.M; ++m)
+  std::vector<float> z(p.N);
+  for (int64_t m = 0; m < p.M; ++m) {
     for (int64_t n = 0; n < p.N; ++n) {
       float acc = p.bias ? p.bias[n] : 0.0f;
       for (int64_t k = 0; k < p.K; ++k)
         if (p.s[m * p.K + k] != 0.0f) acc += p.wt[k * p.N + n];
-      p.out[m * p.N + n] = acc;
+      z[n] = acc;
     }
+    if (!p.glu) {
+      for (int64_t n = 0; n < p.N; ++n) p.out[m * p.N + n] = z[n];
+    } else {
+      const int64_t H = p.N / 2;
+      for (int64_t n = 0; n < H; ++n) p.out[m * H + n] = z[n] / (1.0f + std::exp(-z[H + n]));
+    }
+  }
 }
 }  // namespace ref
 
