@@ -131,3 +131,35 @@ TEST(Checkpoint, RestoresWeightsAndRngState) {
   restore_rng_state(meta.rng_state, "c.pt");
   EXPECT_TRUE(torch::equal(torch::rand({4}), expected_next));
 }
+
+// Checkpoints written before the checksummed container (a bare LibTorch archive, the layout
+// of the first release) still load their weights; resuming from one is refused.
+TEST(Checkpoint, Format1WeightsLoadButDoNotResume) {
+  const fs::path dir = spikessm::testing::scratch_dir("ckpt_format1");
+  torch::manual_seed(21);
+  torch::nn::Linear saved(3, 2);
+  {
+    torch::serialize::OutputArchive archive, model_ar;
+    saved->save(model_ar);
+    archive.write("model", model_ar);
+    archive.write("config", c10::IValue(std::string("[train]\nseed = 5\n")));
+    archive.write("step", c10::IValue(int64_t(42)));
+    archive.write("format", c10::IValue(int64_t(1)));
+    archive.save_to((dir / "old.pt").string());
+  }
+  const auto meta = read_checkpoint_meta((dir / "old.pt").string());
+  EXPECT_EQ(meta.format, 1);
+  EXPECT_EQ(meta.step, 42);
+  EXPECT_EQ(meta.config_toml, "[train]\nseed = 5\n");
+  torch::nn::Linear loaded(3, 2);
+  load_checkpoint((dir / "old.pt").string(), *loaded, nullptr);
+  EXPECT_TRUE(torch::equal(loaded->weight, saved->weight));
+  EXPECT_TRUE(torch::equal(loaded->bias, saved->bias));
+  torch::optim::SGD opt(loaded->parameters(), 0.1);
+  EXPECT_THROW(load_checkpoint((dir / "old.pt").string(), *loaded, &opt), InputError);
+  // A LibTorch archive of another tool: refused with one line.
+  torch::serialize::OutputArchive foreign;
+  foreign.write("weights", torch::ones({2}));
+  foreign.save_to((dir / "foreign.pt").string());
+  EXPECT_THROW(read_checkpoint_meta((dir / "foreign.pt").string()), InputError);
+}

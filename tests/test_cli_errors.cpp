@@ -164,7 +164,7 @@ std::vector<BadCase> bad_cases() {
       {"checkpoint missing", "eval --checkpoint {dir}/none.pt", "checkpoint file not found"},
       {"checkpoint is a directory", "eval --checkpoint {dir}", "checkpoint file not found"},
       {"text file as checkpoint", "eval --checkpoint {dir}/notckpt.pt", "wrong magic bytes"},
-      {"foreign/old LibTorch archive", "eval --checkpoint {dir}/zip.pt", "bare LibTorch archive"},
+      {"foreign/old LibTorch archive", "eval --checkpoint {dir}/zip.pt", "neither this version's format nor format 1"},
       {"truncated checkpoint", "eval --checkpoint {dir}/trunc.pt", "truncated"},
       {"flipped bit in checkpoint", "eval --checkpoint {dir}/flipped.pt", "payload checksum mismatch"},
       {"checkpoint weights unreadable", "eval --checkpoint {dir}/garbage_model.pt" + eval, "section 'model' is unreadable"},

@@ -76,6 +76,46 @@ void load_archive(const std::string& bytes, const std::string& what, const std::
   }
 }
 
+// Format 1 (before the checksummed container): a bare LibTorch archive holding "format" = 1,
+// "config", "step", "model" and optionally "optimizer". Its weights still load (eval, export,
+// report, bench); it holds no RNG, schedule or data-order state, so it cannot be resumed.
+bool is_format1(const std::string& bytes) {
+  return bytes.size() >= 4 && std::memcmp(bytes.data(), "PK\x03\x04", 4) == 0;
+}
+
+CheckpointMeta load_format1(const std::string& bytes, const std::string& where,
+                            torch::nn::Module* model, torch::optim::Optimizer* optimizer) {
+  torch::serialize::InputArchive ar;
+  CheckpointMeta meta;
+  try {
+    ar.load_from(bytes.data(), bytes.size());
+    c10::IValue v;
+    if (!ar.try_read("format", v) || !v.isInt() || v.toInt() != 1) throw InputError("");
+    meta.format = 1;
+    if (!ar.try_read("config", v) || !v.isString()) throw InputError("");
+    meta.config_toml = v.toStringRef();
+    if (!ar.try_read("step", v) || !v.isInt()) throw InputError("");
+    meta.step = v.toInt();
+  } catch (const std::exception&) {
+    throw InputError(where + ": not a usable spikessm checkpoint: a LibTorch archive that is "
+                             "neither this version's format nor format 1 (another tool's file?)");
+  }
+  if (optimizer)
+    throw InputError(where + ": a format-1 checkpoint (no RNG or data-order state) cannot be "
+                             "resumed exactly; its weights still load for eval, export and report");
+  if (model) {
+    torch::serialize::InputArchive model_ar;
+    if (!ar.try_read("model", model_ar))
+      throw InputError(where + ": format-1 checkpoint has no 'model' archive");
+    try {
+      model->load(model_ar);
+    } catch (const c10::Error& e) {
+      throw InputError(where + ": checkpoint does not match the model (" + first_line(e) + ")");
+    }
+  }
+  return meta;
+}
+
 }  // namespace
 
 std::string previous_checkpoint_path(const std::string& path) {
@@ -121,6 +161,7 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
 }
 
 CheckpointMeta read_checkpoint_meta_bytes(const std::string& bytes, const std::string& where) {
+  if (is_format1(bytes)) return load_format1(bytes, where, nullptr, nullptr);
   return parse_checkpoint_meta(decode_checkpoint(bytes.data(), bytes.size(), where), where);
 }
 
@@ -131,6 +172,7 @@ CheckpointMeta read_checkpoint_meta(const std::string& path) {
 
 CheckpointMeta load_checkpoint_bytes(const std::string& bytes, const std::string& where,
                                      torch::nn::Module& model, torch::optim::Optimizer* optimizer) {
+  if (is_format1(bytes)) return load_format1(bytes, where, &model, optimizer);
   const auto sections = decode_checkpoint(bytes.data(), bytes.size(), where);
   CheckpointMeta meta = parse_checkpoint_meta(sections, where);
   const std::string* m = find_section(sections, "model");
