@@ -2,6 +2,7 @@
 // x: (B, L, D) = (64, 1024, 128) float32, i.e. B * D = 8192 neurons over 1024 steps.
 //   ./build/bench/bench_lif [--threads=N] [--fresh-memory] [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
+#include <immintrin.h>
 #include <torch/torch.h>
 
 #include "bench_main.h"
@@ -86,11 +87,42 @@ void BM_LifKernels_BPTT(benchmark::State& st) {
   st.SetBytesProcessed(st.iterations() * 6 * kB * kL * kD * int64_t(sizeof(float)));
 }
 
+// The memory-traffic floor of the fused forward + backward: the same six (B, L, D) float32
+// streams (read x, write s and u'; read u' and g, write dx) with no arithmetic but a copy and
+// an add, with non-temporal stores as the kernels use. Fused time / floor time says how close
+// the kernel is to what this machine's memory allows.
+void BM_LifTrafficFloor(benchmark::State& st) {
+  auto& p = problem();
+  const auto x = p.x.detach();
+  auto s = torch::empty_like(x), u = torch::empty_like(x), dx = torch::empty_like(x);
+  const int64_t n = x.numel(), kChunk = 1 << 16;
+  const float *xp = x.data_ptr<float>(), *gp = p.g.data_ptr<float>();
+  float *sp = s.data_ptr<float>(), *up = u.data_ptr<float>(), *dp = dx.data_ptr<float>();
+  for (auto _ : st) {
+    at::parallel_for(0, n, kChunk, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; i += 8) {
+        const __m256 v = _mm256_loadu_ps(xp + i);
+        _mm256_stream_ps(sp + i, v);
+        _mm256_stream_ps(up + i, v);
+      }
+      _mm_sfence();
+    });
+    at::parallel_for(0, n, kChunk, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; i += 8)
+        _mm256_stream_ps(dp + i, _mm256_add_ps(_mm256_loadu_ps(up + i), _mm256_loadu_ps(gp + i)));
+      _mm_sfence();
+    });
+    benchmark::ClobberMemory();
+  }
+  st.SetBytesProcessed(st.iterations() * 6 * n * int64_t(sizeof(float)));
+}
+
 BENCHMARK(BM_LifFused_BPTT)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_LifRef_BPTT)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_LifFused_SLTT)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_LifFused_ForwardOnly)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_LifKernels_BPTT)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_LifTrafficFloor)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

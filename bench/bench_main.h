@@ -2,6 +2,7 @@
 // The common main() of our Google Benchmark executables:
 //   --threads=N      intra-op threads (default: every core; at::get_num_threads() may start at 1)
 //   --fresh-memory   keep glibc's malloc defaults, to measure what re-faulting pages costs
+//   anything `extra` accepts (a benchmark's own flags; it returns true when it took one)
 // By default freed activations stay in the heap instead of being returned to the OS each
 // iteration: re-faulting 32 MiB buffers would dominate both the fused and reference timings.
 #include <benchmark/benchmark.h>
@@ -10,11 +11,13 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <thread>
 
 namespace spikessm::bench {
 
-inline int bench_main(int argc, char** argv) {
+inline int bench_main(int argc, char** argv,
+                      const std::function<bool(const char*)>& extra = nullptr) {
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   bool fresh_memory = false;
   int kept = 1;
@@ -23,6 +26,8 @@ inline int bench_main(int argc, char** argv) {
       threads = std::max(1, std::atoi(argv[i] + 10));
     } else if (std::strcmp(argv[i], "--fresh-memory") == 0) {
       fresh_memory = true;
+    } else if (extra && extra(argv[i])) {
+      continue;
     } else {
       argv[kept++] = argv[i];
     }

@@ -1,12 +1,12 @@
 // Event-driven mixing layer vs dense sgemm: time vs sparsity for the mixing shapes of our
 // models, and the end-to-end inference time per sample of a trained checkpoint, sparse vs
 // dense. The checkpoint benchmark runs only with --checkpoint=FILE (Fashion-MNIST test set).
+// Flags of bench_main.h, plus --checkpoint=FILE and --samples=N.
 #include <benchmark/benchmark.h>
-#include <malloc.h>
 
 #include <cstring>
-#include <thread>
 
+#include "bench_main.h"
 #include "spikessm/data/seq_image_task.h"
 #include "spikessm/infer/sparse_mix.h"
 #include "spikessm/io/config.h"
@@ -42,6 +42,19 @@ void BM_MixSparse(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(spike_linear(s, wt, b));  // pack + accumulate
 }
 
+// The mixing layer as the model runs it: linear H -> 2H, then the GLU.
+void BM_MixGluDense(benchmark::State& state) {
+  torch::Tensor s, wt, b;
+  set_up(state, s, wt, b);
+  for (auto _ : state) benchmark::DoNotOptimize(glu_halves(torch::addmm(b, s, wt)));
+}
+
+void BM_MixGluSparse(benchmark::State& state) {
+  torch::Tensor s, wt, b;
+  set_up(state, s, wt, b);
+  for (auto _ : state) benchmark::DoNotOptimize(spike_linear(s, wt, b, /*glu=*/true));
+}
+
 void shapes(benchmark::internal::Benchmark* bm) {
   for (int sp : {50, 70, 80, 85, 90, 95, 99}) {
     bm->Args({sp, 32 * 784, 64, 128});   // quickstart: batch 32, H 64
@@ -51,6 +64,8 @@ void shapes(benchmark::internal::Benchmark* bm) {
 }
 BENCHMARK(BM_MixDense)->Apply(shapes);
 BENCHMARK(BM_MixSparse)->Apply(shapes);
+BENCHMARK(BM_MixGluDense)->Apply(shapes);
+BENCHMARK(BM_MixGluSparse)->Apply(shapes);
 
 // Whole-model inference (eval, no grad) on the first g_samples test images, batch 200.
 void BM_ModelInference(benchmark::State& state, MixKernel kind) {
@@ -94,21 +109,14 @@ BENCHMARK_CAPTURE(BM_ModelInference, autoselect, MixKernel::Auto)->Unit(benchmar
 }  // namespace
 
 int main(int argc, char** argv) {
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  int threads = int(std::max(1u, std::thread::hardware_concurrency()));
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--threads=", 10) == 0) threads = std::max(1, std::atoi(argv[i] + 10));
-    else if (std::strncmp(argv[i], "--checkpoint=", 13) == 0) g_checkpoint = argv[i] + 13;
-    else if (std::strncmp(argv[i], "--samples=", 10) == 0) g_samples = std::max(1, std::atoi(argv[i] + 10));
-    else argv[kept++] = argv[i];
-  }
-  argc = kept;
-  at::set_num_threads(threads);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return spikessm::bench::bench_main(argc, argv, [](const char* arg) {
+    if (std::strncmp(arg, "--checkpoint=", 13) == 0) {
+      g_checkpoint = arg + 13;
+    } else if (std::strncmp(arg, "--samples=", 10) == 0) {
+      g_samples = std::max(1, std::atoi(arg + 10));
+    } else {
+      return false;
+    }
+    return true;
+  });
 }
