@@ -22,14 +22,25 @@ struct Shape {
 
 class SpikeLinearTest : public ::testing::TestWithParam<std::tuple<Shape, double, int>> {};
 
+// Random spikes at `rate`, weights and bias for one case, on `threads` threads until destroyed.
+struct Case {
+  torch::Tensor s, wt, bias;
+  int saved_threads;
+  Case(const Shape& shape, double rate, int threads, uint64_t seed)
+      : saved_threads(at::get_num_threads()) {
+    at::set_num_threads(threads);
+    torch::manual_seed(seed);
+    s = spikes(shape.M, shape.K, rate);
+    wt = torch::randn({shape.K, shape.N});
+    bias = torch::randn({shape.N});
+  }
+  ~Case() { at::set_num_threads(saved_threads); }
+};
+
 TEST_P(SpikeLinearTest, KernelIsBitEqualToRefAndCloseToDense) {
   auto [shape, rate, threads] = GetParam();
-  const int saved = at::get_num_threads();
-  at::set_num_threads(threads);
-  torch::manual_seed(3);
-  auto s = spikes(shape.M, shape.K, rate);
-  auto wt = torch::randn({shape.K, shape.N});
-  auto bias = torch::randn({shape.N});
+  Case c(shape, rate, threads, 3);
+  auto &s = c.s, &wt = c.wt, &bias = c.bias;
   auto out = spike_linear(s, wt, bias);
   auto twin = ref::spike_linear(s, wt, bias);
   EXPECT_TRUE(torch::equal(out, twin)) << "max diff " << (out - twin).abs().max().item<float>();
@@ -37,7 +48,6 @@ TEST_P(SpikeLinearTest, KernelIsBitEqualToRefAndCloseToDense) {
   // Float32 sums of up to K terms of size ~1: a few ulps of the running sum each.
   const double tol = 1e-6 * double(shape.K) + 1e-6;
   EXPECT_LE((out.to(torch::kDouble) - exact).abs().max().item<double>(), tol);
-  at::set_num_threads(saved);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -52,12 +62,8 @@ class SpikeLinearGluTest : public ::testing::TestWithParam<std::tuple<Shape, dou
 
 TEST_P(SpikeLinearGluTest, FusedGluMatchesTwinAndDense) {
   auto [shape, rate, threads] = GetParam();
-  const int saved = at::get_num_threads();
-  at::set_num_threads(threads);
-  torch::manual_seed(13);
-  auto s = spikes(shape.M, shape.K, rate);
-  auto wt = torch::randn({shape.K, shape.N});
-  auto bias = torch::randn({shape.N});
+  Case c(shape, rate, threads, 13);
+  auto &s = c.s, &wt = c.wt, &bias = c.bias;
   auto out = spike_linear(s, wt, bias, /*glu=*/true);
   ASSERT_EQ(out.sizes(), (std::vector<int64_t>{shape.M, shape.N / 2}));
   auto twin = ref::spike_linear(s, wt, bias, /*glu=*/true);
@@ -66,7 +72,6 @@ TEST_P(SpikeLinearGluTest, FusedGluMatchesTwinAndDense) {
   auto exact = glu_halves(z);
   const double tol = 1e-6 * double(shape.K) + 1e-6;
   EXPECT_LE((out.to(torch::kDouble) - exact).abs().max().item<double>(), tol);
-  at::set_num_threads(saved);
 }
 
 INSTANTIATE_TEST_SUITE_P(

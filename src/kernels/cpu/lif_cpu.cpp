@@ -79,19 +79,10 @@ inline void stream_fence() {
 #endif
 }
 
-// Hardware prefetchers follow the forward walk over time but lose the reverse one (the
-// backward ran ~1.6x slower without this), so rows ask for the slice about kPrefetchBytes
-// ahead in time themselves. Short slices need more steps of look-ahead to cover DRAM latency.
-constexpr int64_t kPrefetchBytes = 4096;
-template <typename T>
-int64_t prefetch_steps(int64_t n) {
-  return std::clamp<int64_t>(kPrefetchBytes / (n * int64_t(sizeof(T))), 2, 64);
-}
-template <typename T>
-inline void prefetch_slice(const T* p, int64_t n) {
-  constexpr int64_t kLine = 64 / sizeof(T);
-  for (int64_t j = 0; j < n; j += kLine) __builtin_prefetch(p + j);
-}
+// The reverse walk over time loses the hardware prefetchers (the backward ran ~1.6x slower
+// without asking ahead ourselves): vec_util's look-ahead.
+using vecutil::prefetch_slice;
+using vecutil::prefetch_steps;
 
 // ds/du' as a function of h = u' - v_th: the shared vectorised surrogate slopes.
 using vecutil::SurrogateVec;
