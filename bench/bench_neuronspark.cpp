@@ -41,7 +41,8 @@ void BM_NeuronSparkTrainStep(benchmark::State& st) {
   const auto x = ids.slice(1, 0, L), y = ids.slice(1, 1);
   for (auto _ : st) {
     m->zero_grad();
-    auto loss = torch::cross_entropy_loss(m->forward(x).reshape({-1, 33278}), y.reshape({-1})) + m->aux_loss();
+    auto loss = torch::cross_entropy_loss(m->forward(x).reshape({-1, 33278}), y.reshape({-1}));
+    loss = loss + m->aux_loss();  // after the forward it belongs to
     loss.backward();
     m->adjust_gradients();
   }

@@ -102,7 +102,10 @@ TEST(NeuronSparkLm, TwinGradientsMatchFiniteDifferences) {
   auto m = make(false, torch::kDouble, 4);
   const auto ids = torch::randint(0, 7, {2, 4}, torch::kLong);
   const auto r = torch::randn({2, 4, 7}, torch::kDouble);
-  auto loss = [&] { return (m->forward(ids) * r).sum() + 10.0 * m->aux_loss(); };
+  auto loss = [&] {  // aux_loss() belongs to the forward just run: sequence the two calls
+    auto l = (m->forward(ids) * r).sum();
+    return l + 10.0 * m->aux_loss();
+  };
   m->zero_grad();
   loss().backward();
   int checked = 0;

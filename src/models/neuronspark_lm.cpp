@@ -48,6 +48,7 @@ torch::Tensor NeuronSparkLmImpl::run(const torch::Tensor& ids, const LmState* in
               "[neuronspark_lm] expected ids of shape (B, L) int64, got ", ids.sizes(), " ",
               ids.scalar_type());
   const int64_t B = ids.size(0), L = ids.size(1), K = options.frames(), D = options.d_model();
+  TORCH_CHECK(B >= 1 && L >= 1, "[neuronspark_lm] expected at least one sequence of one token, got ", ids.sizes());
   if (ids.numel() > 0)
     TORCH_CHECK(ids.min().item<int64_t>() >= 0 && ids.max().item<int64_t>() < options.vocab(),
                 "[neuronspark_lm] token ids must lie in [0, ", options.vocab(), ")");

@@ -49,7 +49,7 @@ struct SelectiveScanFunction : torch::autograd::Function<SelectiveScanFunction> 
       p.dh0 = has_h0 ? dh0.data_ptr<scalar_t>() : nullptr;
       kernels::selective_scan_backward_cpu(p);
     });
-    if (beta.dim() == 1) dbeta = dbeta.sum({0, 1});
+    if (beta.dim() == 1) dbeta = dbeta.sum(std::vector<int64_t>{0, 1});
     return {du, dbeta, dh0};
   }
 };
