@@ -44,6 +44,13 @@ class LanguageModelImpl : public torch::nn::Module {
   // and energy (papers.md section 5) for the tokens seen since.
   virtual void set_collect_stats(bool on) = 0;
   virtual OpsReport ops_report() const = 0;
+
+  // Extra training loss from the last forward()/forward_with_state() (NeuronSpark: the
+  // PonderNet cost, already weighted), to be added to the cross-entropy; 0 by default.
+  virtual torch::Tensor aux_loss() { return torch::zeros({}); }
+  // Gradient adjustments a trainer calls after backward(), before clipping and the optimizer
+  // step (NeuronSpark: natural-gradient compensation of the modulation biases); none by default.
+  virtual void adjust_gradients() {}
 };
 
 using LanguageModel = std::shared_ptr<LanguageModelImpl>;
