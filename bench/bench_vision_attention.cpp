@@ -1,0 +1,94 @@
+// Inference cost of Spikformer's attention variants as the number of tokens grows
+// (papers.md 4.3: LRF-Dyn keeps O(k d) attention state instead of SSA's O(d^2) K^T V):
+//   BM_Attention/<kind>/<N>   one attention layer, T = 4, B = 1, d = 128, 8 heads, eval mode
+//   BM_Model/<kind>/<side>    the whole CPU-sized Spikformer (d 64) on a 1 x side x side image
+// kind: 0 ssa, 1 lrf_ssa, 2 lrf_dyn (recurrent inference). Time is per image (B = 1).
+// Memory: every tensor allocation goes through a counting CPU allocator; the counter
+// peak_MiB is the highest live tensor memory during one forward, above what was live
+// before it (the input and the weights excluded).
+#include <c10/core/CPUAllocator.h>
+
+#include <atomic>
+
+#include "bench_main.h"
+#include "spikessm/models/spikformer.h"
+
+using namespace spikessm;
+
+namespace {
+
+std::atomic<int64_t> g_live{0}, g_peak{0};
+
+struct Counted {
+  c10::DataPtr inner;
+  size_t n;
+};
+
+// Wraps the default CPU allocator and tracks live and peak bytes.
+struct CountingAllocator final : c10::Allocator {
+  c10::DataPtr allocate(size_t n) const override {
+    auto inner = c10::GetDefaultCPUAllocator()->allocate(n);
+    void* data = inner.get();
+    const int64_t now = g_live.fetch_add(int64_t(n)) + int64_t(n);
+    int64_t p = g_peak.load();
+    while (now > p && !g_peak.compare_exchange_weak(p, now)) {
+    }
+    return {data, new Counted{std::move(inner), n}, &release, c10::Device(c10::DeviceType::CPU)};
+  }
+  static void release(void* ctx) {
+    auto* c = static_cast<Counted*>(ctx);
+    g_live.fetch_sub(int64_t(c->n));
+    delete c;
+  }
+};
+
+CountingAllocator g_alloc;
+
+// Peak live bytes above the starting level while f() runs.
+template <typename F>
+double peak_mib(F&& f) {
+  const int64_t base = g_live.load();
+  g_peak.store(base);
+  f();
+  return double(g_peak.load() - base) / (1024.0 * 1024.0);
+}
+
+AttentionKind kind_of(int64_t i) { return i == 0 ? AttentionKind::Ssa : i == 1 ? AttentionKind::LrfSsa : AttentionKind::LrfDyn; }
+
+void BM_Attention(benchmark::State& state) {
+  const auto kind = kind_of(state.range(0));
+  const int64_t N = state.range(1), side = int64_t(std::lround(std::sqrt(double(N)))), D = 128, T = 4;
+  torch::manual_seed(0);
+  SpikingAttention m(SpikingAttentionOptions(D, side, N / side).heads(8).kind(kind));
+  m->eval();
+  torch::NoGradGuard g;
+  auto x = (torch::rand({T, 1, N, D}) < 0.2).to(torch::kFloat);
+  state.counters["peak_MiB"] = peak_mib([&] { m(x); });
+  for (auto _ : state) benchmark::DoNotOptimize(m(x));
+  state.counters["tokens"] = double(N);
+}
+
+void BM_Model(benchmark::State& state) {
+  const auto kind = kind_of(state.range(0));
+  const int64_t side = state.range(1);
+  torch::manual_seed(0);
+  SpikformerOptions o(1, side, side, 10);
+  o.d_model(64).heads(4).n_layers(1).time_steps(4).attention(kind);
+  Spikformer m(o);
+  m->eval();
+  torch::NoGradGuard g;
+  auto x = torch::randn({1, 1, side, side});
+  state.counters["peak_MiB"] = peak_mib([&] { m(x); });
+  for (auto _ : state) benchmark::DoNotOptimize(m(x));
+  state.counters["tokens"] = double(m->tokens());
+}
+
+}  // namespace
+
+BENCHMARK(BM_Attention)->ArgsProduct({{0, 1, 2}, {64, 256, 1024, 4096}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Model)->ArgsProduct({{0, 1, 2}, {32, 64, 128}})->Unit(benchmark::kMillisecond);
+
+int main(int argc, char** argv) {
+  c10::SetCPUAllocator(&g_alloc, /*priority=*/100);
+  return spikessm::bench::bench_main(argc, argv);
+}
