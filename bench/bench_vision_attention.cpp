@@ -9,6 +9,8 @@
 #include <c10/core/CPUAllocator.h>
 
 #include <atomic>
+#include <mutex>
+#include <unordered_map>
 
 #include "bench_main.h"
 #include "spikessm/models/spikformer.h"
@@ -19,26 +21,38 @@ namespace {
 
 std::atomic<int64_t> g_live{0}, g_peak{0};
 
-struct Counted {
-  c10::DataPtr inner;
-  size_t n;
-};
+std::mutex g_mu;
+std::unordered_map<void*, size_t> g_sizes;
 
-// Wraps the default CPU allocator and tracks live and peak bytes.
+// Wraps the default CPU allocator and tracks live and peak bytes. Context == data, as
+// raw_allocate users (mkldnn) require; the size of each block is kept in a map.
 struct CountingAllocator final : c10::Allocator {
   c10::DataPtr allocate(size_t n) const override {
-    auto inner = c10::GetDefaultCPUAllocator()->allocate(n);
-    void* data = inner.get();
-    const int64_t now = g_live.fetch_add(int64_t(n)) + int64_t(n);
-    int64_t p = g_peak.load();
-    while (now > p && !g_peak.compare_exchange_weak(p, now)) {
+    void* p = c10::GetDefaultCPUAllocator()->raw_allocate(n);
+    {
+      std::lock_guard<std::mutex> lock(g_mu);
+      g_sizes[p] = n;
     }
-    return {data, new Counted{std::move(inner), n}, &release, c10::Device(c10::DeviceType::CPU)};
+    const int64_t now = g_live.fetch_add(int64_t(n)) + int64_t(n);
+    int64_t pk = g_peak.load();
+    while (now > pk && !g_peak.compare_exchange_weak(pk, now)) {
+    }
+    return {p, p, &release, c10::Device(c10::DeviceType::CPU)};
   }
-  static void release(void* ctx) {
-    auto* c = static_cast<Counted*>(ctx);
-    g_live.fetch_sub(int64_t(c->n));
-    delete c;
+  c10::DeleterFnPtr raw_deleter() const override { return &release; }
+  static void release(void* p) {
+    if (!p) return;
+    size_t n = 0;
+    {
+      std::lock_guard<std::mutex> lock(g_mu);
+      auto it = g_sizes.find(p);
+      if (it != g_sizes.end()) {
+        n = it->second;
+        g_sizes.erase(it);
+      }
+    }
+    g_live.fetch_sub(int64_t(n));
+    c10::GetDefaultCPUAllocator()->raw_deleter()(p);
   }
 };
 

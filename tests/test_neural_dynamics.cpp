@@ -41,6 +41,7 @@ TEST(NeuralDynamics, HandComputedTwoDendrites) {
 }
 
 TEST(NeuralDynamics, FusedRecurrenceMatchesReference) {
+  const int saved_threads = at::get_num_threads();
   for (int threads : {1, 2}) {
     at::set_num_threads(threads);
     for (int64_t k : {1, 2, 8}) {
@@ -55,6 +56,7 @@ TEST(NeuralDynamics, FusedRecurrenceMatchesReference) {
       EXPECT_TRUE(torch::allclose(f32.to(torch::kDouble), ref, 1e-4, 1e-5));
     }
   }
+  at::set_num_threads(saved_threads);
   // Non-contiguous input: a transposed view.
   auto p = random_params(8, 6, 3);
   auto base = torch::randn({6, 11, 2}, torch::kDouble).permute({2, 1, 0});  // (2, 11, 6) view

@@ -68,11 +68,14 @@ torch::Tensor ndyn_kernel(const torch::Tensor& a, const torch::Tensor& beta, con
 torch::Tensor ndyn_parallel(const torch::Tensor& u, const torch::Tensor& a, const torch::Tensor& beta,
                             const torch::Tensor& c, double gamma) {
   check_params("ndyn_parallel", u, a, beta, c);
-  const int64_t N = u.size(1), D = u.size(2);
-  auto K = ndyn_kernel(a, beta, c, gamma, N);                     // (N, D)
+  const int64_t N = u.size(1);
+  auto K = ndyn_kernel(a, beta, c, gamma, N);  // (N, D)
+  // Linear (not circular) convolution: zero-pad both to n >= 2N. Plain ATen FFTs, so autograd
+  // differentiates it in every thread configuration.
   const int64_t n = fft_size_for(2 * N);
-  auto kc = circular_layout(K.t().unsqueeze(0), n);                // (D, n), causal lags only
-  return fft_conv(u, kc, torch::zeros({D}, u.options()));
+  auto uf = torch::fft::rfft(u, n, 1);                         // (R, n/2+1, D)
+  auto kf = torch::fft::rfft(K, n, 0);                         // (n/2+1, D)
+  return torch::fft::irfft(uf * kf.unsqueeze(0), n, 1).narrow(1, 0, N);
 }
 
 // u: (R, N, D) -> y: (R, N, D)
