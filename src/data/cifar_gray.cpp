@@ -33,7 +33,8 @@ int64_t parse_octal(const char* p, size_t n) {
 
 }  // namespace
 
-torch::Tensor decode_jpeg_gray(const std::string& bytes, const std::string& what) {
+// JPEG bytes -> 32x32x3 RGB, row-major (H, W, C).
+static std::vector<unsigned char> decode_rgb32(const std::string& bytes, const std::string& what) {
   jpeg_decompress_struct cinfo;
   JpegError err;
   cinfo.err = jpeg_std_error(&err.mgr);
@@ -60,6 +61,12 @@ torch::Tensor decode_jpeg_gray(const std::string& bytes, const std::string& what
   }
   jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);
+  return rgb;
+}
+
+torch::Tensor decode_jpeg_gray(const std::string& bytes, const std::string& what) {
+  const auto rgb = decode_rgb32(bytes, what);
+  const int w = 32, h = 32;
   auto out = torch::empty({h, w}, torch::kUInt8);
   auto* o = out.data_ptr<uint8_t>();
   for (int i = 0; i < w * h; ++i) {
@@ -69,7 +76,17 @@ torch::Tensor decode_jpeg_gray(const std::string& bytes, const std::string& what
   return out;
 }
 
+torch::Tensor decode_jpeg_rgb(const std::string& bytes, const std::string& what) {
+  const auto rgb = decode_rgb32(bytes, what);
+  auto hwc = torch::from_blob(const_cast<unsigned char*>(rgb.data()), {32, 32, 3}, torch::kUInt8);
+  return hwc.permute({2, 0, 1}).contiguous();  // (3, 32, 32)
+}
+
 CifarGray load_cifar_gray_tar(const std::string& tar_path, bool check_md5) {
+  return load_cifar_tar(tar_path, check_md5, false);
+}
+
+CifarGray load_cifar_tar(const std::string& tar_path, bool check_md5, bool color) {
   const std::string tar = read_file_bytes(tar_path);
   if (check_md5) {
     const std::string got = md5_hex(tar);
@@ -105,7 +122,8 @@ CifarGray load_cifar_gray_tar(const std::string& tar_path, bool check_md5) {
       if (cls == kCifarClasses[k]) c = k;
     const int which = split == "train" ? 0 : split == "test" ? 1 : -1;
     require(c >= 0 && which >= 0, tar_path, "unexpected member " + name);
-    img[which].push_back(decode_jpeg_gray(tar.substr(data, size_t(size)), tar_path + ":" + name));
+    const std::string member = tar.substr(data, size_t(size)), where = tar_path + ":" + name;
+    img[which].push_back(color ? decode_jpeg_rgb(member, where) : decode_jpeg_gray(member, where));
     lab[which].push_back(c);
   }
   require(!img[0].empty() && !img[1].empty(), tar_path, "no train/test JPEG files found");

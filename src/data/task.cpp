@@ -5,6 +5,7 @@
 
 #include "spikessm/common/error.h"
 #include "spikessm/data/cifar_gray.h"
+#include "spikessm/data/image_task.h"
 #include "spikessm/data/listops.h"
 #include "spikessm/data/pathfinder.h"
 #include "spikessm/data/seq_image_task.h"
@@ -15,7 +16,7 @@ namespace fs = std::filesystem;
 
 const std::vector<std::string>& task_names() {
   static const std::vector<std::string> names = {"fashion-mnist", "mnist",  "listops", "pathfinder32",
-                                                 "pathx",         "cifar10-gray", "imdb", "aan"};
+                                                 "pathx",         "cifar10-gray", "imdb", "aan", "cifar10"};
   return names;
 }
 
@@ -195,6 +196,8 @@ Task aan_task(const Config& cfg) {
 
 Task load_task(const Config& cfg) {
   const std::string name = cfg.get_string("data.dataset");
+  if (cfg.get_string("data.layout") == "image") return load_image_task(cfg);
+  require(name != "cifar10", "data.dataset", "cifar10 (colour) needs data.layout = \"image\"");
   if (name == "fashion-mnist" || name == "mnist") {
     SeqImageTask s = load_seq_image_task(cfg);
     Task t;

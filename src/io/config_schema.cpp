@@ -6,7 +6,8 @@ namespace spikessm {
 const std::vector<ConfigKey>& config_schema() {
   using S = std::string;
   static const std::vector<ConfigKey> schema = {
-      {"data.dataset", S("fashion-mnist"), 0, 0, {"fashion-mnist", "mnist", "listops", "pathfinder32", "pathx", "cifar10-gray", "imdb", "aan"}, "task (IDX image sets, or the LRA tasks)"},
+      {"data.dataset", S("fashion-mnist"), 0, 0, {"fashion-mnist", "mnist", "listops", "pathfinder32", "pathx", "cifar10-gray", "imdb", "aan", "cifar10"}, "task (IDX image sets, or the LRA tasks; cifar10: colour images, data.layout = image)"},
+      {"data.layout", S("sequence"), 0, 0, {"sequence", "image"}, "image sets as pixel sequences (N, L, d) or as images (N, C, H, W) for model.family = spikformer"},
       {"data.dir", S(""), 0, 0, {}, "directory of the IDX files (empty: the dataset's default)"},
       {"data.permute", false, 0, 0, {}, "fixed seeded pixel permutation (psMNIST)"},
       {"data.permutation_seed", int64_t(0), 0, 1e15, {}, "seed of the pixel permutation"},
@@ -64,6 +65,12 @@ const std::vector<ConfigKey>& config_schema() {
       {"neuronspark.k_ref", int64_t(16), 1, 4096, {}, "structured init: K_ref of sigma_V"},
       {"neuronspark.p_assumed", 0.15, 1e-6, 1.0, {}, "structured init: assumed input rate p"},
       {"neuronspark.grad_comp_max", 100.0, 1.0, 1e6, {}, "natural-gradient compensation cap C_max"},
+      {"model.family", S("classifier"), 0, 0, {"classifier", "spikformer"}, "sequence classifier (SpikingSSM / Binary S4D blocks), or the spiking vision transformer (data.layout = image)"},
+      {"model.attention", S("ssa"), 0, 0, {"ssa", "lrf_ssa", "lrf_dyn"}, "spikformer: spiking self-attention, + local receptive field, or the neuron-dynamics recurrence"},
+      {"model.heads", int64_t(4), 1, 1024, {}, "spikformer: attention heads (ssa, lrf_ssa)"},
+      {"model.time_steps", int64_t(4), 1, 64, {}, "spikformer: time steps T"},
+      {"model.mlp_ratio", int64_t(4), 1, 64, {}, "spikformer: MLP hidden size / d_model"},
+      {"model.dendrites", int64_t(8), 1, 256, {}, "spikformer lrf_dyn: dendrites k of the tridiagonal decay matrix"},
 
       {"train.epochs", int64_t(1), 1, 100000, {}, "passes over the training set"},
       {"train.max_steps", int64_t(0), 0, 1e12, {}, "stop after this many steps (0: no limit)"},

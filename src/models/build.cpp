@@ -2,6 +2,7 @@
 
 #include "spikessm/common/error.h"
 #include "spikessm/data/task.h"
+#include "spikessm/models/spikformer.h"
 
 namespace spikessm {
 
@@ -91,6 +92,31 @@ SequenceClassifier build_classifier(const Config& cfg, const Task& task) {
             "the spiking_ssm block mixes with glu; gsu needs model.block = \"binary_s4d\"");
   }
   return SequenceClassifier(o);
+}
+
+Classifier build_model(const Config& cfg, const Task& task) {
+  const std::string family = cfg.get_string("model.family");
+  const bool image = task.input == TaskInput::Image;
+  if (family != "spikformer") {
+    require(!image, "data.layout", "image inputs need model.family = \"spikformer\" (the classifier reads sequences)");
+    return build_classifier(cfg, task).ptr();
+  }
+  require(image, "model.family", "spikformer needs image inputs: set data.layout = \"image\"");
+  const auto& x = task.train_x;
+  SpikformerOptions o(x.size(1), x.size(2), x.size(3), task.n_classes);
+  const int64_t D = cfg.get_int("model.d_model"), heads = cfg.get_int("model.heads");
+  require(D % 4 == 0 && D % heads == 0, "model.d_model",
+          std::to_string(D) + " must be divisible by 4 and by model.heads = " + std::to_string(heads));
+  require(x.size(2) % 4 == 0 && x.size(3) % 4 == 0, "data.dataset",
+          "spikformer needs image sides divisible by 4, got " + std::to_string(x.size(2)) + "x" + std::to_string(x.size(3)));
+  o.d_model(D)
+      .heads(heads)
+      .n_layers(cfg.get_int("model.n_layers"))
+      .mlp_ratio(cfg.get_int("model.mlp_ratio"))
+      .time_steps(cfg.get_int("model.time_steps"))
+      .attention(attention_from_string(cfg.get_string("model.attention")))
+      .dendrites(cfg.get_int("model.dendrites"));
+  return Spikformer(o).ptr();
 }
 
 }  // namespace spikessm

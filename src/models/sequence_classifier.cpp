@@ -1,5 +1,7 @@
 #include "spikessm/models/sequence_classifier.h"
 
+#include "spikessm/metrics/classifier_ops.h"
+
 namespace spikessm {
 
 SequenceClassifierImpl::SequenceClassifierImpl(const SequenceClassifierOptions& options_)
@@ -80,6 +82,8 @@ std::vector<BinaryS4DBlock> SequenceClassifierImpl::binary_layers() const {
     if (auto p = std::dynamic_pointer_cast<BinaryS4DBlockImpl>(m)) out.emplace_back(p);
   return out;
 }
+
+OpsReport SequenceClassifierImpl::ops_report(int64_t L) { return classifier_ops(*this, L); }
 
 void SequenceClassifierImpl::set_collect_stats(bool on) {
   collecting_ = on;

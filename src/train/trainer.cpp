@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "spikessm/common/error.h"
+#include "spikessm/data/image_task.h"
 #include "spikessm/data/pixel_sequence.h"
 #include "spikessm/data/seq_image_task.h"
 #include "spikessm/data/task.h"
@@ -49,17 +50,22 @@ static uint64_t mix_seed(uint64_t a, uint64_t b) {
 
 EvalResult evaluate(SequenceClassifier& model, const torch::Tensor& x, const torch::Tensor& y,
                     int64_t batch_size, bool with_stats, bool show_progress) {
+  return evaluate(*model, x, y, batch_size, with_stats, show_progress);
+}
+
+EvalResult evaluate(ClassifierImpl& model, const torch::Tensor& x, const torch::Tensor& y,
+                    int64_t batch_size, bool with_stats, bool show_progress) {
   torch::NoGradGuard no_grad;
-  const bool was_training = model->is_training();
-  model->eval();
-  model->set_collect_stats(with_stats);
+  const bool was_training = model.is_training();
+  model.eval();
+  model.set_collect_stats(with_stats);
   const int64_t n = x.size(0);
   double loss_sum = 0;
   int64_t correct = 0;
   Progress bar("eval ", n);
   for (int64_t i = 0; i < n; i += batch_size) {
     const int64_t b = std::min(batch_size, n - i);
-    auto logits = model(x.narrow(0, i, b));
+    auto logits = model.forward(x.narrow(0, i, b));
     auto target = y.narrow(0, i, b);
     loss_sum += torch::cross_entropy_loss(logits, target, {}, at::Reduction::Sum).item<double>();
     correct += logits.argmax(1).eq(target).sum().item<int64_t>();
@@ -74,9 +80,9 @@ EvalResult evaluate(SequenceClassifier& model, const torch::Tensor& x, const tor
   r.samples = n;
   r.loss = loss_sum / double(std::max<int64_t>(n, 1));
   r.accuracy = double(correct) / double(std::max<int64_t>(n, 1));
-  if (with_stats) r.ops = classifier_ops(*model, x.size(1));
-  model->set_collect_stats(false);
-  model->train(was_training);
+  if (with_stats) r.ops = model.ops_report(x.size(1));
+  model.set_collect_stats(false);
+  model.train(was_training);
   return r;
 }
 
@@ -99,7 +105,7 @@ double total_grad_norm(const std::vector<torch::Tensor>& params, double max_norm
 
 // Test-set evaluation split over ranks: each evaluates a contiguous slice, the sums are
 // allreduced. One rank: exactly evaluate().
-EvalResult evaluate_sharded(SequenceClassifier& model, const torch::Tensor& x, const torch::Tensor& y,
+EvalResult evaluate_sharded(ClassifierImpl& model, const torch::Tensor& x, const torch::Tensor& y,
                             int64_t batch_size, Distributed& dist) {
   if (dist.world_size() == 1) return evaluate(model, x, y, batch_size, false, false);
   const int64_t n = x.size(0), w = dist.world_size(), r = dist.rank();
@@ -171,7 +177,7 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
   const uint64_t seed = uint64_t(cfg.get_int("train.seed"));
   torch::manual_seed(seed);
   Task task = load_task(cfg);
-  auto model = build_classifier(cfg, task);
+  Classifier model = build_model(cfg, task);
   std::vector<double> base_lrs;
   auto opt = make_optimizer(*model, cfg, base_lrs);
 
@@ -292,13 +298,15 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
     }
     auto idx = order.narrow(0, i * batch + rank * local_batch, local_batch);
     auto x = task.train_x.index_select(0, idx), y = task.train_y.index_select(0, idx);
+    if (task.crop_pad > 0 || task.hflip)  // image augmentation, seeded per step and rank
+      x = augment_images(x, task.crop_pad, task.hflip, mix_seed(seed ^ 0xA06, uint64_t(step) * 4096 + uint64_t(rank)));
     uint64_t dropout_seed = mix_seed(seed ^ 0x5EED, uint64_t(step));  // dropout masks per step
     if (rank > 0) dropout_seed = mix_seed(dropout_seed, uint64_t(rank));
     torch::manual_seed(dropout_seed);
     set_learning_rates(*opt, base_lrs, lr_factor(step, warmup, total));
 
     opt->zero_grad();
-    auto logits = model(x);
+    auto logits = model->forward(x);
     auto loss = torch::cross_entropy_loss(logits, y);
     if (inject.loss_at(step, rank)) loss = loss * std::numeric_limits<double>::quiet_NaN();
     const double loss_v = loss.item<double>();
@@ -365,7 +373,7 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
     if (epoch_end || (ckpt_every > 0 && (step + 1) % ckpt_every == 0)) save(step + 1);
     if (epoch_end && step + 1 < total) {
       if (root) bar.finish();
-      auto r = evaluate_sharded(model, task.test_x, task.test_y, eval_batch, dist);
+      auto r = evaluate_sharded(*model, task.test_x, task.test_y, eval_batch, dist);
       if (root)
         std::fprintf(stderr, "epoch %lld: test accuracy %.4f loss %.4f\n", (long long)epoch + 1,
                      r.accuracy, r.loss);
@@ -378,7 +386,7 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
   result.steps = total;
   result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!root) return result;  // the final report (with spike statistics) is rank 0's
-  result.test = evaluate(model, task.test_x, task.test_y, eval_batch, true, false);
+  result.test = evaluate(*model, task.test_x, task.test_y, eval_batch, true, false);
   append_line(metrics_path(cfg), {{"kind", "eval"}, {"split", "test"}, {"step", total},
                                   {"loss", result.test.loss}, {"accuracy", result.test.accuracy},
                                   {"mean_spiking_rate", result.test.ops.mean_rate},

@@ -29,9 +29,9 @@ void add_eval(CLI::App& app) {
     for (const auto& s : args->sets) cfg.set(s);
     torch::manual_seed(uint64_t(cfg.get_int("train.seed")));
     auto task = load_task(cfg);
-    auto model = build_classifier(cfg, task);
+    auto model = build_model(cfg, task);
     load_checkpoint(args->checkpoint, *model, nullptr);
-    auto r = evaluate(model, task.test_x, task.test_y, cfg.get_int("train.eval_batch_size"), true,
+    auto r = evaluate(*model, task.test_x, task.test_y, cfg.get_int("train.eval_batch_size"), true,
                       true);
     std::printf("data: %s\n", task.description.c_str());
     std::printf("test accuracy %.4f (loss %.4f, %lld samples)\n", r.accuracy, r.loss,

@@ -4,6 +4,8 @@
 //                                                  pathfinder32, pathx
 //   token tasks   x: (N, L) int64, 0 = <pad>     listops, imdb
 //   pair tasks    x: (N, 2, L) int64, 0 = <pad>  aan (retrieval: two documents a sample)
+//   image tasks   x: (N, C, H, W) float32         data.layout = "image": fashion-mnist, mnist,
+//                                                  cifar10 (colour; data/image_task.h)
 // Padding is always at the end of a sequence, so a sequence's valid length is its count of
 // non-zero ids. Validation splits are empty where the task has none (IDX sets, IMDB).
 #include <torch/torch.h>
@@ -14,7 +16,7 @@
 
 namespace spikessm {
 
-enum class TaskInput { Signal, Tokens, TokenPairs };
+enum class TaskInput { Signal, Tokens, TokenPairs, Image };
 
 struct Task {
   torch::Tensor train_x, train_y, val_x, val_y, test_x, test_y;
@@ -23,6 +25,10 @@ struct Task {
   int64_t d_input = 1;   // features per step (signal) or vocabulary size (tokens)
   int64_t n_classes = 10;
   std::string description;
+  // Training-time augmentation of image tasks (trainer, per step, seeded): random crop after
+  // zero padding by crop_pad pixels, and horizontal flip with probability 1/2.
+  int64_t crop_pad = 0;
+  bool hflip = false;
 };
 
 // The names data.dataset accepts.

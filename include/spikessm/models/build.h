@@ -1,6 +1,7 @@
 #pragma once
 // Models built from a Config (the registry by name grows with the other model families).
 #include "spikessm/io/config.h"
+#include "spikessm/models/classifier.h"
 #include "spikessm/models/sequence_classifier.h"
 
 namespace spikessm {
@@ -16,5 +17,9 @@ BinaryS4DBlockOptions binary_block_options_from(const Config& cfg);
 // (retrieval for pair tasks) follow the task's inputs; model.block picks spiking_ssm or
 // binary_s4d (with model.mixer glu | gsu).
 SequenceClassifier build_classifier(const Config& cfg, const Task& task);
+
+// Any classifier for a task, by model.family: classifier (build_classifier above) or
+// spikformer (image tasks, model.attention ssa | lrf_ssa | lrf_dyn).
+Classifier build_model(const Config& cfg, const Task& task);
 
 }  // namespace spikessm

@@ -13,6 +13,7 @@
 
 #include "spikessm/layers/binary_s4d_block.h"
 #include "spikessm/layers/spiking_ssm_block.h"
+#include "spikessm/models/classifier.h"
 
 namespace spikessm {
 
@@ -32,17 +33,18 @@ struct SequenceClassifierOptions {
   TORCH_ARG(BinaryS4DBlockOptions, binary) = BinaryS4DBlockOptions(1, 2);  // when BinaryS4D
 };
 
-class SequenceClassifierImpl : public torch::nn::Cloneable<SequenceClassifierImpl> {
+class SequenceClassifierImpl : public torch::nn::Cloneable<SequenceClassifierImpl>, public ClassifierImpl {
  public:
   explicit SequenceClassifierImpl(const SequenceClassifierOptions& options);
   void reset() override;
 
   // x: (B, L, d_input) | (B, L) ids | (B, 2, L) ids -> logits: (B, n_classes)
-  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor forward(const torch::Tensor& x) override;
 
   std::vector<SpikingSSMBlock> layers() const;         // the SpikingSSM blocks
   std::vector<BinaryS4DBlock> binary_layers() const;   // the Binary S4D blocks
-  void set_collect_stats(bool on);  // also zeroes the counters when turned on
+  void set_collect_stats(bool on) override;  // also zeroes the counters when turned on
+  OpsReport ops_report(int64_t L) override;  // classifier_ops(*this, L)
   int64_t d_model() const;
   // One tower: encoder, blocks and the (masked) mean over time. x: (B, L, d) | (B, L) -> (B, H)
   torch::Tensor tower(const torch::Tensor& x);

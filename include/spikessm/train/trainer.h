@@ -6,6 +6,7 @@
 
 #include "spikessm/io/config.h"
 #include "spikessm/metrics/energy.h"
+#include "spikessm/models/classifier.h"
 #include "spikessm/models/sequence_classifier.h"
 #include "spikessm/train/distributed.h"
 
@@ -18,6 +19,9 @@ struct EvalResult {
 };
 
 // x: (N, L, d) -> accuracy and mean cross-entropy; with_stats gathers spike statistics.
+// x: (N, C, H, W) images for image models. Works for any Classifier.
+EvalResult evaluate(ClassifierImpl& model, const torch::Tensor& x, const torch::Tensor& y,
+                    int64_t batch_size, bool with_stats, bool show_progress);
 EvalResult evaluate(SequenceClassifier& model, const torch::Tensor& x, const torch::Tensor& y,
                     int64_t batch_size, bool with_stats, bool show_progress);
 
