@@ -67,6 +67,15 @@ const std::vector<ConfigKey>& config_schema() {
       {"train.max_bad_steps", int64_t(10), 1, 1e9, {}, "stop after this many consecutive steps with a non-finite loss or gradient (each is skipped)"},
       {"train.inject_nonfinite", S(""), 0, 0, {}, "test hook: NaN loss/gradient at steps, e.g. \"loss:3-5,grad:7@1\""},
       {"train.dist_timeout_s", 60.0, 1.0, 86400.0, {}, "distributed: rendezvous and collective timeout (a dead rank stops the others)"},
+
+      {"model.family", S("classifier"), 0, 0, {"classifier", "spiking_ssm_lm", "neuronspark_lm"}, "what train builds: a sequence classifier or a language model"},
+      {"lm.data_dir", S(""), 0, 0, {}, "LM corpus: a WikiText/PTB directory, a raw text dir (input.txt) or file; empty: the KJV Bible from Debian"},
+      {"lm.tokenizer", S("byte"), 0, 0, {"byte", "word", "bpe"}, "byte level, word level (<unk>, <eos> per line) or sentencepiece BPE"},
+      {"lm.bpe_vocab", int64_t(4096), 300, 1000000, {}, "BPE vocabulary size (lm.tokenizer = bpe)"},
+      {"lm.context", int64_t(256), 1, 1e7, {}, "training context length L (tokens per window)"},
+      {"lm.eval_context", int64_t(0), 0, 1e7, {}, "evaluation window length (0: lm.context)"},
+      {"lm.eval_every", int64_t(0), 0, 1e12, {}, "steps between validation evaluations (0: only at the end)"},
+      {"lm.valid_max_chars", int64_t(0), 0, 1e12, {}, "periodic validation reads at most this many characters of the valid split (0: all)"},
   };
   return schema;
 }
