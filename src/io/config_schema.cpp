@@ -48,6 +48,7 @@ const std::vector<ConfigKey>& config_schema() {
       {"model.encoder", S("auto"), 0, 0, {"auto", "linear", "embedding"}, "input encoder (auto: embedding for token tasks)"},
       {"model.binary_activation", S("heaviside"), 0, 0, {"heaviside", "gelu"}, "binary_s4d: spike H(y), or GELU (the non-binary '+ GSU & GeLU' reading)"},
       {"model.gsu_gelu", false, 0, 0, {}, "GELU on the GSU output"},
+      {"model.family", S("classifier"), 0, 0, {"classifier", "spiking_ssm_lm", "neuronspark_lm"}, "what train builds: a sequence classifier or a language model"},
 
       {"train.epochs", int64_t(1), 1, 100000, {}, "passes over the training set"},
       {"train.max_steps", int64_t(0), 0, 1e12, {}, "stop after this many steps (0: no limit)"},
@@ -68,7 +69,6 @@ const std::vector<ConfigKey>& config_schema() {
       {"train.inject_nonfinite", S(""), 0, 0, {}, "test hook: NaN loss/gradient at steps, e.g. \"loss:3-5,grad:7@1\""},
       {"train.dist_timeout_s", 60.0, 1.0, 86400.0, {}, "distributed: rendezvous and collective timeout (a dead rank stops the others)"},
 
-      {"model.family", S("classifier"), 0, 0, {"classifier", "spiking_ssm_lm", "neuronspark_lm"}, "what train builds: a sequence classifier or a language model"},
       {"lm.data_dir", S(""), 0, 0, {}, "LM corpus: a WikiText/PTB directory, a raw text dir (input.txt) or file; empty: the KJV Bible from Debian"},
       {"lm.tokenizer", S("byte"), 0, 0, {"byte", "word", "bpe"}, "byte level, word level (<unk>, <eos> per line) or sentencepiece BPE"},
       {"lm.bpe_vocab", int64_t(4096), 300, 1000000, {}, "BPE vocabulary size (lm.tokenizer = bpe)"},

@@ -9,7 +9,7 @@
 
 namespace spikessm::cli {
 
-void add_generate(CLI::App& app) {
+void add_lm_generate(CLI::App& app) {
   struct Args {
     std::string checkpoint, prompt, state_in, state_out;
     int64_t max_tokens = 100, threads = 0;

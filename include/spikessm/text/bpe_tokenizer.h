@@ -1,16 +1,14 @@
 #pragma once
-// BPE tokenizer trained and applied with sentencepiece. Every line is encoded on its own
+// BPE tokenizer trained and applied with sentencepiece (Debian's spm_train / spm_encode /
+// spm_export_vocab; see bpe_tokenizer.cpp for why not the library). Every line is encoded on its own
 // and followed by the <eos> id (sentencepiece pieces never hold a newline), so decode()
 // restores the text. Identity normalisation, no dummy prefix and byte fallback keep it
 // lossless: decode(encode(t)) == t for any UTF-8 text whose lines carry no '\r'.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "spikessm/text/tokenizer.h"
-
-namespace sentencepiece {
-class SentencePieceProcessor;
-}
 
 namespace spikessm {
 
@@ -32,7 +30,8 @@ class BpeTokenizer : public Tokenizer {
 
  private:
   std::string model_bytes_;
-  std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
+  std::string dir_;                  // private temporary directory holding the model file
+  std::vector<std::string> pieces_;  // id -> piece
   int64_t eos_ = 0;
 };
 
