@@ -95,8 +95,7 @@ TEST_F(LmCli, GenerateStreamsAndStateResumes) {
 TEST_F(LmCli, BadFlagsExit2WithOneLine) {
   const std::string ck = " --checkpoint " + dir_ + "/a/checkpoint.pt";
   std::ofstream(dir_ + "/junk.bin") << "not a state";
-  for (const std::string args :
-       {"--prompt a --top-p 0", "--prompt a --top-p 1.5", "--prompt a --temperature -1", "--prompt a --top-k -2",
+  for (const std::string& args : std::vector<std::string>{"--prompt a --top-p 0", "--prompt a --top-p 1.5", "--prompt a --temperature -1", "--prompt a --top-k -2",
         "--prompt a --max-tokens -5", "--max-tokens 5", "--prompt a --state-in " + dir_ + "/junk.bin",
         "--prompt a --state-in " + dir_ + "/missing.bin", "--prompt a --max-tokens x"}) {
     auto r = run_cli("generate" + ck + " " + args);
