@@ -59,6 +59,7 @@ void add_lm_generate(CLI::App& app) {
                     },
                     stats);
     if (!a->quiet) std::fputs("\n", stdout);
+    std::fflush(stdout);  // the text before the statistics line
     if (!a->state_out.empty())
       save_gen_state(a->state_out, g,
                      {{"family", model.family()}, {"spiking", model.spiking()}, {"vocab", model.vocab_size()},
