@@ -49,6 +49,12 @@ const std::vector<ConfigKey>& config_schema() {
       {"model.encoder", S("auto"), 0, 0, {"auto", "linear", "embedding"}, "input encoder (auto: embedding for token tasks)"},
       {"model.binary_activation", S("heaviside"), 0, 0, {"heaviside", "gelu"}, "binary_s4d: spike H(y), or GELU (the non-binary '+ GSU & GeLU' reading)"},
       {"model.gsu_gelu", false, 0, 0, {}, "GELU on the GSU output"},
+      {"model.family", S("classifier"), 0, 0, {"classifier", "spikformer", "spiking_ssm_lm", "neuronspark_lm"}, "what train builds: the sequence classifier (SpikingSSM / Binary S4D blocks), the spiking vision transformer (data.layout = image), or a language model"},
+      {"model.attention", S("ssa"), 0, 0, {"ssa", "lrf_ssa", "lrf_dyn"}, "spikformer: spiking self-attention, + local receptive field, or the neuron-dynamics recurrence"},
+      {"model.heads", int64_t(4), 1, 1024, {}, "spikformer: attention heads (ssa, lrf_ssa)"},
+      {"model.time_steps", int64_t(4), 1, 64, {}, "spikformer: time steps T"},
+      {"model.mlp_ratio", int64_t(4), 1, 64, {}, "spikformer: MLP hidden size / d_model"},
+      {"model.dendrites", int64_t(8), 1, 256, {}, "spikformer lrf_dyn: dendrites k of the tridiagonal decay matrix"},
 
       {"neuronspark.d_model", int64_t(128), 1, 8192, {}, "NeuronSpark LM width D (paper 896)"},
       {"neuronspark.n_state", int64_t(4), 1, 64, {}, "selective PLIF neurons per channel N in SNNBlock (paper 8)"},
@@ -65,12 +71,6 @@ const std::vector<ConfigKey>& config_schema() {
       {"neuronspark.k_ref", int64_t(16), 1, 4096, {}, "structured init: K_ref of sigma_V"},
       {"neuronspark.p_assumed", 0.15, 1e-6, 1.0, {}, "structured init: assumed input rate p"},
       {"neuronspark.grad_comp_max", 100.0, 1.0, 1e6, {}, "natural-gradient compensation cap C_max"},
-      {"model.family", S("classifier"), 0, 0, {"classifier", "spikformer"}, "sequence classifier (SpikingSSM / Binary S4D blocks), or the spiking vision transformer (data.layout = image)"},
-      {"model.attention", S("ssa"), 0, 0, {"ssa", "lrf_ssa", "lrf_dyn"}, "spikformer: spiking self-attention, + local receptive field, or the neuron-dynamics recurrence"},
-      {"model.heads", int64_t(4), 1, 1024, {}, "spikformer: attention heads (ssa, lrf_ssa)"},
-      {"model.time_steps", int64_t(4), 1, 64, {}, "spikformer: time steps T"},
-      {"model.mlp_ratio", int64_t(4), 1, 64, {}, "spikformer: MLP hidden size / d_model"},
-      {"model.dendrites", int64_t(8), 1, 256, {}, "spikformer lrf_dyn: dendrites k of the tridiagonal decay matrix"},
 
       {"train.epochs", int64_t(1), 1, 100000, {}, "passes over the training set"},
       {"train.max_steps", int64_t(0), 0, 1e12, {}, "stop after this many steps (0: no limit)"},
@@ -90,6 +90,14 @@ const std::vector<ConfigKey>& config_schema() {
       {"train.max_bad_steps", int64_t(10), 1, 1e9, {}, "stop after this many consecutive steps with a non-finite loss or gradient (each is skipped)"},
       {"train.inject_nonfinite", S(""), 0, 0, {}, "test hook: NaN loss/gradient at steps, e.g. \"loss:3-5,grad:7@1\""},
       {"train.dist_timeout_s", 60.0, 1.0, 86400.0, {}, "distributed: rendezvous and collective timeout (a dead rank stops the others)"},
+
+      {"lm.data_dir", S(""), 0, 0, {}, "LM corpus: a WikiText/PTB directory, a raw text dir (input.txt) or file; empty: the KJV Bible from Debian"},
+      {"lm.tokenizer", S("byte"), 0, 0, {"byte", "word", "bpe"}, "byte level, word level (<unk>, <eos> per line) or sentencepiece BPE"},
+      {"lm.bpe_vocab", int64_t(4096), 300, 1000000, {}, "BPE vocabulary size (lm.tokenizer = bpe)"},
+      {"lm.context", int64_t(256), 1, 1e7, {}, "training context length L (tokens per window)"},
+      {"lm.eval_context", int64_t(0), 0, 1e7, {}, "evaluation window length (0: lm.context)"},
+      {"lm.eval_every", int64_t(0), 0, 1e12, {}, "steps between validation evaluations (0: only at the end)"},
+      {"lm.valid_max_chars", int64_t(0), 0, 1e12, {}, "periodic validation reads at most this many characters of the valid split (0: all)"},
   };
   return schema;
 }

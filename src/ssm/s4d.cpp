@@ -125,4 +125,24 @@ torch::Tensor S4DImpl::forward_recurrent(const torch::Tensor& u) const {
   return torch::stack(ys, 1);
 }
 
+S4DState S4DImpl::state_after(const torch::Tensor& u) const {
+  TORCH_CHECK(!options.bidirectional(), "[S4D.state_after] a bidirectional S4D has no recurrent mode");
+  TORCH_CHECK(u.dim() == 3 && u.size(2) == options.d_model(), "[S4D.state_after] expected u of shape (B, L, ",
+              options.d_model(), "), got ", u.sizes());
+  torch::Tensor dta, dtb;
+  discretise(dta, dtb);                                                // (H, N/2) complex
+  auto state = initial_state(u.size(0));
+  const int64_t L = u.size(1), chunk = 256;  // bounds the (H, T, N/2) power table
+  for (int64_t t0 = 0; t0 < L; t0 += chunk) {
+    const int64_t T = std::min(chunk, L - t0);
+    // pw[h, j, n] = Abar^(T-1-j): the weight of input j of the chunk in its final state.
+    auto j = torch::arange(T - 1, -1, -1, dta.options().dtype(c10::toRealValueType(dta.scalar_type())));
+    auto pw = torch::exp(dta.unsqueeze(1) * j.view({1, T, 1}));       // (H, T, N/2)
+    auto uc = u.narrow(1, t0, T).permute({2, 0, 1}).to(dta.scalar_type());  // (H, B, T)
+    auto acc = torch::bmm(uc, pw).permute({1, 0, 2});                  // (B, H, N/2)
+    state.h = torch::exp(dta * double(T)) * state.h + dtb * acc;
+  }
+  return state;
+}
+
 }  // namespace spikessm

@@ -7,6 +7,7 @@
 #include "spikessm/models/build.h"
 #include "spikessm/train/checkpoint.h"
 #include "spikessm/train/trainer.h"
+#include "spikessm/train/lm_checkpoint.h"
 
 namespace spikessm::cli {
 
@@ -24,6 +25,10 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--threads", args->threads, "intra-op threads (0: all cores)");
   cmd->callback([args] {
     set_threads(args->threads);
+    if (checkpoint_is_lm(args->checkpoint)) {
+      eval_lm_checkpoint(args->checkpoint, args->sets, args->json);  // cmd_eval_lm.cpp
+      return;
+    }
     Config cfg;
     cfg.merge_string(read_checkpoint_meta(args->checkpoint).config_toml, args->checkpoint);
     for (const auto& s : args->sets) cfg.set(s);

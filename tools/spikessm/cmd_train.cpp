@@ -8,6 +8,8 @@
 #include "spikessm/io/config.h"
 #include "spikessm/train/distributed.h"
 #include "spikessm/train/trainer.h"
+#include "spikessm/models/lm_build.h"
+#include "spikessm/train/lm_trainer.h"
 
 namespace spikessm::cli {
 
@@ -85,6 +87,15 @@ void add_train(CLI::App& app) {
     run.dist.rank = args->rank;
     run.dist.world_size = args->world_size;
     run.dist.master = args->master;
+    if (is_language_model(cfg)) {  // LM trainer (train/lm_trainer.h)
+      auto r = run_lm_training(cfg, run);
+      std::printf("trained %lld steps in %.1f s (%lld parameters; %s; %s tokenizer)\n", (long long)r.steps,
+                  r.train_seconds, (long long)r.parameters, r.corpus.c_str(), r.tokenizer.c_str());
+      print_lm_eval(r.test, "test");
+      std::printf("checkpoint %s\nmetrics %s\nstatistics %s\n", checkpoint_path(cfg).c_str(),
+                  metrics_path(cfg).c_str(), lm_stats_path(cfg).c_str());
+      return;
+    }
     auto r = run_training(cfg, run);
     if (run.dist.rank != 0) return;  // rank 0 reports
     std::printf("trained %lld steps in %.1f s\n", (long long)r.steps, r.train_seconds);

@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   spikessm::cli::add_report(app);
   spikessm::cli::add_data(app);
   spikessm::cli::add_bench(app);
+  spikessm::cli::add_lm_generate(app);
   // CLI11 reports an unknown command only as "a subcommand is required": name it instead.
   if (argc > 1 && argv[1][0] != '-') {
     std::string known;

@@ -51,6 +51,9 @@ class S4DImpl : public torch::nn::Cloneable<S4DImpl> {
   torch::Tensor step(const torch::Tensor& x, S4DState& state) const;
   // u: (B, L, H) -> y: (B, L, H) by running step() over time (the streaming path).
   torch::Tensor forward_recurrent(const torch::Tensor& u) const;
+  // The state step() would hold after reading u: (B, L, H) -> h: (B, H, N/2) complex, in
+  // closed form h_L = sum_k Abar^(L-1-k) Bbar u_k, parallel over L in chunks (prompt ingestion).
+  S4DState state_after(const torch::Tensor& u) const;
 
   // Names of the parameters that take the SSM optimiser group (lr <= 1e-3, no decay).
   static bool is_ssm_parameter(const std::string& name);

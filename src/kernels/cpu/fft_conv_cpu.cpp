@@ -24,6 +24,9 @@ template <typename F>
 static void over_batch(int64_t B, F fn) {
   const int64_t chunks = batch_chunks(B);
   at::parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
+    // Grad mode is thread-local: worker threads start with it on, and an ATen op on inputs
+    // that require grad would record a graph there (and refuse the out= variants).
+    c10::AutoGradMode no_grad(false);
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t b0 = B * c / chunks, b1 = B * (c + 1) / chunks;
       if (b1 > b0) fn(c, b0, b1 - b0);

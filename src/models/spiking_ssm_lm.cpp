@@ -1,0 +1,179 @@
+#include "spikessm/models/spiking_ssm_lm.h"
+
+#include <cmath>
+
+#include "spikessm/common/error.h"
+#include "spikessm/models/build.h"
+
+namespace spikessm {
+
+torch::Tensor lif_step(const torch::Tensor& x, torch::Tensor& v, const LifOptions& opt) {
+  auto up = v * static_cast<double>(opt.tau) + x;  // two roundings, as the kernel
+  auto s = up.ge(static_cast<double>(opt.v_th)).to(x.scalar_type());  // H(0) = 1
+  v = opt.reset == ResetMode::Hard ? up * (1 - s) : up - s * static_cast<double>(opt.v_th);
+  return s;
+}
+
+SpikingSsmLmImpl::SpikingSsmLmImpl(const SpikingSsmLmOptions& options_) : options(options_) {
+  auto& bo = options.block();
+  TORCH_CHECK(!bo.s4d().bidirectional(), "[SpikingSsmLm] the S4D must be causal");
+  TORCH_CHECK(bo.prenorm() && bo.norm() == NormKind::Layer, "[SpikingSsmLm] blocks must be pre-LayerNorm");
+  TORCH_CHECK(!bo.spiking() || bo.neuron() == NeuronKind::Lif, "[SpikingSsmLm] the soma must be the LIF");
+  const int64_t H = bo.s4d().d_model();
+  embed = register_module("embed", torch::nn::Embedding(options.vocab(), H));
+  // Unit-variance logits at initialisation through the tied head: |E_v| ~ 1.
+  torch::NoGradGuard ng;
+  embed->weight.normal_(0.0, 1.0 / std::sqrt(double(H)));
+  for (int64_t i = 0; i < options.n_layers(); ++i)
+    blocks.push_back(register_module("block" + std::to_string(i), SpikingSSMBlock(bo)));
+  final_norm = register_module("final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({H})));
+}
+
+torch::Tensor SpikingSsmLmImpl::head(const torch::Tensor& x) {
+  return torch::matmul(final_norm(x), embed->weight.t());
+}
+
+torch::Tensor SpikingSsmLmImpl::forward(const torch::Tensor& ids) {
+  auto x = embed(ids);  // (B, L, H)
+  for (auto& b : blocks) x = b(x);
+  return head(x);       // (B, L, V)
+}
+
+// The block's forward written out so that its S4D input and soma current are at hand for the
+// final states; forward() calls the block itself, and the tests hold the two equal.
+torch::Tensor SpikingSsmLmImpl::forward_with_state(const torch::Tensor& ids, LmState* state) {
+  TORCH_CHECK(ids.dim() == 2 && ids.size(1) >= 1, "[SpikingSsmLm] ids must be (B, L) with L >= 1");
+  state->tensors.clear();
+  auto x = embed(ids);  // (B, L, H)
+  for (auto& bm : blocks) {
+    auto& b = *bm;
+    auto z = b.layer_norm(x);
+    state->tensors.push_back(b.s4d->state_after(z).h);
+    z = b.s4d(z);                                              // (B, L, H)
+    if (spiking()) {
+      z = z * torch::exp(-b.ln_vth);
+      auto s = lif_multistep(z, b.options.lif());
+      // The membrane after the prompt: a cheap elementwise pass over time (B x H per step).
+      torch::NoGradGuard ng;
+      auto v = torch::zeros({z.size(0), z.size(2)}, z.options());
+      for (int64_t t = 0; t < z.size(1); ++t) lif_step(z.select(1, t), v, b.options.lif());
+      state->tensors.push_back(v);
+      if (b.collect_stats) {
+        b.counter.spikes += s.sum().item<double>();
+        b.counter.elements += double(s.numel());
+      }
+      z = s;
+    } else {
+      z = torch::gelu(z);
+    }
+    auto m = torch::addmm(b.mix->bias, z.reshape({-1, z.size(2)}), b.mix->weight.t());
+    auto halves = m.view({z.size(0), z.size(1), -1}).chunk(2, -1);
+    x = x + halves[0] * torch::sigmoid(halves[1]);
+  }
+  return head(x);
+}
+
+LmState SpikingSsmLmImpl::initial_state(int64_t batch) {
+  LmState st;
+  for (auto& b : blocks) {
+    st.tensors.push_back(b->s4d->initial_state(batch).h);
+    if (spiking()) st.tensors.push_back(torch::zeros({batch, b->s4d->options.d_model()}, b->ln_vth.options()));
+  }
+  return st;
+}
+
+torch::Tensor SpikingSsmLmImpl::block_step(SpikingSSMBlockImpl& b, const torch::Tensor& x,
+                                           torch::Tensor& h, torch::Tensor& v) {
+  auto z = b.layer_norm(x);  // (B, H)
+  S4DState s4{h};
+  z = b.s4d->step(z, s4);
+  h = s4.h;
+  if (spiking()) {
+    z = lif_step(z * torch::exp(-b.ln_vth), v, b.options.lif());
+    if (b.collect_stats) {
+      b.counter.spikes += z.sum().item<double>();
+      b.counter.elements += double(z.numel());
+    }
+  } else {
+    z = torch::gelu(z);
+  }
+  auto halves = torch::addmm(b.mix->bias, z, b.mix->weight.t()).chunk(2, -1);
+  return x + halves[0] * torch::sigmoid(halves[1]);
+}
+
+torch::Tensor SpikingSsmLmImpl::step(const torch::Tensor& ids, LmState* state) {
+  const int64_t per = tensors_per_layer();
+  TORCH_CHECK(ids.dim() == 1, "[SpikingSsmLm.step] ids must be (B,)");
+  TORCH_CHECK(int64_t(state->tensors.size()) == per * int64_t(blocks.size()),
+              "[SpikingSsmLm.step] the state has ", state->tensors.size(), " tensors, expected ",
+              per * int64_t(blocks.size()));
+  auto x = embed(ids);  // (B, H)
+  torch::Tensor none;
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    auto& h = state->tensors[i * per];
+    auto& v = per == 2 ? state->tensors[i * per + 1] : none;
+    x = block_step(*blocks[i], x, h, v);
+  }
+  return head(x);  // (B, V)
+}
+
+void SpikingSsmLmImpl::set_collect_stats(bool on) {
+  for (auto& b : blocks) {
+    b->collect_stats = on;
+    if (on) b->counter = SpikeCounter{};
+  }
+}
+
+OpsReport SpikingSsmLmImpl::ops_report() const {
+  // Per token. The embedding is a lookup (no arithmetic); the head's input is a LayerNorm
+  // output (real-valued), so it is MACs in both models.
+  OpsReport r;
+  const auto& s4 = options.block().s4d();
+  const double H = double(s4.d_model()), N = double(s4.d_state()), V = double(options.vocab());
+  double spikes = 0, elements = 0;
+  auto mac = [](std::string name, double macs, bool paper) {
+    LayerOps l;
+    l.name = std::move(name);
+    l.kind = "MAC";
+    l.dense_macs = l.ops = macs;
+    l.counted_by_paper = paper;
+    return l;
+  };
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const std::string p = "block" + std::to_string(i);
+    // Recurrent S4D per token: N/2 modes x (complex Abar h: 4, Bbar x: 2, Re(C h): 2) + D skip.
+    r.layers.push_back(mac(p + ".s4d", H * (4.0 * N + 1.0), false));
+    LayerOps mix;
+    mix.name = p + ".mix";
+    mix.dense_macs = H * 2 * H;
+    if (spiking()) {
+      const auto& c = blocks[i]->counter;
+      mix.kind = "AC";
+      mix.firing_rate = c.rate();
+      mix.ops = c.rate() * mix.dense_macs;
+      spikes += c.spikes;
+      elements += c.elements;
+    } else {
+      mix.kind = "MAC";
+      mix.ops = mix.dense_macs;
+    }
+    r.layers.push_back(mix);
+  }
+  r.layers.push_back(mac("head", H * V, false));
+  r.mean_rate = elements > 0 ? spikes / elements : 0.0;
+  return r;
+}
+
+LanguageModel build_spiking_ssm_lm(const Config& cfg, int64_t vocab) {
+  auto bo = block_options_from(cfg);
+  require(!bo.s4d().bidirectional(), "model.bidirectional", "must be false for a language model (causal)");
+  require(bo.prenorm() && bo.norm() == NormKind::Layer, "model.norm",
+          "a spiking_ssm_lm uses pre-LayerNorm (model.norm = \"layer\", model.prenorm = true)");
+  require(!bo.spiking() || bo.neuron() == NeuronKind::Lif, "model.neuron",
+          "a spiking_ssm_lm needs the iterative LIF (bptt or sltt): the SDN has no step mode");
+  SpikingSsmLmOptions o(vocab, bo);
+  o.n_layers(cfg.get_int("model.n_layers"));
+  return std::make_shared<SpikingSsmLmImpl>(o);
+}
+
+}  // namespace spikessm

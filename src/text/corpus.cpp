@@ -1,0 +1,84 @@
+#include "spikessm/text/corpus.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "spikessm/common/error.h"
+#include "spikessm/common/file_bytes.h"
+
+namespace spikessm {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_split(const std::string& path) {
+  std::string text = read_file_bytes(path);
+  require(!text.empty(), path, "is empty (a language-model split needs text)");
+  return text;
+}
+
+// Moves a byte offset forward to the start of a UTF-8 character.
+size_t char_boundary(const std::string& s, size_t i) {
+  while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) ++i;
+  return i;
+}
+
+}  // namespace
+
+LmCorpus split_raw_text(const std::string& text, const std::string& name, const std::string& description) {
+  const size_t n = text.size();
+  const size_t a = char_boundary(text, n * 90 / 100), b = char_boundary(text, n * 95 / 100);
+  require(a > 0 && b > a && n > b, description, "is too short to split 90/5/5 (" + std::to_string(n) + " bytes)");
+  return LmCorpus{name, description, text.substr(0, a), text.substr(a, b - a), text.substr(b)};
+}
+
+std::string read_bible_kjv() {
+  FILE* p = popen("bible -f Gen1:1-Rev22:21 2>/dev/null", "r");
+  std::string raw;
+  if (p) {
+    char buf[1 << 16];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, p)) > 0) raw.append(buf, got);
+    pclose(p);
+  }
+  require(raw.size() > 1000000, "lm.data_dir",
+          "is empty, and the default corpus needs the King James Bible from Debian "
+          "(apt-get install bible-kjv bible-kjv-text, or scripts/setup.sh), or set lm.data_dir");
+  // "Ge1:1 In the beginning ..." -> "In the beginning ..."
+  std::string text;
+  text.reserve(raw.size());
+  size_t pos = 0;
+  while (pos < raw.size()) {
+    size_t nl = raw.find('\n', pos);
+    if (nl == std::string::npos) nl = raw.size();
+    const size_t sp = raw.find(' ', pos);
+    const size_t start = (sp != std::string::npos && sp < nl) ? sp + 1 : pos;
+    text.append(raw, start, nl - start);
+    text += '\n';
+    pos = nl + 1;
+  }
+  return text;
+}
+
+LmCorpus load_corpus(const std::string& path) {
+  if (path.empty())
+    return split_raw_text(read_bible_kjv(), "bible-kjv",
+                          "King James Bible (Debian bible-kjv), split 90/5/5 by characters");
+  if (fs::is_regular_file(path))
+    return split_raw_text(read_split(path), "raw", path + ", split 90/5/5 by characters");
+  require(fs::is_directory(path), "lm.data_dir", "'" + path + "' is neither a directory nor a file");
+  auto has = [&](const std::string& f) { return fs::is_regular_file(path + "/" + f); };
+  auto triple = [&](const std::string& name, const std::string& pre, const std::string& post) {
+    return LmCorpus{name, path + " (" + name + " layout)", read_split(path + "/" + pre + "train" + post),
+                    read_split(path + "/" + pre + "valid" + post), read_split(path + "/" + pre + "test" + post)};
+  };
+  if (has("train.txt") && has("valid.txt") && has("test.txt")) return triple("wikitext", "", ".txt");
+  if (has("wiki.train.tokens")) return triple("wikitext", "wiki.", ".tokens");
+  if (has("ptb.train.txt")) return triple("ptb", "ptb.", ".txt");
+  if (has("input.txt"))
+    return split_raw_text(read_split(path + "/input.txt"), "raw", path + "/input.txt, split 90/5/5 by characters");
+  throw InputError("lm.data_dir: '" + path + "' holds no corpus (expected {train,valid,test}.txt, "
+                   "wiki.{train,valid,test}.tokens, ptb.{train,valid,test}.txt or input.txt)");
+}
+
+}  // namespace spikessm

@@ -1,0 +1,110 @@
+// Tokenizers: hand-computed cases, round trips, the published vocabulary sizes of WikiText-2
+// (33,278) and PTB (10,000), sentencepiece BPE, and bad tokenizer files.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "spikessm/common/error.h"
+#include "spikessm/common/file_bytes.h"
+#include "spikessm/text/bpe_tokenizer.h"
+#include "spikessm/text/byte_tokenizer.h"
+#include "spikessm/text/corpus.h"
+#include "spikessm/text/word_tokenizer.h"
+#include "test_util.h"
+
+using namespace spikessm;
+using spikessm::testing::scratch_dir;
+using spikessm::testing::shared_data_dir;
+
+namespace {
+void write(const std::filesystem::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
+}  // namespace
+
+TEST(Tokenizers, ByteRoundTripAndSave) {
+  ByteTokenizer t;
+  const std::string text("caf\xC3\xA9\n\x00\xFFz", 9);
+  auto ids = t.encode(text);
+  ASSERT_EQ(ids.size(), 9u);
+  EXPECT_EQ(ids[3], 0xC3);
+  EXPECT_EQ(ids[8], 0x7A);
+  EXPECT_EQ(ids[7], 0xFF);
+  EXPECT_EQ(ids[6], 0);
+  EXPECT_EQ(t.decode(ids), text);
+  auto dir = scratch_dir("tok_byte");
+  t.save(dir.string());
+  auto back = load_tokenizer(dir.string());
+  EXPECT_EQ(back->kind(), "byte");
+  EXPECT_EQ(back->encode("abc"), t.encode("abc"));
+}
+
+TEST(Tokenizers, WordHandComputed) {
+  auto t = WordTokenizer::train("a b\n\nc a\n");
+  // <eos> 0, <unk> 1, then first appearance: a 2, b 3, c 4.
+  EXPECT_EQ(t.vocab_size(), 5);
+  EXPECT_EQ(t.encode("a  z\nc"), (std::vector<int64_t>{2, 1, 0, 4, 0}));
+  EXPECT_EQ(t.encode("\n"), (std::vector<int64_t>{0}));
+  EXPECT_EQ(t.decode({2, 3, 0, 4, 0}), "a b\nc\n");
+  EXPECT_EQ(count_words("a b\n\nc a\n"), 7);  // 4 words + 3 <eos>
+  EXPECT_EQ(count_words("a b"), 3);
+  auto dir = scratch_dir("tok_word");
+  t.save(dir.string());
+  auto back = load_tokenizer(dir.string());
+  EXPECT_EQ(back->encode("c b a q\n"), t.encode("c b a q\n"));
+}
+
+TEST(Tokenizers, WordVocabularyOfWikiText2AndPtb) {
+  const std::string wt = shared_data_dir() + "/wikitext-2", ptb = shared_data_dir() + "/ptb";
+  SPIKESSM_SKIP_UNLESS_EXISTS(wt);
+  SPIKESSM_SKIP_UNLESS_EXISTS(ptb);
+  auto c = load_corpus(wt);
+  auto t = WordTokenizer::train(c.train);
+  EXPECT_EQ(t.vocab_size(), 33278);  // the published WikiText-2 vocabulary
+  auto ids = t.encode(c.test);
+  EXPECT_EQ(int64_t(ids.size()), count_words(c.test));
+  auto p = load_corpus(ptb);
+  EXPECT_EQ(p.name, "ptb");
+  EXPECT_EQ(WordTokenizer::train(p.train).vocab_size(), 10000);  // the published PTB vocabulary
+}
+
+TEST(Tokenizers, BpeIsLosslessAndCompresses) {
+  const std::string path = shared_data_dir() + "/tinyshakespeare/input.txt";
+  SPIKESSM_SKIP_UNLESS_EXISTS(path);
+  auto c = load_corpus(shared_data_dir() + "/tinyshakespeare");
+  auto bpe = BpeTokenizer::train(c.train.substr(0, 300000), 512);
+  EXPECT_EQ(bpe->vocab_size(), 512);
+  const std::string sample = c.test.substr(0, 5000) + "na\xC3\xAFve \xE6\x97\xA5\n  two  spaces\n";  // every line ends in <eos>
+  auto ids = bpe->encode(sample);
+  EXPECT_EQ(bpe->decode(ids), sample);
+  EXPECT_LT(double(ids.size()), 0.6 * double(sample.size()));
+  std::string streamed;
+  for (auto id : ids) streamed += bpe->piece(id);
+  EXPECT_EQ(streamed, sample);  // the pieces printed while generating spell the same text
+  auto dir = scratch_dir("tok_bpe");
+  bpe->save(dir.string());
+  auto back = load_tokenizer(dir.string());
+  EXPECT_EQ(back->encode(sample), ids);
+}
+
+TEST(Tokenizers, BadFilesAreInputErrors) {
+  auto dir = scratch_dir("tok_bad");
+  const std::string d = dir.string();
+  EXPECT_THROW(load_tokenizer(d), InputError);  // missing
+  write(dir / "tokenizer.json", "{not json");
+  EXPECT_THROW(load_tokenizer(d), InputError);
+  write(dir / "tokenizer.json", R"({"kind": "morse"})");
+  EXPECT_THROW(load_tokenizer(d), InputError);
+  write(dir / "tokenizer.json", R"({"kind": "word", "words": ["<eos>", "<unk>", "a", "a"]})");
+  EXPECT_THROW(load_tokenizer(d), InputError);
+  write(dir / "tokenizer.json", R"({"kind": "word", "words": ["a", "<unk>"]})");
+  EXPECT_THROW(load_tokenizer(d), InputError);
+  write(dir / "tokenizer.json", R"({"kind": "bpe"})");
+  EXPECT_THROW(load_tokenizer(d), InputError);  // no tokenizer.model
+  write(dir / "tokenizer.model", "garbage bytes");
+  try {
+    load_tokenizer(d);
+    FAIL() << "a corrupt sentencepiece model loaded";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("tokenizer.model"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(train_tokenizer("morse", "x", 500), InputError);
+}
