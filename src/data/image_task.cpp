@@ -1,0 +1,97 @@
+#include "spikessm/data/image_task.h"
+
+#include <filesystem>
+#include <random>
+
+#include "spikessm/common/error.h"
+#include "spikessm/data/cifar_gray.h"
+#include "spikessm/data/image_set.h"
+#include "spikessm/data/seq_image_task.h"
+
+namespace spikessm {
+namespace fs = std::filesystem;
+
+namespace {
+
+torch::Tensor first(const torch::Tensor& t, int64_t limit) {
+  return limit > 0 && limit < t.size(0) ? t.narrow(0, 0, limit) : t;
+}
+
+// (N, C, H, W) uint8 -> float, standardised per channel with train's statistics.
+void standardise(Task& t, const torch::Tensor& train_u8, const torch::Tensor& test_u8) {
+  auto train = train_u8.to(torch::kFloat) / 255.0;
+  auto mean = train.mean({0, 2, 3}, true), std = train.std({0, 2, 3}, true, true);
+  t.train_x = (train - mean) / std;
+  t.test_x = (test_u8.to(torch::kFloat) / 255.0 - mean) / std;
+}
+
+}  // namespace
+
+Task load_image_task(const Config& cfg) {
+  const std::string name = cfg.get_string("data.dataset");
+  const int64_t tr = cfg.get_int("data.train_limit"), te = cfg.get_int("data.test_limit");
+  Task t;
+  t.input = TaskInput::Image;
+  t.n_classes = 10;
+  torch::Tensor train_u8, test_u8;
+  std::string src;
+  if (name == "fashion-mnist" || name == "mnist") {
+    std::string dir = cfg.get_string("data.dir");
+    if (dir.empty()) dir = default_data_dir(name);
+    require(!dir.empty(), "data.dir", "no default directory for dataset '" + name + "': set data.dir to its IDX folder");
+    auto train = load_idx_image_set(dir, true), test = load_idx_image_set(dir, false);
+    train_u8 = first(train.images, tr).unsqueeze(1);
+    test_u8 = first(test.images, te).unsqueeze(1);
+    t.train_y = first(train.labels, tr);
+    t.test_y = first(test.labels, te);
+    src = dir;
+  } else if (name == "cifar10") {
+    std::string dir = cfg.get_string("data.dir");
+    if (dir.empty()) dir = "../shared/data/cifar10-jpeg";
+    const std::string tar = fs::is_directory(dir) ? dir + "/cifar10-jpeg.tar" : dir;
+    require(fs::exists(tar), "data.dir", "'" + tar + "' not found (expected cifar10-jpeg.tar)");
+    auto c = load_cifar_tar(tar, true, true);
+    // The tar is ordered by class: one seeded shuffle of each split, so limits keep all classes.
+    const uint64_t seed = uint64_t(cfg.get_int("data.split_seed"));
+    auto p = seeded_permutation(c.train_images.size(0), seed);
+    auto q = seeded_permutation(c.test_images.size(0), seed + 1);
+    train_u8 = first(c.train_images.index_select(0, p), tr);
+    t.train_y = first(c.train_labels.index_select(0, p), tr);
+    test_u8 = first(c.test_images.index_select(0, q), te);
+    t.test_y = first(c.test_labels.index_select(0, q), te);
+    t.crop_pad = 4;
+    t.hflip = true;
+    src = tar + ", lossy JPEG copy";
+  } else {
+    throw InputError("data.dataset: '" + name + "' has no image layout (expected fashion-mnist, mnist or cifar10)");
+  }
+  standardise(t, train_u8, test_u8);
+  t.d_input = t.train_x.size(1);
+  t.L = t.train_x.size(2) * t.train_x.size(3);
+  t.description = name + " images (" + src + "), " + std::to_string(t.train_x.size(1)) + "x" +
+                  std::to_string(t.train_x.size(2)) + "x" + std::to_string(t.train_x.size(3)) + ", " +
+                  std::to_string(t.train_x.size(0)) + " train / " + std::to_string(t.test_x.size(0)) + " test" +
+                  (t.crop_pad > 0 ? ", random crop (pad " + std::to_string(t.crop_pad) + ") + flip" : "");
+  return t;
+}
+
+// x: (B, C, H, W) -> (B, C, H, W)
+torch::Tensor augment_images(const torch::Tensor& x, int64_t pad, bool flip, uint64_t seed) {
+  TORCH_CHECK(x.dim() == 4, "[augment_images] x must be (B, C, H, W), got ", x.sizes());
+  TORCH_CHECK(pad >= 0, "[augment_images] pad must be >= 0");
+  const int64_t B = x.size(0), H = x.size(2), W = x.size(3);
+  auto padded = pad > 0 ? torch::constant_pad_nd(x, {pad, pad, pad, pad}) : x;
+  std::mt19937_64 g(seed);
+  std::vector<torch::Tensor> out;
+  out.reserve(size_t(B));
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t dy = pad > 0 ? int64_t(g() % uint64_t(2 * pad + 1)) : 0;
+    const int64_t dx = pad > 0 ? int64_t(g() % uint64_t(2 * pad + 1)) : 0;
+    auto img = padded[b].narrow(1, dy, H).narrow(2, dx, W);
+    if (flip && (g() & 1)) img = img.flip({2});
+    out.push_back(img);
+  }
+  return torch::stack(out);
+}
+
+}  // namespace spikessm
