@@ -57,6 +57,10 @@ struct Handle {
   operator hid_t() const { return id; }
 };
 
+// Limits on what a file may claim: values in one dataset, graph nesting depth.
+constexpr int64_t kMaxValues = int64_t(1) << 26;
+constexpr int kMaxDepth = 64;
+
 struct Ctx {
   std::string file;
   [[noreturn]] void fail(const std::string& where, const std::string& what) const {
@@ -181,6 +185,14 @@ NirValue read_value(const Ctx& c, hid_t g, const std::string& name, const std::s
   if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
   NirValue v;
   v.shape.assign(dims.begin(), dims.end());
+  // The element count comes from the file: bound it before any product can overflow or any
+  // buffer is sized by it (a tiny gzip-compressed or unwritten dataset can claim 2^60 values).
+  int64_t n = 1;
+  for (hsize_t d : dims) {
+    if (d > hsize_t(kMaxValues) || (d > 0 && n > kMaxValues / int64_t(d)))
+      c.fail(where + "/" + name, "more than " + std::to_string(kMaxValues) + " values");
+    n *= int64_t(d);
+  }
   const H5T_class_t cls = H5Tget_class(type);
   if (cls == H5T_STRING) {
     if (rank != 0) c.fail(where + "/" + name, "expected a scalar string");
@@ -192,7 +204,9 @@ NirValue read_value(const Ctx& c, hid_t g, const std::string& name, const std::s
       v.text = p ? p : "";
       H5free_memory(p);
     } else {
-      std::string buf(H5Tget_size(type), '\0');
+      const size_t len = H5Tget_size(type);
+      if (len == 0 || len > size_t(kMaxValues)) c.fail(where + "/" + name, "bad string length");
+      std::string buf(len, '\0');
       Handle mem(H5Tcopy(type), H5Tclose);
       if (H5Dread(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0) c.fail(where + "/" + name, "read failed");
       v.text = buf.c_str();
@@ -201,7 +215,7 @@ NirValue read_value(const Ctx& c, hid_t g, const std::string& name, const std::s
   }
   if (cls != H5T_FLOAT && cls != H5T_INTEGER) c.fail(where + "/" + name, "expected a numeric array or a string");
   v.kind = cls == H5T_INTEGER ? NirValue::Int : NirValue::Float;
-  v.data.resize(size_t(v.numel()));
+  v.data.resize(size_t(n));
   if (!v.data.empty() && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data.data()) < 0)
     c.fail(where + "/" + name, "read failed");
   return v;
@@ -214,6 +228,7 @@ std::vector<std::pair<std::string, std::string>> read_edges(const Ctx& c, hid_t 
   hsize_t dims[2] = {0, 0};
   if (H5Sget_simple_extent_ndims(space) != 2 || (H5Sget_simple_extent_dims(space, dims, nullptr), dims[1] != 2))
     c.fail(where + "/edges", "expected an (E, 2) array of node names");
+  if (dims[0] > hsize_t(kMaxValues) / 2) c.fail(where + "/edges", "more than " + std::to_string(kMaxValues / 2) + " edges");
   Handle mem(utf8_vlen_string(), H5Tclose);
   std::vector<char*> p(size_t(dims[0] * 2), nullptr);
   if (dims[0] > 0 && H5Dread(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()) < 0)
@@ -232,7 +247,9 @@ std::map<std::string, NirValue> read_metadata(const Ctx& c, hid_t g, const std::
   return meta;
 }
 
-NirNode read_node(const Ctx& c, hid_t g, const std::string& where) {
+NirNode read_node(const Ctx& c, hid_t g, const std::string& where, int depth) {
+  // HDF5 hard links can make a group its own descendant: bound the nesting, never recurse forever.
+  if (depth > kMaxDepth) c.fail(where, "graphs nested more than " + std::to_string(kMaxDepth) + " deep (a link cycle?)");
   NirNode n;
   auto type = read_value(c, g, "type", where);
   if (type.kind != NirValue::String) c.fail(where + "/type", "expected a string");
@@ -244,7 +261,7 @@ NirNode read_node(const Ctx& c, hid_t g, const std::string& where) {
     Handle nodes(H5Gopen2(g, "nodes", H5P_DEFAULT), H5Gclose);
     for (const auto& name : members(c, nodes, where + "/nodes")) {
       Handle ng(c.check(H5Gopen2(nodes, name.c_str(), H5P_DEFAULT), where + "/nodes/" + name, "not a group"), H5Gclose);
-      n.graph->nodes[name] = read_node(c, ng, where + "/nodes/" + name);
+      n.graph->nodes[name] = read_node(c, ng, where + "/nodes/" + name, depth + 1);
     }
     n.graph->edges = read_edges(c, g, where);
     n.graph->metadata = n.metadata;
@@ -271,6 +288,18 @@ void write_nir(const std::string& path, const NirGraph& graph) {
   std::filesystem::rename(tmp, path);
 }
 
+namespace {
+
+NirGraph read_open_nir(const Ctx& c, hid_t f) {
+  if (!is_group(f, "node")) throw InputError(c.file + ": no /node group (not a NIR graph file)");
+  Handle node(H5Gopen2(f, "node", H5P_DEFAULT), H5Gclose);
+  NirNode top = read_node(c, node, "/node", 0);
+  if (top.type != "NIRGraph") throw InputError(c.file + ": /node/type is '" + top.type + "' (expected NIRGraph)");
+  return *top.graph;
+}
+
+}  // namespace
+
 NirGraph read_nir(const std::string& path) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   if (!std::filesystem::is_regular_file(path)) throw InputError(path + ": NIR file not found");
@@ -279,11 +308,21 @@ NirGraph read_nir(const std::string& path) {
   Ctx c{path};
   Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (f.id < 0) throw InputError(path + ": cannot open as HDF5");
-  if (!is_group(f, "node")) throw InputError(path + ": no /node group (not a NIR graph file)");
-  Handle node(H5Gopen2(f, "node", H5P_DEFAULT), H5Gclose);
-  NirNode top = read_node(c, node, "/node");
-  if (top.type != "NIRGraph") throw InputError(path + ": /node/type is '" + top.type + "' (expected NIRGraph)");
-  return *top.graph;
+  return read_open_nir(c, f);
+}
+
+NirGraph read_nir_image(const std::string& bytes, const std::string& name) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  // The core driver without a backing store reads the image from memory only, never `name`.
+  if (bytes.empty()) throw InputError(name + ": empty (a NIR file is HDF5)");
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  if (H5Pset_fapl_core(fapl, 1 << 16, 0) < 0 ||
+      H5Pset_file_image(fapl, const_cast<char*>(bytes.data()), bytes.size()) < 0)
+    throw InputError(name + ": cannot hold the file image in memory");
+  Ctx c{name};
+  Handle f(H5Fopen(name.c_str(), H5F_ACC_RDONLY, fapl), H5Fclose);
+  if (f.id < 0) throw InputError(name + ": not an HDF5 file (a NIR file is HDF5)");
+  return read_open_nir(c, f);
 }
 
 }  // namespace spikessm
