@@ -93,6 +93,12 @@ TEST(FuzzFindings, NirLinkCycleAndHugeDatasetAreRefused) {
     };
     // Before: endless recursion (stack overflow) through a hard link to an ancestor group.
     expect_one_line_error(read("regress_link_cycle"), "graphs nested more than 64 deep");
+    // Before (found by fuzz_nir): HDF5 allocated the 4 GB a string's length field claims.
+    expect_one_line_error(read("crash-oom-vlen-length"),
+                          "/node/metadata/source: a string claims 4278190336 bytes, more than the whole file");
+    // Before (found by fuzz_nir next): HDF5 copied a heap object larger than the string into it.
+    expect_one_line_error(read("crash-heap-object-size"),
+                          "/node/type: a string's length and its heap object's size differ");
     // Before: a 2^40-element buffer sized by the file's claim.
     expect_one_line_error(read("regress_huge_dataset"), "/node/nodes/input/huge: more than 67108864 values");
   }
