@@ -35,6 +35,9 @@ int64_t parse_octal(const char* p, size_t n) {
 
 // JPEG bytes -> 32x32x3 RGB, row-major (H, W, C).
 static std::vector<unsigned char> decode_rgb32(const std::string& bytes, const std::string& what) {
+  // libjpeg reports errors by longjmp back to setjmp: everything it can jump over is a C object
+  // or made before setjmp, so no C++ destructor is skipped (that would leak, and is UB).
+  std::vector<unsigned char> rgb(32 * 32 * 3);
   jpeg_decompress_struct cinfo;
   JpegError err;
   cinfo.err = jpeg_std_error(&err.mgr);
@@ -47,14 +50,15 @@ static std::vector<unsigned char> decode_rgb32(const std::string& bytes, const s
   jpeg_mem_src(&cinfo, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
   jpeg_read_header(&cinfo, TRUE);
   cinfo.out_color_space = JCS_RGB;
-  jpeg_start_decompress(&cinfo);
-  const int w = int(cinfo.output_width), h = int(cinfo.output_height);
-  if (w != 32 || h != 32 || cinfo.output_components != 3) {
+  // Refuse other sizes from the header, before libjpeg allocates for them.
+  if (cinfo.image_width == 32 && cinfo.image_height == 32) jpeg_start_decompress(&cinfo);
+  if (cinfo.image_width != 32 || cinfo.image_height != 32 || cinfo.output_width != 32 ||
+      cinfo.output_height != 32 || cinfo.output_components != 3) {
+    const std::string got = std::to_string(cinfo.image_width) + "x" + std::to_string(cinfo.image_height);
     jpeg_destroy_decompress(&cinfo);
-    throw InputError(what + ": expected a 32x32 RGB JPEG, got " + std::to_string(w) + "x" +
-                     std::to_string(h));
+    throw InputError(what + ": expected a 32x32 RGB JPEG, got " + got);
   }
-  std::vector<unsigned char> rgb(size_t(w) * h * 3);
+  const int w = 32, h = 32;
   while (cinfo.output_scanline < cinfo.output_height) {
     unsigned char* row = rgb.data() + size_t(cinfo.output_scanline) * w * 3;
     jpeg_read_scanlines(&cinfo, &row, 1);

@@ -541,8 +541,15 @@ PathfinderSet read_pathfinder_dir(const std::string& dir_, int64_t limit) {
       require(label == "0" || label == "1", path + ":" + std::to_string(lineno),
               "label '" + label + "' is not 0 or 1");
       const std::string img = dir + "/" + sub + "/" + fn;
-      if (fs::file_size(img) == 0) continue;  // the empty file S4 blacklists
+      const std::string at = path + ":" + std::to_string(lineno);
+      std::error_code ec;
+      require(fs::is_regular_file(img, ec), at, "image " + img + " is not a file");
+      if (fs::file_size(img, ec) == 0) continue;  // the empty file S4 blacklists
       imgs.push_back(read_png_gray(img));
+      require(imgs.back().sizes() == imgs.front().sizes(), at,
+              "image " + img + " is " + std::to_string(imgs.back().size(0)) + "x" +
+                  std::to_string(imgs.back().size(1)) + ", the first one " +
+                  std::to_string(imgs.front().size(0)) + "x" + std::to_string(imgs.front().size(1)));
       labels.push_back(label == "1");
       if (limit > 0 && int64_t(labels.size()) >= limit) break;
     }

@@ -31,6 +31,14 @@ torch::Tensor read_png_gray(const std::string& path) {
   im.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_file(&im, path.c_str()))
     throw InputError(path + ": cannot read PNG (" + im.message + ")");
+  // The size is the file's claim: bound it before allocating (Pathfinder images are 32-256 px).
+  constexpr png_uint_32 kMaxSide = 16384;
+  if (im.width > kMaxSide || im.height > kMaxSide) {
+    png_image_free(&im);
+    throw InputError(path + ": PNG of " + std::to_string(im.width) + "x" +
+                     std::to_string(im.height) + " pixels (at most " + std::to_string(kMaxSide) +
+                     " per side)");
+  }
   im.format = PNG_FORMAT_GRAY;
   auto out = torch::empty({int64_t(im.height), int64_t(im.width)}, torch::kUInt8);
   if (!png_image_finish_read(&im, nullptr, out.data_ptr<uint8_t>(), 0, nullptr)) {

@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "spikessm/common/error.h"
+#include "spikessm/common/file_bytes.h"
 
 namespace spikessm {
 
@@ -57,8 +58,15 @@ struct Handle {
   operator hid_t() const { return id; }
 };
 
+// Limits on what a file may claim: values in one dataset, graph nesting depth.
+constexpr int64_t kMaxValues = int64_t(1) << 26;
+constexpr int kMaxDepth = 64;
+constexpr int64_t kMaxNodes = 100000;
+
 struct Ctx {
   std::string file;
+  const std::string* bytes = nullptr;  // the whole file
+  mutable int64_t nodes = 0;           // nodes read so far (links can repeat a subtree)
   [[noreturn]] void fail(const std::string& where, const std::string& what) const {
     throw InputError(file + ": " + where + ": " + what);
   }
@@ -155,6 +163,54 @@ void write_node(const Ctx& c, hid_t g, const NirNode& n) {
 
 // ---- reading ----
 
+uint64_t le(const std::string& f, uint64_t at, int n) {
+  uint64_t v = 0;
+  for (int i = n - 1; i >= 0; --i) v = v << 8 | uint8_t(f[size_t(at) + i]);
+  return v;
+}
+
+// HDF5 1.10 trusts what the file says about a variable-length string: it allocates the length
+// the reference claims (4 GB for a corrupt one) and copies as many bytes as the global heap
+// object claims into that buffer (both found by fuzz_nir). So each reference is checked here
+// against the file's bytes first: reference = length (4 bytes), heap collection address (8),
+// object index (4); the collection ("GCOL", version, 3 reserved, size (8), then objects:
+// index (2), refcount (2), reserved (4), size (8), data padded to 8) must lie in the file, be
+// well formed throughout, and hold the object with exactly the claimed length. Only
+// contiguous storage can be checked (our writer and h5py store strings so); other layouts,
+// and 4-byte file addresses, are refused.
+void check_vlen_strings(const Ctx& c, hid_t ds, hsize_t count, const std::string& where) {
+  Handle dcpl(H5Dget_create_plist(ds), H5Pclose);
+  const haddr_t off = H5Dget_offset(ds);
+  const hsize_t stored = H5Dget_storage_size(ds);
+  if (count == 0 || (H5Pget_layout(dcpl) == H5D_CONTIGUOUS && (off == HADDR_UNDEF || stored == 0)))
+    return;  // nothing stored: empty strings
+  if (H5Pget_layout(dcpl) != H5D_CONTIGUOUS) c.fail(where, "variable-length strings not stored contiguously");
+  const std::string& f = *c.bytes;
+  const uint64_t size = f.size();
+  if (stored != count * 16 || off > size || stored > size - off) c.fail(where, "string references outside the file or not 16 bytes each");
+  for (hsize_t i = 0; i < count; ++i) {
+    const uint64_t ref = off + 16 * i, len = le(f, ref, 4), addr = le(f, ref + 4, 8), idx = le(f, ref + 12, 4);
+    if (len == 0) continue;  // HDF5 does not look up an empty string
+    if (len > size) c.fail(where, "a string claims " + std::to_string(len) + " bytes, more than the whole file");
+    if (addr > size || size - addr < 16 || f.compare(size_t(addr), 4, "GCOL") != 0)
+      c.fail(where, "a string points outside the file's global heap");
+    const uint64_t coll = le(f, addr + 8, 8);
+    if (coll < 16 || coll > size - addr) c.fail(where, "a global heap collection runs past the end of the file");
+    bool found = false;
+    for (uint64_t at = addr + 16, end = addr + coll; at + 16 <= end;) {
+      const uint64_t oidx = le(f, at, 2), osize = le(f, at + 8, 8);
+      if (oidx == 0) break;  // free space to the end of the collection
+      if (osize > end - at - 16) c.fail(where, "a global heap object runs past its collection");
+      if (oidx == idx) {
+        if (osize != len) c.fail(where, "a string's length and its heap object's size differ");
+        found = true;
+      }
+      at += 16 + (osize + 7) / 8 * 8;
+    }
+    if (!found) c.fail(where, "a string points to a missing global heap object");
+  }
+}
+
 std::vector<std::string> members(const Ctx& c, hid_t g, const std::string& where) {
   std::vector<std::string> out;
   auto cb = [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
@@ -181,18 +237,29 @@ NirValue read_value(const Ctx& c, hid_t g, const std::string& name, const std::s
   if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
   NirValue v;
   v.shape.assign(dims.begin(), dims.end());
+  // The element count comes from the file: bound it before any product can overflow or any
+  // buffer is sized by it (a tiny gzip-compressed or unwritten dataset can claim 2^60 values).
+  int64_t n = 1;
+  for (hsize_t d : dims) {
+    if (d > hsize_t(kMaxValues) || (d > 0 && n > kMaxValues / int64_t(d)))
+      c.fail(where + "/" + name, "more than " + std::to_string(kMaxValues) + " values");
+    n *= int64_t(d);
+  }
   const H5T_class_t cls = H5Tget_class(type);
   if (cls == H5T_STRING) {
     if (rank != 0) c.fail(where + "/" + name, "expected a scalar string");
     v.kind = NirValue::String;
     if (H5Tis_variable_str(type) > 0) {
+      check_vlen_strings(c, ds, 1, where + "/" + name);
       Handle mem(utf8_vlen_string(), H5Tclose);
       char* p = nullptr;
       if (H5Dread(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, &p) < 0) c.fail(where + "/" + name, "read failed");
       v.text = p ? p : "";
       H5free_memory(p);
     } else {
-      std::string buf(H5Tget_size(type), '\0');
+      const size_t len = H5Tget_size(type);
+      if (len == 0 || len > size_t(kMaxValues)) c.fail(where + "/" + name, "bad string length");
+      std::string buf(len, '\0');
       Handle mem(H5Tcopy(type), H5Tclose);
       if (H5Dread(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0) c.fail(where + "/" + name, "read failed");
       v.text = buf.c_str();
@@ -201,7 +268,7 @@ NirValue read_value(const Ctx& c, hid_t g, const std::string& name, const std::s
   }
   if (cls != H5T_FLOAT && cls != H5T_INTEGER) c.fail(where + "/" + name, "expected a numeric array or a string");
   v.kind = cls == H5T_INTEGER ? NirValue::Int : NirValue::Float;
-  v.data.resize(size_t(v.numel()));
+  v.data.resize(size_t(n));
   if (!v.data.empty() && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data.data()) < 0)
     c.fail(where + "/" + name, "read failed");
   return v;
@@ -214,6 +281,9 @@ std::vector<std::pair<std::string, std::string>> read_edges(const Ctx& c, hid_t 
   hsize_t dims[2] = {0, 0};
   if (H5Sget_simple_extent_ndims(space) != 2 || (H5Sget_simple_extent_dims(space, dims, nullptr), dims[1] != 2))
     c.fail(where + "/edges", "expected an (E, 2) array of node names");
+  if (dims[0] > hsize_t(kMaxValues) / 2) c.fail(where + "/edges", "more than " + std::to_string(kMaxValues / 2) + " edges");
+  Handle type(H5Dget_type(ds), H5Tclose);
+  if (H5Tis_variable_str(type) > 0) check_vlen_strings(c, ds, dims[0] * 2, where + "/edges");
   Handle mem(utf8_vlen_string(), H5Tclose);
   std::vector<char*> p(size_t(dims[0] * 2), nullptr);
   if (dims[0] > 0 && H5Dread(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()) < 0)
@@ -232,7 +302,11 @@ std::map<std::string, NirValue> read_metadata(const Ctx& c, hid_t g, const std::
   return meta;
 }
 
-NirNode read_node(const Ctx& c, hid_t g, const std::string& where) {
+NirNode read_node(const Ctx& c, hid_t g, const std::string& where, int depth) {
+  // HDF5 hard links can make a group its own descendant: bound the nesting, never recurse forever.
+  if (depth > kMaxDepth) c.fail(where, "graphs nested more than " + std::to_string(kMaxDepth) + " deep (a link cycle?)");
+  // Two links to one ancestor double the work at every level: bound the total as well.
+  if (++c.nodes > kMaxNodes) c.fail(where, "more than " + std::to_string(kMaxNodes) + " nodes (links repeating a graph?)");
   NirNode n;
   auto type = read_value(c, g, "type", where);
   if (type.kind != NirValue::String) c.fail(where + "/type", "expected a string");
@@ -244,7 +318,7 @@ NirNode read_node(const Ctx& c, hid_t g, const std::string& where) {
     Handle nodes(H5Gopen2(g, "nodes", H5P_DEFAULT), H5Gclose);
     for (const auto& name : members(c, nodes, where + "/nodes")) {
       Handle ng(c.check(H5Gopen2(nodes, name.c_str(), H5P_DEFAULT), where + "/nodes/" + name, "not a group"), H5Gclose);
-      n.graph->nodes[name] = read_node(c, ng, where + "/nodes/" + name);
+      n.graph->nodes[name] = read_node(c, ng, where + "/nodes/" + name, depth + 1);
     }
     n.graph->edges = read_edges(c, g, where);
     n.graph->metadata = n.metadata;
@@ -271,19 +345,37 @@ void write_nir(const std::string& path, const NirGraph& graph) {
   std::filesystem::rename(tmp, path);
 }
 
-NirGraph read_nir(const std::string& path) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  if (!std::filesystem::is_regular_file(path)) throw InputError(path + ": NIR file not found");
-  if (H5Fis_hdf5(path.c_str()) <= 0)
-    throw InputError(path + ": not an HDF5 file (a NIR file is HDF5)");
-  Ctx c{path};
-  Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (f.id < 0) throw InputError(path + ": cannot open as HDF5");
-  if (!is_group(f, "node")) throw InputError(path + ": no /node group (not a NIR graph file)");
+namespace {
+
+NirGraph read_open_nir(const Ctx& c, hid_t f) {
+  if (!is_group(f, "node")) throw InputError(c.file + ": no /node group (not a NIR graph file)");
   Handle node(H5Gopen2(f, "node", H5P_DEFAULT), H5Gclose);
-  NirNode top = read_node(c, node, "/node");
-  if (top.type != "NIRGraph") throw InputError(path + ": /node/type is '" + top.type + "' (expected NIRGraph)");
+  NirNode top = read_node(c, node, "/node", 0);
+  if (top.type != "NIRGraph") throw InputError(c.file + ": /node/type is '" + top.type + "' (expected NIRGraph)");
   return *top.graph;
+}
+
+}  // namespace
+
+NirGraph read_nir(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path)) throw InputError(path + ": NIR file not found");
+  return read_nir_image(read_file_bytes(path), path);
+}
+
+NirGraph read_nir_image(const std::string& bytes, const std::string& name) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  // The core driver without a backing store reads the image from memory only.
+  if (bytes.empty()) throw InputError(name + ": empty (a NIR file is HDF5)");
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  if (H5Pset_fapl_core(fapl, 1 << 16, 0) < 0 ||
+      H5Pset_file_image(fapl, const_cast<char*>(bytes.data()), bytes.size()) < 0)
+    throw InputError(name + ": cannot hold the file image in memory");
+  Ctx c{name, &bytes};
+  // HDF5 opens an image under a file name, and fails when a real file has it: use one no file
+  // can have (/dev/null is not a folder).
+  Handle f(H5Fopen("/dev/null/spikessm-nir-image", H5F_ACC_RDONLY, fapl), H5Fclose);
+  if (f.id < 0) throw InputError(name + ": not an HDF5 file (a NIR file is HDF5)");
+  return read_open_nir(c, f);
 }
 
 }  // namespace spikessm

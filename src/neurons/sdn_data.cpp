@@ -84,13 +84,4 @@ SdnDataset load_sdn_data(const std::string& path) {
   return d;
 }
 
-SdnMetrics evaluate_sdn(const SdnWeights& w, const SdnDataset& d) {
-  auto m = sdn_predict(w, d.input.unsqueeze(2)).squeeze(2);  // (N, L)
-  auto pred = (m + d.input) >= 1.f;
-  SdnMetrics r;
-  r.agreement = pred.eq(d.spike.to(torch::kBool)).to(torch::kFloat64).mean().item<double>();
-  r.mae = (m - d.mem).abs().to(torch::kFloat64).mean().item<double>();
-  return r;
-}
-
 }  // namespace spikessm

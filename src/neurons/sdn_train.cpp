@@ -7,6 +7,15 @@
 
 namespace spikessm {
 
+SdnMetrics evaluate_sdn(const SdnWeights& w, const SdnDataset& d) {
+  auto m = sdn_predict(w, d.input.unsqueeze(2)).squeeze(2);  // (N, L)
+  auto pred = (m + d.input) >= 1.f;
+  SdnMetrics r;
+  r.agreement = pred.eq(d.spike.to(torch::kBool)).to(torch::kFloat64).mean().item<double>();
+  r.mae = (m - d.mem).abs().to(torch::kFloat64).mean().item<double>();
+  return r;
+}
+
 SdnNet train_sdn(const SdnDataset& train, const SdnDataset& test, const SdnTrainOptions& o,
                  const SdnEpochHook& hook, bool show_progress) {
   torch::manual_seed(o.seed);

@@ -1,5 +1,7 @@
 // The folded SDN weights as a small versioned JSON file.
+#include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -32,8 +34,11 @@ torch::Tensor from_json(const nlohmann::json& j, const char* key, std::vector<in
   std::vector<float> v;
   for (const auto& e : j[key]) {
     if (!e.is_number()) throw InputError(where + ": '" + key + "' holds a non-number");
-    v.push_back(e.get<float>());
-    if (!std::isfinite(v.back())) throw InputError(where + ": '" + key + "' is not finite");
+    // Range-check as double: converting an out-of-range double to float is undefined.
+    const double x = e.get<double>();
+    if (!(std::abs(x) <= std::numeric_limits<float>::max()))
+      throw InputError(where + ": '" + key + "' holds " + e.dump() + ", not a finite float");
+    v.push_back(float(x));
   }
   return torch::tensor(v).view(shape);
 }
@@ -47,9 +52,10 @@ SdnWeights parse_sdn_weights(const std::string& text, const std::string& where) 
   } catch (const nlohmann::json::exception& e) {
     throw InputError(where + ": not valid JSON (" + std::string(e.what()) + ")");
   }
-  if (!j.is_object() || j.value("format", "") != kFormat)
+  // value() throws nlohmann's type_error on a key of another type: test the types first.
+  if (!j.is_object() || !j.contains("format") || j["format"] != kFormat)
     throw InputError(where + ": not an SDN weights file (expected \"format\": \"" + kFormat + "\")");
-  if (j.value("version", 0) != kVersion)
+  if (!j.contains("version") || j["version"] != kVersion)
     throw InputError(where + ": unsupported SDN weights version (expected " +
                      std::to_string(kVersion) + ")");
   if (!j.contains("tau") || !j["tau"].is_number() || !(j["tau"].get<double>() > 0) ||

@@ -54,5 +54,7 @@ constexpr const char* kNirVersion = "1.0.8";
 void write_nir(const std::string& path, const NirGraph& graph);
 // InputError naming the file and the offending group when it is not a NIR graph file.
 NirGraph read_nir(const std::string& path);
+// The same from the bytes of a file held in memory (HDF5's core driver); `name` is for messages.
+NirGraph read_nir_image(const std::string& bytes, const std::string& name);
 
 }  // namespace spikessm
