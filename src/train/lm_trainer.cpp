@@ -17,6 +17,7 @@
 #include "spikessm/train/optimizer.h"
 #include "spikessm/train/progress.h"
 #include "spikessm/train/schedule.h"
+#include "run_dir.h"
 
 namespace spikessm {
 namespace fs = std::filesystem;
@@ -67,10 +68,7 @@ LmTrainResult run_lm_training(const Config& cfg, const TrainRunOptions& run) {
   require(run.dist.world_size == 1, "--nproc/--world-size", "language models train in one process");
   const std::string out_dir = cfg.get_string("train.out_dir");
   const std::string ckpt = checkpoint_path(cfg);
-  const bool have_ckpt = checkpoint_exists(ckpt);
-  if (have_ckpt && !run.resume && !run.overwrite)
-    throw InputError(ckpt + ": a run already exists here; pass --resume to continue it, "
-                            "--overwrite to replace it, or set train.out_dir");
+  const bool have_ckpt = existing_run(ckpt, run);
   const FaultInjection inject =
       FaultInjection::parse(cfg.get_string("train.inject_nonfinite"), "train.inject_nonfinite");
   const uint64_t seed = uint64_t(cfg.get_int("train.seed"));

@@ -22,6 +22,7 @@
 #include "spikessm/train/optimizer.h"
 #include "spikessm/train/progress.h"
 #include "spikessm/train/schedule.h"
+#include "run_dir.h"
 
 namespace spikessm {
 namespace fs = std::filesystem;
@@ -167,10 +168,7 @@ void drop_metrics_after(const std::string& path, int64_t step) {
 TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
   const std::string out_dir = cfg.get_string("train.out_dir");
   const std::string ckpt = checkpoint_path(cfg);
-  const bool have_ckpt = checkpoint_exists(ckpt);
-  if (have_ckpt && !run.resume && !run.overwrite)
-    throw InputError(ckpt + ": a run already exists here; pass --resume to continue it, "
-                            "--overwrite to replace it, or set train.out_dir");
+  const bool have_ckpt = existing_run(ckpt, run);
   const FaultInjection inject =
       FaultInjection::parse(cfg.get_string("train.inject_nonfinite"), "train.inject_nonfinite");
 
