@@ -5,9 +5,6 @@
 # with the failing input saved as build-fuzz/crashes/<name>-crash-*; fix it, then copy the
 # input into fuzz/corpus/<name>/ so tests/test_fuzz_regressions.cpp replays it forever.
 # Prints one summary line per harness (executions, exec/s, coverage) and exits 1 on a crash.
-# SPIKESSM_FUZZ_REPLAY="nir ...": those harnesses only replay fuzz/corpus/<name>/ (seeds and
-# fixed crashes) under the sanitizers instead of mutating: CTest's fuzz_brief does this for NIR,
-# whose mutations still reach crashes inside libhdf5 1.10.8 itself (fuzz/known_crashes/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-20}
@@ -27,12 +24,8 @@ status=0
 for n in "${names[@]}"; do
   mkdir -p "$BUILD/work/$n" "$BUILD/crashes"
   log="$BUILD/fuzz_$n.log"
-  if [[ " ${SPIKESSM_FUZZ_REPLAY:-} " == *" $n "* ]]; then
-    inputs=(-runs=0 "fuzz/corpus/$n")
-  else
-    inputs=(-max_total_time="$SECONDS_EACH" "$BUILD/work/$n" "fuzz/corpus/$n")
-  fi
-  if "$BUILD/fuzz_$n" "${inputs[@]}" -print_final_stats=1 -rss_limit_mb=4096 \
+  if "$BUILD/fuzz_$n" -max_total_time="$SECONDS_EACH" "$BUILD/work/$n" "fuzz/corpus/$n" \
+      -print_final_stats=1 -rss_limit_mb=4096 \
       -artifact_prefix="$BUILD/crashes/$n-" >"$log" 2>&1; then
     result=ok
   else

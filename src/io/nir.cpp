@@ -9,6 +9,7 @@
 
 #include "spikessm/common/error.h"
 #include "spikessm/common/file_bytes.h"
+#include "nir_isolated.h"
 
 namespace spikessm {
 
@@ -362,7 +363,7 @@ NirGraph read_nir(const std::string& path) {
   return read_nir_image(read_file_bytes(path), path);
 }
 
-NirGraph read_nir_image(const std::string& bytes, const std::string& name) {
+NirGraph read_nir_image_in_process(const std::string& bytes, const std::string& name) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   // The core driver without a backing store reads the image from memory only.
   if (bytes.empty()) throw InputError(name + ": empty (a NIR file is HDF5)");
