@@ -8,6 +8,7 @@
 
 #include "neuron_test_util.h"
 #include "spikessm/models/neuronspark_lm.h"
+#include "spikessm/train/optimizer.h"
 
 namespace spikessm {
 namespace {
@@ -59,6 +60,33 @@ TEST_P(NeuronSparkLearns, RepeatingPatternBelowUnigramEntropy) {
 
 INSTANTIATE_TEST_SUITE_P(SpikingAndTwin, NeuronSparkLearns, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "spiking" : "nonspiking"; });
+
+// train.neuron_lr_mult = 10 puts exactly the neuron decays and thresholds in a third group at
+// 10x the learning rate: per layer 4 PLIF nodes (w, v_th) and the SNNBlock's b_beta, b_alpha,
+// b_th; plus the output PLIF. Counted by hand from the model's structure.
+TEST(NeuronSparkOptimizer, NeuronParametersGetTenTimesTheLearningRate) {
+  NeuronSparkLmOptions o(kVocab);
+  o.d_model(16).n_state(2).frames(2).n_layers(3).d_ff(32);
+  NeuronSparkLmImpl m(o);
+  Config cfg;
+  cfg.set("train.lr=0.002");
+  std::vector<double> lrs;
+  auto plain = make_optimizer(m, cfg, lrs);
+  EXPECT_EQ(plain->param_groups().size(), 1u);
+  cfg.set("train.neuron_lr_mult=10");
+  auto opt = make_optimizer(m, cfg, lrs);
+  ASSERT_EQ(opt->param_groups().size(), 2u);
+  EXPECT_DOUBLE_EQ(lrs[1], 0.02);
+  const auto& neuron = opt->param_groups()[1].params();
+  EXPECT_EQ(neuron.size(), size_t(3 * (4 * 2 + 3) + 2));
+  int64_t in_groups = 0;
+  for (const auto& g : opt->param_groups()) in_groups += int64_t(g.params().size());
+  EXPECT_EQ(in_groups, int64_t(m.parameters().size()));
+  EXPECT_TRUE(is_neuron_parameter("layers.0.block.b_th"));
+  EXPECT_TRUE(is_neuron_parameter("out_plif.w"));
+  EXPECT_FALSE(is_neuron_parameter("layers.0.block.w_th"));
+  EXPECT_FALSE(is_neuron_parameter("layers.0.block.w_in"));
+}
 
 }  // namespace
 }  // namespace spikessm

@@ -80,6 +80,7 @@ const std::vector<ConfigKey>& config_schema() {
       {"train.lr", 0.01, 0.0, 10.0, {}, "peak learning rate"},
       {"train.weight_decay", 0.01, 0.0, 10.0, {}, "AdamW weight decay (not on SSM parameters)"},
       {"train.ssm_lr", 1e-3, 0.0, 10.0, {}, "cap of the SSM parameters' learning rate"},
+      {"train.neuron_lr_mult", 1.0, 0.01, 100.0, {}, "learning-rate factor of neuron decays and thresholds (NeuronSpark: 10)"},
       {"train.warmup_steps", int64_t(0), 0, 1e12, {}, "linear warm-up steps"},
       {"train.grad_clip", 0.0, 0.0, 1e6, {}, "max gradient norm (0: off)"},
       {"train.seed", int64_t(1111), 0, 1e15, {}, "seed of init, data order and dropout"},

@@ -1,14 +1,20 @@
 #pragma once
-// AdamW with two parameter groups: everything else (lr, weight decay) and the S4D
-// parameters (lr = min(lr, ssm_lr), weight decay 0), as SpikingSSM trains them.
+// AdamW with up to three parameter groups: everything else (lr, weight decay); the S4D
+// parameters (lr = min(lr, ssm_lr), weight decay 0), as SpikingSSM trains them; and, when
+// train.neuron_lr_mult != 1, the neuron parameters (lr x mult, weight decay 0), as NeuronSpark.
 #include <torch/torch.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "spikessm/io/config.h"
 
 namespace spikessm {
+
+// Neuron dynamics by parameter name: PLIF decay logit `w` and threshold `v_th`, the selective
+// neurons' biases `b_beta`, `b_alpha`, `b_th`.
+bool is_neuron_parameter(const std::string& name);
 
 // base_lrs receives each group's peak learning rate, for the schedule.
 std::unique_ptr<torch::optim::AdamW> make_optimizer(torch::nn::Module& model, const Config& cfg,
