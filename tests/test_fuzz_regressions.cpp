@@ -111,13 +111,12 @@ TEST(FuzzFindings, NirCrashInsideLibhdf5IsOneLineError) {
   for (const char* name : {"crash-hdf5-h5dread-memcpy", "crash-hdf5-strdup-object-header"}) {
     const std::string bytes = corpus_file("nir", name);
     std::ofstream((dir / "g.nir").string(), std::ios::binary) << bytes;
-    // Without sanitizers the strdup overflow may pass unnoticed, so only the file name is fixed.
+    // Without sanitizers whether libhdf5's bad read faults depends on the heap's layout (a
+    // SIGSEGV, reported as "malformed HDF5 file", or a failed read): only the file name is
+    // fixed here. Under ASan (fuzz_brief replays fuzz/corpus/nir) both always fault in the child.
     expect_one_line_error([&] { spikessm::read_nir((dir / "g.nir").string()); }, "g.nir: ");
     expect_one_line_error([&] { spikessm::read_nir_image(bytes, "g.nir"); }, "g.nir: ");
   }
-  // This one is a SIGSEGV in an uninstrumented build too: the child's death is reported.
-  expect_one_line_error([] { spikessm::read_nir_image(corpus_file("nir", "crash-hdf5-h5dread-memcpy"), "m.nir"); },
-                        "m.nir: malformed HDF5 file (libhdf5 failed inside its own parser");
 }
 
 TEST(FuzzFindings, NirImageReadsWhatTheFileReaderReads) {
