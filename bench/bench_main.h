@@ -7,6 +7,7 @@
 // iteration: re-faulting 32 MiB buffers would dominate both the fused and reference timings.
 #include <benchmark/benchmark.h>
 #include <malloc.h>
+#include <sys/resource.h>
 #include <torch/torch.h>
 
 #include <cstdlib>
@@ -15,6 +16,13 @@
 #include <thread>
 
 namespace spikessm::bench {
+
+// Peak resident memory of this process so far, MiB.
+inline double peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_maxrss) / 1024.0;
+}
 
 inline int bench_main(int argc, char** argv,
                       const std::function<bool(const char*)>& extra = nullptr) {

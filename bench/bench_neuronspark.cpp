@@ -2,7 +2,6 @@
 // recurrent generation, step() tokens/s with constant memory, for the spiking model and its
 // non-spiking twin, side by side. Sizes are the WikiText-2 candidates of docs/results.md.
 //   build-cc/bench/bench_neuronspark --benchmark_filter=...
-#include <sys/resource.h>
 
 #include "bench_main.h"
 #include "spikessm/models/neuronspark_lm.h"
@@ -10,12 +9,6 @@
 using namespace spikessm;
 
 namespace {
-
-double peak_rss_mib() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_maxrss) / 1024.0;
-}
 
 // Args: {spiking, d_model, n_state, frames, n_layers, d_ff}; vocabulary 33278 (WikiText-2
 // word level, its test perplexity is the headline number).
@@ -48,7 +41,7 @@ void BM_NeuronSparkTrainStep(benchmark::State& st) {
   }
   st.counters["tokens/s"] = benchmark::Counter(double(B * L), benchmark::Counter::kIsIterationInvariantRate);
   set_params_counter(st, *m);
-  st.counters["peak_rss_MiB"] = peak_rss_mib();
+  st.counters["peak_rss_MiB"] = bench::peak_rss_mib();
 }
 
 // One sequence: a 64-token prompt in parallel, then step() one token at a time.

@@ -2,7 +2,6 @@
 // S4D convolution's fused path vs its reference twin. Peak RSS is reported per process, so
 // run one model per invocation (--benchmark_filter) when memory matters.
 #include <benchmark/benchmark.h>
-#include <sys/resource.h>
 
 #include "bench_main.h"
 #include "spikessm/io/config.h"
@@ -13,12 +12,6 @@
 using namespace spikessm;
 
 namespace {
-
-double peak_rss_mib() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_maxrss) / 1024.0;
-}
 
 // {layers, d_model, batch, d_state, bidirectional, fft}: {4, 64, 32, 64, 0, *} is the model of
 // the official-code comparison; {2, 64, 32, 16, 1, 0} configs/quickstart.toml;
@@ -44,7 +37,7 @@ void BM_TrainStep(benchmark::State& state) {
     opt->step();
   }
   state.counters["samples/s"] = benchmark::Counter(double(batch), benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["peak_rss_MiB"] = peak_rss_mib();
+  state.counters["peak_rss_MiB"] = bench::peak_rss_mib();
 }
 BENCHMARK(BM_TrainStep)->Args({4, 64, 32, 64, 0, 0})->Args({4, 64, 32, 64, 0, 1})->Args({2, 64, 32, 16, 1, 0})->Args({2, 64, 32, 16, 1, 1})->Args({2, 400, 50, 64, 0, 0})->Args({2, 400, 50, 64, 0, 1})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
 

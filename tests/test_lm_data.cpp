@@ -13,10 +13,6 @@ using namespace spikessm;
 using spikessm::testing::scratch_dir;
 using spikessm::testing::shared_data_dir;
 
-namespace {
-void write(const std::filesystem::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
-}  // namespace
-
 TEST(LmCorpus, RawSplitIs90_5_5ByCharacters) {
   std::string text(200, 'a');
   auto c = split_raw_text(text, "raw", "t");
@@ -37,7 +33,7 @@ TEST(LmCorpus, Layouts) {
   auto dir = scratch_dir("lm_layouts");
   auto mk = [&](const std::string& sub, const std::vector<std::string>& files) {
     std::filesystem::create_directories(dir / sub);
-    for (const auto& f : files) write(dir / sub / f, f + " text\n");
+    for (const auto& f : files) spikessm::testing::write_file(dir / sub / f, f + " text\n");
     return (dir / sub).string();
   };
   auto wt = load_corpus(mk("wt", {"train.txt", "valid.txt", "test.txt"}));
@@ -48,14 +44,14 @@ TEST(LmCorpus, Layouts) {
   auto ptb = load_corpus(mk("ptb", {"ptb.train.txt", "ptb.valid.txt", "ptb.test.txt"}));
   EXPECT_EQ(ptb.name, "ptb");
   EXPECT_EQ(ptb.train, "ptb.train.txt text\n");
-  write(dir / "raw.txt", std::string(100, 'x'));
+  spikessm::testing::write_file(dir / "raw.txt", std::string(100, 'x'));
   EXPECT_EQ(load_corpus((dir / "raw.txt").string()).train.size(), 90u);
   EXPECT_THROW(load_corpus(mk("empty", {})), InputError);
   EXPECT_THROW(load_corpus((dir / "nowhere").string()), InputError);
   mk("missing_test", {"ptb.train.txt", "ptb.valid.txt"});
   EXPECT_THROW(load_corpus((dir / "missing_test").string()), InputError);
   std::filesystem::create_directories(dir / "zero");
-  for (auto f : {"train.txt", "valid.txt", "test.txt"}) write(dir / "zero" / f, "");
+  for (auto f : {"train.txt", "valid.txt", "test.txt"}) spikessm::testing::write_file(dir / "zero" / f, "");
   EXPECT_THROW(load_corpus((dir / "zero").string()), InputError);
 }
 

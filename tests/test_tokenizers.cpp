@@ -16,10 +16,6 @@ using namespace spikessm;
 using spikessm::testing::scratch_dir;
 using spikessm::testing::shared_data_dir;
 
-namespace {
-void write(const std::filesystem::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
-}  // namespace
-
 TEST(Tokenizers, ByteRoundTripAndSave) {
   ByteTokenizer t;
   const std::string text("caf\xC3\xA9\n\x00\xFFz", 9);
@@ -89,17 +85,17 @@ TEST(Tokenizers, BadFilesAreInputErrors) {
   auto dir = scratch_dir("tok_bad");
   const std::string d = dir.string();
   EXPECT_THROW(load_tokenizer(d), InputError);  // missing
-  write(dir / "tokenizer.json", "{not json");
+  spikessm::testing::write_file(dir / "tokenizer.json", "{not json");
   EXPECT_THROW(load_tokenizer(d), InputError);
-  write(dir / "tokenizer.json", R"({"kind": "morse"})");
+  spikessm::testing::write_file(dir / "tokenizer.json", R"({"kind": "morse"})");
   EXPECT_THROW(load_tokenizer(d), InputError);
-  write(dir / "tokenizer.json", R"({"kind": "word", "words": ["<eos>", "<unk>", "a", "a"]})");
+  spikessm::testing::write_file(dir / "tokenizer.json", R"({"kind": "word", "words": ["<eos>", "<unk>", "a", "a"]})");
   EXPECT_THROW(load_tokenizer(d), InputError);
-  write(dir / "tokenizer.json", R"({"kind": "word", "words": ["a", "<unk>"]})");
+  spikessm::testing::write_file(dir / "tokenizer.json", R"({"kind": "word", "words": ["a", "<unk>"]})");
   EXPECT_THROW(load_tokenizer(d), InputError);
-  write(dir / "tokenizer.json", R"({"kind": "bpe"})");
+  spikessm::testing::write_file(dir / "tokenizer.json", R"({"kind": "bpe"})");
   EXPECT_THROW(load_tokenizer(d), InputError);  // no tokenizer.model
-  write(dir / "tokenizer.model", "garbage bytes");
+  spikessm::testing::write_file(dir / "tokenizer.model", "garbage bytes");
   try {
     load_tokenizer(d);
     FAIL() << "a corrupt sentencepiece model loaded";

@@ -13,14 +13,7 @@ OpsReport classifier_ops(SequenceClassifierImpl& model, int64_t L_arg) {
   const double Ld = model.stats_sequences > 0 ? model.stats_steps / model.stats_sequences : double(L_arg);
   const double seqs = o.retrieval() ? 2.0 : 1.0;
 
-  auto mac = [](std::string name, double macs, bool paper) {
-    LayerOps l;
-    l.name = std::move(name);
-    l.kind = "MAC";
-    l.dense_macs = l.ops = macs;
-    l.counted_by_paper = paper;
-    return l;
-  };
+  const auto mac = &LayerOps::mac;
   // An embedding is a table lookup: no arithmetic.
   r.layers.push_back(mac("encoder", o.encoder() == EncoderKind::Linear ? seqs * Ld * double(o.d_input()) * H : 0.0, false));
   double spikes = 0, elements = 0;

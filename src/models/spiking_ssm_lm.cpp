@@ -131,14 +131,7 @@ OpsReport SpikingSsmLmImpl::ops_report() const {
   const auto& s4 = options.block().s4d();
   const double H = double(s4.d_model()), N = double(s4.d_state()), V = double(options.vocab());
   double spikes = 0, elements = 0;
-  auto mac = [](std::string name, double macs, bool paper) {
-    LayerOps l;
-    l.name = std::move(name);
-    l.kind = "MAC";
-    l.dense_macs = l.ops = macs;
-    l.counted_by_paper = paper;
-    return l;
-  };
+  const auto mac = &LayerOps::mac;
   for (size_t i = 0; i < blocks.size(); ++i) {
     const std::string p = "block" + std::to_string(i);
     // Recurrent S4D per token: N/2 modes x (complex Abar h: 4, Bbar x: 2, Re(C h): 2) + D skip.

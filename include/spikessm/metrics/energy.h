@@ -21,6 +21,15 @@ struct LayerOps {
   double ops = 0;          // ACs (= rate x dense_macs) or MACs, per sample
   bool counted_by_paper = true;  // SpikingSSM counts only the feature-mixing layers
   double energy_pj() const { return ops * (kind == "AC" ? kEnergyAcPj : kEnergyMacPj); }
+  // A layer that multiplies real values: as many MACs as its dense count.
+  static LayerOps mac(std::string name, double macs, bool paper) {
+    LayerOps l;
+    l.name = std::move(name);
+    l.kind = "MAC";
+    l.dense_macs = l.ops = macs;
+    l.counted_by_paper = paper;
+    return l;
+  }
 };
 
 struct OpsReport {
