@@ -49,6 +49,9 @@ void add_lm_generate(CLI::App& app) {
     read_prompt(model, prompt, have_state, g, stats);
     if (!a->quiet) {
       std::fputs(a->prompt.c_str(), stdout);
+      // Word pieces carry their blank after the word: the prompt's last word needs one too.
+      if (lm.tokenizer->kind() == "word" && !a->prompt.empty() && a->prompt.back() != ' ' && a->prompt.back() != '\n')
+        std::fputs(" ", stdout);
       std::fflush(stdout);
     }
     generate_tokens(model, a->max_tokens, a->s, g,
