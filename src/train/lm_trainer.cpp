@@ -35,27 +35,6 @@ void print_lm_eval(const LmEvalResult& r, const std::string& split) {
 
 namespace {
 
-void append_metric(const std::string& path, const nlohmann::json& j) {
-  std::ofstream out(path, std::ios::app);
-  out << j.dump() << "\n";
-}
-
-// Keeps the metric lines up to `step`: a resumed run rewrites the ones after its checkpoint.
-void keep_metrics_until(const std::string& path, int64_t step) {
-  std::ifstream in(path);
-  if (!in) return;
-  std::string kept, line;
-  while (std::getline(in, line)) {
-    try {
-      if (nlohmann::json::parse(line).value("step", int64_t(0)) > step) continue;
-    } catch (const nlohmann::json::exception&) {
-      continue;  // cut short by a crash
-    }
-    kept += line + "\n";
-  }
-  write_file_atomic(path, kept);
-}
-
 LmEvalResult eval_split(LanguageModelImpl& model, const Tokenizer& tok, const std::string& text,
                         int64_t context, int64_t batch, bool stats, bool progress) {
   auto ids = to_token_tensor(tok.encode(text));
@@ -122,7 +101,7 @@ LmTrainResult run_lm_training(const Config& cfg, const TrainRunOptions& run) {
     data.tokenizer->save(out_dir);
     std::ofstream(metrics, std::ios::trunc);
   } else {
-    keep_metrics_until(metrics, step);
+    drop_metrics_after(metrics, step);
   }
   int64_t n_params = 0;
   for (auto& p : model->parameters()) n_params += p.numel();

@@ -1,6 +1,11 @@
 #pragma once
-// The opening check every trainer (classifier, language model) makes of its output directory.
+// What every trainer (classifier, language model) does with its output directory: the opening
+// check, and the metrics.jsonl lines.
+#include <fstream>
 #include <string>
+
+#include <nlohmann/json.hpp>
+
 
 #include "spikessm/common/error.h"
 #include "spikessm/train/checkpoint.h"
@@ -16,6 +21,29 @@ inline bool existing_run(const std::string& ckpt, const TrainRunOptions& run) {
     throw InputError(ckpt + ": a run already exists here; pass --resume to continue it, "
                             "--overwrite to replace it, or set train.out_dir");
   return have;
+}
+
+// One JSON line appended to metrics.jsonl.
+inline void append_metric(const std::string& path, const nlohmann::json& j) {
+  std::ofstream out(path, std::ios::app);
+  out << j.dump() << "\n";
+}
+
+// Keeps the metric lines up to `step`: a resumed run rewrites the ones logged after its
+// checkpoint, before the crash. A line cut short by the crash is dropped.
+inline void drop_metrics_after(const std::string& path, int64_t step) {
+  std::ifstream in(path);
+  if (!in) return;
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    try {
+      if (nlohmann::json::parse(line).value("step", int64_t(0)) > step) continue;
+    } catch (const nlohmann::json::exception&) {
+      continue;
+    }
+    kept += line + "\n";
+  }
+  write_file_atomic(path, kept);
 }
 
 }  // namespace spikessm

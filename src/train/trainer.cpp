@@ -89,11 +89,6 @@ EvalResult evaluate(ClassifierImpl& model, const torch::Tensor& x, const torch::
 
 namespace {
 
-void append_line(const std::string& path, const nlohmann::json& j) {
-  std::ofstream out(path, std::ios::app);
-  out << j.dump() << "\n";
-}
-
 // Global L2 norm of the gradients, clipped to max_norm when max_norm > 0 (the same rule as
 // torch::nn::utils::clip_grad_norm_); not finite when any gradient holds a NaN or Inf.
 double total_grad_norm(const std::vector<torch::Tensor>& params, double max_norm) {
@@ -145,22 +140,6 @@ void check_resume_state(const nlohmann::json& st, const std::string& where, uint
                            "(warm-up/total steps); the resumed run is not the uninterrupted one\n",
                    where.c_str());
   }
-}
-
-// Keeps the metric lines up to `step` (a resumed run rewrites the ones after it).
-void drop_metrics_after(const std::string& path, int64_t step) {
-  std::ifstream in(path);
-  if (!in) return;
-  std::string kept, line;
-  while (std::getline(in, line)) {
-    try {
-      if (nlohmann::json::parse(line).value("step", int64_t(0)) > step) continue;
-    } catch (const nlohmann::json::exception&) {
-      continue;  // a line cut short by the crash
-    }
-    kept += line + "\n";
-  }
-  write_file_atomic(path, kept);
 }
 
 }  // namespace
@@ -263,7 +242,7 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
     save_checkpoint(ckpt, *model, opt.get(), meta);
   };
   auto log = [&](const nlohmann::json& j) {
-    if (root) append_line(metrics_path(cfg), j);
+    if (root) append_metric(metrics_path(cfg), j);
   };
 
   model->train();
@@ -385,7 +364,7 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
   result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!root) return result;  // the final report (with spike statistics) is rank 0's
   result.test = evaluate(*model, task.test_x, task.test_y, eval_batch, true, false);
-  append_line(metrics_path(cfg), {{"kind", "eval"}, {"split", "test"}, {"step", total},
+  append_metric(metrics_path(cfg), {{"kind", "eval"}, {"split", "test"}, {"step", total},
                                   {"loss", result.test.loss}, {"accuracy", result.test.accuracy},
                                   {"mean_spiking_rate", result.test.ops.mean_rate},
                                   {"train_seconds", result.train_seconds}});
