@@ -6,7 +6,6 @@
 
 #include <nlohmann/json.hpp>
 
-
 #include "spikessm/common/error.h"
 #include "spikessm/train/checkpoint.h"
 #include "spikessm/train/trainer.h"
