@@ -2,7 +2,8 @@
 // (papers.md 4.3: LRF-Dyn keeps O(k d) attention state instead of SSA's O(d^2) K^T V):
 //   BM_Attention/<kind>/<N>   one attention layer, T = 4, B = 1, d = 128, 8 heads, eval mode
 //   BM_Model/<kind>/<side>    the whole CPU-sized Spikformer (d 64) on a 1 x side x side image
-// kind: 0 ssa, 1 lrf_ssa, 2 lrf_dyn (recurrent inference). Time is per image (B = 1).
+// kind: 0 ssa, 1 lrf_ssa, 2 lrf_dyn (recurrent inference streamed one grid row at a time),
+// 3 lrf_dyn on whole tensors (stream_rows off: the same output). Time is per image (B = 1).
 // Memory: every tensor allocation goes through a counting CPU allocator; the counter
 // peak_MiB is the highest live tensor memory during one forward, above what was live
 // before it (the input and the weights excluded).
@@ -68,6 +69,7 @@ double peak_mib(F&& f) {
 }
 
 AttentionKind kind_of(int64_t i) { return i == 0 ? AttentionKind::Ssa : i == 1 ? AttentionKind::LrfSsa : AttentionKind::LrfDyn; }
+bool streams(int64_t i) { return i != 3; }
 
 void BM_Attention(benchmark::State& state) {
   const auto kind = kind_of(state.range(0));
@@ -75,6 +77,7 @@ void BM_Attention(benchmark::State& state) {
   torch::manual_seed(0);
   SpikingAttention m(SpikingAttentionOptions(D, side, N / side).heads(8).kind(kind));
   m->eval();
+  m->stream_rows = streams(state.range(0));
   torch::NoGradGuard g;
   auto x = (torch::rand({T, 1, N, D}) < 0.2).to(torch::kFloat);
   state.counters["peak_MiB"] = peak_mib([&] { m(x); });
@@ -90,6 +93,7 @@ void BM_Model(benchmark::State& state) {
   o.d_model(64).heads(4).n_layers(1).time_steps(4).attention(kind);
   Spikformer m(o);
   m->eval();
+  for (auto& b : *m->blocks) b->as<SpikformerBlockImpl>()->attn->stream_rows = streams(state.range(0));
   torch::NoGradGuard g;
   auto x = torch::randn({1, 1, side, side});
   state.counters["peak_MiB"] = peak_mib([&] { m(x); });
@@ -99,8 +103,8 @@ void BM_Model(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_Attention)->ArgsProduct({{0, 1, 2}, {64, 256, 1024, 4096}})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Model)->ArgsProduct({{0, 1, 2}, {32, 64, 128}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Attention)->ArgsProduct({{0, 1, 2, 3}, {64, 256, 1024, 4096}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Model)->ArgsProduct({{0, 1, 2, 3}, {32, 64, 128}})->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {
   c10::SetCPUAllocator(&g_alloc, /*priority=*/100);

@@ -109,6 +109,43 @@ TEST(Spikformer, LrfDynRecurrentInferenceEqualsParallelTraining) {
   EXPECT_GT(rec.abs().sum().item<double>(), 0);
 }
 
+TEST(Spikformer, LrfDynRowStreamingEqualsWholeTensorInference) {
+  // Eval-mode LRF-Dyn streams grid rows (carried dendrite state, an 11-row window of h) and must
+  // give the whole-tensor recurrence's output, on grids shorter and taller than the LRF's reach.
+  for (auto [gh, gw] : {std::pair<int64_t, int64_t>{3, 4}, {6, 7}, {13, 5}}) {
+    auto m = make_attention(AttentionKind::LrfDyn, 8, gh, gw);
+    {
+      torch::NoGradGuard g;
+      for (auto& p : m->named_parameters()) {
+        if (p.key().find("lrf") != std::string::npos) p.value().normal_(0, 0.5);
+        if (p.key().find("bn.weight") != std::string::npos) p.value().fill_(4.0);
+        if (p.key() == "dyn.c") p.value().uniform_(0.5, 2.0);  // a membrane large enough to spike
+      }
+    }
+    auto x = (torch::rand({3, 2, gh * gw, 8}, torch::kDouble) < 0.4).to(torch::kDouble) * 2;
+    torch::NoGradGuard g;
+    auto rows = m(x);
+    m->stream_rows = false;
+    auto whole = m(x);
+    EXPECT_TRUE(torch::equal(rows, whole)) << gh << "x" << gw;
+    EXPECT_GT(rows.mean().item<double>(), 0.01) << "too few spikes: the test would be vacuous";
+    EXPECT_LT(rows.mean().item<double>(), 0.95);
+  }
+}
+
+TEST(NeuralDynamics, ChunkedRecurrenceCarriesTheState) {
+  torch::manual_seed(9);
+  NeuralDynamics nd(NeuralDynamicsOptions(5).dendrites(4));
+  nd->to(torch::kDouble);
+  auto u = torch::randn({3, 11, 5}, torch::kDouble);
+  auto whole = ndyn_recurrent(u, nd->decay(), nd->coupling(), nd->c, 1.0);
+  auto state = torch::zeros({3, 4, 5}, torch::kDouble);
+  auto first = nd->forward_chunk(u.narrow(1, 0, 4), state), rest = nd->forward_chunk(u.narrow(1, 4, 7), state);
+  EXPECT_LT((torch::cat({first, rest}, 1) - whole).abs().max().item<double>(), 1e-12);
+  auto bad = torch::zeros({3, 5, 5}, torch::kDouble);
+  EXPECT_THROW(nd->forward_chunk(u, bad), c10::Error);
+}
+
 TEST(Spikformer, BackwardReachesEveryParameter) {
   for (auto kind : {AttentionKind::Ssa, AttentionKind::LrfSsa, AttentionKind::LrfDyn}) {
     torch::manual_seed(2);

@@ -78,10 +78,17 @@ torch::Tensor ndyn_parallel(const torch::Tensor& u, const torch::Tensor& a, cons
   return torch::fft::irfft(uf * kf.unsqueeze(0), n, 1).narrow(1, 0, N);
 }
 
-// u: (R, N, D) -> y: (R, N, D)
-torch::Tensor ndyn_recurrent(const torch::Tensor& u_in, const torch::Tensor& a_in, const torch::Tensor& beta_in,
-                             const torch::Tensor& c_in, double gamma) {
+namespace {
+
+// u: (R, N, D) -> y: (R, N, D); state: (R, k, D) or undefined (start from zero, not kept)
+torch::Tensor ndyn_scan(const torch::Tensor& u_in, const torch::Tensor& a_in, const torch::Tensor& beta_in,
+                        const torch::Tensor& c_in, double gamma, torch::Tensor* state) {
   check_params("ndyn_recurrent", u_in, a_in, beta_in, c_in);
+  if (state)
+    TORCH_CHECK(state->is_contiguous() && state->scalar_type() == u_in.scalar_type() &&
+                    state->sizes() == torch::IntArrayRef({u_in.size(0), a_in.size(0), u_in.size(2)}),
+                "[ndyn_recurrent] state must be contiguous (R, k, D) = (", u_in.size(0), ", ", a_in.size(0),
+                ", ", u_in.size(2), ") of u's dtype, got ", state->sizes());
   torch::NoGradGuard no_grad;
   auto u = u_in.contiguous(), a = a_in.contiguous(), beta = beta_in.contiguous(), c = c_in.contiguous();
   auto y = torch::empty_like(u);
@@ -97,9 +104,24 @@ torch::Tensor ndyn_recurrent(const torch::Tensor& u_in, const torch::Tensor& a_i
     p.c = c.data_ptr<scalar_t>();
     p.gamma = scalar_t(gamma);
     p.y = y.data_ptr<scalar_t>();
+    p.state = state ? state->data_ptr<scalar_t>() : nullptr;
     kernels::ndyn_scan_cpu(p);
   });
   return y;
+}
+
+}  // namespace
+
+// u: (R, N, D) -> y: (R, N, D)
+torch::Tensor ndyn_recurrent(const torch::Tensor& u, const torch::Tensor& a, const torch::Tensor& beta,
+                             const torch::Tensor& c, double gamma) {
+  return ndyn_scan(u, a, beta, c, gamma, nullptr);
+}
+
+// u: (R, n, D) -> y: (R, n, D); state: (R, k, D), updated in place
+torch::Tensor ndyn_recurrent(const torch::Tensor& u, const torch::Tensor& a, const torch::Tensor& beta,
+                             const torch::Tensor& c, double gamma, torch::Tensor& state) {
+  return ndyn_scan(u, a, beta, c, gamma, &state);
 }
 
 NeuralDynamicsImpl::NeuralDynamicsImpl(const NeuralDynamicsOptions& o) : options(o) { reset(); }
@@ -130,6 +152,12 @@ torch::Tensor NeuralDynamicsImpl::forward(const torch::Tensor& u) {
   auto a = decay().to(u.scalar_type()), beta = coupling().to(u.scalar_type()), cc = c.to(u.scalar_type());
   if (is_training() || parallel_in_eval) return ndyn_parallel(u, a, beta, cc, options.gamma());
   return ndyn_recurrent(u, a, beta, cc, options.gamma());
+}
+
+torch::Tensor NeuralDynamicsImpl::forward_chunk(const torch::Tensor& u, torch::Tensor& state) {
+  torch::NoGradGuard no_grad;
+  const auto dt = u.scalar_type();
+  return ndyn_recurrent(u, decay().to(dt), coupling().to(dt), c.to(dt), options.gamma(), state);
 }
 
 }  // namespace spikessm

@@ -1,5 +1,8 @@
 #include "spikessm/layers/spiking_attention.h"
 
+#include <array>
+#include <deque>
+
 #include "spikessm/common/error.h"
 
 namespace spikessm {
@@ -67,6 +70,9 @@ torch::Tensor SpikingAttentionImpl::forward(const torch::Tensor& x) {
               "[SpikingAttention] x must be (T, B, ", options.grid_h() * options.grid_w(), ", ",
               options.d_model(), "), got ", x.sizes());
   const int64_t T = x.size(0), B = x.size(1), N = x.size(2), D = x.size(3);
+  if (options.kind() == AttentionKind::LrfDyn && !is_training() && !dyn->parallel_in_eval && stream_rows &&
+      !(recorder && recorder->on))
+    return forward_rows(x);
   const int64_t H = options.heads(), dh = D / H;
   auto rec = [&](const std::string& what, const torch::Tensor& in, double macs, const char* kind = "AC") {
     if (recorder) recorder->synapse(name + "." + what, in, macs, B, T, kind);
@@ -107,6 +113,51 @@ torch::Tensor SpikingAttentionImpl::forward(const torch::Tensor& x) {
   rec("proj", s, double(N) * D * D);
   auto out = spikformer_lif(proj(s), 1.0);
   if (recorder) recorder->spikes(name + ".proj_lif", out);
+  return out;
+}
+
+// Row r of the grid holds tokens [r W, (r + 1) W). The recurrence runs over rows in order with
+// its (T B, k, D) state carried; output row o needs h of rows o - 5 .. o + 5 (the dilated LRF,
+// zero outside the grid), so it is emitted once row o + 5 has been integrated. Held at any time:
+// the state, 11 rows of h and 6 rows of q, each (T, B, W, D).
+// x: (T, B, N, D) -> (T, B, N, D)
+torch::Tensor SpikingAttentionImpl::forward_rows(const torch::Tensor& x) {
+  torch::NoGradGuard no_grad;
+  const int64_t T = x.size(0), B = x.size(1), D = x.size(3);
+  const int64_t GH = options.grid_h(), W = options.grid_w(), reach = 5;  // the largest dilation
+  auto out = torch::empty_like(x);
+  auto state = torch::zeros({T * B, options.dendrites(), D}, x.options());
+  std::deque<torch::Tensor> h_rows, q_rows;  // h rows first_h.., q rows from the next to emit
+  int64_t first_h = 0, next_out = 0;
+  const auto zero_row = torch::zeros({T * B, D, 1, W}, x.options());
+  // h row i as (T B, D, 1, W) for the convolution; zeros outside the grid
+  auto h_grid_row = [&](int64_t i) {
+    if (i < 0 || i >= GH) return zero_row;
+    return h_rows[size_t(i - first_h)].view({T * B, W, D}).permute({0, 2, 1}).unsqueeze(2);
+  };
+  auto emit = [&](int64_t o) {
+    auto lrf_o = torch::zeros({T * B, D, 1, W}, x.options());
+    for (auto* conv : {&lrf3, &lrf5}) {
+      const int64_t dil = (*conv)->options.dilation()->at(0);
+      auto band = torch::cat({h_grid_row(o - dil), h_grid_row(o), h_grid_row(o + dil)}, 2);  // (TB, D, 3, W)
+      const std::array<int64_t, 2> stride{1, 1}, pad{0, dil}, dilation{1, dil};
+      lrf_o += torch::conv2d(band, (*conv)->weight, torch::Tensor(), stride, pad, dilation, D);
+    }
+    auto lrf_tokens = lrf_o.squeeze(2).permute({0, 2, 1}).reshape({T, B, W, D});
+    auto a = q_rows.front() * h_rows[size_t(o - first_h)] + lrf_tokens;
+    q_rows.pop_front();
+    auto s = spikformer_lif(a, options.attn_v_th());
+    out.narrow(2, o * W, W).copy_(spikformer_lif(proj(s), 1.0));
+  };
+  for (int64_t r = 0; r < GH; ++r) {
+    auto xr = x.narrow(2, r * W, W);  // (T, B, W, D)
+    q_rows.push_back(spikformer_lif(q(xr), 1.0));
+    auto u = (spikformer_lif(k(xr), 1.0) * spikformer_lif(v(xr), 1.0)).reshape({T * B, W, D});
+    h_rows.push_back(dyn->forward_chunk(u, state).view({T, B, W, D}));
+    for (; next_out + reach <= r; ++next_out) emit(next_out);
+    for (; first_h < next_out - reach; ++first_h) h_rows.pop_front();
+  }
+  for (; next_out < GH; ++next_out) emit(next_out);
   return out;
 }
 

@@ -29,6 +29,12 @@ torch::Tensor ndyn_parallel(const torch::Tensor& u, const torch::Tensor& a, cons
 torch::Tensor ndyn_recurrent(const torch::Tensor& u, const torch::Tensor& a, const torch::Tensor& beta,
                              const torch::Tensor& c, double gamma);
 
+// The same, continuing from `state` (R, k, D) and leaving the final state in it: a sequence fed
+// in chunks gives the same y as fed whole. state must be contiguous, of u's dtype.
+// u: (R, n, D) -> y: (R, n, D)
+torch::Tensor ndyn_recurrent(const torch::Tensor& u, const torch::Tensor& a, const torch::Tensor& beta,
+                             const torch::Tensor& c, double gamma, torch::Tensor& state);
+
 namespace ref {
 // The recurrence as a loop over tokens of ATen ops (differentiable by autograd).
 // u: (R, N, D) -> y: (R, N, D)
@@ -56,6 +62,9 @@ class NeuralDynamicsImpl : public torch::nn::Cloneable<NeuralDynamicsImpl> {
   void reset() override;
   // u: (R, N, D) -> y: (R, N, D)
   torch::Tensor forward(const torch::Tensor& u);
+  // Recurrence over the next chunk of tokens, carrying `state` (R, k, D; zeros to start).
+  // u: (R, n, D) -> y: (R, n, D). No gradient.
+  torch::Tensor forward_chunk(const torch::Tensor& u, torch::Tensor& state);
   torch::Tensor decay() const;     // a: (k)
   torch::Tensor coupling() const;  // beta: (k-1)
 

@@ -6,7 +6,9 @@
 //  lrf_dyn  the causal neuron-dynamics rewrite (4.3): u_n = k_n * v_n is integrated over the
 //           tokens (row-major) by the 8-dendrite recurrence h = NeuralDynamics(u); out =
 //           LIF_0.5(q_n * h_n + LRF(h)_n). q gates the membrane as in Eq. 11 (Eq. 13 leaves it
-//           implicit). Training: FFT convolution; eval: the O(k d) recurrence.
+//           implicit). Training: FFT convolution; eval: the O(k d) recurrence, streamed one
+//           grid row of tokens at a time (forward_rows) so that only the dendrite state and the
+//           2 x 5 + 1 grid rows the dilated LRF reaches are held, never the whole Q, K, V or h.
 // Then proj = LIF(BN(Linear(.))). All tensors are time-first: x: (T, B, N, D), N = H' W'.
 #include <torch/torch.h>
 
@@ -60,8 +62,13 @@ class SpikingAttentionImpl : public torch::nn::Cloneable<SpikingAttentionImpl> {
   NeuralDynamics dyn{nullptr};                     // lrf_dyn
   OpsRecorderPtr recorder;                         // shared with the model; may be null
   std::string name = "attn";
+  // lrf_dyn in eval mode streams grid rows (same output) unless this is cleared or the recorder
+  // is on (spike statistics are gathered on whole tensors).
+  bool stream_rows = true;
 
  private:
+  // lrf_dyn inference, one grid row at a time. x: (T, B, N, D) -> (T, B, N, D)
+  torch::Tensor forward_rows(const torch::Tensor& x);
   // x: (T, B, N, D) -> (T, B, N, D): the two dilated depthwise convolutions on the grid
   torch::Tensor lrf(const torch::Tensor& x);
 };

@@ -8,14 +8,17 @@ namespace spikessm::kernels {
 
 namespace {
 
-// u: (R, N, D) -> y: (R, N, D). Two k x D buffers per row: the state and its update.
+// u: (R, N, D) -> y: (R, N, D); state (R, K, D) if carried. Two k x D buffers per row: the
+// state and its update.
 template <typename T>
 void scan(const NdynScanParams<T>& p) {
   const int64_t N = p.N, D = p.D, K = p.K;
   at::parallel_for(0, p.R, 1, [&](int64_t r0, int64_t r1) {
     std::vector<T> x(size_t(K * D)), nx(size_t(K * D));
     for (int64_t r = r0; r < r1; ++r) {
-      std::fill(x.begin(), x.end(), T(0));
+      T* carried = p.state ? p.state + r * K * D : nullptr;
+      if (carried) std::copy(carried, carried + K * D, x.begin());
+      else std::fill(x.begin(), x.end(), T(0));
       const T* u = p.u + r * N * D;
       T* y = p.y + r * N * D;
       for (int64_t n = 0; n < N; ++n) {
@@ -39,6 +42,7 @@ void scan(const NdynScanParams<T>& p) {
           for (int64_t d = 0; d < D; ++d) yn[d] += ci[d] * xi[d];
         }
       }
+      if (carried) std::copy(x.begin(), x.end(), carried);
     }
   });
 }

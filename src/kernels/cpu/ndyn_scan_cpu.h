@@ -19,6 +19,8 @@ struct NdynScanParams {
   const T* c = nullptr;     // (K, D) soma weights
   T gamma = 1;              // membrane capacitance constant
   T* y = nullptr;           // (R, N, D) soma output
+  T* state = nullptr;       // (R, K, D) carried state: read at the start, written at the end;
+                            // null starts every row from zero (a whole sequence at once)
 };
 
 // u: (R, N, D) -> y: (R, N, D); rows run in parallel, tokens sequentially.
