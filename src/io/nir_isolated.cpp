@@ -32,7 +32,9 @@ namespace spikessm {
 namespace {
 
 constexpr int kChildSeconds = 60;  // no valid NIR file takes near this long
-constexpr int kExitGraph = 0, kExitInputError = 3;
+// Child exit codes: the graph follows, an InputError's text follows, another exception's text
+// follows (e.g. bad_alloc on a huge declared size). Anything else: the child died.
+constexpr int kExitGraph = 0, kExitInputError = 3, kExitOtherError = 6;
 
 struct Writer {
   std::string out;
@@ -149,6 +151,9 @@ bool write_all(int fd, const std::string& s) {
   } catch (const InputError& e) {
     msg = e.what();
     code = kExitInputError;
+  } catch (const std::exception& e) {
+    msg = e.what();
+    code = kExitOtherError;
   } catch (...) {
     ::_exit(4);
   }
@@ -213,6 +218,8 @@ NirGraph read_nir_image(const std::string& bytes, const std::string& name) {
     throw InputError(name + ": reading the HDF5 file took more than " + std::to_string(kChildSeconds) +
                      " s (malformed file?)");
   if (WIFEXITED(status) && WEXITSTATUS(status) == kExitInputError) throw InputError(msg);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == kExitOtherError)
+    throw InputError(name + ": could not be read as NIR (" + msg + ")");
   if (!WIFEXITED(status) || WEXITSTATUS(status) != kExitGraph)
     throw InputError(name + ": malformed HDF5 file (libhdf5 failed inside its own parser" +
                      (WIFSIGNALED(status) ? ", signal " + std::to_string(WTERMSIG(status)) : std::string()) + ")");
