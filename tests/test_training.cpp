@@ -146,6 +146,36 @@ TEST(Training, ResumeAfterKillMatchesUninterruptedRun) {
   for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << "parameter " << i;
 }
 
+TEST(Training, TimeBudgetCountsEveryResumedPart) {
+  // train.max_minutes budgets the whole run: a resumed run whose budget is spent trains no
+  // further step; a larger budget continues it, and the time keeps adding up.
+  SPIKESSM_SKIP_UNLESS_EXISTS(spikessm::testing::fashion_mnist_dir());
+  auto dir = spikessm::testing::scratch_dir("train_budget_" + std::to_string(getpid()));
+  Config c = small_config(dir / "run");
+  c.set("data.train_limit=640");
+  c.set("data.test_limit=100");
+  c.set("train.epochs=100");  // 2000 steps: far more than the budget allows
+  c.set("train.max_minutes=0.01");
+  const auto first = run_training(c, {});
+  ASSERT_GT(first.steps, 0);
+  ASSERT_LT(first.steps, 2000);
+  EXPECT_GE(first.train_seconds, 0.6);
+  const auto meta = read_checkpoint_meta((dir / "run" / "checkpoint.pt").string());
+  EXPECT_EQ(meta.step, first.steps);
+  EXPECT_GE(meta.state.value("train_seconds", 0.0), 0.6);
+
+  TrainRunOptions resume;
+  resume.resume = true;
+  const auto spent = run_training(c, resume);
+  EXPECT_EQ(spent.steps, first.steps) << "the spent budget allowed more steps";
+  EXPECT_GE(spent.train_seconds, first.train_seconds);
+
+  c.set("train.max_minutes=0.03");
+  const auto more = run_training(c, resume);
+  EXPECT_GT(more.steps, first.steps);
+  EXPECT_GE(more.train_seconds, 1.8);
+}
+
 TEST(Training, RefusesToOverwriteARunWithoutAFlag) {
   SPIKESSM_SKIP_UNLESS_EXISTS(spikessm::testing::fashion_mnist_dir());
   auto dir = spikessm::testing::scratch_dir("train_overwrite");

@@ -2,7 +2,7 @@
 
 #include "spikessm/common/error.h"
 #include "spikessm/layers/block_ops.h"
-#include "spikessm/layers/spike_ops.h"
+#include "spikessm/neurons/heaviside.h"
 
 namespace spikessm {
 
@@ -41,7 +41,7 @@ torch::Tensor BinaryS4DBlockImpl::forward(const torch::Tensor& x) {
   auto z = options.prenorm() ? channel_norm(x, layer_norm, batch_norm) : x;
   z = s4d(z);  // (B, L, H)
   if (options.activation() == BinaryActivation::Heaviside)
-    z = heaviside_spike(z, options.surrogate(), options.alpha());  // {0, 1}
+    z = heaviside_spike(z, {0.0, options.surrogate(), float(options.alpha())});  // {0, 1}
   else
     z = torch::gelu(z);
   if (collect_stats) {

@@ -1,6 +1,6 @@
 #include "spikessm/layers/gsu.h"
 
-#include "spikessm/layers/spike_ops.h"
+#include "spikessm/neurons/ternary.h"
 
 namespace spikessm {
 
@@ -15,10 +15,14 @@ void GSUImpl::reset() {
 }
 
 torch::Tensor GSUImpl::forward(const torch::Tensor& y) {
-  const double r = options.threshold_ratio(), a = options.alpha();
-  const auto sg = options.surrogate();
-  auto wa = ternarize(route_a->weight, torch::exp(log_scale_w), r, sg, a);      // (H, H)
-  auto ty = ternarize(y, torch::exp(log_scale_y), r, sg, a);                     // (B, L, H)
+  // PRF thresholds at 0.15 max|x| over the whole tensor, for the weights and the activations.
+  TernaryOptions t;
+  t.scope = TernaryScope::Tensor;
+  t.ratio = options.threshold_ratio();
+  t.surrogate = options.surrogate();
+  t.surrogate_alpha = float(options.alpha());
+  auto wa = ternary_spike(route_a->weight, torch::exp(log_scale_w), t);  // (H, H)
+  auto ty = ternary_spike(y, torch::exp(log_scale_y), t);                // (B, L, H)
   if (collect_stats) {
     torch::NoGradGuard guard;
     nonzero += ty.ne(0).sum().item<double>();

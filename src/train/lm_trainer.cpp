@@ -73,6 +73,7 @@ LmTrainResult run_lm_training(const Config& cfg, const TrainRunOptions& run) {
   NumericalGuard guard(cfg.get_int("train.max_bad_steps"));
 
   int64_t step = 0;
+  TrainClock clock;
   if (run.resume && have_ckpt) {
     const std::string path = find_resumable_checkpoint(ckpt);
     const CheckpointMeta meta = load_checkpoint_bytes(read_file_bytes(path), path, *model, opt.get());
@@ -86,6 +87,7 @@ LmTrainResult run_lm_training(const Config& cfg, const TrainRunOptions& run) {
           throw InputError(path + ": checkpoint was written with " + key + " " + std::to_string(d.value(key, have)) +
                            ", this run has " + std::to_string(have) + " (resume with the same config and data)");
       guard.restore(meta.state.value("guard", nlohmann::json::object()));
+      clock.resume_from(meta.state.value("train_seconds", 0.0));
     } catch (const nlohmann::json::exception& e) {
       throw InputError(path + ": checkpoint trainer state is malformed (" + std::string(e.what()) + ")");
     }
@@ -118,7 +120,7 @@ LmTrainResult run_lm_training(const Config& cfg, const TrainRunOptions& run) {
     meta.state = {{"schedule", {{"kind", "warmup_cosine"}, {"warmup_steps", warmup}, {"total_steps", total}}},
                   {"data_order", {{"seed", seed}, {"global_batch", batch}, {"context", L}, {"train_tokens", n_train}}},
                   {"tokenizer", data.tokenizer->kind()},
-                  {"guard", guard.state()}};
+                  {"guard", guard.state()}, {"train_seconds", clock.seconds()}};
     save_checkpoint(ckpt, *model, opt.get(), meta);
   };
   auto valid = [&](int64_t s) {
@@ -138,12 +140,11 @@ LmTrainResult run_lm_training(const Config& cfg, const TrainRunOptions& run) {
   const int64_t start_step = step;
   double window_loss = 0;
   int64_t window_n = 0;
-  const auto t0 = std::chrono::steady_clock::now();
+  clock.start();
   const double max_seconds = cfg.get_float("train.max_minutes") * 60.0;
   Progress bar("train", total, step);
   for (; step < total; ++step) {
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (max_seconds > 0 && elapsed > max_seconds) {
+    if (max_seconds > 0 && clock.seconds() > max_seconds) {
       bar.finish();
       std::fprintf(stderr, "train.max_minutes reached at step %lld\n", (long long)step);
       save(step);
@@ -193,7 +194,7 @@ LmTrainResult run_lm_training(const Config& cfg, const TrainRunOptions& run) {
       append_metric(metrics, {{"kind", "train"}, {"step", step + 1}, {"loss", window_loss / double(window_n)},
                               {"lr", base_lrs[0] * lr_factor(step, warmup, total)}, {"grad_norm", grad_norm},
                               {"tokens", (step + 1) * batch * L},
-                              {"elapsed_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}});
+                              {"elapsed_s", clock.seconds()}});
       window_loss = 0;
       window_n = 0;
     }
@@ -207,7 +208,7 @@ LmTrainResult run_lm_training(const Config& cfg, const TrainRunOptions& run) {
   LmTrainResult res;
   res.steps = total;
   res.parameters = n_params;
-  res.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  res.train_seconds = clock.seconds();
   res.corpus = data.corpus.description;
   res.tokenizer = data.tokenizer->kind();
   res.test = eval_split(*model, *data.tokenizer, data.corpus.test, eval_L, eval_batch, true, true);

@@ -1,6 +1,7 @@
 #pragma once
 // What every trainer (classifier, language model) does with its output directory: the opening
-// check, and the metrics.jsonl lines.
+// check, the metrics.jsonl lines and the training time that carries over a resume.
+#include <chrono>
 #include <fstream>
 #include <string>
 
@@ -44,5 +45,21 @@ inline void drop_metrics_after(const std::string& path, int64_t step) {
   }
   write_file_atomic(path, kept);
 }
+
+// Training time over every part of a run: the seconds of the earlier parts (from the
+// checkpoint's "train_seconds") plus this part's. train.max_minutes budgets the whole run, so a
+// budgeted run can be continued across sessions with --resume.
+class TrainClock {
+ public:
+  void resume_from(double prior_seconds) { prior_ = prior_seconds; }
+  void start() { t0_ = std::chrono::steady_clock::now(); }
+  double seconds() const {
+    return prior_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  }
+
+ private:
+  double prior_ = 0;
+  std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
+};
 
 }  // namespace spikessm

@@ -185,6 +185,7 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
   NumericalGuard guard(cfg.get_int("train.max_bad_steps"));
 
   int64_t step = 0;
+  TrainClock clock;
   if (run.resume) {
     // Rank 0 picks the newest checkpoint that verifies and sends its bytes to every rank (none:
     // an empty message), so a multi-machine run needs no shared file system.
@@ -201,6 +202,7 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
       try {
         check_resume_state(meta.state, path, seed, batch, n_train, warmup, total);
         guard.restore(meta.state.value("guard", nlohmann::json::object()));
+        clock.resume_from(meta.state.value("train_seconds", 0.0));
       } catch (const nlohmann::json::exception& e) {
         throw InputError(path + ": checkpoint trainer state is malformed (" + std::string(e.what()) + ")");
       }
@@ -238,7 +240,7 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
     meta.state = {{"schedule", {{"kind", "warmup_cosine"}, {"warmup_steps", warmup}, {"total_steps", total}}},
                   {"data_order", {{"seed", seed}, {"epoch", s / per_epoch}, {"batch_in_epoch", s % per_epoch},
                                   {"global_batch", batch}, {"train_samples", n_train}, {"world_size", world}}},
-                  {"guard", guard.state()}};
+                  {"guard", guard.state()}, {"train_seconds", clock.seconds()}};
     save_checkpoint(ckpt, *model, opt.get(), meta);
   };
   auto log = [&](const nlohmann::json& j) {
@@ -250,13 +252,12 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
   torch::Tensor order;
   int64_t order_epoch = -1, window_n = 0, window_correct = 0;
   double window_loss = 0;
-  auto t0 = std::chrono::steady_clock::now();
+  clock.start();
   const int64_t start_step = step;
   Progress bar("train", root ? total : 0, step);
   const double max_seconds = cfg.get_float("train.max_minutes") * 60.0;
   for (; step < total; ++step) {
-    bool out_of_time = max_seconds > 0 &&
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > max_seconds;
+    bool out_of_time = max_seconds > 0 && clock.seconds() > max_seconds;
     if (max_seconds > 0 && world > 1) {  // rank 0's clock decides, or the ranks would part ways
       auto flag = torch::tensor({root && out_of_time ? 1.0 : 0.0}, torch::kFloat64);
       dist.allreduce_sum(flag, "the time budget");
@@ -332,7 +333,7 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
     window_loss += stats[0].item<double>();
     window_correct += int64_t(stats[1].item<double>());
     window_n += batch;
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double elapsed = clock.seconds();
     char extra[96];
     std::snprintf(extra, sizeof extra, "loss %.4f acc %.4f", window_loss / double(window_n),
                   double(window_correct) / double(window_n));
@@ -361,7 +362,7 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
   if (root) bar.finish();
   TrainResult result;
   result.steps = total;
-  result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  result.train_seconds = clock.seconds();
   if (!root) return result;  // the final report (with spike statistics) is rank 0's
   result.test = evaluate(*model, task.test_x, task.test_y, eval_batch, true, false);
   append_metric(metrics_path(cfg), {{"kind", "eval"}, {"split", "test"}, {"step", total},
