@@ -1,8 +1,9 @@
-// The task registry, the token/pair classifier (masked mean pool, retrieval head) and a
-// budgeted training run of Binary S4D + GSU on the ListOps fixture.
+// The task registry, the token/pair classifier (masked mean pool, retrieval head), a
+// budgeted training run of Binary S4D + GSU on the ListOps fixture and `bench lra --resume`.
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -10,6 +11,7 @@
 #include "spikessm/data/task.h"
 #include "spikessm/models/build.h"
 #include "spikessm/train/trainer.h"
+#include "cli_runner.h"
 #include "test_util.h"
 
 using namespace spikessm;
@@ -114,6 +116,38 @@ TEST(LraTask, BudgetedBinaryGsuRunWritesStatistics) {
   cfg.set("train.out_dir=" + (out / "budget").string());
   auto b = run_training(cfg, TrainRunOptions{});
   EXPECT_LT(b.steps, 100);
+}
+
+TEST(LraTask, BenchResumeContinuesEachCellWithinItsWholeBudget) {
+  // `bench lra` on the ListOps fixture with a 0.3 s budget; run again with --resume it picks up
+  // the checkpoint, finds the budget spent and reports the same step count.
+  auto dir = spikessm::testing::scratch_dir("bench_lra_resume");
+  std::ofstream(dir / "listops_binary_s4d_cpu.toml")
+      << "[data]\ndataset = \"listops\"\ndir = \"" << spikessm::testing::fixture("lra/listops") << "\"\n"
+      << "[model]\nblock = \"binary_s4d\"\nn_layers = 1\nd_model = 8\nd_state = 4\n"
+      << "[train]\nbatch_size = 1\nepochs = 100000\ncheckpoint_every = 1\n";
+  const std::string args = "bench lra --budget-minutes 0.005 --tasks listops --models binary_s4d --threads 1 --configs " +
+                           dir.string() + " --runs " + (dir / "runs").string() + " --out " + (dir / "t.md").string();
+  auto steps_in_table = [&] {
+    std::ifstream in(dir / "t.md");
+    std::string line;
+    while (std::getline(in, line))
+      if (line.rfind("| listops |", 0) == 0) {
+        std::stringstream cells(line);
+        std::string cell;
+        for (int i = 0; i < 5; ++i) std::getline(cells, cell, '|');  // "", task, model, config, steps
+        return int64_t(std::stoll(cell));
+      }
+    return int64_t(-1);
+  };
+  auto first = spikessm::testing::run_cli(args);
+  ASSERT_EQ(first.code, 0) << first.out;
+  const int64_t steps = steps_in_table();
+  ASSERT_GT(steps, 0) << first.out;
+  auto again = spikessm::testing::run_cli(args + " --resume");
+  ASSERT_EQ(again.code, 0) << again.out;
+  EXPECT_NE(again.out.find("resuming"), std::string::npos) << again.out;
+  EXPECT_EQ(steps_in_table(), steps) << "the resumed cell trained past its spent budget";
 }
 
 TEST(LraTask, EveryLraConfigBuildsItsModel) {
