@@ -10,6 +10,8 @@
 #include <fstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "cli_runner.h"
 #include "spikessm/common/error.h"
 #include "spikessm/data/seq_image_task.h"
@@ -174,6 +176,38 @@ TEST(Training, TimeBudgetCountsEveryResumedPart) {
   const auto more = run_training(c, resume);
   EXPECT_GT(more.steps, first.steps);
   EXPECT_GE(more.train_seconds, 1.8);
+}
+
+TEST(Training, AnnealToBudgetEndsTheDecayWhenTheBudgetRunsOut) {
+  // 20,000 scheduled steps and a 1.8 s budget: on the step schedule the run stops near the
+  // peak rate; with train.anneal_to_budget the rate has decayed when the budget runs out.
+  SPIKESSM_SKIP_UNLESS_EXISTS(spikessm::testing::fashion_mnist_dir());
+  auto dir = spikessm::testing::scratch_dir("train_anneal_" + std::to_string(getpid()));
+  auto last_lr = [&](bool anneal) {
+    Config c = small_config(dir / (anneal ? "on" : "off"));
+    c.set("data.train_limit=640");
+    c.set("data.test_limit=100");
+    c.set("train.epochs=1000");
+    c.set("train.max_minutes=0.03");
+    c.set("train.log_every=1");
+    c.set("train.warmup_steps=0");  // the step schedule would still be warming up
+    c.set(std::string("train.anneal_to_budget=") + (anneal ? "true" : "false"));
+    const auto r = run_training(c, {});
+    EXPECT_LT(r.steps, 20000);
+    std::ifstream in(dir / (anneal ? "on" : "off") / "metrics.jsonl");
+    double lr = -1;
+    for (std::string line; std::getline(in, line);) {
+      const auto j = nlohmann::json::parse(line);
+      if (j.value("kind", "") == "train") lr = j.at("lr").get<double>();
+    }
+    return lr;
+  };
+  const double on = last_lr(true), off = last_lr(false);
+  EXPECT_GT(off, 0.9 * 0.01) << "the step schedule barely moves in 1.8 s of 20,000 steps";
+  EXPECT_GE(on, 0.0);
+  // The last step starts at most one step time before the budget ends; 0.25 of the peak is a
+  // cosine progress of 2/3, so this holds while a step takes under 0.6 s.
+  EXPECT_LT(on, 0.25 * 0.01) << "the rate did not follow the budget";
 }
 
 TEST(Training, RefusesToOverwriteARunWithoutAFlag) {

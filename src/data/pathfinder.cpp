@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
+#include <tuple>
 
 #include <ATen/Parallel.h>
 
@@ -106,13 +108,21 @@ double lanczos3(double x) {
   return 3.0 * std::sin(px) * std::sin(px / 3.0) / (px * px);
 }
 
-// Pillow's separable Lanczos resampling of an 8-bit image (values 0..255 as floats);
-// each pass rounds and clips to 8 bits like Pillow's 'L' mode.
-Img resample_axis(const Img& in, int out_n, bool horizontal) {
-  const int in_n = horizontal ? in.w : in.h;
+// Pillow's separable Lanczos taps for resizing in_n -> out_n samples: for output i, the
+// normalised weights of inputs lo..lo+w.size()-1. Cached per thread: a generator resizes the
+// same few sizes for every paddle, and the sines were an eighth of its time.
+struct Taps {
+  std::vector<int> lo;
+  std::vector<std::vector<double>> w;
+};
+
+const Taps& lanczos_taps(int in_n, int out_n) {
+  thread_local std::map<std::pair<int, int>, Taps> cache;
+  auto [it, fresh] = cache.try_emplace({in_n, out_n});
+  if (!fresh) return it->second;
+  Taps& t = it->second;
   const double scale = double(in_n) / out_n, fs_ = std::max(scale, 1.0);
   const double support = 3.0 * fs_;
-  Img out = horizontal ? Img(in.h, out_n) : Img(out_n, in.w);
   for (int i = 0; i < out_n; ++i) {
     const double center = (i + 0.5) * scale;
     const int lo = std::max(int(center - support + 0.5), 0);
@@ -124,10 +134,26 @@ Img resample_axis(const Img& in, int out_n, bool horizontal) {
       total += wts.back();
     }
     for (auto& wv : wts) wv /= total;
-    const int other = horizontal ? in.h : in.w;
+    t.lo.push_back(lo);
+    t.w.push_back(std::move(wts));
+  }
+  return t;
+}
+
+// Pillow's separable Lanczos resampling of an 8-bit image (values 0..255 as floats);
+// each pass rounds and clips to 8 bits like Pillow's 'L' mode.
+Img resample_axis(const Img& in, int out_n, bool horizontal) {
+  const int in_n = horizontal ? in.w : in.h;
+  const Taps& taps = lanczos_taps(in_n, out_n);
+  Img out = horizontal ? Img(in.h, out_n) : Img(out_n, in.w);
+  const int other = horizontal ? in.h : in.w;
+  for (int i = 0; i < out_n; ++i) {
+    const int lo = taps.lo[size_t(i)];
+    const std::vector<double>& wts = taps.w[size_t(i)];
     for (int r = 0; r < other; ++r) {
       double acc = 0;
-      for (int j = lo; j < hi; ++j) acc += wts[size_t(j - lo)] * (horizontal ? in.at(r, j) : in.at(j, r));
+      for (size_t j = 0; j < wts.size(); ++j)
+        acc += wts[j] * (horizontal ? in.at(r, lo + int(j)) : in.at(lo + int(j), r));
       const float v = float(std::min(255.0, std::max(0.0, std::round(acc))));
       if (horizontal) out.at(r, i) = v;
       else out.at(i, r) = v;
@@ -148,23 +174,65 @@ Img imresize(const Img& in, int n, bool already_u8) {
   return resample_axis(resample_axis(b, n, true), n, false);
 }
 
-// cv2.dilate: max over the kernel's footprint; outside pixels are ignored.
-Img dilate(const Img& im, const Kernel& k) {
-  Img out(im.h, im.w);
+// The kernel's footprint as (dy, dx) offsets from its anchor.
+std::vector<std::pair<int, int>> footprint(const Kernel& k) {
+  std::vector<std::pair<int, int>> out;
   const int a = k.size / 2;
-  for (int y = 0; y < im.h; ++y)
-    for (int x = 0; x < im.w; ++x) {
-      float m = 0;
-      for (int i = 0; i < k.size; ++i) {
-        const int yy = y + i - a;
-        if (yy < 0 || yy >= im.h) continue;
-        for (int j = 0; j < k.size; ++j) {
-          const int xx = x + j - a;
-          if (k.k[size_t(i) * k.size + j] && xx >= 0 && xx < im.w) m = std::max(m, im.at(yy, xx));
-        }
-      }
-      out.at(y, x) = m;
+  for (int i = 0; i < k.size; ++i)
+    for (int j = 0; j < k.size; ++j)
+      if (k.k[size_t(i) * k.size + j]) out.push_back({i - a, j - a});
+  return out;
+}
+
+// cv2.dilate: max over the kernel's footprint; outside pixels are ignored. One pass per
+// footprint offset over contiguous row spans (vectorises; max is exact in any order).
+Img dilate(const Img& im, const Kernel& k) {
+  Img out(im.h, im.w);  // 0 is max's identity here: every image holds values >= 0
+  for (const auto& [dy, dx] : footprint(k)) {
+    const int y0 = std::max(0, -dy), y1 = std::min(im.h, im.h - dy);
+    const int x0 = std::max(0, -dx), x1 = std::min(im.w, im.w - dx);
+    for (int y = y0; y < y1; ++y) {
+      const float* src = &im.v[size_t(y + dy) * im.w + dx];
+      float* dst = &out.v[size_t(y) * im.w];
+      for (int x = x0; x < x1; ++x) dst[x] = std::max(dst[x], src[x]);
     }
+  }
+  return out;
+}
+
+// dilate(im, k) read at one pixel only.
+float dilate_at(const Img& im, const Kernel& k, int y, int x) {
+  const int a = k.size / 2;
+  float m = 0;
+  for (int i = 0; i < k.size; ++i) {
+    const int yy = y + i - a;
+    if (yy < 0 || yy >= im.h) continue;
+    for (int j = 0; j < k.size; ++j) {
+      const int xx = x + j - a;
+      if (k.k[size_t(i) * k.size + j] && xx >= 0 && xx < im.w) m = std::max(m, im.at(yy, xx));
+    }
+  }
+  return m;
+}
+
+// available(dilate(im, k)) without the float image: a pixel stays free (dilated value <= 0.3)
+// exactly when no pixel of its footprint exceeds 0.3, so the dilation runs on bytes.
+std::vector<Pt> available_after_dilation(const Img& im, const Kernel& k) {
+  std::vector<uint8_t> busy(im.v.size()), hit(im.v.size(), 0);
+  for (size_t i = 0; i < im.v.size(); ++i) busy[i] = im.v[i] > 0.3f;
+  for (const auto& [dy, dx] : footprint(k)) {
+    const int y0 = std::max(0, -dy), y1 = std::min(im.h, im.h - dy);
+    const int x0 = std::max(0, -dx), x1 = std::min(im.w, im.w - dx);
+    for (int y = y0; y < y1; ++y) {
+      const uint8_t* src = &busy[size_t(y + dy) * im.w + dx];
+      uint8_t* dst = &hit[size_t(y) * im.w];
+      for (int x = x0; x < x1; ++x) dst[x] |= src[x];
+    }
+  }
+  std::vector<Pt> out;
+  for (int y = 0; y < im.h; ++y)
+    for (int x = 0; x < im.w; ++x)
+      if (!hit[size_t(y) * im.w + x]) out.push_back({y, x});
   return out;
 }
 
@@ -211,15 +279,25 @@ struct Paddle {
 Paddle draw_line_n_mask(int H, int W, Pt start, double o, int length, double thickness,
                         int margin, const Kernel& large, int aa, double contrast) {
   const int R = length + int(std::ceil(thickness)) + margin;
-  const int bs = R * 2 * aa + 1, bc = R * aa;
-  const int bt = int(std::round(thickness * aa));
-  const Pt head = translate({bc, bc}, o, double(length * aa));
-  Img blown(bs, bs);
-  draw_line(blown, bc, bc, head.x, head.y, bt, 255.f);
   const int ms = 2 * R + 1;
-  Img mini = imresize(blown, ms, false);
-  Img mask_blown = dilate(blown, large);  // values 0 / 255 as uint8
-  Img mini_mask = imresize(mask_blown, ms, true);
+  // The resized paddle depends only on its shape and orientation, not on where it goes:
+  // cached per thread (orientations repeat: whole degrees for seeds, the few angles of the
+  // integer circle points for extensions), since resizing was most of the generator's time.
+  using Key = std::tuple<double, int, double, int, int, int>;
+  thread_local std::map<Key, std::pair<Img, Img>> cache;
+  auto [it, fresh] = cache.try_emplace(Key{o, length, thickness, margin, aa, large.size});
+  if (fresh) {
+    const int bs = R * 2 * aa + 1, bc = R * aa;
+    const int bt = int(std::round(thickness * aa));
+    const Pt head = translate({bc, bc}, o, double(length * aa));
+    Img blown(bs, bs);
+    draw_line(blown, bc, bc, head.x, head.y, bt, 255.f);
+    it->second.first = imresize(blown, ms, false);
+    Img mask_blown = dilate(blown, large);  // values 0 / 255 as uint8
+    it->second.second = imresize(mask_blown, ms, true);
+  }
+  const Img& mini = it->second.first;
+  const Img& mini_mask = it->second.second;
   Paddle p{Img(H, W), Img(H, W)};
   for (int i = 0; i < ms; ++i) {
     const int y = start.y - R + i;
@@ -273,7 +351,6 @@ struct Gen {
   bool extend(Pt& pivot, double& orient, Img& seg_mask, Img& image, Img& mask, double contrast,
               Pt& tip) {
     const Pt np = translate(pivot, orient, p.paddle_length + 2 * margin);
-    const Img dil = dilate(mask, small);
     // get_coords_cmf: integer pixels on the circle of radius L + m at 1-pixel arc spacing
     const double r = p.paddle_length + margin;
     const double step = 360.0 / (2 * r * M_PI);
@@ -295,7 +372,7 @@ struct Gen {
       d = std::min(d, 2 * M_PI - d);
       d = std::min(d * p.continuity, 0.5 * M_PI);
       const double c = std::max(std::cos(d), 0.0);
-      pmf[i] = (1.0 - dil.at(coords[i].y, coords[i].x)) * c * c;
+      pmf[i] = (1.0 - dilate_at(mask, small, coords[i].y, coords[i].x)) * c * c;
       total += pmf[i];
     }
     if (total < 1e-4) return false;
@@ -337,11 +414,10 @@ struct Gen {
       for (int y = 0; y < H; ++y)
         for (int x = 0; x < W; ++x)
           if (y < border || y >= H - border || x < border || x >= W - border) lined.at(y, x) = 1;
-      const Img dil = dilate(lined, k);
       if (stop_availability > 0 &&
           double(available(mask_for_dilation).size()) / (H * W) < stop_availability)
         return false;
-      const auto avail = available(dil);
+      const auto avail = available_after_dilation(lined, k);
       if (avail.empty()) return false;
       tail = avail[size_t(rng.randint(0, int(avail.size())))];
       const Pt head = translate(tail, o, p.paddle_length);

@@ -143,8 +143,10 @@ LmTrainResult run_lm_training(const Config& cfg, const TrainRunOptions& run) {
   clock.start();
   const double max_seconds = cfg.get_float("train.max_minutes") * 60.0;
   Progress bar("train", total, step);
+  const bool anneal_to_budget = cfg.get_bool("train.anneal_to_budget");
   for (; step < total; ++step) {
-    if (max_seconds > 0 && clock.seconds() > max_seconds) {
+    const double now = clock.seconds();
+    if (max_seconds > 0 && now > max_seconds) {
       bar.finish();
       std::fprintf(stderr, "train.max_minutes reached at step %lld\n", (long long)step);
       save(step);
@@ -153,7 +155,8 @@ LmTrainResult run_lm_training(const Config& cfg, const TrainRunOptions& run) {
     }
     const LmBatch b = lm_train_batch(data.train, batch, L, seed, step);
     torch::manual_seed(seed ^ (0x5EEDull + uint64_t(step) * 0x9E3779B97F4A7C15ull));  // dropout masks per step
-    set_learning_rates(*opt, base_lrs, lr_factor(step, warmup, total));
+    const double lr_f = budget_lr_factor(step, warmup, total, now, max_seconds, anneal_to_budget);
+    set_learning_rates(*opt, base_lrs, lr_f);
     opt->zero_grad();
     auto logits = model->forward(b.x);  // (B, L, V)
     auto loss = torch::cross_entropy_loss(logits.reshape({-1, logits.size(2)}), b.y.reshape({-1}));
@@ -192,7 +195,7 @@ LmTrainResult run_lm_training(const Config& cfg, const TrainRunOptions& run) {
     bar.update(step + 1, (step + 1 - start_step) * batch * L, extra);
     if ((step + 1) % log_every == 0 || step + 1 == total) {
       append_metric(metrics, {{"kind", "train"}, {"step", step + 1}, {"loss", window_loss / double(window_n)},
-                              {"lr", base_lrs[0] * lr_factor(step, warmup, total)}, {"grad_norm", grad_norm},
+                              {"lr", base_lrs[0] * lr_f}, {"grad_norm", grad_norm},
                               {"tokens", (step + 1) * batch * L},
                               {"elapsed_s", clock.seconds()}});
       window_loss = 0;

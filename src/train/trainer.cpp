@@ -256,13 +256,15 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
   const int64_t start_step = step;
   Progress bar("train", root ? total : 0, step);
   const double max_seconds = cfg.get_float("train.max_minutes") * 60.0;
+  const bool anneal_to_budget = cfg.get_bool("train.anneal_to_budget");
   for (; step < total; ++step) {
-    bool out_of_time = max_seconds > 0 && clock.seconds() > max_seconds;
+    double now = clock.seconds();
     if (max_seconds > 0 && world > 1) {  // rank 0's clock decides, or the ranks would part ways
-      auto flag = torch::tensor({root && out_of_time ? 1.0 : 0.0}, torch::kFloat64);
-      dist.allreduce_sum(flag, "the time budget");
-      out_of_time = flag.item<double>() > 0;
+      auto t = torch::tensor({root ? now : 0.0}, torch::kFloat64);
+      dist.allreduce_sum(t, "the time budget");
+      now = t.item<double>();
     }
+    const bool out_of_time = max_seconds > 0 && now > max_seconds;
     if (out_of_time) {
       std::fprintf(stderr, "\ntrain.max_minutes reached at step %lld\n", (long long)step);
       save(step);
@@ -281,7 +283,8 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
     uint64_t dropout_seed = mix_seed(seed ^ 0x5EED, uint64_t(step));  // dropout masks per step
     if (rank > 0) dropout_seed = mix_seed(dropout_seed, uint64_t(rank));
     torch::manual_seed(dropout_seed);
-    set_learning_rates(*opt, base_lrs, lr_factor(step, warmup, total));
+    const double lr_f = budget_lr_factor(step, warmup, total, now, max_seconds, anneal_to_budget);
+    set_learning_rates(*opt, base_lrs, lr_f);
 
     opt->zero_grad();
     auto logits = model->forward(x);
@@ -342,7 +345,7 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
       log({{"kind", "train"}, {"step", step + 1}, {"epoch", epoch},
            {"loss", window_loss / double(window_n)},
            {"accuracy", double(window_correct) / double(window_n)},
-           {"lr", base_lrs[0] * lr_factor(step, warmup, total)},
+           {"lr", base_lrs[0] * lr_f},
            {"grad_norm", grad_norm}, {"elapsed_s", elapsed}});
       window_loss = 0;
       window_n = window_correct = 0;

@@ -1,8 +1,9 @@
 // `spikessm bench lra --budget-minutes M --tasks a,b --models x,y --out FILE.md`
 // Trains each model on each task whose data is present, each run stopped by
-// train.max_minutes, and writes the markdown table task x model -> accuracy, mean spiking
-// rate, energy, training time. With --resume every run continues from its checkpoint and the
-// budget counts the training time of all its parts, so a table can be built over sessions.
+// train.max_minutes (its rate decaying within it: train.anneal_to_budget), and writes the
+// markdown table task x model -> accuracy, mean spiking rate, energy, training time. With
+// --resume every run continues from its checkpoint and the budget counts the training time of
+// all its parts, so a table can be built over sessions.
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -60,6 +61,7 @@ void run_bench(const BenchArgs& a) {
       require(fs::exists(file), "--configs", "no config " + file);
       Config cfg;
       cfg.merge_file(file);
+      cfg.set("train.anneal_to_budget=true");  // each cell's rate decays within its budget (--set can undo it)
       for (const auto& s : a.sets) cfg.set(s);
       cfg.set("train.max_minutes=" + std::to_string(a.budget));
       cfg.set("train.out_dir=\"" + a.runs + "/" + task + "_" + model + "\"");
