@@ -1,5 +1,6 @@
 #include "spikessm/layers/spiking_attention.h"
 
+#include <algorithm>
 #include <array>
 #include <deque>
 
@@ -117,14 +118,15 @@ torch::Tensor SpikingAttentionImpl::forward(const torch::Tensor& x) {
 }
 
 // Row r of the grid holds tokens [r W, (r + 1) W). The recurrence runs over rows in order with
-// its (T B, k, D) state carried; output row o needs h of rows o - 5 .. o + 5 (the dilated LRF,
-// zero outside the grid), so it is emitted once row o + 5 has been integrated. Held at any time:
-// the state, 11 rows of h and 6 rows of q, each (T, B, W, D).
+// its (T B, k, D) state carried; output row o needs h of rows o - reach .. o + reach (reach = 5,
+// the LRF's largest dilation; zero outside the grid), so it is emitted once row o + reach has
+// been integrated. Held at any time: the state, 11 rows of h and 6 rows of q, each (T, B, W, D).
 // x: (T, B, N, D) -> (T, B, N, D)
 torch::Tensor SpikingAttentionImpl::forward_rows(const torch::Tensor& x) {
   torch::NoGradGuard no_grad;
   const int64_t T = x.size(0), B = x.size(1), D = x.size(3);
-  const int64_t GH = options.grid_h(), W = options.grid_w(), reach = 5;  // the largest dilation
+  const int64_t GH = options.grid_h(), W = options.grid_w();
+  const int64_t reach = std::max(lrf3->options.dilation()->at(0), lrf5->options.dilation()->at(0));
   auto out = torch::empty_like(x);
   auto state = torch::zeros({T * B, options.dendrites(), D}, x.options());
   std::deque<torch::Tensor> h_rows, q_rows;  // h rows first_h.., q rows from the next to emit
