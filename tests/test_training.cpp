@@ -19,6 +19,7 @@
 #include "spikessm/train/checkpoint.h"
 #include "spikessm/train/trainer.h"
 #include "test_util.h"
+#include "../src/train/run_dir.h"
 
 using namespace spikessm;
 namespace fs = std::filesystem;
@@ -208,6 +209,34 @@ TEST(Training, AnnealToBudgetEndsTheDecayWhenTheBudgetRunsOut) {
   // The last step starts at most one step time before the budget ends; 0.25 of the peak is a
   // cosine progress of 2/3, so this holds while a step takes under 0.6 s.
   EXPECT_LT(on, 0.25 * 0.01) << "the rate did not follow the budget";
+}
+
+TEST(Training, OneProcessAtATimeInARunDirectory) {
+  // A second run on a directory another process is training in (simulated by holding its
+  // lock, as a running trainer does) stops with one line and touches nothing; once the lock
+  // is released the same command trains.
+  SPIKESSM_SKIP_UNLESS_EXISTS(spikessm::testing::fashion_mnist_dir());
+  auto dir = spikessm::testing::scratch_dir("train_lock_" + std::to_string(getpid()));
+  Config c = small_config(dir / "run");
+  c.set("data.train_limit=320");
+  c.set("data.test_limit=100");
+  {
+    RunDirLock busy((dir / "run").string());
+    try {
+      run_training(c, {});
+      ADD_FAILURE() << "a second run started in a locked directory";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("another spikessm process"), std::string::npos) << e.what();
+    }
+    const auto args = config_args(c);
+    auto r = spikessm::testing::run_cli(args[0] + " " + args[1] + " " + args[2] + " --resume");
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find("another spikessm process"), std::string::npos) << r.out;
+    EXPECT_FALSE(fs::exists(dir / "run" / "metrics.jsonl"));
+  }
+  EXPECT_FALSE(fs::exists(dir / "run")) << "the lock's empty directory was left behind";
+  EXPECT_GT(run_training(c, {}).steps, 0);
+  EXPECT_TRUE(fs::exists(dir / "run" / "checkpoint.pt"));
 }
 
 TEST(Training, RefusesToOverwriteARunWithoutAFlag) {

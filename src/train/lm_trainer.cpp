@@ -47,6 +47,7 @@ LmTrainResult run_lm_training(const Config& cfg, const TrainRunOptions& run) {
   require(run.dist.world_size == 1, "--nproc/--world-size", "language models train in one process");
   const std::string out_dir = cfg.get_string("train.out_dir");
   const std::string ckpt = checkpoint_path(cfg);
+  RunDirLock lock(out_dir);
   const bool have_ckpt = existing_run(ckpt, run);
   const FaultInjection inject =
       FaultInjection::parse(cfg.get_string("train.inject_nonfinite"), "train.inject_nonfinite");

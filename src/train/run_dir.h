@@ -1,7 +1,14 @@
 #pragma once
-// What every trainer (classifier, language model) does with its output directory: the opening
-// check, the metrics.jsonl lines and the training time that carries over a resume.
+// What every trainer (classifier, language model) does with its output directory: the lock,
+// the opening check, the metrics.jsonl lines and the training time that carries over a resume.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -12,6 +19,41 @@
 #include "spikessm/train/trainer.h"
 
 namespace spikessm {
+
+// One process at a time in an output directory: a second run started on the same train.out_dir
+// (a repeated command, two bench cells) would interleave checkpoints and metric lines. The
+// flock goes with the process however it ends, so a crash leaves no stale lock. A directory
+// this lock created is removed again if the run leaves nothing else in it (bad input).
+class RunDirLock {
+ public:
+  explicit RunDirLock(const std::string& dir) : dir_(dir) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    created_ = fs::create_directories(dir, ec);
+    if (ec) throw InputError(dir + ": cannot create the run directory (" + ec.message() + ")");
+    fd_ = ::open((dir + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw InputError(dir + "/.lock: cannot open the run's lock file (" + std::strerror(errno) + ")");
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd_);
+      throw InputError(dir + ": another spikessm process is training in this directory; wait for it to "
+                             "end or set train.out_dir");
+    }
+  }
+  ~RunDirLock() {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (created_ && std::distance(fs::directory_iterator(dir_, ec), fs::directory_iterator()) == 1)
+      fs::remove_all(dir_, ec);
+    ::close(fd_);
+  }
+  RunDirLock(const RunDirLock&) = delete;
+  RunDirLock& operator=(const RunDirLock&) = delete;
+
+ private:
+  std::string dir_;
+  bool created_ = false;
+  int fd_ = -1;
+};
 
 // Whether a checkpoint (or its previous copy) already exists at ckpt; refuses to start over
 // one unless the run resumes it or overwrites it.

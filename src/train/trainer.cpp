@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <optional>
 
 #include "spikessm/common/error.h"
 #include "spikessm/data/image_task.h"
@@ -147,6 +148,8 @@ void check_resume_state(const nlohmann::json& st, const std::string& where, uint
 TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
   const std::string out_dir = cfg.get_string("train.out_dir");
   const std::string ckpt = checkpoint_path(cfg);
+  std::optional<RunDirLock> lock;  // rank 0 writes the run directory
+  if (run.dist.rank == 0) lock.emplace(out_dir);
   const bool have_ckpt = existing_run(ckpt, run);
   const FaultInjection inject =
       FaultInjection::parse(cfg.get_string("train.inject_nonfinite"), "train.inject_nonfinite");
