@@ -41,6 +41,14 @@ Config small_config(const fs::path& out) {
   return c;
 }
 
+// small_config on a few hundred images with a 100-image test: runs that stop on their budget.
+Config short_config(const fs::path& out, int train_limit) {
+  Config c = small_config(out);
+  c.set("data.train_limit=" + std::to_string(train_limit));
+  c.set("data.test_limit=100");
+  return c;
+}
+
 std::vector<std::string> config_args(const Config& c) {
   // The same config through the CLI: write it out, then --config it.
   const std::string path = c.get_string("train.out_dir") + ".toml";
@@ -154,9 +162,7 @@ TEST(Training, TimeBudgetCountsEveryResumedPart) {
   // further step; a larger budget continues it, and the time keeps adding up.
   SPIKESSM_SKIP_UNLESS_EXISTS(spikessm::testing::fashion_mnist_dir());
   auto dir = spikessm::testing::scratch_dir("train_budget_" + std::to_string(getpid()));
-  Config c = small_config(dir / "run");
-  c.set("data.train_limit=640");
-  c.set("data.test_limit=100");
+  Config c = short_config(dir / "run", 640);
   c.set("train.epochs=100");  // 2000 steps: far more than the budget allows
   c.set("train.max_minutes=0.01");
   const auto first = run_training(c, {});
@@ -185,9 +191,7 @@ TEST(Training, AnnealToBudgetEndsTheDecayWhenTheBudgetRunsOut) {
   SPIKESSM_SKIP_UNLESS_EXISTS(spikessm::testing::fashion_mnist_dir());
   auto dir = spikessm::testing::scratch_dir("train_anneal_" + std::to_string(getpid()));
   auto last_lr = [&](bool anneal) {
-    Config c = small_config(dir / (anneal ? "on" : "off"));
-    c.set("data.train_limit=640");
-    c.set("data.test_limit=100");
+    Config c = short_config(dir / (anneal ? "on" : "off"), 640);
     c.set("train.epochs=1000");
     c.set("train.max_minutes=0.03");
     c.set("train.log_every=1");
@@ -217,9 +221,7 @@ TEST(Training, OneProcessAtATimeInARunDirectory) {
   // is released the same command trains.
   SPIKESSM_SKIP_UNLESS_EXISTS(spikessm::testing::fashion_mnist_dir());
   auto dir = spikessm::testing::scratch_dir("train_lock_" + std::to_string(getpid()));
-  Config c = small_config(dir / "run");
-  c.set("data.train_limit=320");
-  c.set("data.test_limit=100");
+  Config c = short_config(dir / "run", 320);
   {
     RunDirLock busy((dir / "run").string());
     try {
