@@ -215,6 +215,30 @@ TEST(Training, AnnealToBudgetEndsTheDecayWhenTheBudgetRunsOut) {
   EXPECT_LT(on, 0.25 * 0.01) << "the rate did not follow the budget";
 }
 
+TEST(Training, EpochEvaluationsDoNotSpendTheTimeBudget) {
+  // The same 3 s budget, 2 steps an epoch (a checkpoint and a test evaluation after each): on
+  // 2,000 test images an evaluation costs about two epochs of training, on 10 nothing. If the
+  // evaluations counted as training time, the first run would train about a third of the
+  // second's steps; they do not, so both train about as many.
+  SPIKESSM_SKIP_UNLESS_EXISTS(spikessm::testing::fashion_mnist_dir());
+  auto dir = spikessm::testing::scratch_dir("train_eval_clock_" + std::to_string(getpid()));
+  auto run = [&](const char* name, int test_limit) {
+    Config c = short_config(dir / name, 64);
+    c.set("data.test_limit=" + std::to_string(test_limit));
+    c.set("train.epochs=100000");
+    c.set("train.max_minutes=0.05");
+    return run_training(c, {});
+  };
+  const auto slow_evals = run("slow", 2000), quick_evals = run("quick", 10);
+  std::ifstream in(dir / "slow" / "metrics.jsonl");
+  double eval_seconds = 0;
+  for (std::string line; std::getline(in, line);)
+    eval_seconds += nlohmann::json::parse(line).value("eval_seconds", 0.0);
+  EXPECT_GT(eval_seconds, 1.5) << "the mid-run evaluations were too quick to tell";
+  EXPECT_GT(double(slow_evals.steps), 0.6 * double(quick_evals.steps))
+      << slow_evals.steps << " steps with slow evaluations, " << quick_evals.steps << " with quick ones";
+}
+
 TEST(Training, OneProcessAtATimeInARunDirectory) {
   // A second run on a directory another process is training in (simulated by holding its
   // lock, as a running trainer does) stops with one line and touches nothing; once the lock

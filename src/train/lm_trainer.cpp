@@ -205,7 +205,7 @@ LmTrainResult run_lm_training(const Config& cfg, const TrainRunOptions& run) {
     if (step + 1 == total || (ckpt_every > 0 && (step + 1) % ckpt_every == 0)) save(step + 1);
     if (eval_every > 0 && (step + 1) % eval_every == 0 && step + 1 < total) {
       bar.finish();
-      valid(step + 1);
+      clock.off_the_clock([&] { valid(step + 1); });
     }
   }
   bar.finish();

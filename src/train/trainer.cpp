@@ -357,12 +357,14 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
     if (epoch_end || (ckpt_every > 0 && (step + 1) % ckpt_every == 0)) save(step + 1);
     if (epoch_end && step + 1 < total) {
       if (root) bar.finish();
-      auto r = evaluate_sharded(*model, task.test_x, task.test_y, eval_batch, dist);
+      EvalResult r;
+      const double eval_s =
+          clock.off_the_clock([&] { r = evaluate_sharded(*model, task.test_x, task.test_y, eval_batch, dist); });
       if (root)
         std::fprintf(stderr, "epoch %lld: test accuracy %.4f loss %.4f\n", (long long)epoch + 1,
                      r.accuracy, r.loss);
-      log({{"kind", "eval"}, {"split", "test"}, {"step", step + 1},
-           {"epoch", epoch + 1}, {"loss", r.loss}, {"accuracy", r.accuracy}});
+      log({{"kind", "eval"}, {"split", "test"}, {"step", step + 1}, {"epoch", epoch + 1},
+           {"loss", r.loss}, {"accuracy", r.accuracy}, {"eval_seconds", eval_s}});
     }
   }
   if (root) bar.finish();
