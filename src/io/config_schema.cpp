@@ -74,7 +74,7 @@ const std::vector<ConfigKey>& config_schema() {
 
       {"train.epochs", int64_t(1), 1, 100000, {}, "passes over the training set"},
       {"train.max_steps", int64_t(0), 0, 1e12, {}, "stop after this many steps (0: no limit)"},
-      {"train.max_minutes", 0.0, 0.0, 1e7, {}, "stop training after this many minutes, counted over every --resume of the run (0: no limit)"},
+      {"train.max_minutes", 0.0, 0.0, 1e7, {}, "stop training after this many minutes of training (mid-run evaluations excluded), counted over every --resume of the run (0: no limit)"},
       {"train.anneal_to_budget", false, 0, 0, {}, "with train.max_minutes: the learning-rate schedule also advances with the budget's elapsed share, so it ends its decay when the budget runs out (not reproducible step for step)"},
       {"train.batch_size", int64_t(32), 1, 65536, {}, "training batch"},
       {"train.eval_batch_size", int64_t(200), 1, 65536, {}, "evaluation batch"},
