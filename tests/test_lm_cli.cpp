@@ -63,6 +63,20 @@ TEST_F(LmCli, TrainLearnsAndEvalAgrees) {
   auto e = nlohmann::json::parse(read_file_bytes(dir_ + "/eval.json"));
   EXPECT_DOUBLE_EQ(e["bits_per_byte"].get<double>(), s["bits_per_byte"].get<double>());
   EXPECT_DOUBLE_EQ(e["mean_spiking_rate"].get<double>(), s["mean_spiking_rate"].get<double>());
+  // Sliding windows (64 tokens moved by 16) through the CLI: the same targets scored, each with
+  // >= 48 bytes of history instead of 0..63, so a different total (this barely trained model
+  // uses little context: SpikingSsmLm.SlidingWindowEvaluationMatchesPerTargetWindows checks the
+  // values themselves).
+  auto w = run_cli("eval --checkpoint " + dir_ + "/a/checkpoint.pt --set lm.eval_stride=16 --json " + dir_ +
+                   "/eval16.json");
+  ASSERT_EQ(w.code, 0) << w.out;
+  auto e16 = nlohmann::json::parse(read_file_bytes(dir_ + "/eval16.json"));
+  EXPECT_EQ(e16["tokens"].get<int64_t>(), e["tokens"].get<int64_t>());
+  EXPECT_NE(e16["bits_per_byte"].get<double>(), e["bits_per_byte"].get<double>());
+  auto bad = run_cli("eval --checkpoint " + dir_ + "/a/checkpoint.pt --set lm.eval_stride=65");
+  EXPECT_EQ(bad.code, 2) << bad.out;
+  EXPECT_EQ(count_lines(bad.out), 1) << bad.out;
+  EXPECT_NE(bad.out.find("lm.eval_stride"), std::string::npos) << bad.out;
 }
 
 TEST_F(LmCli, ResumeIsBitIdentical) {

@@ -1,6 +1,8 @@
 // LM corpora (every layout, the 90/5/5 split, the Debian Bible) and batches.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <fstream>
 
 #include "spikessm/common/error.h"
@@ -86,9 +88,32 @@ TEST(LmBatches, TrainWindowsAreContiguousAndSeeded) {
   EXPECT_LE(a.y.max().item<int64_t>(), 999 * 3);
 }
 
+TEST(LmBatches, SlidingWindowsScoreEveryTargetOnceWithLongHistory) {
+  // The tokens are their stream positions, so a target's value says which it is and its
+  // window position how much history it saw.
+  auto tokens = torch::arange(103, torch::kLong);
+  std::vector<int64_t> scored;
+  for (const auto& b : lm_eval_batches(tokens, 4, 10, 3)) {
+    ASSERT_EQ(b.x.size(1), 10) << "every window has the full context";
+    EXPECT_LE(b.x.size(0), 4);
+    for (int64_t r = 0; r < b.x.size(0); ++r)
+      for (int64_t t = 0; t < 10; ++t) {
+        const int64_t y = b.y[r][t].item<int64_t>();
+        if (y == -100) continue;
+        EXPECT_EQ(y, b.x[r][t].item<int64_t>() + 1);
+        if (y > 10) EXPECT_GE(t + 1, 10 - 3 + 1) << "target " << y << " saw " << t + 1 << " tokens";
+        scored.push_back(y);
+      }
+  }
+  std::sort(scored.begin(), scored.end());
+  ASSERT_EQ(scored.size(), 102u);
+  for (int64_t i = 0; i < 102; ++i) EXPECT_EQ(scored[size_t(i)], i + 1);
+  EXPECT_THROW(lm_eval_batches(tokens, 4, 10, 11), c10::Error);
+}
+
 TEST(LmBatches, EvalCoversEveryTargetOnce) {
   auto tokens = torch::arange(103, torch::kLong);
-  auto batches = lm_eval_batches(tokens, 3, 10);  // 102 targets: 10 windows of 10 + one of 2
+  auto batches = lm_eval_batches(tokens, 3, 10, 10);  // 102 targets: 10 windows of 10 + one of 2
   std::vector<torch::Tensor> ys;
   int64_t windows = 0;
   for (const auto& b : batches) {

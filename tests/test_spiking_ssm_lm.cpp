@@ -7,6 +7,7 @@
 #include "spikessm/io/config.h"
 #include "spikessm/models/lm_build.h"
 #include "spikessm/models/spiking_ssm_lm.h"
+#include "spikessm/train/lm_eval.h"
 #include "test_util.h"
 
 using namespace spikessm;
@@ -135,6 +136,27 @@ TEST(SpikingSsmLm, OpsFollowMeasuredRates) {
   EXPECT_LT(r.energy_uj(true), r.ann_energy_uj(true));
   EXPECT_EQ(r.layers.back().name, "head");
   EXPECT_DOUBLE_EQ(r.layers.back().ops, 24.0 * 37.0);
+}
+
+TEST(SpikingSsmLm, SlidingWindowEvaluationMatchesPerTargetWindows) {
+  // evaluate_lm with windows of 8 moved by 3 against an independent reference: each target's
+  // log-likelihood from the model run on exactly the tokens its window gives it (the window
+  // ending at the last target of its group of 3, or the first window).
+  torch::NoGradGuard no_grad;
+  auto m = make_lm(true);
+  torch::manual_seed(5);
+  auto ids = torch::randint(0, 37, {30}, torch::kLong);
+  const int64_t C = 8, S = 3, targets = 29;
+  double nll = 0;
+  for (int64_t p = 0; p < targets; ++p) {  // target p is ids[p + 1]
+    const int64_t end = p < C ? std::min(C, targets) : C + ((p - C) / S + 1) * S;
+    const int64_t start = std::max<int64_t>(0, std::min(end, targets) - C);
+    auto logits = m->forward(ids.narrow(0, start, p + 1 - start).unsqueeze(0));  // (1, l, V)
+    nll -= torch::log_softmax(logits[0][-1], -1)[ids[p + 1].item<int64_t>()].item<double>();
+  }
+  const auto r = evaluate_lm(*m, ids, C, S, 4, 100, 10, false, false);
+  EXPECT_EQ(r.tokens, targets);
+  EXPECT_NEAR(r.nll_sum, nll, 1e-9 * std::abs(nll));
 }
 
 TEST(SpikingSsmLm, ConfigErrors) {

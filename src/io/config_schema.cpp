@@ -98,6 +98,7 @@ const std::vector<ConfigKey>& config_schema() {
       {"lm.bpe_vocab", int64_t(4096), 300, 1000000, {}, "BPE vocabulary size (lm.tokenizer = bpe)"},
       {"lm.context", int64_t(256), 1, 1e7, {}, "training context length L (tokens per window)"},
       {"lm.eval_context", int64_t(0), 0, 1e7, {}, "evaluation window length (0: lm.context)"},
+      {"lm.eval_stride", int64_t(0), 0, 1e7, {}, "evaluation windows move by this many tokens and score only their last this many (0: the window length, non-overlapping)"},
       {"lm.eval_every", int64_t(0), 0, 1e12, {}, "steps between validation evaluations (0: only at the end)"},
       {"lm.valid_max_chars", int64_t(0), 0, 1e12, {}, "periodic validation reads at most this many characters of the valid split (0: all)"},
   };

@@ -25,20 +25,36 @@ LmBatch lm_train_batch(const torch::Tensor& tokens, int64_t batch, int64_t conte
   return {w.narrow(1, 0, context).contiguous(), w.narrow(1, 1, context).contiguous()};
 }
 
-std::vector<LmBatch> lm_eval_batches(const torch::Tensor& tokens, int64_t batch, int64_t context) {
+std::vector<LmBatch> lm_eval_batches(const torch::Tensor& tokens, int64_t batch, int64_t context,
+                                     int64_t stride) {
+  TORCH_CHECK(context > 0 && stride > 0 && stride <= context, "[lm_eval_batches] need 0 < stride <= context, got ",
+              stride, " and ", context);
   const int64_t targets = tokens.size(0) - 1;
-  std::vector<LmBatch> out;
-  const int64_t full = targets / context;
-  for (int64_t w0 = 0; w0 < full; w0 += batch) {
-    const int64_t b = std::min(batch, full - w0);
-    auto x = tokens.narrow(0, w0 * context, b * context).view({b, context});
-    auto y = tokens.narrow(0, w0 * context + 1, b * context).view({b, context});
-    out.push_back({x.contiguous(), y.contiguous()});
+  struct Window {
+    int64_t start, len, skip;  // inputs tokens[start, start + len); the first `skip` targets not scored
+  };
+  std::vector<Window> windows;
+  for (int64_t done = 0; done < targets;) {
+    const int64_t end = std::min(targets, done == 0 ? context : done + stride);
+    const int64_t start = stride < context ? std::max<int64_t>(0, end - context) : done;
+    windows.push_back({start, end - start, done - start});
+    done = end;
   }
-  const int64_t rest = targets - full * context;
-  if (rest > 0)
-    out.push_back({tokens.narrow(0, full * context, rest).view({1, rest}).contiguous(),
-                   tokens.narrow(0, full * context + 1, rest).view({1, rest}).contiguous()});
+  std::vector<LmBatch> out;
+  for (size_t i = 0; i < windows.size();) {
+    size_t j = i;  // windows i..j-1 of one length make a batch
+    while (j < windows.size() && int64_t(j - i) < batch && windows[j].len == windows[i].len) ++j;
+    std::vector<torch::Tensor> xs, ys;
+    for (size_t k = i; k < j; ++k) {
+      const Window& w = windows[k];
+      xs.push_back(tokens.narrow(0, w.start, w.len));
+      auto y = tokens.narrow(0, w.start + 1, w.len).clone();
+      if (w.skip > 0) y.narrow(0, 0, w.skip).fill_(-100);
+      ys.push_back(y);
+    }
+    out.push_back({torch::stack(xs).contiguous(), torch::stack(ys)});
+    i = j;
+  }
   return out;
 }
 

@@ -3,10 +3,22 @@
 #include <cmath>
 #include <cstdio>
 
+#include "spikessm/common/error.h"
+#include "spikessm/io/config.h"
 #include "spikessm/text/lm_batches.h"
 #include "spikessm/train/progress.h"
 
 namespace spikessm {
+
+LmEvalWindows lm_eval_windows(const Config& cfg) {
+  LmEvalWindows w;
+  w.context = cfg.get_int("lm.eval_context") > 0 ? cfg.get_int("lm.eval_context") : cfg.get_int("lm.context");
+  w.stride = cfg.get_int("lm.eval_stride") > 0 ? cfg.get_int("lm.eval_stride") : w.context;
+  require(w.stride <= w.context, "lm.eval_stride",
+          std::to_string(w.stride) + " exceeds the evaluation window of " + std::to_string(w.context) +
+              " tokens (expected 1.." + std::to_string(w.context) + ", or 0 for non-overlapping windows)");
+  return w;
+}
 
 double LmEvalResult::token_ppl() const { return std::exp(nll()); }
 
@@ -33,7 +45,8 @@ nlohmann::json LmEvalResult::to_json() const {
 }
 
 LmEvalResult evaluate_lm(LanguageModelImpl& model, const torch::Tensor& tokens, int64_t context,
-                         int64_t batch, int64_t bytes, int64_t words, bool with_stats, bool show_progress) {
+                         int64_t stride, int64_t batch, int64_t bytes, int64_t words, bool with_stats,
+                         bool show_progress) {
   torch::NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
@@ -41,14 +54,14 @@ LmEvalResult evaluate_lm(LanguageModelImpl& model, const torch::Tensor& tokens, 
   LmEvalResult r;
   r.bytes = bytes;
   r.words = words;
-  const auto batches = lm_eval_batches(tokens, batch, context);
+  const auto batches = lm_eval_batches(tokens, batch, context, stride);
   Progress bar("eval ", int64_t(batches.size()));
   for (size_t i = 0; i < batches.size(); ++i) {
     const auto& b = batches[i];
     auto logits = model.forward(b.x);  // (B, L, V)
     r.nll_sum += torch::cross_entropy_loss(logits.reshape({-1, logits.size(2)}), b.y.reshape({-1}), {},
                                            at::Reduction::Sum).item<double>();
-    r.tokens += b.y.numel();
+    r.tokens += b.y.ne(-100).sum().item<int64_t>();  // the scored targets
     if (show_progress) {
       char extra[64];
       std::snprintf(extra, sizeof extra, "nll %.4f", r.nll());

@@ -36,9 +36,10 @@ void print_lm_eval(const LmEvalResult& r, const std::string& split) {
 namespace {
 
 LmEvalResult eval_split(LanguageModelImpl& model, const Tokenizer& tok, const std::string& text,
-                        int64_t context, int64_t batch, bool stats, bool progress) {
+                        const LmEvalWindows& win, int64_t batch, bool stats, bool progress) {
   auto ids = to_token_tensor(tok.encode(text));
-  return evaluate_lm(model, ids, context, batch, int64_t(text.size()), count_words(text), stats, progress);
+  return evaluate_lm(model, ids, win.context, win.stride, batch, int64_t(text.size()), count_words(text), stats,
+                     progress);
 }
 
 }  // namespace
@@ -49,6 +50,7 @@ LmTrainResult run_lm_training(const Config& cfg, const TrainRunOptions& run) {
   const std::string ckpt = checkpoint_path(cfg);
   RunDirLock lock(out_dir);
   const bool have_ckpt = existing_run(ckpt, run);
+  const LmEvalWindows eval_win = lm_eval_windows(cfg);
   const FaultInjection inject =
       FaultInjection::parse(cfg.get_string("train.inject_nonfinite"), "train.inject_nonfinite");
   const uint64_t seed = uint64_t(cfg.get_int("train.seed"));
@@ -61,7 +63,6 @@ LmTrainResult run_lm_training(const Config& cfg, const TrainRunOptions& run) {
   auto opt = make_optimizer(*model, cfg, base_lrs);
 
   const int64_t batch = cfg.get_int("train.batch_size"), L = cfg.get_int("lm.context");
-  const int64_t eval_L = cfg.get_int("lm.eval_context") > 0 ? cfg.get_int("lm.eval_context") : L;
   const int64_t eval_batch = cfg.get_int("train.eval_batch_size");
   const int64_t n_train = data.train.size(0);
   const int64_t per_epoch = std::max<int64_t>(1, n_train / (batch * L));
@@ -126,7 +127,7 @@ LmTrainResult run_lm_training(const Config& cfg, const TrainRunOptions& run) {
   };
   auto valid = [&](int64_t s) {
     const std::string text = text_prefix(data.corpus.valid, cfg.get_int("lm.valid_max_chars"));
-    auto r = eval_split(*model, *data.tokenizer, text, eval_L, eval_batch, false, false);
+    auto r = eval_split(*model, *data.tokenizer, text, eval_win, eval_batch, false, false);
     std::fprintf(stderr, "step %lld: valid nll %.4f, word ppl %.2f, %.4f bits/byte\n", (long long)s, r.nll(),
                  r.word_ppl(), r.bits_per_byte());
     auto j = r.to_json();
@@ -215,7 +216,7 @@ LmTrainResult run_lm_training(const Config& cfg, const TrainRunOptions& run) {
   res.train_seconds = clock.seconds();
   res.corpus = data.corpus.description;
   res.tokenizer = data.tokenizer->kind();
-  res.test = eval_split(*model, *data.tokenizer, data.corpus.test, eval_L, eval_batch, true, true);
+  res.test = eval_split(*model, *data.tokenizer, data.corpus.test, eval_win, eval_batch, true, true);
   auto j = res.test.to_json();
   j["kind"] = "eval";
   j["split"] = "test";

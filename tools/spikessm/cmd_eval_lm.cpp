@@ -13,11 +13,10 @@ void eval_lm_checkpoint(const std::string& checkpoint, const std::vector<std::st
                         const std::string& json_out) {
   auto lm = load_lm_checkpoint(checkpoint, sets);
   const auto corpus = load_corpus(lm.cfg.get_string("lm.data_dir"));
-  const int64_t L = lm.cfg.get_int("lm.eval_context") > 0 ? lm.cfg.get_int("lm.eval_context")
-                                                          : lm.cfg.get_int("lm.context");
+  const LmEvalWindows win = lm_eval_windows(lm.cfg);
   auto ids = to_token_tensor(lm.tokenizer->encode(corpus.test));
-  auto r = evaluate_lm(*lm.model, ids, L, lm.cfg.get_int("train.eval_batch_size"), int64_t(corpus.test.size()),
-                       count_words(corpus.test), true, true);
+  auto r = evaluate_lm(*lm.model, ids, win.context, win.stride, lm.cfg.get_int("train.eval_batch_size"),
+                       int64_t(corpus.test.size()), count_words(corpus.test), true, true);
   std::printf("data: %s; %s tokenizer; model %s%s\n", corpus.description.c_str(), lm.tokenizer->kind().c_str(),
               lm.model->family().c_str(), lm.model->spiking() ? "" : " (non-spiking)");
   print_lm_eval(r, "test");

@@ -18,10 +18,14 @@ struct LmBatch {
 LmBatch lm_train_batch(const torch::Tensor& tokens, int64_t batch, int64_t context, uint64_t seed,
                        int64_t step);
 
-// Evaluation covers the stream once in non-overlapping windows of `context` targets; each
-// window starts from a fresh state (the first tokens of a window see a short history). The
-// windows of full length are returned batched by `batch`, the shorter last one alone.
-// tokens: (N,) -> batches whose targets together are tokens[1:N] exactly once.
-std::vector<LmBatch> lm_eval_batches(const torch::Tensor& tokens, int64_t batch, int64_t context);
+// Evaluation scores every target of the stream once; each window starts from a fresh state.
+// stride == context: non-overlapping windows (the first tokens of a window see a short
+// history), the shorter last one alone. stride < context: sliding windows of `context` tokens
+// moved by `stride`, each scoring only its last `stride` targets (the others are -100, the
+// ignored index), so every target after the first window sees >= context - stride tokens of
+// history, at context / stride times the cost. Windows of one length are batched by `batch`.
+// tokens: (N,) -> batches whose scored targets together are tokens[1:N] exactly once.
+std::vector<LmBatch> lm_eval_batches(const torch::Tensor& tokens, int64_t batch, int64_t context,
+                                     int64_t stride);
 
 }  // namespace spikessm

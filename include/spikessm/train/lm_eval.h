@@ -11,6 +11,16 @@
 
 namespace spikessm {
 
+class Config;
+
+// The evaluation windows a config asks for: lm.eval_context tokens (0: lm.context) moved by
+// lm.eval_stride (0: the window length, non-overlapping). InputError when the stride exceeds
+// the window.
+struct LmEvalWindows {
+  int64_t context = 0, stride = 0;
+};
+LmEvalWindows lm_eval_windows(const Config& cfg);
+
 struct LmEvalResult {
   double nll_sum = 0;   // nats, over every scored target
   int64_t tokens = 0;   // targets scored (the stream's length - 1)
@@ -27,9 +37,10 @@ struct LmEvalResult {
   nlohmann::json to_json() const;
 };
 
-// tokens: (N,) of a text with `bytes` bytes and `words` words; non-overlapping windows of
-// `context` targets, `batch` windows at a time (see lm_eval_batches).
+// tokens: (N,) of a text with `bytes` bytes and `words` words; windows of `context` tokens
+// moved by `stride` (= context: non-overlapping), `batch` windows at a time (lm_eval_batches).
 LmEvalResult evaluate_lm(LanguageModelImpl& model, const torch::Tensor& tokens, int64_t context,
-                         int64_t batch, int64_t bytes, int64_t words, bool with_stats, bool show_progress);
+                         int64_t stride, int64_t batch, int64_t bytes, int64_t words, bool with_stats,
+                         bool show_progress);
 
 }  // namespace spikessm
