@@ -118,6 +118,33 @@ TEST(LraTask, BudgetedBinaryGsuRunWritesStatistics) {
   EXPECT_LT(b.steps, 100);
 }
 
+TEST(LraTask, EpochEvaluationsReadTheValidationSplit) {
+  // The ListOps fixture with 2 validation rows and 1 test row: the evaluation after each epoch
+  // reads the 2 validation rows (the test split is for the end), and says so in the metrics.
+  auto data = spikessm::testing::scratch_dir("lra_val_split");
+  const std::string src = spikessm::testing::fixture("lra/listops");
+  for (const char* f : {"basic_train.tsv", "basic_test.tsv"})
+    std::filesystem::copy_file(src + "/" + f, data / f, std::filesystem::copy_options::overwrite_existing);
+  std::ofstream(data / "basic_val.tsv") << "Source\tTarget\n( ( ( [MAX 2 ) 9 ) ] )\t9\n( ( ( [MIN 4 ) 7 ) ] )\t4\n";
+  auto cfg = token_config("listops", data.string());
+  cfg.set("train.batch_size=2");
+  cfg.set("train.epochs=3");
+  cfg.set("train.out_dir=" + (data / "run").string());
+  const auto r = run_training(cfg, TrainRunOptions{});
+  EXPECT_EQ(r.test.samples, 1);
+  std::ifstream in(data / "run" / "metrics.jsonl");
+  int evals = 0;
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    if (j.value("kind", "") != "eval" || j.contains("mean_spiking_rate"))
+      continue;  // not an evaluation, or the final test evaluation (with the spike statistics)
+    ++evals;
+    EXPECT_EQ(j.value("split", ""), "val") << line;
+    EXPECT_EQ(j.value("samples", 0), 2) << line;
+  }
+  EXPECT_EQ(evals, 2);  // after epochs 1 and 2; the last epoch ends with the test evaluation
+}
+
 TEST(LraTask, BenchResumeContinuesEachCellWithinItsWholeBudget) {
   // `bench lra` on the ListOps fixture with a 0.3 s budget; run again with --resume it picks up
   // the checkpoint, finds the budget spent and reports the same step count.

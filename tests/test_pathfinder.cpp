@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <random>
 
 #include "spikessm/common/error.h"
 #include "spikessm/data/lra_stats.h"
 #include "spikessm/data/pathfinder.h"
 #include "spikessm/data/png_io.h"
 #include "test_util.h"
+#include "../src/data/pathfinder_morphology.h"
 
 using namespace spikessm;
 
@@ -78,4 +80,49 @@ TEST(Pathfinder, PathXSize) {
   auto s = generate_pathfinder(pathfinder_params(128), 1, 0);
   EXPECT_EQ(s.image.sizes(), (std::vector<int64_t>{128, 128}));
   EXPECT_TRUE(s.margin == 2 || s.margin == 3);
+}
+
+// The row-span dilation (and its byte version behind the free-pixel search) against a
+// per-pixel max written out here, on random sparse images and random kernels, including
+// kernels larger than the image and even sizes, where the anchor sits at size / 2.
+TEST(Pathfinder, DilationMatchesPerPixelMax) {
+  namespace pd = spikessm::pathfinder_detail;
+  std::mt19937 g(7);
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  for (int trial = 0; trial < 60; ++trial) {
+    const int h = 1 + int(g() % 40), w = 1 + int(g() % 40);
+    pd::Img im(h, w);
+    const float density = u(g) * 0.2f;
+    for (auto& v : im.v) v = u(g) < density ? u(g) : 0.f;
+    pd::Kernel k;
+    if (trial % 3 == 0) {
+      k = pd::disk(int(g() % 6));
+    } else {
+      k.size = 1 + int(g() % 13);
+      k.k.resize(size_t(k.size) * k.size);
+      for (auto& b : k.k) b = u(g) < 0.4f;
+    }
+    const pd::Img fast = pd::dilate(im, k);
+    std::vector<std::pair<int, int>> free_px;
+    const int a = k.size / 2;
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        float m = 0;
+        for (int i = 0; i < k.size; ++i)
+          for (int j = 0; j < k.size; ++j) {
+            const int yy = y + i - a, xx = x + j - a;
+            if (k.k[size_t(i) * k.size + j] && yy >= 0 && yy < h && xx >= 0 && xx < w)
+              m = std::max(m, im.v[size_t(yy) * w + xx]);
+          }
+        ASSERT_EQ(fast.at(y, x), m) << "trial " << trial << " at (" << y << ", " << x << ")";
+        ASSERT_EQ(pd::dilate_at(im, k, y, x), m);
+        if (m <= 0.3f) free_px.push_back({y, x});
+      }
+    const auto avail = pd::available_after_dilation(im, k);
+    ASSERT_EQ(avail.size(), free_px.size()) << "trial " << trial;
+    for (size_t i = 0; i < avail.size(); ++i) {
+      EXPECT_EQ(avail[i].y, free_px[i].first);
+      EXPECT_EQ(avail[i].x, free_px[i].second);
+    }
+  }
 }

@@ -100,7 +100,7 @@ double total_grad_norm(const std::vector<torch::Tensor>& params, double max_norm
   return norms.empty() ? 0.0 : torch::stack(norms).norm().item<double>();
 }
 
-// Test-set evaluation split over ranks: each evaluates a contiguous slice, the sums are
+// Evaluation split over ranks: each evaluates a contiguous slice, the sums are
 // allreduced. One rank: exactly evaluate().
 EvalResult evaluate_sharded(ClassifierImpl& model, const torch::Tensor& x, const torch::Tensor& y,
                             int64_t batch_size, Distributed& dist) {
@@ -357,14 +357,21 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
     if (epoch_end || (ckpt_every > 0 && (step + 1) % ckpt_every == 0)) save(step + 1);
     if (epoch_end && step + 1 < total) {
       if (root) bar.finish();
+      // Monitor on the validation split where the task has one, so that the test split is
+      // read once, at the end; tasks without one (MNIST, Fashion-MNIST) monitor on test.
+      const bool has_val = task.val_x.defined() && task.val_x.size(0) > 0;
+      const char* split = has_val ? "val" : "test";
       EvalResult r;
-      const double eval_s =
-          clock.off_the_clock([&] { r = evaluate_sharded(*model, task.test_x, task.test_y, eval_batch, dist); });
+      const double eval_s = clock.off_the_clock([&] {
+        r = has_val ? evaluate_sharded(*model, task.val_x, task.val_y, eval_batch, dist)
+                    : evaluate_sharded(*model, task.test_x, task.test_y, eval_batch, dist);
+      });
       if (root)
-        std::fprintf(stderr, "epoch %lld: test accuracy %.4f loss %.4f\n", (long long)epoch + 1,
+        std::fprintf(stderr, "epoch %lld: %s accuracy %.4f loss %.4f\n", (long long)epoch + 1, split,
                      r.accuracy, r.loss);
-      log({{"kind", "eval"}, {"split", "test"}, {"step", step + 1}, {"epoch", epoch + 1},
-           {"loss", r.loss}, {"accuracy", r.accuracy}, {"eval_seconds", eval_s}});
+      log({{"kind", "eval"}, {"split", split}, {"step", step + 1}, {"epoch", epoch + 1},
+           {"loss", r.loss}, {"accuracy", r.accuracy}, {"samples", r.samples},
+           {"eval_seconds", eval_s}});
     }
   }
   if (root) bar.finish();
