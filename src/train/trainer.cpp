@@ -361,11 +361,11 @@ TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
       // read once, at the end; tasks without one (MNIST, Fashion-MNIST) monitor on test.
       const bool has_val = task.val_x.defined() && task.val_x.size(0) > 0;
       const char* split = has_val ? "val" : "test";
+      const auto& ex = has_val ? task.val_x : task.test_x;
+      const auto& ey = has_val ? task.val_y : task.test_y;
       EvalResult r;
-      const double eval_s = clock.off_the_clock([&] {
-        r = has_val ? evaluate_sharded(*model, task.val_x, task.val_y, eval_batch, dist)
-                    : evaluate_sharded(*model, task.test_x, task.test_y, eval_batch, dist);
-      });
+      const double eval_s =
+          clock.off_the_clock([&] { r = evaluate_sharded(*model, ex, ey, eval_batch, dist); });
       if (root)
         std::fprintf(stderr, "epoch %lld: %s accuracy %.4f loss %.4f\n", (long long)epoch + 1, split,
                      r.accuracy, r.loss);
