@@ -11,6 +11,7 @@ PACKAGES=(
   libsleef-dev            # lets ATen's at::vec use AVX2 in our kernels (else ~10x slower)
   libjpeg62-turbo-dev     # decodes the CIFAR-10 JPEG copy (LRA Image)
   libpng-dev nettle-dev   # Pathfinder PNG images; MD5 checks of data files
+  libsndfile1-dev         # WAV recordings of the spoken-digit set (FSDD)
   dataset-fashion-mnist   # the default training data: /usr/share/datasets/fashion-mnist
   libhdf5-dev             # NIR export/import (HDF5 files)
   gnuplot-nox             # figures of `spikessm report`

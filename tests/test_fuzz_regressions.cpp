@@ -11,6 +11,7 @@
 #include "../fuzz/fuzz_config.cpp"
 #include "../fuzz/fuzz_idx.cpp"
 #include "../fuzz/fuzz_cifar.cpp"
+#include "../fuzz/fuzz_fsdd.cpp"
 #include "../fuzz/fuzz_listops.cpp"
 #include "../fuzz/fuzz_nir.cpp"
 #include "../fuzz/fuzz_pathfinder.cpp"
@@ -63,6 +64,7 @@ TEST(FuzzRegressions, Nir) { replay("nir", spikessm::fuzz::nir_one); }
 TEST(FuzzRegressions, Listops) { replay("listops", spikessm::fuzz::listops_one); }
 TEST(FuzzRegressions, Text) { replay("text", spikessm::fuzz::text_one); }
 TEST(FuzzRegressions, Cifar) { replay("cifar", spikessm::fuzz::cifar_one); }
+TEST(FuzzRegressions, Fsdd) { replay("fsdd", spikessm::fuzz::fsdd_one); }
 TEST(FuzzRegressions, Png) { replay("png", spikessm::fuzz::png_one); }
 TEST(FuzzRegressions, Pathfinder) { replay("pathfinder", spikessm::fuzz::pathfinder_one); }
 

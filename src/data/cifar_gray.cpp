@@ -3,9 +3,9 @@
 #include <jpeglib.h>
 
 #include <csetjmp>
-#include <cstring>
 
 #include "spikessm/common/error.h"
+#include "spikessm/data/tar_members.h"
 #include "spikessm/data/text_io.h"
 
 namespace spikessm {
@@ -22,13 +22,6 @@ struct JpegError {
 
 void on_jpeg_error(j_common_ptr cinfo) {
   longjmp(reinterpret_cast<JpegError*>(cinfo->err)->jump, 1);
-}
-
-int64_t parse_octal(const char* p, size_t n) {
-  int64_t v = 0;
-  for (size_t i = 0; i < n && p[i]; ++i)
-    if (p[i] >= '0' && p[i] <= '7') v = v * 8 + (p[i] - '0');
-  return v;
 }
 
 }  // namespace
@@ -58,7 +51,7 @@ static std::vector<unsigned char> decode_rgb32(const std::string& bytes, const s
     jpeg_destroy_decompress(&cinfo);
     throw InputError(what + ": expected a 32x32 RGB JPEG, got " + got);
   }
-  const int w = 32, h = 32;
+  const int w = 32;
   while (cinfo.output_scanline < cinfo.output_height) {
     unsigned char* row = rgb.data() + size_t(cinfo.output_scanline) * w * 3;
     jpeg_read_scanlines(&cinfo, &row, 1);
@@ -99,20 +92,9 @@ CifarGray load_cifar_tar(const std::string& tar_path, bool check_md5, bool color
   }
   std::vector<torch::Tensor> img[2];
   std::vector<int64_t> lab[2];
-  size_t pos = 0;
-  while (pos + 512 <= tar.size()) {
-    const char* hdr = tar.data() + pos;
-    if (hdr[0] == 0) break;  // end-of-archive blocks
-    std::string name(hdr, strnlen(hdr, 100));
-    const std::string prefix(hdr + 345, strnlen(hdr + 345, 155));
-    if (!prefix.empty()) name = prefix + "/" + name;
-    const int64_t size = parse_octal(hdr + 124, 12);
-    const char type = hdr[156];
-    const size_t data = pos + 512;
-    require(data + size_t(size) <= tar.size(), tar_path, "truncated tar member " + name);
-    pos = data + ((size_t(size) + 511) / 512) * 512;
-    if (!(type == '0' || type == 0) || name.size() < 4 || name.substr(name.size() - 4) != ".jpg")
-      continue;
+  for (const auto& m : tar_members(tar, tar_path)) {
+    const std::string& name = m.name;
+    if (name.size() < 4 || name.substr(name.size() - 4) != ".jpg") continue;
     // .../{train,test}/<class>/NNNN.jpg
     const auto s2 = name.rfind('/');
     const auto s1 = s2 == std::string::npos ? s2 : name.rfind('/', s2 - 1);
@@ -126,7 +108,7 @@ CifarGray load_cifar_tar(const std::string& tar_path, bool check_md5, bool color
       if (cls == kCifarClasses[k]) c = k;
     const int which = split == "train" ? 0 : split == "test" ? 1 : -1;
     require(c >= 0 && which >= 0, tar_path, "unexpected member " + name);
-    const std::string member = tar.substr(data, size_t(size)), where = tar_path + ":" + name;
+    const std::string member = tar.substr(m.offset, m.size), where = tar_path + ":" + name;
     img[which].push_back(color ? decode_jpeg_rgb(member, where) : decode_jpeg_gray(member, where));
     lab[which].push_back(c);
   }

@@ -5,6 +5,7 @@
 
 #include "spikessm/common/error.h"
 #include "spikessm/data/cifar_gray.h"
+#include "spikessm/data/fsdd.h"
 #include "spikessm/data/image_task.h"
 #include "spikessm/data/listops.h"
 #include "spikessm/data/pathfinder.h"
@@ -16,7 +17,7 @@ namespace fs = std::filesystem;
 
 const std::vector<std::string>& task_names() {
   static const std::vector<std::string> names = {"fashion-mnist", "mnist",  "listops", "pathfinder32",
-                                                 "pathx",         "cifar10-gray", "imdb", "aan", "cifar10"};
+                                                 "pathx",         "cifar10-gray", "imdb", "aan", "cifar10", "fsdd"};
   return names;
 }
 
@@ -192,6 +193,49 @@ Task aan_task(const Config& cfg) {
   return t;
 }
 
+// Spoken digits: the official test split (index 0-4), validation index 5-9, train 10-49.
+Task fsdd_task(const Config& cfg) {
+  std::string dir = cfg.get_string("data.dir");
+  if (dir.empty()) dir = "../shared/data/fsdd";
+  const std::string tar = fs::is_directory(dir) ? dir + "/recordings.tar" : dir;
+  require(fs::exists(tar), "data.dir", "'" + tar + "' not found (expected the FSDD recordings.tar)");
+  const int64_t max_samples = max_length(cfg, 8192), pool = cfg.get_int("data.pool");
+  require(max_samples >= pool, "data.max_length",
+          std::to_string(max_samples) + " samples is less than one pooling window of " + std::to_string(pool));
+  std::vector<torch::Tensor> x[3];
+  std::vector<int64_t> y[3];
+  int64_t trimmed = 0;
+  for (const auto& r : read_fsdd_tar(tar)) {
+    const int split = r.index < 5 ? 2 : r.index < 10 ? 1 : 0;  // test, val, train
+    x[split].push_back(fsdd_signal(r.samples, max_samples, pool));
+    y[split].push_back(r.digit);
+    trimmed += int64_t(r.samples.size()) > max_samples;
+  }
+  require(!x[0].empty() && !x[2].empty(), tar, "needs recordings with index >= 10 (train) and 0-4 (test)");
+  auto stack = [&](int s, torch::Tensor& ox, torch::Tensor& oy) {
+    ox = torch::stack(x[s]);
+    oy = torch::tensor(y[s], torch::kInt64);
+  };
+  Task t;
+  stack(0, t.train_x, t.train_y);
+  if (!x[1].empty()) stack(1, t.val_x, t.val_y);
+  stack(2, t.test_x, t.test_y);
+  // The tar is ordered by file name (digit first): shuffle once so limits keep every digit.
+  auto perm = seeded_permutation(t.train_x.size(0), uint64_t(cfg.get_int("data.split_seed")));
+  t.train_x = t.train_x.index_select(0, perm);
+  t.train_y = t.train_y.index_select(0, perm);
+  auto tperm = seeded_permutation(t.test_x.size(0), uint64_t(cfg.get_int("data.split_seed")) + 1);
+  t.test_x = t.test_x.index_select(0, tperm);
+  t.test_y = t.test_y.index_select(0, tperm);
+  t.d_input = 1;
+  t.n_classes = 10;
+  apply_limits(t, cfg);
+  t.L = max_samples / pool;
+  t.description = "fsdd spoken digits (" + tar + "), " + std::to_string(kFsddRate / pool) + " Hz, L = " +
+                  std::to_string(t.L) + " (" + std::to_string(trimmed) + " recordings trimmed), " + sizes(t);
+  return t;
+}
+
 }  // namespace
 
 Task load_task(const Config& cfg) {
@@ -217,6 +261,7 @@ Task load_task(const Config& cfg) {
   if (name == "cifar10-gray") return cifar_task(cfg);
   if (name == "imdb") return imdb_task(cfg);
   if (name == "aan") return aan_task(cfg);
+  if (name == "fsdd") return fsdd_task(cfg);
   throw InputError("data.dataset: unknown dataset '" + name + "'");
 }
 

@@ -6,16 +6,16 @@ namespace spikessm {
 const std::vector<ConfigKey>& config_schema() {
   using S = std::string;
   static const std::vector<ConfigKey> schema = {
-      {"data.dataset", S("fashion-mnist"), 0, 0, {"fashion-mnist", "mnist", "listops", "pathfinder32", "pathx", "cifar10-gray", "imdb", "aan", "cifar10"}, "task (IDX image sets, or the LRA tasks; cifar10: colour images, data.layout = image)"},
+      {"data.dataset", S("fashion-mnist"), 0, 0, {"fashion-mnist", "mnist", "listops", "pathfinder32", "pathx", "cifar10-gray", "imdb", "aan", "cifar10", "fsdd"}, "task (IDX image sets, the LRA tasks, fsdd spoken digits; cifar10: colour images, data.layout = image)"},
       {"data.layout", S("sequence"), 0, 0, {"sequence", "image"}, "image sets as pixel sequences (N, L, d) or as images (N, C, H, W) for model.family = spikformer"},
       {"data.dir", S(""), 0, 0, {}, "directory of the IDX files (empty: the dataset's default)"},
       {"data.permute", false, 0, 0, {}, "fixed seeded pixel permutation (psMNIST)"},
       {"data.permutation_seed", int64_t(0), 0, 1e15, {}, "seed of the pixel permutation"},
-      {"data.pool", int64_t(1), 1, 4, {}, "average pooling factor (2: 28x28 -> L = 196)"},
+      {"data.pool", int64_t(1), 1, 4, {}, "average pooling factor (2: 28x28 -> L = 196; fsdd: 8 kHz -> 4 kHz)"},
       {"data.train_limit", int64_t(0), 0, 1e9, {}, "use the first n training images (0: all)"},
       {"data.test_limit", int64_t(0), 0, 1e9, {}, "use the first n test images (0: all)"},
 
-      {"data.max_length", int64_t(0), 0, 1e7, {}, "token tasks: truncate to this length (0: listops 2048, imdb 4096, aan 4000)"},
+      {"data.max_length", int64_t(0), 0, 1e7, {}, "token tasks and fsdd: truncate to this length (0: listops 2048, imdb 4096, aan 4000, fsdd 8192 samples before pooling)"},
       {"data.split_seed", int64_t(42), 0, 1e15, {}, "seed of the train/val/test split of pathfinder and cifar10-gray"},
       {"data.read_limit", int64_t(0), 0, 1e9, {}, "pathfinder: read only the first n images before splitting (0: all)"},
 

@@ -1,0 +1,29 @@
+#pragma once
+// The Free Spoken Digit Dataset (../shared/data/fsdd/recordings.tar): mono 8 kHz 16-bit WAV
+// recordings named recordings/{digit}_{speaker}_{index}.wav. The official split puts
+// index 0-4 in the test set; we hold out index 5-9 of the rest as validation (see fsdd_task).
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+namespace spikessm {
+
+constexpr int kFsddRate = 8000;
+
+struct FsddRecording {
+  std::vector<float> samples;  // (frames,) in [-1, 1)
+  int64_t digit = 0, index = 0;
+  std::string speaker;
+};
+
+// Every .wav member of the tar, in archive order. InputError when a name does not follow
+// {digit}_{speaker}_{index}.wav, a file is not mono WAV at 8 kHz, or there is no recording.
+std::vector<FsddRecording> read_fsdd_tar(const std::string& tar_path);
+
+// One recording -> (L, 1) float32 input: the first max_samples samples, averaged over
+// non-overlapping windows of `pool` samples, scaled to zero mean and unit variance over the
+// recording, then zero-padded at the end to L = max_samples / pool.
+torch::Tensor fsdd_signal(const std::vector<float>& samples, int64_t max_samples, int64_t pool);
+
+}  // namespace spikessm
