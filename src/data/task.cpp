@@ -155,6 +155,18 @@ Task cifar_task(const Config& cfg) {
   return t;
 }
 
+// Sets read in class order: one seeded shuffle of the train and test rows, so that
+// data.train_limit / data.test_limit keep every class.
+void shuffle_train_and_test(Task& t, const Config& cfg) {
+  const auto seed = uint64_t(cfg.get_int("data.split_seed"));
+  auto perm = seeded_permutation(t.train_x.size(0), seed);
+  t.train_x = t.train_x.index_select(0, perm);
+  t.train_y = t.train_y.index_select(0, perm);
+  auto tperm = seeded_permutation(t.test_x.size(0), seed + 1);
+  t.test_x = t.test_x.index_select(0, tperm);
+  t.test_y = t.test_y.index_select(0, tperm);
+}
+
 Task imdb_task(const Config& cfg) {
   const std::string dir = data_dir(cfg, "imdb", "the aclImdb folder (train/ and test/ with pos/ and neg/)");
   const int64_t l_max = max_length(cfg, 4096);
@@ -162,13 +174,8 @@ Task imdb_task(const Config& cfg) {
   t.input = TaskInput::Tokens;
   read_imdb_split(dir, "train", l_max, t.train_x, t.train_y);
   read_imdb_split(dir, "test", l_max, t.test_x, t.test_y);
-  // The folders are ordered neg then pos: shuffle training rows once so limits keep both.
-  auto perm = seeded_permutation(t.train_x.size(0), uint64_t(cfg.get_int("data.split_seed")));
-  t.train_x = t.train_x.index_select(0, perm);
-  t.train_y = t.train_y.index_select(0, perm);
-  auto tperm = seeded_permutation(t.test_x.size(0), uint64_t(cfg.get_int("data.split_seed")) + 1);
-  t.test_x = t.test_x.index_select(0, tperm);
-  t.test_y = t.test_y.index_select(0, tperm);
+  // The folders are ordered neg then pos.
+  shuffle_train_and_test(t, cfg);
   t.d_input = kByteVocab;
   t.n_classes = 2;
   apply_limits(t, cfg);
@@ -220,13 +227,8 @@ Task fsdd_task(const Config& cfg) {
   stack(0, t.train_x, t.train_y);
   if (!x[1].empty()) stack(1, t.val_x, t.val_y);
   stack(2, t.test_x, t.test_y);
-  // The tar is ordered by file name (digit first): shuffle once so limits keep every digit.
-  auto perm = seeded_permutation(t.train_x.size(0), uint64_t(cfg.get_int("data.split_seed")));
-  t.train_x = t.train_x.index_select(0, perm);
-  t.train_y = t.train_y.index_select(0, perm);
-  auto tperm = seeded_permutation(t.test_x.size(0), uint64_t(cfg.get_int("data.split_seed")) + 1);
-  t.test_x = t.test_x.index_select(0, tperm);
-  t.test_y = t.test_y.index_select(0, tperm);
+  // The tar is ordered by file name, digit first.
+  shuffle_train_and_test(t, cfg);
   t.d_input = 1;
   t.n_classes = 10;
   apply_limits(t, cfg);

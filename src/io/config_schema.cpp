@@ -16,7 +16,7 @@ const std::vector<ConfigKey>& config_schema() {
       {"data.test_limit", int64_t(0), 0, 1e9, {}, "use the first n test images (0: all)"},
 
       {"data.max_length", int64_t(0), 0, 1e7, {}, "token tasks and fsdd: truncate to this length (0: listops 2048, imdb 4096, aan 4000, fsdd 8192 samples before pooling)"},
-      {"data.split_seed", int64_t(42), 0, 1e15, {}, "seed of the train/val/test split of pathfinder and cifar10-gray"},
+      {"data.split_seed", int64_t(42), 0, 1e15, {}, "seed of the train/val/test split of pathfinder and cifar10-gray, and of the row order of imdb and fsdd"},
       {"data.read_limit", int64_t(0), 0, 1e9, {}, "pathfinder: read only the first n images before splitting (0: all)"},
 
       {"model.n_layers", int64_t(2), 1, 64, {}, "number of SpikingSSM blocks"},
