@@ -27,17 +27,19 @@ std::vector<FsddRecording> read_fsdd_tar(const std::string& tar_path) {
     const std::string where = tar_path + ":" + m.name;
     const std::string stem = base.substr(0, base.size() - 4);
     const auto a = stem.find('_'), b = stem.rfind('_');
-    require(a != std::string::npos && b > a + 1 && all_digits(stem.substr(0, a)) &&
-                all_digits(stem.substr(b + 1)) && std::stoll(stem.substr(0, a)) <= 9,
-            where, "expected a name {digit 0-9}_{speaker}_{index}.wav");
+    const bool named = a != std::string::npos && b > a + 1 && all_digits(stem.substr(0, a)) &&
+                       all_digits(stem.substr(b + 1));
+    FsddRecording r;
+    if (named) {
+      r.digit = std::stoll(stem.substr(0, a));
+      r.index = std::stoll(stem.substr(b + 1));
+      r.speaker = stem.substr(a + 1, b - a - 1);
+    }
+    require(named && r.digit <= 9, where, "expected a name {digit 0-9}_{speaker}_{index}.wav");
     auto wav = decode_wav_mono(tar.substr(m.offset, m.size), where);
     require(wav.sample_rate == kFsddRate, where,
             "sample rate " + std::to_string(wav.sample_rate) + " Hz, expected 8000");
-    FsddRecording r;
     r.samples = std::move(wav.samples);
-    r.digit = std::stoll(stem.substr(0, a));
-    r.index = std::stoll(stem.substr(b + 1));
-    r.speaker = stem.substr(a + 1, b - a - 1);
     out.push_back(std::move(r));
   }
   require(!out.empty(), tar_path, "no {digit}_{speaker}_{index}.wav recordings found");
