@@ -8,8 +8,8 @@
 
 #include "bench_main.h"
 #include "spikessm/data/seq_image_task.h"
-#include "spikessm/infer/sparse_mix.h"
-#include "spikessm/io/config.h"
+#include "spikessm/neurons/sparse_mix.h"
+#include "spikessm/common/config.h"
 #include "spikessm/models/build.h"
 #include "spikessm/train/checkpoint.h"
 

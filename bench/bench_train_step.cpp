@@ -4,7 +4,7 @@
 #include <benchmark/benchmark.h>
 
 #include "bench_main.h"
-#include "spikessm/io/config.h"
+#include "spikessm/common/config.h"
 #include "spikessm/models/build.h"
 #include "spikessm/ssm/s4d_ops.h"
 #include "spikessm/train/optimizer.h"

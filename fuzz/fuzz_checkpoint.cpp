@@ -8,7 +8,7 @@
 #include <string>
 
 #include "spikessm/common/error.h"
-#include "spikessm/train/checkpoint_format.h"
+#include "spikessm/common/checkpoint_format.h"
 
 namespace spikessm::fuzz {
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "spikessm/common/error.h"
-#include "spikessm/io/config.h"
+#include "spikessm/common/config.h"
 #include "spikessm/train/guard.h"
 
 namespace spikessm::fuzz {

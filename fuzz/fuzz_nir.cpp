@@ -8,9 +8,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "../src/io/nir_isolated.h"
+#include "../src/export/nir_isolated.h"
 #include "spikessm/common/error.h"
-#include "spikessm/io/nir.h"
+#include "spikessm/export/nir.h"
 
 namespace spikessm::fuzz {
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 
+#include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
 #include "spikessm/data/pathfinder.h"
 #include "spikessm/data/png_io.h"
@@ -23,12 +24,12 @@ int pathfinder_one(const uint8_t* data, size_t size) {
     std::filesystem::create_directories(dir.path + "/metadata");
     write_png_gray(imgs + "/sample_0.png", torch::arange(64, torch::kUInt8).view({8, 8}));
     write_png_gray(imgs + "/sample_1.png", torch::arange(36, torch::kUInt8).view({6, 6}));
-    write_text_atomic(imgs + "/sample_2.png", "");
-    write_text_atomic(imgs + "/sample_3.png", "not a png");
+    write_file_atomic(imgs + "/sample_2.png", "");
+    write_file_atomic(imgs + "/sample_3.png", "not a png");
     return true;
   }();
   (void)made;
-  write_text_atomic(dir.path + "/metadata/0.npy",
+  write_file_atomic(dir.path + "/metadata/0.npy",
                     std::string(reinterpret_cast<const char*>(data), size));
   try {
     const auto set = read_pathfinder_dir(dir.path, 0);

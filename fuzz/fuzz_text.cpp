@@ -7,6 +7,7 @@
 #include <string>
 
 #include "memfile.h"
+#include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
 #include "spikessm/data/text_io.h"
 #include "spikessm/data/text_tasks.h"
@@ -31,11 +32,11 @@ int text_one(const uint8_t* data, size_t size) {
       static const bool made = [] {
         std::filesystem::create_directories(dir.path + "/train/pos");
         std::filesystem::create_directories(dir.path + "/train/neg");
-        write_text_atomic(dir.path + "/train/neg/0.txt", "A fixed negative review.");
+        write_file_atomic(dir.path + "/train/neg/0.txt", "A fixed negative review.");
         return true;
       }();
       (void)made;
-      write_text_atomic(dir.path + "/train/pos/0.txt", text);
+      write_file_atomic(dir.path + "/train/pos/0.txt", text);
       read_imdb_split(dir.path, "train", l_max, x, y);
       const auto want = byte_tokens(text, l_max);
       if (x.size(0) != 2 || y[1].item<int64_t>() != 1 ||

@@ -12,11 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "spikessm/common/atomic_file.h"
 #include "spikessm/common/file_bytes.h"
 #include "spikessm/data/listops.h"
 #include "spikessm/data/png_io.h"
 #include "spikessm/data/text_io.h"
-#include "spikessm/io/nir.h"
+#include "spikessm/export/nir.h"
 #include "spikessm/neurons/sdn.h"
 #include "spikessm/neurons/sdn_train.h"
 
@@ -29,7 +30,7 @@ std::string root, tmp;
 
 void seed(const std::string& name, const std::string& file, const std::string& bytes) {
   fs::create_directories(root + "/" + name);
-  write_text_atomic(root + "/" + name + "/" + file, bytes);
+  write_file_atomic(root + "/" + name + "/" + file, bytes);
 }
 
 std::string via_file(const std::function<void(const std::string&)>& write) {

@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "spikessm/neurons/surrogate.h"
+#include "spikessm/common/surrogate.h"
 
 namespace spikessm::testing {
 

@@ -8,7 +8,7 @@
 
 #include "spikessm/common/error.h"
 #include "spikessm/train/checkpoint.h"
-#include "spikessm/train/checkpoint_format.h"
+#include "spikessm/common/checkpoint_format.h"
 #include "test_util.h"
 
 using namespace spikessm;

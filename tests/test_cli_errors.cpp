@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "cli_runner.h"
-#include "spikessm/io/config.h"
-#include "spikessm/train/checkpoint_format.h"
+#include "spikessm/common/config.h"
+#include "spikessm/common/checkpoint_format.h"
 #include "test_util.h"
 
 using spikessm::testing::run_cli;
@@ -228,4 +228,5 @@ TEST(CliErrors, HelpExitsZero) {
   auto r = run_cli("train --help-config");
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("model.d_state"), std::string::npos);
+  EXPECT_NE(r.out.find("(one of: triangle, sigmoid, atan, rectangle, fast_sigmoid)"), std::string::npos) << r.out;
 }

@@ -4,7 +4,8 @@
 #include <fstream>
 
 #include "spikessm/common/error.h"
-#include "spikessm/io/config.h"
+#include "spikessm/common/config.h"
+#include "spikessm/common/kinds.h"
 #include "test_util.h"
 
 using namespace spikessm;
@@ -64,4 +65,37 @@ TEST(Config, BadInputNamesTheProblem) {
   EXPECT_NE(error_of([&] { c.merge_file("/nonexistent/x.toml"); }).find("cannot open"), std::string::npos);
   // Rejected values never land.
   EXPECT_EQ(c.get_int("model.d_model"), 64);
+}
+
+namespace {
+template <class E>
+void expect_key_uses_table(const std::string& key) {
+  const ConfigKey* k = nullptr;
+  for (const auto& c : config_schema())
+    if (c.key == key) k = &c;
+  ASSERT_NE(k, nullptr) << key;
+  EXPECT_EQ(k->choices, enum_choices<E>()) << key;
+  for (const auto& name : k->choices) EXPECT_EQ(to_string(parse_enum<E>(name, key)), name) << key;
+  try {
+    parse_enum<E>("no_such_name", key);
+    ADD_FAILURE() << key << ": an unknown name was accepted";
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(msg.rfind(key + ": unknown ", 0), 0u) << msg;
+    for (const auto& name : k->choices) EXPECT_NE(msg.find(name), std::string::npos) << msg;
+  }
+}
+}  // namespace
+
+// One names table per enum: the schema's choices (and so --help-config and the config's own
+// error messages), parsing, printing and the parse error all come from it.
+TEST(Config, EnumKeysTakeTheirNamesFromOneTable) {
+  expect_key_uses_table<Surrogate>("model.surrogate");
+  expect_key_uses_table<ResetMode>("model.reset");
+  expect_key_uses_table<S4DInit>("model.init");
+  expect_key_uses_table<NormKind>("model.norm");
+  expect_key_uses_table<MixKernel>("model.mix_kernel");
+  expect_key_uses_table<MixerKind>("model.mixer");
+  expect_key_uses_table<BinaryActivation>("model.binary_activation");
+  expect_key_uses_table<AttentionKind>("model.attention");
 }

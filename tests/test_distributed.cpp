@@ -13,8 +13,10 @@
 
 #include "cli_runner.h"
 #include "spikessm/models/build.h"
+#include "spikessm/models/lm_build.h"
 #include "spikessm/train/checkpoint.h"
 #include "spikessm/train/distributed.h"
+#include "spikessm/train/trained_model.h"
 #include "test_util.h"
 
 using namespace spikessm;
@@ -201,4 +203,38 @@ TEST(Distributed, LauncherStopsEveryRankWhenOneDies) {
   EXPECT_NE(code, -1) << "the launcher hung\n" << log;
   EXPECT_NE(log.find("rank 1 was killed by signal 9"), std::string::npos) << log;
   EXPECT_NE(kill(r0, 0), 0) << "rank 0 still runs";
+}
+
+// Language models train through the same loop, so data parallelism serves them too: 2 ranks
+// with the same global batch end where 1 process does.
+TEST(Distributed, LanguageModelTwoRanksMatchOneProcess) {
+  const std::string data = spikessm::testing::shared_data_dir() + "/tinyshakespeare";
+  SPIKESSM_SKIP_UNLESS_EXISTS(data);
+  const auto dir = spikessm::testing::scratch_dir("ddp_lm_" + std::to_string(getpid()));
+  auto run = [&](const std::string& name, std::vector<std::string> extra) {
+    std::vector<std::string> args{"train"};
+    for (const std::string kv : {"model.family=spiking_ssm_lm", "lm.tokenizer=byte", "lm.context=32",
+                                 "model.d_model=16", "model.d_state=8", "model.n_layers=2", "train.batch_size=8",
+                                 "train.max_steps=6", "train.warmup_steps=2", "train.eval_batch_size=64"})
+      args.insert(args.end(), {"--set", kv});
+    args.insert(args.end(), {"--set", "lm.data_dir=" + data, "--set", "train.out_dir=" + (dir / name).string()});
+    args.insert(args.end(), extra.begin(), extra.end());
+    EXPECT_EQ(wait_for(spawn_logged(args, dir / (name + ".log")), std::chrono::seconds(300)), 0)
+        << slurp(dir / (name + ".log"));
+    return load_trained_model((dir / name / "checkpoint.pt").string());
+  };
+  auto one = run("one", {"--threads", "1"});
+  auto two = run("two", {"--nproc", "2", "--threads", "1"});
+  EXPECT_NE(slurp(dir / "two.log").find("on 2 ranks"), std::string::npos) << slurp(dir / "two.log");
+  torch::manual_seed(uint64_t(one.cfg.get_int("train.seed")));  // the loop's initialisation
+  const auto init = build_language_model(one.cfg, one.tokenizer->vocab_size())->parameters();
+  const auto a = one.lm->parameters(), b = two.lm->parameters();
+  ASSERT_EQ(a.size(), b.size());
+  double moved = 0, diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    moved = std::max(moved, (a[i] - init[i]).abs().max().item<double>());
+    diff = std::max(diff, (a[i] - b[i]).abs().max().item<double>());
+  }
+  EXPECT_GT(moved, 1e-3) << "training did not move the parameters";
+  EXPECT_LT(diff, moved * 1e-2) << "2 ranks ended " << diff << " away from 1 process";
 }

@@ -1,3 +1,4 @@
+#include "spikessm/common/atomic_file.h"
 // Replays every fuzz seed and every input a fuzzer once crashed on (fuzz/corpus/<name>/)
 // through the same harness code, in the normal (gcc) build; then checks that each input that
 // once crashed a reader is now refused with the one-line InputError its fix gives.
@@ -19,6 +20,7 @@
 #include "../fuzz/fuzz_sdn.cpp"
 #include "../fuzz/fuzz_text.cpp"
 #include "test_util.h"
+
 
 namespace fs = std::filesystem;
 
@@ -158,7 +160,7 @@ TEST(FuzzFindings, PathfinderMissingImageAndMixedSizesAreRefused) {
                            torch::zeros({6, 6}, torch::kUInt8));
   auto with_metadata = [&](const std::string& text) {
     return [&dir, text] {
-      spikessm::write_text_atomic((dir / "metadata/0.npy").string(), text);
+      spikessm::write_file_atomic((dir / "metadata/0.npy").string(), text);
       spikessm::read_pathfinder_dir(dir.string(), 0);
     };
   };

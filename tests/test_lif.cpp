@@ -257,9 +257,9 @@ TEST(LifFused, RejectsBadInput) {
 TEST(LifNames, RoundTripAndReject) {
   for (auto s : {Surrogate::Triangle, Surrogate::Sigmoid, Surrogate::Atan, Surrogate::Rectangle,
                  Surrogate::FastSigmoid})
-    EXPECT_EQ(surrogate_from_string(to_string(s)), s);
-  for (auto r : {ResetMode::Hard, ResetMode::Soft}) EXPECT_EQ(reset_from_string(to_string(r)), r);
-  for (auto g : {GradMode::BPTT, GradMode::SLTT}) EXPECT_EQ(grad_mode_from_string(to_string(g)), g);
+    EXPECT_EQ(parse_enum<Surrogate>(to_string(s), "surrogate"), s);
+  for (auto r : {ResetMode::Hard, ResetMode::Soft}) EXPECT_EQ(parse_enum<ResetMode>(to_string(r), "reset"), r);
+  for (auto g : {GradMode::BPTT, GradMode::SLTT}) EXPECT_EQ(parse_enum<GradMode>(to_string(g), "grad_mode"), g);
   auto expect_input_error = [](const std::function<void()>& f, const std::string& value,
                                const std::string& accepted) {
     try {
@@ -271,10 +271,10 @@ TEST(LifNames, RoundTripAndReject) {
       EXPECT_NE(msg.find(accepted), std::string::npos) << msg;
     }
   };
-  expect_input_error([] { surrogate_from_string("boxcar"); }, "boxcar",
+  expect_input_error([] { parse_enum<Surrogate>("boxcar", "surrogate"); }, "boxcar",
                      "triangle, sigmoid, atan, rectangle, fast_sigmoid");
-  expect_input_error([] { reset_from_string("Hard"); }, "Hard", "hard, soft");
-  expect_input_error([] { grad_mode_from_string("tbptt"); }, "tbptt", "bptt, sltt");
+  expect_input_error([] { parse_enum<ResetMode>("Hard", "reset"); }, "Hard", "hard, soft");
+  expect_input_error([] { parse_enum<GradMode>("tbptt", "grad_mode"); }, "tbptt", "bptt, sltt");
 }
 
 }  // namespace

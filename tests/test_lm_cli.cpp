@@ -9,7 +9,7 @@
 
 #include "cli_runner.h"
 #include "spikessm/common/file_bytes.h"
-#include "spikessm/train/lm_checkpoint.h"
+#include "spikessm/train/trained_model.h"
 #include "test_util.h"
 
 using spikessm::read_file_bytes;
@@ -92,11 +92,11 @@ TEST_F(LmCli, ResumeIsBitIdentical) {
   EXPECT_NE(r.out.find("at step 60"), std::string::npos) << r.out;
   // The weights, bit for bit. (Not the final test loss: its float sums can differ in the 8th
   // digit between two processes of the same run when the machine is loaded, resumed or not.)
-  auto ra = spikessm::load_lm_checkpoint(dir_ + "/a/checkpoint.pt", {});
-  auto rb = spikessm::load_lm_checkpoint(b + "/checkpoint.pt", {});
+  auto ra = spikessm::load_trained_model(dir_ + "/a/checkpoint.pt");
+  auto rb = spikessm::load_trained_model(b + "/checkpoint.pt");
   for (const bool buffers : {false, true}) {
-    const auto pa = buffers ? ra.model->named_buffers() : ra.model->named_parameters();
-    const auto pb = buffers ? rb.model->named_buffers() : rb.model->named_parameters();
+    const auto pa = buffers ? ra.lm->named_buffers() : ra.lm->named_parameters();
+    const auto pb = buffers ? rb.lm->named_buffers() : rb.lm->named_parameters();
     ASSERT_EQ(pa.size(), pb.size());
     for (const auto& item : pa) EXPECT_TRUE(torch::equal(item.value(), pb[item.key()])) << item.key();
   }

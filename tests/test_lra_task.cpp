@@ -43,10 +43,10 @@ TEST(LraTask, RegistryLoadsTheFixtures) {
   EXPECT_THROW(load_task(token_config("listops", "/nonexistent/lra")), InputError);
   auto c = token_config("listops", spikessm::testing::fixture("lra/listops"));
   c.set("model.encoder=linear");
-  EXPECT_THROW(build_classifier(c, t), InputError);
+  EXPECT_THROW(build_classifier(c, t.model_input()), InputError);
   c.set("model.encoder=auto");
   c.set("model.mixer=gsu");  // gsu needs the binary_s4d block
-  EXPECT_THROW(build_classifier(c, t), InputError);
+  EXPECT_THROW(build_classifier(c, t.model_input()), InputError);
 }
 
 TEST(LraTask, MeanPoolIgnoresPadding) {
@@ -61,7 +61,7 @@ TEST(LraTask, MeanPoolIgnoresPadding) {
     t.d_input = 18;
     t.n_classes = 10;
     torch::manual_seed(1);
-    auto model = build_classifier(cfg, t);
+    auto model = build_classifier(cfg, t.model_input());
     model->eval();
     auto a = torch::tensor({{4, 9, 10, 7, 2}}, torch::kInt64);
     auto both = torch::tensor({{4, 9, 10, 7, 2, 0, 0, 0}, {5, 8, 9, 10, 11, 12, 7, 2}}, torch::kInt64);
@@ -83,7 +83,7 @@ TEST(LraTask, RetrievalHeadIsNliOfTwoTowers) {
   t.d_input = 259;
   t.n_classes = 2;
   torch::manual_seed(2);
-  auto model = build_classifier(cfg, t);
+  auto model = build_classifier(cfg, t.model_input());
   model->eval();
   auto x = torch::randint(3, 259, {3, 2, 12}, torch::kInt64);
   torch::NoGradGuard ng;
@@ -188,7 +188,7 @@ TEST(LraTask, EveryLraConfigBuildsItsModel) {
               : (ds == "listops" || ds == "imdb") ? TaskInput::Tokens : TaskInput::Signal;
     t.d_input = t.input == TaskInput::Signal ? 1 : 259;
     t.n_classes = 10;
-    auto model = build_classifier(cfg, t);
+    auto model = build_classifier(cfg, t.model_input());
     EXPECT_EQ(model->d_model(), cfg.get_int("model.d_model")) << e.path();
     EXPECT_EQ(cfg.get_string("model.block") == "binary_s4d", !model->binary_layers().empty()) << e.path();
     ++n;

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "spikessm/common/error.h"
+#include "spikessm/models/lm_build.h"
 
 namespace spikessm {
 namespace {
@@ -279,13 +280,14 @@ TEST(NeuronSparkLm, BuiltFromConfig) {
   cfg.set("neuronspark.d_model=16");
   cfg.set("neuronspark.n_layers=1");
   cfg.set("neuronspark.spiking=false");
-  auto lm = build_neuronspark_lm(cfg, 11);
+  cfg.set("model.family=\"neuronspark_lm\"");
+  auto lm = build_language_model(cfg, 11);
   EXPECT_EQ(lm->family(), "neuronspark_lm");
   EXPECT_FALSE(lm->spiking());
   EXPECT_EQ(lm->vocab_size(), 11);
   torch::NoGradGuard no_grad;
   EXPECT_EQ(lm->forward(torch::zeros({2, 3}, torch::kLong)).sizes(), (std::vector<int64_t>{2, 3, 11}));
-  EXPECT_THROW(build_neuronspark_lm(cfg, 1), InputError);
+  EXPECT_THROW(build_language_model(cfg, 1), InputError);
   EXPECT_THROW(cfg.set("neuronspark.frames=0"), InputError);
   EXPECT_THROW(lm->forward(torch::full({1, 2}, 11, torch::kLong)), c10::Error);
 }

@@ -9,7 +9,7 @@
 
 #include "cli_runner.h"
 #include "spikessm/common/error.h"
-#include "spikessm/io/nir_model.h"
+#include "spikessm/export/nir_model.h"
 #include "spikessm/models/build.h"
 #include "test_util.h"
 
@@ -157,7 +157,13 @@ TEST_P(NirRoundTrip, ImportRestoresEveryParameter) {
 INSTANTIATE_TEST_SUITE_P(Variants, NirRoundTrip,
                          ::testing::Values(std::make_tuple(true, std::string("layer"), true, false),
                                            std::make_tuple(false, std::string("batch"), false, true),
-                                           std::make_tuple(false, std::string("none"), true, false)));
+                                           std::make_tuple(false, std::string("none"), true, false)),
+                         [](const auto& info) {  // e.g. "bidirectional_layernorm_prenorm_fixedB"
+                           const auto& p = info.param;
+                           return std::string(std::get<0>(p) ? "bidirectional" : "causal") + "_" + std::get<1>(p) +
+                                  "norm_" + (std::get<2>(p) ? "prenorm" : "postnorm") +
+                                  (std::get<3>(p) ? "_trainableB" : "_fixedB");
+                         });
 
 TEST(Nir, NonSpikingModelIsRefused) {
   auto cfg = small_config(false, "layer", true, false);

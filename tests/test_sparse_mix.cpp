@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "spikessm/infer/sparse_mix.h"
+#include "spikessm/neurons/sparse_mix.h"
 #include "spikessm/layers/spiking_ssm_block.h"
 
 using namespace spikessm;
@@ -19,6 +19,13 @@ torch::Tensor spikes(int64_t M, int64_t K, double rate) {
 struct Shape {
   int64_t M, K, N;
 };
+
+// "M37_K64_N128_rate10pct_2threads": the case a parameterised test ran, readable in its name.
+std::string case_name(const ::testing::TestParamInfo<std::tuple<Shape, double, int>>& info) {
+  const auto& [s, rate, threads] = info.param;
+  return "M" + std::to_string(s.M) + "_K" + std::to_string(s.K) + "_N" + std::to_string(s.N) + "_rate" +
+         std::to_string(int(rate * 100 + 0.5)) + "pct_" + std::to_string(threads) + "threads";
+}
 
 class SpikeLinearTest : public ::testing::TestWithParam<std::tuple<Shape, double, int>> {};
 
@@ -54,7 +61,8 @@ INSTANTIATE_TEST_SUITE_P(
     Shapes, SpikeLinearTest,
     ::testing::Combine(::testing::Values(Shape{37, 64, 128}, Shape{5, 100, 13}, Shape{64, 400, 800},
                                          Shape{3, 1, 9}, Shape{1, 130, 72}),
-                       ::testing::Values(0.0, 0.1, 0.5, 1.0), ::testing::Values(1, 2)));
+                       ::testing::Values(0.0, 0.1, 0.5, 1.0), ::testing::Values(1, 2)),
+    case_name);
 
 // The fused GLU: sums bit-equal to the twin's, so outputs differ only by the sigmoid's exp
 // (vectorised in the kernel, std::exp in the twin); and close to the dense float64 GLU.
@@ -78,7 +86,8 @@ INSTANTIATE_TEST_SUITE_P(
     Shapes, SpikeLinearGluTest,
     ::testing::Combine(::testing::Values(Shape{37, 64, 128}, Shape{5, 100, 26}, Shape{64, 400, 800},
                                          Shape{3, 1, 2}, Shape{1, 130, 72}),
-                       ::testing::Values(0.0, 0.1, 1.0), ::testing::Values(1, 2)));
+                       ::testing::Values(0.0, 0.1, 1.0), ::testing::Values(1, 2)),
+    case_name);
 
 TEST(SpikeLinear, GluHandComputedCase) {
   // s = [1, 1], W^T rows [1, 0], [2, ln 3]: z = [3, ln 3] -> 3 * sigmoid(ln 3) = 3 * 3/4.

@@ -243,13 +243,13 @@ TEST(ImageTask, ConfigMismatchesAreInputErrors) {
   c.set("data.test_limit=16");
   c.set("model.family=spikformer");
   auto seq = load_task(c);
-  EXPECT_THROW(build_model(c, seq), InputError);  // spikformer on pixel sequences
+  EXPECT_THROW(build_model(c, seq.model_input()), InputError);  // spikformer on pixel sequences
   c.set("data.layout=image");
   auto img = load_task(c);
   EXPECT_EQ(img.train_x.sizes(), (std::vector<int64_t>{64, 1, 28, 28}));
   EXPECT_NEAR(img.train_x.mean().item<double>(), 0.0, 1e-4);
   c.set("model.family=classifier");
-  EXPECT_THROW(build_model(c, img), InputError);   // sequence classifier on images
+  EXPECT_THROW(build_model(c, img.model_input()), InputError);   // sequence classifier on images
   c.set("data.layout=sequence");
   c.set("data.dataset=cifar10");
   EXPECT_THROW(load_task(c), InputError);          // colour CIFAR has no sequence layout
@@ -296,7 +296,7 @@ TEST(Spikformer, VisionConfigsBuildTheSameSizePerDataset) {
       Task t;
       t.input = TaskInput::Image;
       t.train_x = torch::zeros({2, ds == "fmnist" ? 1 : 3, ds == "fmnist" ? 28 : 32, ds == "fmnist" ? 28 : 32});
-      auto m = build_model(c, t);
+      auto m = build_model(c, t.model_input());
       int64_t n = 0;
       for (auto& p : m->parameters()) n += p.numel();
       sizes.push_back(n);

@@ -5,7 +5,7 @@
 
 #include "gradcheck.h"
 #include "spikessm/layers/spiking_ssm_block.h"
-#include "spikessm/metrics/classifier_ops.h"
+#include "spikessm/models/classifier_ops.h"
 #include "spikessm/models/sequence_classifier.h"
 
 using namespace spikessm;

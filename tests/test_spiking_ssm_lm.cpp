@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "spikessm/common/error.h"
-#include "spikessm/io/config.h"
+#include "spikessm/common/config.h"
 #include "spikessm/models/lm_build.h"
 #include "spikessm/models/spiking_ssm_lm.h"
 #include "spikessm/train/lm_eval.h"

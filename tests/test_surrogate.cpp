@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "neuron_test_util.h"
-#include "spikessm/io/config.h"
+#include "spikessm/common/config.h"
 #include "spikessm/neurons/heaviside.h"
 #include "spikessm/neurons/lif.h"
 
@@ -81,14 +81,14 @@ TEST(Surrogate, ForwardIsExactHeaviside) {
 }
 
 TEST(Surrogate, ConfigNamesRoundTrip) {
-  for (Surrogate k : kAllSurrogates) EXPECT_EQ(surrogate_from_string(to_string(k)), k);
-  EXPECT_EQ(surrogate_from_string("fast_sigmoid"), Surrogate::FastSigmoid);
-  EXPECT_EQ(surrogate_from_string("rectangle"), Surrogate::Rectangle);
+  for (Surrogate k : kAllSurrogates) EXPECT_EQ(parse_enum<Surrogate>(to_string(k), "surrogate"), k);
+  EXPECT_EQ(parse_enum<Surrogate>("fast_sigmoid", "surrogate"), Surrogate::FastSigmoid);
+  EXPECT_EQ(parse_enum<Surrogate>("rectangle", "surrogate"), Surrogate::Rectangle);
   // The config schema offers exactly the surrogates the parser knows.
   for (const auto& k : config_schema()) {
     if (k.key != "model.surrogate") continue;
     EXPECT_EQ(k.choices.size(), std::size(testing::kAllSurrogates));
-    for (const auto& name : k.choices) EXPECT_EQ(to_string(surrogate_from_string(name)), name);
+    for (const auto& name : k.choices) EXPECT_EQ(to_string(parse_enum<Surrogate>(name, "surrogate")), name);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <unordered_set>
 
+#include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
 #include "spikessm/data/text_io.h"
 
@@ -173,7 +174,7 @@ void write_listops_tsv_dir(const std::string& dir, const std::vector<ListOpsSamp
     std::string text = "Source\tTarget\n";
     for (int64_t i = begin; i < begin + n; ++i)
       text += all[size_t(i)].source + "\t" + std::to_string(all[size_t(i)].target) + "\n";
-    write_text_atomic(dir + "/" + name, text);
+    write_file_atomic(dir + "/" + name, text);
   };
   write("basic_train.tsv", 0, o.n_train);
   write("basic_val.tsv", o.n_train, o.n_val);

@@ -12,6 +12,7 @@
 
 #include <ATen/Parallel.h>
 
+#include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
 #include "spikessm/data/png_io.h"
 #include "spikessm/data/text_io.h"
@@ -484,7 +485,7 @@ int64_t write_pathfinder_dir(const std::string& out_dir, const PathfinderParams&
            << p.contour_length << ' ' << p.distractor_length << ' ' << p.paddle_length << ' '
            << p.paddle_thickness << ' ' << s.margin << ' ' << p.paddle_contrast_list.size() << '\n';
     }
-    write_text_atomic(root + "/metadata/" + std::to_string(b) + ".npy", meta.str());
+    write_file_atomic(root + "/metadata/" + std::to_string(b) + ".npy", meta.str());
     if (progress)
       std::fprintf(stderr, "\rpathfinder: %lld / %lld images", (long long)std::min(n, (b + 1) * per_batch),
                    (long long)n);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
 
 namespace spikessm {
@@ -19,10 +20,10 @@ void write_png_gray(const std::string& path, const torch::Tensor& img_) {
   im.width = png_uint_32(img.size(1));
   im.height = png_uint_32(img.size(0));
   im.format = PNG_FORMAT_GRAY;
-  const std::string tmp = path + ".tmp";
-  if (!png_image_write_to_file(&im, tmp.c_str(), 0, img.data_ptr<uint8_t>(), 0, nullptr))
-    throw InputError(path + ": cannot write PNG (" + im.message + ")");
-  std::filesystem::rename(tmp, path);
+  write_file_atomic_with(path, [&](const std::string& tmp) {
+    if (!png_image_write_to_file(&im, tmp.c_str(), 0, img.data_ptr<uint8_t>(), 0, nullptr))
+      throw InputError(path + ": cannot write PNG (" + im.message + ")");
+  });
 }
 
 torch::Tensor read_png_gray(const std::string& path) {

@@ -267,4 +267,13 @@ Task load_task(const Config& cfg) {
   throw InputError("data.dataset: unknown dataset '" + name + "'");
 }
 
+ModelInput Task::model_input() const {
+  ModelInput m;
+  m.kind = input;
+  m.d_input = d_input;
+  m.n_classes = n_classes;
+  if (input == TaskInput::Image) m.image = {train_x.size(1), train_x.size(2), train_x.size(3)};
+  return m;
+}
+
 }  // namespace spikessm

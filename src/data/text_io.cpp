@@ -7,21 +7,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
 
 namespace spikessm {
 namespace fs = std::filesystem;
-
-void write_text_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    require(bool(out), path, "cannot write");
-    out << text;
-    require(bool(out.flush()), path, "write failed");
-  }
-  fs::rename(tmp, path);
-}
 
 std::vector<std::string> list_files_sorted(const std::string& dir) {
   require(fs::is_directory(dir), dir, "not a directory");

@@ -6,9 +6,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
 #include "spikessm/common/file_bytes.h"
-#include "spikessm/train/checkpoint_format.h"
+#include "spikessm/common/checkpoint_format.h"
 #include "spikessm/train/trainer.h"
 
 namespace spikessm {

@@ -6,19 +6,6 @@
 
 namespace spikessm {
 
-MixerKind mixer_from_string(const std::string& name) {
-  if (name == "glu") return MixerKind::Glu;
-  if (name == "gsu") return MixerKind::Gsu;
-  throw InputError("model.mixer: unknown mixer '" + name + "' (expected glu or gsu)");
-}
-
-BinaryActivation binary_activation_from_string(const std::string& name) {
-  if (name == "heaviside") return BinaryActivation::Heaviside;
-  if (name == "gelu") return BinaryActivation::Gelu;
-  throw InputError("model.binary_activation: unknown activation '" + name +
-                   "' (expected heaviside or gelu)");
-}
-
 BinaryS4DBlockImpl::BinaryS4DBlockImpl(const BinaryS4DBlockOptions& options_)
     : options(options_) {
   reset();

@@ -8,22 +8,6 @@
 
 namespace spikessm {
 
-AttentionKind attention_from_string(const std::string& name) {
-  if (name == "ssa") return AttentionKind::Ssa;
-  if (name == "lrf_ssa") return AttentionKind::LrfSsa;
-  if (name == "lrf_dyn") return AttentionKind::LrfDyn;
-  throw InputError("model.attention: unknown attention '" + name + "' (expected ssa, lrf_ssa or lrf_dyn)");
-}
-
-std::string to_string(AttentionKind k) {
-  switch (k) {
-    case AttentionKind::Ssa: return "ssa";
-    case AttentionKind::LrfSsa: return "lrf_ssa";
-    case AttentionKind::LrfDyn: return "lrf_dyn";
-  }
-  return "?";
-}
-
 void LinearBnImpl::reset() {
   linear = register_module("linear", torch::nn::Linear(d_in_, d_out_));
   bn = register_module("bn", torch::nn::BatchNorm1d(d_out_));

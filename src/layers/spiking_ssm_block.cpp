@@ -5,13 +5,6 @@
 
 namespace spikessm {
 
-NormKind norm_from_string(const std::string& name) {
-  if (name == "layer") return NormKind::Layer;
-  if (name == "batch") return NormKind::Batch;
-  if (name == "none") return NormKind::None;
-  throw InputError("model.norm: unknown norm '" + name + "' (expected layer, batch or none)");
-}
-
 SpikingSSMBlockImpl::SpikingSSMBlockImpl(const SpikingSSMBlockOptions& options_)
     : options(options_) {
   reset();

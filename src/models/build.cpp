@@ -1,7 +1,6 @@
 #include "spikessm/models/build.h"
 
 #include "spikessm/common/error.h"
-#include "spikessm/data/task.h"
 #include "spikessm/models/spikformer.h"
 
 namespace spikessm {
@@ -10,11 +9,11 @@ LifOptions lif_options_from(const Config& cfg) {
   LifOptions o;
   o.tau = float(cfg.get_float("model.tau"));
   o.v_th = float(cfg.get_float("model.v_th"));
-  o.reset = reset_from_string(cfg.get_string("model.reset"));
+  o.reset = parse_enum<ResetMode>(cfg.get_string("model.reset"), "model.reset");
   const auto neuron = cfg.get_string("model.neuron");
   o.grad = neuron == "sltt" ? GradMode::SLTT : GradMode::BPTT;
   o.detach_reset = cfg.get_bool("model.detach_reset");
-  o.surrogate = surrogate_from_string(cfg.get_string("model.surrogate"));
+  o.surrogate = parse_enum<Surrogate>(cfg.get_string("model.surrogate"), "model.surrogate");
   o.alpha = float(cfg.get_float("model.surrogate_alpha"));
   return o;
 }
@@ -36,19 +35,19 @@ SpikingSSMBlockOptions block_options_from(const Config& cfg) {
   o.s4d()
       .dt_min(cfg.get_float("model.dt_min"))
       .dt_max(cfg.get_float("model.dt_max"))
-      .init(s4d_init_from_string(cfg.get_string("model.init")))
+      .init(parse_enum<S4DInit>(cfg.get_string("model.init"), "model.init"))
       .trainable_b(cfg.get_bool("model.trainable_b"))
       .bidirectional(cfg.get_bool("model.bidirectional"))
       .use_fft(cfg.get_string("model.s4d_backend") == "fft");
   o.lif(lif_options_from(cfg))
-      .norm(norm_from_string(cfg.get_string("model.norm")))
+      .norm(parse_enum<NormKind>(cfg.get_string("model.norm"), "model.norm"))
       .prenorm(cfg.get_bool("model.prenorm"))
       .dropout(cfg.get_float("model.dropout"))
       .learnable_vth(cfg.get_bool("model.learnable_vth"))
       .spiking(cfg.get_bool("model.spiking"))
       .neuron(neuron_from_string(cfg.get_string("model.neuron")))
       .sdn_weights(cfg.get_string("model.sdn_weights"))
-      .mix_kernel(mix_kernel_from_string(cfg.get_string("model.mix_kernel")));
+      .mix_kernel(parse_enum<MixKernel>(cfg.get_string("model.mix_kernel"), "model.mix_kernel"));
   return o;
 }
 
@@ -65,24 +64,24 @@ BinaryS4DBlockOptions binary_block_options_from(const Config& cfg) {
       .norm(ssm.norm())
       .prenorm(ssm.prenorm())
       .dropout(ssm.dropout())
-      .activation(binary_activation_from_string(cfg.get_string("model.binary_activation")))
-      .surrogate(surrogate_from_string(cfg.get_string("model.surrogate")))
+      .activation(parse_enum<BinaryActivation>(cfg.get_string("model.binary_activation"), "model.binary_activation"))
+      .surrogate(parse_enum<Surrogate>(cfg.get_string("model.surrogate"), "model.surrogate"))
       .alpha(cfg.get_float("model.surrogate_alpha"))
-      .mixer(mixer_from_string(cfg.get_string("model.mixer")))
+      .mixer(parse_enum<MixerKind>(cfg.get_string("model.mixer"), "model.mixer"))
       .gsu_gelu(cfg.get_bool("model.gsu_gelu"));
   return o;
 }
 
-SequenceClassifier build_classifier(const Config& cfg, const Task& task) {
-  SequenceClassifierOptions o(task.d_input, task.n_classes, block_options_from(cfg));
+SequenceClassifier build_classifier(const Config& cfg, const ModelInput& input) {
+  SequenceClassifierOptions o(input.d_input, input.n_classes, block_options_from(cfg));
   o.n_layers(cfg.get_int("model.n_layers"));
-  const bool tokens = task.input != TaskInput::Signal;
+  const bool tokens = input.kind != TaskInput::Signal;
   const std::string enc = cfg.get_string("model.encoder");
   require(enc == "auto" || (enc == "embedding") == tokens, "model.encoder",
           "'" + enc + "' does not fit dataset '" + cfg.get_string("data.dataset") + "' (its inputs are " +
               (tokens ? "token ids: use embedding" : "real-valued: use linear") + ")");
   o.encoder(tokens ? EncoderKind::Embedding : EncoderKind::Linear);
-  o.retrieval(task.input == TaskInput::TokenPairs);
+  o.retrieval(input.kind == TaskInput::TokenPairs);
   const std::string block = cfg.get_string("model.block");
   if (block == "binary_s4d") {
     o.block_kind(BlockKind::BinaryS4D);
@@ -94,27 +93,27 @@ SequenceClassifier build_classifier(const Config& cfg, const Task& task) {
   return SequenceClassifier(o);
 }
 
-Classifier build_model(const Config& cfg, const Task& task) {
+Classifier build_model(const Config& cfg, const ModelInput& input) {
   const std::string family = cfg.get_string("model.family");
-  const bool image = task.input == TaskInput::Image;
+  const bool image = input.kind == TaskInput::Image;
   if (family != "spikformer") {
     require(!image, "data.layout", "image inputs need model.family = \"spikformer\" (the classifier reads sequences)");
-    return build_classifier(cfg, task).ptr();
+    return build_classifier(cfg, input).ptr();
   }
   require(image, "model.family", "spikformer needs image inputs: set data.layout = \"image\"");
-  const auto& x = task.train_x;
-  SpikformerOptions o(x.size(1), x.size(2), x.size(3), task.n_classes);
+  const auto& x = input.image;  // (C, H, W)
+  SpikformerOptions o(x[0], x[1], x[2], input.n_classes);
   const int64_t D = cfg.get_int("model.d_model"), heads = cfg.get_int("model.heads");
   require(D % 4 == 0 && D % heads == 0, "model.d_model",
           std::to_string(D) + " must be divisible by 4 and by model.heads = " + std::to_string(heads));
-  require(x.size(2) % 4 == 0 && x.size(3) % 4 == 0, "data.dataset",
-          "spikformer needs image sides divisible by 4, got " + std::to_string(x.size(2)) + "x" + std::to_string(x.size(3)));
+  require(x[1] % 4 == 0 && x[2] % 4 == 0, "data.dataset",
+          "spikformer needs image sides divisible by 4, got " + std::to_string(x[1]) + "x" + std::to_string(x[2]));
   o.d_model(D)
       .heads(heads)
       .n_layers(cfg.get_int("model.n_layers"))
       .mlp_ratio(cfg.get_int("model.mlp_ratio"))
       .time_steps(cfg.get_int("model.time_steps"))
-      .attention(attention_from_string(cfg.get_string("model.attention")))
+      .attention(parse_enum<AttentionKind>(cfg.get_string("model.attention"), "model.attention"))
       .dendrites(cfg.get_int("model.dendrites"));
   return Spikformer(o).ptr();
 }

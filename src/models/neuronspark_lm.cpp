@@ -157,30 +157,4 @@ std::vector<SpikeTally> NeuronSparkLmImpl::spike_tallies() const {
   return r;
 }
 
-NeuronSparkLmOptions neuronspark_options(const Config& cfg, int64_t vocab) {
-  require(vocab >= 2, "neuronspark_lm", "vocabulary size must be at least 2, got " + std::to_string(vocab));
-  NeuronSparkLmOptions o(vocab);
-  o.d_model(cfg.get_int("neuronspark.d_model"))
-      .n_state(cfg.get_int("neuronspark.n_state"))
-      .frames(cfg.get_int("neuronspark.frames"))
-      .n_layers(cfg.get_int("neuronspark.n_layers"))
-      .d_ff(cfg.get_int("neuronspark.d_ff"))
-      .spiking(cfg.get_bool("neuronspark.spiking"))
-      .v_min(cfg.get_float("neuronspark.v_min"))
-      .plif_tau(cfg.get_float("neuronspark.plif_tau"))
-      .plif_v_th(cfg.get_float("neuronspark.plif_v_th"))
-      .surrogate_alpha(cfg.get_float("neuronspark.surrogate_alpha"))
-      .ponder_weight(cfg.get_float("neuronspark.ponder_weight"))
-      .halt_bias(cfg.get_float("neuronspark.halt_bias"))
-      .k_ref(cfg.get_int("neuronspark.k_ref"))
-      .p_assumed(cfg.get_float("neuronspark.p_assumed"))
-      .grad_comp_max(cfg.get_float("neuronspark.grad_comp_max"));
-  require(o.plif_tau() > 1.0, "neuronspark.plif_tau", "must be > 1 (beta = 1 - 1/tau in (0, 1))");
-  return o;
-}
-
-LanguageModel build_neuronspark_lm(const Config& cfg, int64_t vocab) {
-  return std::make_shared<NeuronSparkLmImpl>(neuronspark_options(cfg, vocab));
-}
-
 }  // namespace spikessm

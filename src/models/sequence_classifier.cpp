@@ -1,6 +1,6 @@
 #include "spikessm/models/sequence_classifier.h"
 
-#include "spikessm/metrics/classifier_ops.h"
+#include "spikessm/models/classifier_ops.h"
 
 namespace spikessm {
 

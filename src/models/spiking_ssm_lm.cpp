@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "spikessm/common/error.h"
-#include "spikessm/models/build.h"
 
 namespace spikessm {
 
@@ -155,18 +154,6 @@ OpsReport SpikingSsmLmImpl::ops_report() const {
   r.layers.push_back(mac("head", H * V, false));
   r.mean_rate = elements > 0 ? spikes / elements : 0.0;
   return r;
-}
-
-LanguageModel build_spiking_ssm_lm(const Config& cfg, int64_t vocab) {
-  auto bo = block_options_from(cfg);
-  require(!bo.s4d().bidirectional(), "model.bidirectional", "must be false for a language model (causal)");
-  require(bo.prenorm() && bo.norm() == NormKind::Layer, "model.norm",
-          "a spiking_ssm_lm uses pre-LayerNorm (model.norm = \"layer\", model.prenorm = true)");
-  require(!bo.spiking() || bo.neuron() == NeuronKind::Lif, "model.neuron",
-          "a spiking_ssm_lm needs the iterative LIF (bptt or sltt): the SDN has no step mode");
-  SpikingSsmLmOptions o(vocab, bo);
-  o.n_layers(cfg.get_int("model.n_layers"));
-  return std::make_shared<SpikingSsmLmImpl>(o);
 }
 
 }  // namespace spikessm

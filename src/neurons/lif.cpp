@@ -11,49 +11,6 @@ namespace spikessm {
 
 // ---- names --------------------------------------------------------------------------------
 
-namespace {
-[[noreturn]] void unknown_name(const char* what, const std::string& name, const char* accepted) {
-  throw InputError(std::string("unknown ") + what + " '" + name + "' (expected one of: " +
-                   accepted + ")");
-}
-}  // namespace
-
-Surrogate surrogate_from_string(const std::string& name) {
-  if (name == "triangle") return Surrogate::Triangle;
-  if (name == "sigmoid") return Surrogate::Sigmoid;
-  if (name == "atan") return Surrogate::Atan;
-  if (name == "rectangle") return Surrogate::Rectangle;
-  if (name == "fast_sigmoid") return Surrogate::FastSigmoid;
-  unknown_name("surrogate", name, "triangle, sigmoid, atan, rectangle, fast_sigmoid");
-}
-
-std::string to_string(Surrogate s) {
-  switch (s) {
-    case Surrogate::Triangle: return "triangle";
-    case Surrogate::Sigmoid: return "sigmoid";
-    case Surrogate::Atan: return "atan";
-    case Surrogate::Rectangle: return "rectangle";
-    case Surrogate::FastSigmoid: return "fast_sigmoid";
-  }
-  return "?";
-}
-
-ResetMode reset_from_string(const std::string& name) {
-  if (name == "hard") return ResetMode::Hard;
-  if (name == "soft") return ResetMode::Soft;
-  unknown_name("reset mode", name, "hard, soft");
-}
-
-std::string to_string(ResetMode m) { return m == ResetMode::Hard ? "hard" : "soft"; }
-
-GradMode grad_mode_from_string(const std::string& name) {
-  if (name == "bptt") return GradMode::BPTT;
-  if (name == "sltt") return GradMode::SLTT;
-  unknown_name("gradient mode", name, "bptt, sltt");
-}
-
-std::string to_string(GradMode m) { return m == GradMode::BPTT ? "bptt" : "sltt"; }
-
 // ---- op -----------------------------------------------------------------------------------
 
 namespace {

@@ -1,8 +1,10 @@
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
 #include "spikessm/neurons/sdn_train.h"
 
@@ -38,20 +40,15 @@ constexpr char kMagic[8] = {'S', 'D', 'N', 'D', 'A', 'T', 'A', '1'};
 
 void save_sdn_data(const SdnDataset& d, const std::string& path) {
   const int64_t n = d.input.size(0), L = d.input.size(1);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(path + ": cannot write");
-    out.write(kMagic, 8);
-    out.write(reinterpret_cast<const char*>(&n), 8);
-    out.write(reinterpret_cast<const char*>(&L), 8);
-    out.write(reinterpret_cast<const char*>(&d.tau), 4);
-    out.write(reinterpret_cast<const char*>(d.input.data_ptr<float>()), n * L * 4);
-    out.write(reinterpret_cast<const char*>(d.mem.data_ptr<float>()), n * L * 4);
-    out.write(reinterpret_cast<const char*>(d.spike.data_ptr<uint8_t>()), n * L);
-    if (!out.flush()) throw InputError(path + ": write failed (disk full?)");
-  }
-  std::rename(tmp.c_str(), path.c_str());
+  std::ostringstream out;
+  out.write(kMagic, 8);
+  out.write(reinterpret_cast<const char*>(&n), 8);
+  out.write(reinterpret_cast<const char*>(&L), 8);
+  out.write(reinterpret_cast<const char*>(&d.tau), 4);
+  out.write(reinterpret_cast<const char*>(d.input.data_ptr<float>()), n * L * 4);
+  out.write(reinterpret_cast<const char*>(d.mem.data_ptr<float>()), n * L * 4);
+  out.write(reinterpret_cast<const char*>(d.spike.data_ptr<uint8_t>()), n * L);
+  write_file_atomic(path, out.str());
 }
 
 SdnDataset load_sdn_data(const std::string& path) {

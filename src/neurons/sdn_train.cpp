@@ -3,7 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "spikessm/neurons/sdn_train.h"
-#include "spikessm/train/progress.h"
+#include "spikessm/common/progress.h"
 
 namespace spikessm {
 

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
 #include "spikessm/neurons/sdn.h"
 
@@ -96,14 +97,7 @@ void save_sdn_weights(const SdnWeights& w, const std::string& path) {
   j["b2"] = to_json(w.b2);
   j["w3"] = to_json(w.w3);
   j["b3"] = to_json(w.b3);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) throw InputError(path + ": cannot write");
-    out << j.dump(1) << "\n";
-    if (!out.flush()) throw InputError(path + ": write failed");
-  }
-  std::rename(tmp.c_str(), path.c_str());
+  write_file_atomic(path, j.dump(1) + "\n");
 }
 
 const SdnWeights& builtin_sdn_weights() {

@@ -7,12 +7,6 @@
 
 namespace spikessm {
 
-S4DInit s4d_init_from_string(const std::string& name) {
-  if (name == "lin") return S4DInit::Lin;
-  if (name == "inv") return S4DInit::Inv;
-  throw InputError("model.init: unknown S4D initialisation '" + name + "' (expected lin or inv)");
-}
-
 S4DImpl::S4DImpl(const S4DOptions& options_) : options(options_) { reset(); }
 
 void S4DImpl::reset() {

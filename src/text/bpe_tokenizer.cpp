@@ -8,9 +8,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
 #include "spikessm/common/file_bytes.h"
-#include "spikessm/train/trainer.h"
 
 // sentencepiece runs as Debian's command-line tools (spm_train, spm_encode, spm_export_vocab):
 // libsentencepiece bundles its own protobuf and exports its symbols, which clash with the

@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
-#include "spikessm/train/trainer.h"
 
 namespace spikessm {
 

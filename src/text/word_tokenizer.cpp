@@ -3,8 +3,8 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
-#include "spikessm/train/trainer.h"
 
 namespace spikessm {
 namespace {

@@ -9,8 +9,9 @@
 #include <filesystem>
 #include <sstream>
 
+#include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
-#include "spikessm/train/checkpoint_format.h"
+#include "spikessm/common/checkpoint_format.h"
 
 namespace spikessm {
 namespace fs = std::filesystem;
@@ -21,34 +22,6 @@ std::string archive_bytes(torch::serialize::OutputArchive& ar) {
   std::ostringstream os;
   ar.save_to(os);
   return os.str();
-}
-
-// Writes all bytes and fsyncs: after rename the data must be on disk, not in the page cache,
-// or a power cut could leave a renamed but empty file.
-void write_synced(const std::string& path, const std::string& bytes) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw InputError(path + ": cannot write: " + std::strerror(errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int e = errno;
-      ::close(fd);
-      throw InputError(path + ": write failed: " + std::strerror(e));
-    }
-    done += size_t(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0)
-    throw InputError(path + ": write failed: " + std::strerror(errno));
-}
-
-void sync_dir(const fs::path& dir) {
-  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
 }
 
 bool verifies(const std::string& path) {
@@ -152,12 +125,12 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
                                              size_t(state.numel())));
   }
   const std::string tmp = path + ".tmp", prev = previous_checkpoint_path(path);
-  write_synced(tmp, encode_checkpoint(sections));
+  write_file_synced(tmp, encode_checkpoint(sections));
   // Keep the current file as the previous good one, unless it is damaged (then the older
   // previous copy is the good one and must survive).
   if (fs::exists(path) && verifies(path)) fs::rename(path, prev);
   fs::rename(tmp, path);  // atomic on POSIX within one directory
-  sync_dir(fs::path(path).parent_path());
+  sync_directory(fs::path(path).parent_path().string());
 }
 
 CheckpointMeta read_checkpoint_meta_bytes(const std::string& bytes, const std::string& where) {

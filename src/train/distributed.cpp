@@ -20,7 +20,7 @@
 #include <thread>
 
 #include "spikessm/common/error.h"
-#include "spikessm/train/checkpoint_format.h"
+#include "spikessm/common/checkpoint_format.h"
 
 namespace spikessm {
 

@@ -4,9 +4,9 @@
 #include <cstdio>
 
 #include "spikessm/common/error.h"
-#include "spikessm/io/config.h"
+#include "spikessm/common/config.h"
 #include "spikessm/text/lm_batches.h"
-#include "spikessm/train/progress.h"
+#include "spikessm/common/progress.h"
 
 namespace spikessm {
 
@@ -73,6 +73,14 @@ LmEvalResult evaluate_lm(LanguageModelImpl& model, const torch::Tensor& tokens, 
   model.set_collect_stats(false);
   model.train(was_training);
   return r;
+}
+
+std::string lm_eval_text(const LmEvalResult& r, const std::string& split) {
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "%s: %lld tokens, %.4f nats/token, token perplexity %.3f, word perplexity %.3f, %.4f bits per byte\n",
+                split.c_str(), (long long)r.tokens, r.nll(), r.token_ppl(), r.word_ppl(), r.bits_per_byte());
+  return line + (r.ops.layers.empty() ? std::string() : "per token:\n" + r.ops.to_table());
 }
 
 }  // namespace spikessm

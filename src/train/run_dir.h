@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
 #include "spikessm/train/checkpoint.h"
 #include "spikessm/train/trainer.h"

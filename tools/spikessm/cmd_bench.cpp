@@ -9,9 +9,10 @@
 #include <sstream>
 
 #include "commands.h"
+#include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
 #include "spikessm/data/text_io.h"
-#include "spikessm/io/config.h"
+#include "spikessm/common/config.h"
 #include "spikessm/train/trainer.h"
 
 namespace spikessm::cli {
@@ -86,11 +87,11 @@ void run_bench(const BenchArgs& a) {
                     r.test.ops.energy_uj(true), r.test.ops.energy_uj(false), r.train_seconds / 60.0);
       md << line;
       fs::create_directories(fs::path(a.out).parent_path().empty() ? "." : fs::path(a.out).parent_path());
-      write_text_atomic(a.out, md.str());  // the table so far, after every run
+      write_file_atomic(a.out, md.str());  // the table so far, after every run
     }
   }
   fs::create_directories(fs::path(a.out).parent_path().empty() ? "." : fs::path(a.out).parent_path());
-  write_text_atomic(a.out, md.str());
+  write_file_atomic(a.out, md.str());
   std::printf("%s", md.str().c_str());
 }
 

@@ -2,12 +2,8 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "spikessm/data/task.h"
-#include "spikessm/io/config.h"
-#include "spikessm/models/build.h"
-#include "spikessm/train/checkpoint.h"
-#include "spikessm/train/trainer.h"
-#include "spikessm/train/lm_checkpoint.h"
+#include "spikessm/api/evaluate.h"
+#include "spikessm/common/atomic_file.h"
 
 namespace spikessm::cli {
 
@@ -25,30 +21,9 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--threads", args->threads, "intra-op threads (0: all cores)");
   cmd->callback([args] {
     set_threads(args->threads);
-    if (checkpoint_is_lm(args->checkpoint)) {
-      eval_lm_checkpoint(args->checkpoint, args->sets, args->json);  // cmd_eval_lm.cpp
-      return;
-    }
-    Config cfg;
-    cfg.merge_string(read_checkpoint_meta(args->checkpoint).config_toml, args->checkpoint);
-    for (const auto& s : args->sets) cfg.set(s);
-    torch::manual_seed(uint64_t(cfg.get_int("train.seed")));
-    auto task = load_task(cfg);
-    auto model = build_model(cfg, task);
-    load_checkpoint(args->checkpoint, *model, nullptr);
-    auto r = evaluate(*model, task.test_x, task.test_y, cfg.get_int("train.eval_batch_size"), true,
-                      true);
-    std::printf("data: %s\n", task.description.c_str());
-    std::printf("test accuracy %.4f (loss %.4f, %lld samples)\n", r.accuracy, r.loss,
-                (long long)r.samples);
-    std::printf("%s", r.ops.to_table().c_str());
-    if (!args->json.empty()) {
-      auto j = r.ops.to_json();
-      j["accuracy"] = r.accuracy;
-      j["loss"] = r.loss;
-      j["samples"] = r.samples;
-      write_file_atomic(args->json, j.dump(2) + "\n");
-    }
+    const auto r = evaluate_checkpoint(args->checkpoint, args->sets);
+    std::printf("%s", r.report.c_str());
+    if (!args->json.empty()) write_file_atomic(args->json, r.stats.dump(2) + "\n");
   });
 }
 

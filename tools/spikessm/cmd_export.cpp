@@ -4,11 +4,10 @@
 
 #include "commands.h"
 #include "spikessm/common/error.h"
-#include "spikessm/data/seq_image_task.h"
-#include "spikessm/io/config.h"
-#include "spikessm/io/nir_model.h"
-#include "spikessm/models/build.h"
+#include "spikessm/common/config.h"
+#include "spikessm/export/nir_model.h"
 #include "spikessm/train/checkpoint.h"
+#include "spikessm/train/trained_model.h"
 
 namespace spikessm::cli {
 
@@ -40,16 +39,15 @@ void add_export(CLI::App& app) {
   cmd->callback([args] {
     check_format(args->format);
     if (!(args->dt > 0)) throw InputError("--dt: must be positive, got " + std::to_string(args->dt));
-    Config cfg;
-    const auto meta = read_checkpoint_meta(args->checkpoint);
-    cfg.merge_string(meta.config_toml, args->checkpoint);
-    auto model = build_classifier(cfg, 1, 10);  // the image tasks: 1 input, 10 classes
-    load_checkpoint(args->checkpoint, *model, nullptr);
-    model->eval();
+    auto m = load_trained_model(args->checkpoint);
+    auto* model = dynamic_cast<SequenceClassifierImpl*>(m.classifier.get());
+    require(model != nullptr, args->checkpoint,
+            "NIR export covers the sequence classifiers (model.family = \"classifier\"), not " +
+                m.cfg.get_string("model.family"));
     NirExportOptions o;
     o.dt = args->dt;
-    o.seq_len = task_length(cfg);
-    o.config_toml = meta.config_toml;
+    o.seq_len = task_length(m.cfg);
+    o.config_toml = m.meta.config_toml;
     auto graph = classifier_to_nir(*model, o);
     write_nir(args->out, graph);
     size_t n_nodes = graph.nodes.size();
@@ -82,11 +80,8 @@ void add_import(CLI::App& app) {
                 (long long)imported.model->options.n_layers(), (long long)n, imported.dt,
                 (long long)imported.seq_len);
     if (!args->checkpoint.empty()) {
-      Config cfg;
-      cfg.merge_string(read_checkpoint_meta(args->checkpoint).config_toml, args->checkpoint);
-      auto original = build_classifier(cfg, imported.model->options.d_input(), imported.model->options.n_classes());
-      load_checkpoint(args->checkpoint, *original, nullptr);
-      auto [diff, where] = max_parameter_difference(*original, *imported.model);
+      auto original = load_trained_model(args->checkpoint);
+      auto [diff, where] = max_parameter_difference(original.module(), *imported.model);
       std::printf("largest parameter difference to %s: %.3g (%s)\n", args->checkpoint.c_str(), diff, where.c_str());
       if (!(diff <= args->tolerance))
         throw std::runtime_error("round trip failed: " + where + " differs by " + std::to_string(diff));

@@ -5,7 +5,7 @@
 #include "commands.h"
 #include "spikessm/common/error.h"
 #include "spikessm/infer/generate.h"
-#include "spikessm/train/lm_checkpoint.h"
+#include "spikessm/train/trained_model.h"
 
 namespace spikessm::cli {
 
@@ -36,8 +36,9 @@ void add_lm_generate(CLI::App& app) {
     require(!a->prompt.empty() || !a->state_in.empty(), "--prompt",
             "is empty (give a prompt, or --state-in to continue a saved state)");
     set_threads(a->threads);
-    auto lm = load_lm_checkpoint(a->checkpoint, {});
-    auto& model = *lm.model;
+    auto lm = load_trained_model(a->checkpoint);
+    require(lm.is_language_model(), a->checkpoint, "is a classifier checkpoint, not a language model's");
+    auto& model = *lm.lm;
     GenState g;
     GenerateStats stats;
     const bool have_state = !a->state_in.empty();

@@ -2,7 +2,7 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "spikessm/io/report.h"
+#include "spikessm/export/report.h"
 
 namespace spikessm::cli {
 

@@ -5,11 +5,9 @@
 
 #include "commands.h"
 #include "spikessm/common/error.h"
-#include "spikessm/io/config.h"
+#include "spikessm/common/config.h"
 #include "spikessm/train/distributed.h"
 #include "spikessm/train/trainer.h"
-#include "spikessm/models/lm_build.h"
-#include "spikessm/train/lm_trainer.h"
 
 namespace spikessm::cli {
 
@@ -23,7 +21,10 @@ static void print_schema() {
           else return std::to_string(v);
         },
         k.def);
-    std::printf("%-24s %-20s %s\n", k.key.c_str(), def.c_str(), k.help.c_str());
+    std::string choices;
+    for (const auto& c : k.choices) choices += (choices.empty() ? " (one of: " : ", ") + c;
+    if (!choices.empty()) choices += ")";
+    std::printf("%-24s %-20s %s%s\n", k.key.c_str(), def.c_str(), k.help.c_str(), choices.c_str());
   }
 }
 
@@ -87,23 +88,8 @@ void add_train(CLI::App& app) {
     run.dist.rank = args->rank;
     run.dist.world_size = args->world_size;
     run.dist.master = args->master;
-    if (is_language_model(cfg)) {  // LM trainer (train/lm_trainer.h)
-      auto r = run_lm_training(cfg, run);
-      std::printf("trained %lld steps in %.1f s (%lld parameters; %s; %s tokenizer)\n", (long long)r.steps,
-                  r.train_seconds, (long long)r.parameters, r.corpus.c_str(), r.tokenizer.c_str());
-      print_lm_eval(r.test, "test");
-      std::printf("checkpoint %s\nmetrics %s\nstatistics %s\n", checkpoint_path(cfg).c_str(),
-                  metrics_path(cfg).c_str(), lm_stats_path(cfg).c_str());
-      return;
-    }
-    auto r = run_training(cfg, run);
-    if (run.dist.rank != 0) return;  // rank 0 reports
-    std::printf("trained %lld steps in %.1f s\n", (long long)r.steps, r.train_seconds);
-    std::printf("test accuracy %.4f (loss %.4f, %lld samples)\n", r.test.accuracy, r.test.loss,
-                (long long)r.test.samples);
-    std::printf("%s", r.test.ops.to_table().c_str());
-    std::printf("checkpoint %s\nmetrics %s\nspike statistics %s\n", checkpoint_path(cfg).c_str(),
-                metrics_path(cfg).c_str(), stats_path(cfg).c_str());
+    const auto r = run_training(cfg, run);
+    std::printf("%s", r.report.c_str());  // empty on ranks other than 0
   });
 }
 

@@ -16,9 +16,6 @@ void add_report(CLI::App& app);
 void add_data(CLI::App& app);   // cmd_data.cpp
 void add_bench(CLI::App& app);  // cmd_bench.cpp
 void add_lm_generate(CLI::App& app);  // cmd_generate.cpp
-// `eval` of a language-model checkpoint (cmd_eval_lm.cpp): test perplexity, bits per byte, spikes.
-void eval_lm_checkpoint(const std::string& checkpoint, const std::vector<std::string>& sets,
-                        const std::string& json_out);
 
 // Thrown to leave with a given exit code (the launcher passes on a failed worker's code);
 // the worker already printed its error.

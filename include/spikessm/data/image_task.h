@@ -11,7 +11,7 @@
 #include <cstdint>
 
 #include "spikessm/data/task.h"
-#include "spikessm/io/config.h"
+#include "spikessm/common/config.h"
 
 namespace spikessm {
 

@@ -3,7 +3,7 @@
 // standardised with the training set's mean and std.
 #include <torch/torch.h>
 
-#include "spikessm/io/config.h"
+#include "spikessm/common/config.h"
 
 namespace spikessm {
 

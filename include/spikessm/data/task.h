@@ -12,11 +12,10 @@
 
 #include <string>
 
-#include "spikessm/io/config.h"
+#include "spikessm/common/config.h"
+#include "spikessm/models/model_input.h"
 
 namespace spikessm {
-
-enum class TaskInput { Signal, Tokens, TokenPairs, Image };
 
 struct Task {
   torch::Tensor train_x, train_y, val_x, val_y, test_x, test_y;
@@ -29,6 +28,9 @@ struct Task {
   // zero padding by crop_pad pixels, and horizontal flip with probability 1/2.
   int64_t crop_pad = 0;
   bool hflip = false;
+
+  // The shape facts the model builder needs (models/model_input.h).
+  ModelInput model_input() const;
 };
 
 // The names data.dataset accepts.

@@ -9,17 +9,13 @@
 //   x = x + dropout(z);  x = norm(x) if post-norm
 #include <torch/torch.h>
 
+#include "spikessm/common/kinds.h"
 #include "spikessm/layers/gsu.h"
 #include "spikessm/layers/spiking_ssm_block.h"
-#include "spikessm/neurons/surrogate.h"
+#include "spikessm/common/surrogate.h"
 #include "spikessm/ssm/s4d.h"
 
 namespace spikessm {
-
-enum class MixerKind { Glu, Gsu };
-enum class BinaryActivation { Heaviside, Gelu };
-MixerKind mixer_from_string(const std::string& name);                   // "glu" | "gsu"
-BinaryActivation binary_activation_from_string(const std::string& name);  // "heaviside" | "gelu"
 
 struct BinaryS4DBlockOptions {
   BinaryS4DBlockOptions(int64_t d_model, int64_t d_state) : s4d_(d_model, d_state) {}

@@ -7,7 +7,7 @@
 // weights and one for the activations (PRF's re-implementation, ATan surrogate).
 #include <torch/torch.h>
 
-#include "spikessm/neurons/surrogate.h"
+#include "spikessm/common/surrogate.h"
 
 namespace spikessm {
 

@@ -14,14 +14,11 @@
 
 #include <string>
 
+#include "spikessm/common/kinds.h"
 #include "spikessm/layers/neural_dynamics.h"
 #include "spikessm/layers/spikformer_ops.h"
 
 namespace spikessm {
-
-enum class AttentionKind { Ssa, LrfSsa, LrfDyn };
-AttentionKind attention_from_string(const std::string& name);  // ssa | lrf_ssa | lrf_dyn
-std::string to_string(AttentionKind k);
 
 struct SpikingAttentionOptions {
   SpikingAttentionOptions(int64_t d_model, int64_t grid_h, int64_t grid_w)

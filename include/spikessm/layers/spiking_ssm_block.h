@@ -14,19 +14,17 @@
 
 #include <string>
 
-#include "spikessm/infer/sparse_mix.h"
+#include "spikessm/common/kinds.h"
+#include "spikessm/neurons/sparse_mix.h"
 #include "spikessm/neurons/lif.h"
 #include "spikessm/neurons/sdn.h"
 #include "spikessm/ssm/s4d.h"
 
 namespace spikessm {
 
-enum class NormKind { Layer, Batch, None };
-
 // The soma: the iterative LIF (gradient mode in LifOptions), the frozen pretrained SDN
 // (papers.md 1.4), or an SDN trained from scratch jointly with the task ("SDN-S").
 enum class NeuronKind { Lif, Sdn, SdnScratch };
-NormKind norm_from_string(const std::string& name);  // "layer" | "batch" | "none"
 
 struct SpikingSSMBlockOptions {
   SpikingSSMBlockOptions(int64_t d_model, int64_t d_state) : s4d_(d_model, d_state) {}

@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "spikessm/io/config.h"
 #include "spikessm/layers/neuronspark_layer.h"
 #include "spikessm/models/language_model.h"
 
@@ -85,9 +84,5 @@ class NeuronSparkLmImpl : public LanguageModelImpl {
   double tokens_ = 0;
   torch::Tensor last_aux_;
 };
-
-// Config keys neuronspark.* (src/io/config_schema.cpp); vocab from the tokenizer.
-NeuronSparkLmOptions neuronspark_options(const Config& cfg, int64_t vocab);
-LanguageModel build_neuronspark_lm(const Config& cfg, int64_t vocab);
 
 }  // namespace spikessm

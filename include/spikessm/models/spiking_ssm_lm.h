@@ -8,7 +8,6 @@
 
 #include <vector>
 
-#include "spikessm/io/config.h"
 #include "spikessm/layers/spiking_ssm_block.h"
 #include "spikessm/models/language_model.h"
 
@@ -49,9 +48,6 @@ class SpikingSsmLmImpl : public LanguageModelImpl {
   int64_t tensors_per_layer() const { return spiking() ? 2 : 1; }
 };
 TORCH_MODULE(SpikingSsmLm);
-
-// From model.* keys (d_model, d_state, n_layers, dropout, spiking, neuron, tau, v_th, ...).
-LanguageModel build_spiking_ssm_lm(const Config& cfg, int64_t vocab);
 
 // One LIF step with the arithmetic of the fused kernel (so streaming spikes equal parallel
 // ones bit for bit): u' = tau u + x, s = H(u' - v_th), reset. x, v: (B, H) -> s: (B, H).

@@ -4,7 +4,7 @@
 // the surrogate slope at x - v_th.
 #include <torch/torch.h>
 
-#include "spikessm/neurons/surrogate.h"
+#include "spikessm/common/surrogate.h"
 
 namespace spikessm {
 

@@ -6,22 +6,10 @@
 
 #include <string>
 
-#include "spikessm/neurons/surrogate.h"
+#include "spikessm/common/surrogate.h"
 
 namespace spikessm {
 
-enum class ResetMode { Hard, Soft };
-enum class GradMode {
-  BPTT,  // gradient through the membrane across time
-  SLTT,  // leak term detached: gradient only within a step (paper's SLTT baseline)
-};
-
-// Names used in configs and on the command line: "hard"/"soft", "bptt"/"sltt".
-// Unknown names throw InputError naming the value and the accepted ones.
-ResetMode reset_from_string(const std::string& name);
-GradMode grad_mode_from_string(const std::string& name);
-std::string to_string(ResetMode m);
-std::string to_string(GradMode m);
 
 struct LifOptions {
   float tau = 0.125f;   // decay; the SDN checkpoint of the paper emulates 0.125

@@ -10,7 +10,7 @@
 #include <torch/torch.h>
 
 #include "spikessm/neurons/lif.h"
-#include "spikessm/neurons/surrogate.h"
+#include "spikessm/common/surrogate.h"
 
 namespace spikessm {
 

@@ -12,7 +12,7 @@
 
 #include <torch/torch.h>
 
-#include "spikessm/neurons/surrogate.h"
+#include "spikessm/common/surrogate.h"
 
 namespace spikessm {
 

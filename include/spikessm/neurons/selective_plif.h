@@ -18,7 +18,7 @@
 // one ATen op on top. Gradients flow to every input (and v0) through both outputs.
 #include <torch/torch.h>
 
-#include "spikessm/neurons/surrogate.h"
+#include "spikessm/common/surrogate.h"
 
 namespace spikessm {
 

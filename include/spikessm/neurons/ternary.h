@@ -20,7 +20,7 @@
 // box is Surrogate::Rectangle.
 #include <torch/torch.h>
 
-#include "spikessm/neurons/surrogate.h"
+#include "spikessm/common/surrogate.h"
 
 namespace spikessm {
 

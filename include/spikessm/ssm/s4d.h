@@ -9,10 +9,10 @@
 
 #include <string>
 
+#include "spikessm/common/kinds.h"
+
 namespace spikessm {
 
-enum class S4DInit { Lin, Inv };  // A_n = -1/2 + i pi n  |  Im A_n = N/pi (N/(2n+1) - 1)
-S4DInit s4d_init_from_string(const std::string& name);  // "lin" | "inv"
 
 struct S4DOptions {
   S4DOptions(int64_t d_model, int64_t d_state) : d_model_(d_model), d_state_(d_state) {}

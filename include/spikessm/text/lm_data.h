@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "spikessm/io/config.h"
+#include "spikessm/common/config.h"
 #include "spikessm/text/corpus.h"
 #include "spikessm/text/tokenizer.h"
 

@@ -11,7 +11,7 @@
 
 #include <string>
 
-#include "spikessm/train/checkpoint_format.h"
+#include "spikessm/common/checkpoint_format.h"
 
 namespace spikessm {
 

@@ -39,6 +39,9 @@ struct LmEvalResult {
 
 // tokens: (N,) of a text with `bytes` bytes and `words` words; windows of `context` tokens
 // moved by `stride` (= context: non-overlapping), `batch` windows at a time (lm_eval_batches).
+// The evaluation as text: perplexities and bits per byte, then the per-layer table per token.
+std::string lm_eval_text(const LmEvalResult& r, const std::string& split);
+
 LmEvalResult evaluate_lm(LanguageModelImpl& model, const torch::Tensor& tokens, int64_t context,
                          int64_t stride, int64_t batch, int64_t bytes, int64_t words, bool with_stats,
                          bool show_progress);

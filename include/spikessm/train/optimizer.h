@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "spikessm/io/config.h"
+#include "spikessm/common/config.h"
 
 namespace spikessm {
 

@@ -1,14 +1,18 @@
 #pragma once
-// Training and evaluation of the sequence classifier from a Config.
+// The one training loop, for every model family (sequence classifiers, vision classifiers,
+// language models; train/objective.h is what it asks of each), and classifier evaluation.
+// Files in train.out_dir: checkpoint.pt (+ checkpoint.prev.pt), config.toml, metrics.jsonl,
+// the final statistics (spike_stats.json or lm_stats.json), and a language model's tokenizer.
 #include <torch/torch.h>
 
 #include <string>
 
-#include "spikessm/io/config.h"
+#include "spikessm/common/config.h"
 #include "spikessm/metrics/energy.h"
 #include "spikessm/models/classifier.h"
 #include "spikessm/models/sequence_classifier.h"
 #include "spikessm/train/distributed.h"
+#include "spikessm/train/lm_eval.h"
 
 namespace spikessm {
 
@@ -32,19 +36,20 @@ struct TrainRunOptions {
 };
 
 struct TrainResult {
-  EvalResult test;
   int64_t steps = 0;
   double train_seconds = 0;
+  int64_t parameters = 0;
+  EvalResult test;       // classifiers: the test split, with spike statistics
+  LmEvalResult lm_test;  // language models: the test text, with spike statistics
+  std::string report;    // the human-readable summary `spikessm train` prints (rank 0)
 };
 
+// Trains cfg's model (any family) and evaluates it on the test split (rank 0).
 TrainResult run_training(const Config& cfg, const TrainRunOptions& run);
 
 // Where a run keeps its files.
 std::string checkpoint_path(const Config& cfg);
 std::string metrics_path(const Config& cfg);
-std::string stats_path(const Config& cfg);
-
-// Writes text to path atomically (temp file + rename).
-void write_file_atomic(const std::string& path, const std::string& text);
+std::string stats_path(const Config& cfg);  // spike_stats.json, or lm_stats.json for language models
 
 }  // namespace spikessm

@@ -4,7 +4,7 @@
 // are independent and run in parallel, time runs sequentially inside a row.
 #include <cstdint>
 
-#include "spikessm/neurons/surrogate.h"
+#include "spikessm/common/surrogate.h"
 
 namespace spikessm::kernels {
 

@@ -3,7 +3,7 @@
 // per-channel decay and threshold. All arrays contiguous, D fastest.
 #include <cstdint>
 
-#include "spikessm/neurons/surrogate.h"
+#include "spikessm/common/surrogate.h"
 
 namespace spikessm::kernels {
 

@@ -3,7 +3,7 @@
 // include/spikessm/neurons/selective_plif.h). All arrays contiguous, D fastest.
 #include <cstdint>
 
-#include "spikessm/neurons/surrogate.h"
+#include "spikessm/common/surrogate.h"
 
 namespace spikessm::kernels {
 

@@ -3,7 +3,7 @@
 // GSU (ops: include/spikessm/neurons/heaviside.h, ternary.h). Contiguous arrays.
 #include <cstdint>
 
-#include "spikessm/neurons/surrogate.h"
+#include "spikessm/common/surrogate.h"
 
 namespace spikessm::kernels {
 

@@ -18,7 +18,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "spikessm/neurons/surrogate.h"
+#include "spikessm/common/surrogate.h"
 
 namespace spikessm::kernels::vecutil {
 

@@ -1,4 +1,4 @@
-#include "spikessm/train/progress.h"
+#include "spikessm/common/progress.h"
 
 #include <unistd.h>
 

@@ -5,19 +5,11 @@
 #include <cmath>
 #include <string>
 
+#include "spikessm/common/kinds.h"
+
 namespace spikessm {
 
-enum class Surrogate {
-  Triangle,     // f' = max(0, 1 - |x|): SpikingSSM's piecewise_quadratic (alpha unused)
-  Sigmoid,      // f = sigmoid(alpha x), f' = alpha f (1 - f): NeuronSpark (alpha 4)
-  Atan,         // f = atan(pi/2 alpha x) / pi + 1/2, f' = alpha / 2 / (1 + (pi/2 alpha x)^2)
-  Rectangle,    // f = clamp(alpha x + 1/2, 0, 1), f' = alpha 1[|x| < 1 / (2 alpha)] (STBP box)
-  FastSigmoid,  // f = x / (1 + alpha |x|), f' = 1 / (1 + alpha |x|)^2: SuperSpike
-};
 
-// Config names: "triangle", "sigmoid", "atan", "rectangle", "fast_sigmoid".
-Surrogate surrogate_from_string(const std::string& name);  // throws InputError
-std::string to_string(Surrogate s);
 
 // Scalar derivative; kernels use a vectorised copy of the same formula
 // (src/kernels/cpu/vec_util.h), the ref twins an ATen copy (src/kernels/ref/spike_ref.h).

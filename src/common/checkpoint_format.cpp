@@ -1,6 +1,6 @@
 // Checkpoint container: encode/verify the sectioned, checksummed file layout
-// (include/spikessm/train/checkpoint_format.h). No LibTorch here, so fuzz/ can build it alone.
-#include "spikessm/train/checkpoint_format.h"
+// (include/spikessm/common/checkpoint_format.h). No LibTorch here, so fuzz/ can build it alone.
+#include "spikessm/common/checkpoint_format.h"
 
 #include <zlib.h>
 

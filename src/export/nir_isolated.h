@@ -4,7 +4,7 @@
 // must become one error line, not take the caller down.
 #include <string>
 
-#include "spikessm/io/nir.h"
+#include "spikessm/export/nir.h"
 
 namespace spikessm {
 

@@ -1,4 +1,4 @@
-#include "spikessm/metrics/classifier_ops.h"
+#include "spikessm/models/classifier_ops.h"
 
 namespace spikessm {
 

@@ -1,5 +1,5 @@
 // `spikessm report`: figures via gnuplot and one self-contained HTML page.
-#include "spikessm/io/report.h"
+#include "spikessm/export/report.h"
 
 #include <unistd.h>
 
@@ -14,7 +14,7 @@
 #include "gnuplot.h"
 #include "spikessm/common/error.h"
 #include "spikessm/data/seq_image_task.h"
-#include "spikessm/io/config.h"
+#include "spikessm/common/config.h"
 #include "spikessm/models/build.h"
 #include "spikessm/train/checkpoint.h"
 #include "spikessm/train/trainer.h"

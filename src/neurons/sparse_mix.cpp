@@ -1,4 +1,4 @@
-#include "spikessm/infer/sparse_mix.h"
+#include "spikessm/neurons/sparse_mix.h"
 
 #include <ATen/Parallel.h>
 
@@ -13,22 +13,6 @@
 #include "spikessm/common/error.h"
 
 namespace spikessm {
-
-MixKernel mix_kernel_from_string(const std::string& name) {
-  if (name == "auto") return MixKernel::Auto;
-  if (name == "dense") return MixKernel::Dense;
-  if (name == "sparse") return MixKernel::Sparse;
-  throw InputError("model.mix_kernel: unknown kernel '" + name + "' (expected auto, dense or sparse)");
-}
-
-std::string to_string(MixKernel k) {
-  switch (k) {
-    case MixKernel::Auto: return "auto";
-    case MixKernel::Dense: return "dense";
-    case MixKernel::Sparse: return "sparse";
-  }
-  return "?";
-}
 
 namespace {
 

@@ -8,13 +8,9 @@
 
 #include <string>
 
-namespace spikessm {
+#include "spikessm/common/kinds.h"
 
-// Which kernel runs the mixing layer at inference. Auto picks sparse when the batch's
-// measured spiking rate is below the measured crossover rate for the layer's shape.
-enum class MixKernel { Auto, Dense, Sparse };
-MixKernel mix_kernel_from_string(const std::string& name);  // "auto" | "dense" | "sparse"
-std::string to_string(MixKernel k);
+namespace spikessm {
 
 // The mixing layer's GLU: z (M, 2H) -> z[:, :H] * sigmoid(z[:, H:]) (M, H).
 torch::Tensor glu_halves(const torch::Tensor& z);

@@ -1,4 +1,4 @@
-#include "spikessm/io/config.h"
+#include "spikessm/common/config.h"
 
 #include <toml++/toml.h>
 

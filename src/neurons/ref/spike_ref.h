@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "spikessm/neurons/surrogate.h"
+#include "spikessm/common/surrogate.h"
 
 namespace spikessm::ref {
 

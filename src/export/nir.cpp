@@ -1,5 +1,5 @@
 // NIR HDF5 files through the HDF5 C API (Debian libhdf5-dev), laid out as nir.write does.
-#include "spikessm/io/nir.h"
+#include "spikessm/export/nir.h"
 
 #include <hdf5.h>
 
@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
 #include "spikessm/common/file_bytes.h"
 #include "nir_isolated.h"
@@ -334,16 +335,14 @@ NirNode read_node(const Ctx& c, hid_t g, const std::string& where, int depth) {
 
 void write_nir(const std::string& path, const NirGraph& graph) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors become InputErrors, not stderr dumps
-  const std::string tmp = path + ".tmp";
   Ctx c{path};
-  {
+  write_file_atomic_with(path, [&](const std::string& tmp) {
     Handle f(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
     if (f.id < 0) throw InputError(path + ": cannot create the file");
     write_string(c, f, "version", kNirVersion);
     Handle node(c.check(H5Gcreate2(f, "node", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "node", "cannot create"), H5Gclose);
     write_graph(c, node, graph);
-  }
-  std::filesystem::rename(tmp, path);
+  });
 }
 
 namespace {

@@ -17,8 +17,8 @@
 //   mean over time         I with r = 1 / (L dt), read at t = L
 #include <string>
 
-#include "spikessm/io/config.h"
-#include "spikessm/io/nir.h"
+#include "spikessm/common/config.h"
+#include "spikessm/export/nir.h"
 #include "spikessm/models/sequence_classifier.h"
 
 namespace spikessm {

@@ -1,5 +1,5 @@
 // SequenceClassifier <-> NIR graph: the exact real-valued forms described in nir_model.h.
-#include "spikessm/io/nir_model.h"
+#include "spikessm/export/nir_model.h"
 
 #include <cmath>
 

@@ -1,4 +1,6 @@
-#include "spikessm/io/config.h"
+#include "spikessm/common/config.h"
+
+#include "spikessm/common/kinds.h"
 
 namespace spikessm {
 
@@ -24,11 +26,11 @@ const std::vector<ConfigKey>& config_schema() {
       {"model.d_state", int64_t(64), 2, 4096, {}, "state size N (even)"},
       {"model.bidirectional", false, 0, 0, {}, "bidirectional S4D kernel"},
       {"model.s4d_backend", S("scan"), 0, 0, {"scan", "fft"}, "fused recurrence scan, or FFT convolution (large N)"},
-      {"model.init", S("lin"), 0, 0, {"lin", "inv"}, "S4D-Lin or S4D-Inv"},
+      {"model.init", S("lin"), 0, 0, enum_choices<S4DInit>(), "S4D-Lin or S4D-Inv"},
       {"model.trainable_b", false, 0, 0, {}, "learn B (else fixed to 1)"},
       {"model.dt_min", 1e-3, 1e-6, 10.0, {}, "smallest initial step"},
       {"model.dt_max", 1e-1, 1e-6, 10.0, {}, "largest initial step"},
-      {"model.norm", S("layer"), 0, 0, {"layer", "batch", "none"}, "normalisation"},
+      {"model.norm", S("layer"), 0, 0, enum_choices<NormKind>(), "normalisation"},
       {"model.prenorm", true, 0, 0, {}, "norm before the block (else after the residual)"},
       {"model.dropout", 0.0, 0.0, 0.99, {}, "dropout tied across time"},
       {"model.spiking", true, 0, 0, {}, "false: the non-spiking twin (GELU instead of LIF)"},
@@ -37,20 +39,20 @@ const std::vector<ConfigKey>& config_schema() {
       {"model.sdn_weights", S(""), 0, 0, {}, "SDN weights JSON for neuron = sdn (empty: built in, tau 0.125)"},
       {"model.tau", 0.125, 1e-6, 1.0, {}, "LIF decay"},
       {"model.v_th", 1.0, 1e-6, 1e6, {}, "LIF threshold"},
-      {"model.reset", S("hard"), 0, 0, {"hard", "soft"}, "reset to 0 or subtract v_th"},
+      {"model.reset", S("hard"), 0, 0, enum_choices<ResetMode>(), "reset to 0 or subtract v_th"},
       {"model.detach_reset", true, 0, 0, {}, "no gradient through the reset"},
-      {"model.surrogate", S("triangle"), 0, 0, {"triangle", "sigmoid", "atan", "rectangle", "fast_sigmoid"}, "surrogate"},
+      {"model.surrogate", S("triangle"), 0, 0, enum_choices<Surrogate>(), "surrogate"},
       {"model.surrogate_alpha", 4.0, 1e-3, 1e3, {}, "sharpness of sigmoid/atan/rectangle/fast_sigmoid"},
       {"model.learnable_vth", true, 0, 0, {}, "per-channel learnable threshold"},
-      {"model.mix_kernel", S("auto"), 0, 0, {"auto", "dense", "sparse"}, "inference mixing layer: event-driven when faster (auto), or forced"},
+      {"model.mix_kernel", S("auto"), 0, 0, enum_choices<MixKernel>(), "inference mixing layer: event-driven when faster (auto), or forced"},
 
       {"model.block", S("spiking_ssm"), 0, 0, {"spiking_ssm", "binary_s4d"}, "SpikingSSM (LIF) or Binary S4D (stateless Heaviside) blocks"},
-      {"model.mixer", S("glu"), 0, 0, {"glu", "gsu"}, "feature mixing: GLU, or the gated spiking unit (binary_s4d)"},
+      {"model.mixer", S("glu"), 0, 0, enum_choices<MixerKind>(), "feature mixing: GLU, or the gated spiking unit (binary_s4d)"},
       {"model.encoder", S("auto"), 0, 0, {"auto", "linear", "embedding"}, "input encoder (auto: embedding for token tasks)"},
-      {"model.binary_activation", S("heaviside"), 0, 0, {"heaviside", "gelu"}, "binary_s4d: spike H(y), or GELU (the non-binary '+ GSU & GeLU' reading)"},
+      {"model.binary_activation", S("heaviside"), 0, 0, enum_choices<BinaryActivation>(), "binary_s4d: spike H(y), or GELU (the non-binary '+ GSU & GeLU' reading)"},
       {"model.gsu_gelu", false, 0, 0, {}, "GELU on the GSU output"},
       {"model.family", S("classifier"), 0, 0, {"classifier", "spikformer", "spiking_ssm_lm", "neuronspark_lm"}, "what train builds: the sequence classifier (SpikingSSM / Binary S4D blocks), the spiking vision transformer (data.layout = image), or a language model"},
-      {"model.attention", S("ssa"), 0, 0, {"ssa", "lrf_ssa", "lrf_dyn"}, "spikformer: spiking self-attention, + local receptive field, or the neuron-dynamics recurrence"},
+      {"model.attention", S("ssa"), 0, 0, enum_choices<AttentionKind>(), "spikformer: spiking self-attention, + local receptive field, or the neuron-dynamics recurrence"},
       {"model.heads", int64_t(4), 1, 1024, {}, "spikformer: attention heads (ssa, lrf_ssa)"},
       {"model.time_steps", int64_t(4), 1, 64, {}, "spikformer: time steps T"},
       {"model.mlp_ratio", int64_t(4), 1, 64, {}, "spikformer: MLP hidden size / d_model"},

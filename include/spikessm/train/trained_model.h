@@ -1,0 +1,35 @@
+#pragma once
+// A trained model back from its checkpoint, of any family, in one call: the config it was
+// trained with (plus overrides), the model with its weights in eval mode, what it reads
+// (a classifier's ModelInput, a language model's tokenizer saved next to the checkpoint).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "spikessm/common/checkpoint_format.h"
+#include "spikessm/common/config.h"
+#include "spikessm/models/classifier.h"
+#include "spikessm/models/language_model.h"
+#include "spikessm/models/model_input.h"
+#include "spikessm/text/tokenizer.h"
+
+namespace spikessm {
+
+struct TrainedModel {
+  std::string path;
+  Config cfg;
+  CheckpointMeta meta;
+  ModelInput input;                      // classifiers: the shape facts the model was built for
+  Classifier classifier;                 // set for the classifier families
+  LanguageModel lm;                      // set for the language models
+  std::unique_ptr<Tokenizer> tokenizer;  // language models
+  bool is_language_model() const { return lm != nullptr; }
+  torch::nn::Module& module() { return lm ? static_cast<torch::nn::Module&>(*lm) : *classifier; }
+};
+
+// sets: "key=value" overrides applied to the saved config (e.g. data.dir, lm.data_dir).
+// InputError when the file is missing, corrupt, or does not match the model its config builds.
+// A classifier checkpoint from before ModelInput was saved reads its task's data to rebuild it.
+TrainedModel load_trained_model(const std::string& path, const std::vector<std::string>& sets = {});
+
+}  // namespace spikessm

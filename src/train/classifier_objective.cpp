@@ -1,0 +1,187 @@
+// The objective of the classifiers (sequence and vision): cross-entropy over a seeded
+// permutation of the training set per epoch, accuracy, monitoring at the end of each epoch.
+#include <cstdio>
+
+#include "spikessm/common/atomic_file.h"
+#include "spikessm/common/error.h"
+#include "spikessm/common/progress.h"
+#include "spikessm/data/image_task.h"
+#include "spikessm/data/pixel_sequence.h"
+#include "spikessm/data/task.h"
+#include "spikessm/models/build.h"
+#include "spikessm/train/trainer.h"
+#include "objectives.h"
+#include "seeds.h"
+
+namespace spikessm {
+
+EvalResult evaluate(SequenceClassifier& model, const torch::Tensor& x, const torch::Tensor& y,
+                    int64_t batch_size, bool with_stats, bool show_progress) {
+  return evaluate(*model, x, y, batch_size, with_stats, show_progress);
+}
+
+EvalResult evaluate(ClassifierImpl& model, const torch::Tensor& x, const torch::Tensor& y,
+                    int64_t batch_size, bool with_stats, bool show_progress) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  model.set_collect_stats(with_stats);
+  const int64_t n = x.size(0);
+  double loss_sum = 0;
+  int64_t correct = 0;
+  Progress bar("eval ", n);
+  for (int64_t i = 0; i < n; i += batch_size) {
+    const int64_t b = std::min(batch_size, n - i);
+    auto logits = model.forward(x.narrow(0, i, b));
+    auto target = y.narrow(0, i, b);
+    loss_sum += torch::cross_entropy_loss(logits, target, {}, at::Reduction::Sum).item<double>();
+    correct += logits.argmax(1).eq(target).sum().item<int64_t>();
+    if (show_progress) {
+      char extra[64];
+      std::snprintf(extra, sizeof extra, "acc %.4f", double(correct) / double(i + b));
+      bar.update(i + b, i + b, extra);
+    }
+  }
+  if (show_progress) bar.finish();
+  EvalResult r;
+  r.samples = n;
+  r.loss = loss_sum / double(std::max<int64_t>(n, 1));
+  r.accuracy = double(correct) / double(std::max<int64_t>(n, 1));
+  if (with_stats) r.ops = model.ops_report(x.size(1));
+  model.set_collect_stats(false);
+  model.train(was_training);
+  return r;
+}
+
+namespace {
+
+// Evaluation split over ranks: each evaluates a contiguous slice, the sums are allreduced.
+// One rank: exactly evaluate().
+EvalResult evaluate_sharded(ClassifierImpl& model, const torch::Tensor& x, const torch::Tensor& y,
+                            int64_t batch_size, Distributed& dist) {
+  if (dist.world_size() == 1) return evaluate(model, x, y, batch_size, false, false);
+  const int64_t n = x.size(0), w = dist.world_size(), r = dist.rank();
+  const int64_t lo = n * r / w, hi = n * (r + 1) / w;
+  EvalResult part;
+  if (hi > lo) part = evaluate(model, x.narrow(0, lo, hi - lo), y.narrow(0, lo, hi - lo), batch_size, false, false);
+  auto sums = torch::tensor({part.loss * double(hi - lo), part.accuracy * double(hi - lo), double(hi - lo)},
+                            torch::kFloat64);
+  dist.allreduce_sum(sums, "evaluation");
+  EvalResult out;
+  out.samples = int64_t(sums[2].item<double>());
+  out.loss = sums[0].item<double>() / std::max(1.0, sums[2].item<double>());
+  out.accuracy = sums[1].item<double>() / std::max(1.0, sums[2].item<double>());
+  return out;
+}
+
+class ClassifierObjective : public Objective {
+ public:
+  explicit ClassifierObjective(const Config& cfg)
+      : cfg_(cfg),
+        seed_(uint64_t(cfg.get_int("train.seed"))),
+        batch_(cfg.get_int("train.batch_size")),
+        eval_batch_(cfg.get_int("train.eval_batch_size")),
+        task_(load_task(cfg)),
+        model_(build_model(cfg, task_.model_input())),
+        n_train_(task_.train_x.size(0)) {
+    require(n_train_ >= batch_, "train.batch_size",
+            std::to_string(batch_) + " exceeds the " + std::to_string(n_train_) + " training samples");
+  }
+
+  torch::nn::Module& model() override { return *model_; }
+  int64_t steps_per_epoch() const override { return n_train_ / batch_; }
+  int64_t units_per_step() const override { return batch_; }
+  bool reports_accuracy() const override { return true; }
+
+  void print_plan(int64_t total, int world) const override {
+    int64_t n = 0;
+    for (const auto& p : model_->parameters()) n += p.numel();
+    std::fprintf(stderr, "data: %s\nmodel: %lld parameters; %lld steps of batch %lld (%lld per epoch)%s\n",
+                 task_.description.c_str(), (long long)n, (long long)total, (long long)batch_,
+                 (long long)steps_per_epoch(), world > 1 ? (" on " + std::to_string(world) + " ranks").c_str() : "");
+  }
+
+  void select_batch(int64_t step, int rank, int world) override {
+    const int64_t per_epoch = steps_per_epoch(), epoch = step / per_epoch, i = step % per_epoch;
+    if (epoch != order_epoch_) {  // data order depends only on (seed, epoch): exact resume
+      order_ = pixel_permutation(n_train_, mix_seed(seed_, uint64_t(epoch)));
+      order_epoch_ = epoch;
+    }
+    const int64_t local = batch_ / world;
+    auto idx = order_.narrow(0, i * batch_ + rank * local, local);
+    x_ = task_.train_x.index_select(0, idx);
+    y_ = task_.train_y.index_select(0, idx);
+    if (task_.crop_pad > 0 || task_.hflip)  // image augmentation, seeded per step and rank
+      x_ = augment_images(x_, task_.crop_pad, task_.hflip, mix_seed(seed_ ^ 0xA06, uint64_t(step) * 4096 + uint64_t(rank)));
+  }
+  uint64_t dropout_seed(int64_t step) const override { return mix_seed(seed_ ^ 0x5EED, uint64_t(step)); }
+
+  StepLoss loss() override {
+    auto logits = model_->forward(x_);
+    StepLoss s;
+    s.loss = torch::cross_entropy_loss(logits, y_);
+    s.weight = double(x_.size(0));
+    s.correct = double(logits.argmax(1).eq(y_).sum().item<int64_t>());
+    return s;
+  }
+
+  nlohmann::json data_order(int64_t step, int world) const override {
+    const int64_t per_epoch = steps_per_epoch();
+    return {{"seed", seed_}, {"epoch", step / per_epoch}, {"batch_in_epoch", step % per_epoch},
+            {"global_batch", batch_}, {"train_samples", n_train_}, {"world_size", world}};
+  }
+  std::vector<std::string> resume_keys() const override { return {"seed", "global_batch", "train_samples"}; }
+  void add_checkpoint_state(nlohmann::json& state) const override { state["model_input"] = to_json(task_.model_input()); }
+
+  bool checkpoint_at_epoch_end() const override { return true; }
+  bool monitor_due(int64_t done, int64_t) const override { return done % steps_per_epoch() == 0; }
+
+  // Monitors the validation split where the task has one, so that the test split is read once,
+  // at the end; tasks without one (MNIST, Fashion-MNIST) monitor on test.
+  nlohmann::json monitor(int64_t done, Distributed& dist) override {
+    const bool has_val = task_.val_x.defined() && task_.val_x.size(0) > 0;
+    const char* split = has_val ? "val" : "test";
+    const EvalResult r = evaluate_sharded(*model_, has_val ? task_.val_x : task_.test_x,
+                                          has_val ? task_.val_y : task_.test_y, eval_batch_, dist);
+    const int64_t epoch = done / steps_per_epoch();
+    if (dist.is_root())
+      std::fprintf(stderr, "epoch %lld: %s accuracy %.4f loss %.4f\n", (long long)epoch, split, r.accuracy, r.loss);
+    return {{"kind", "eval"}, {"split", split}, {"step", done}, {"epoch", epoch},
+            {"loss", r.loss}, {"accuracy", r.accuracy}, {"samples", r.samples}};
+  }
+
+  nlohmann::json final_test(int64_t total, TrainResult& result) override {
+    result.test = evaluate(*model_, task_.test_x, task_.test_y, eval_batch_, true, false);
+    const EvalResult& t = result.test;
+    auto stats = t.ops.to_json();
+    stats["accuracy"] = t.accuracy;
+    stats["split"] = "test";
+    stats["samples"] = t.samples;
+    write_file_atomic(stats_path(cfg_), stats.dump(2) + "\n");
+    char head[160];
+    std::snprintf(head, sizeof head, "trained %lld steps in %.1f s\ntest accuracy %.4f (loss %.4f, %lld samples)\n",
+                  (long long)total, result.train_seconds, t.accuracy, t.loss, (long long)t.samples);
+    result.report = head + t.ops.to_table() + "checkpoint " + checkpoint_path(cfg_) + "\nmetrics " +
+                    metrics_path(cfg_) + "\nspike statistics " + stats_path(cfg_) + "\n";
+    return {{"kind", "eval"}, {"split", "test"}, {"step", total}, {"loss", t.loss}, {"accuracy", t.accuracy},
+            {"mean_spiking_rate", t.ops.mean_rate}, {"train_seconds", result.train_seconds}};
+  }
+
+ private:
+  const Config& cfg_;
+  const uint64_t seed_;
+  const int64_t batch_, eval_batch_;
+  Task task_;
+  Classifier model_;
+  const int64_t n_train_;
+  torch::Tensor order_, x_, y_;
+  int64_t order_epoch_ = -1;
+};
+
+}  // namespace
+
+std::unique_ptr<Objective> make_classifier_objective(const Config& cfg) {
+  return std::make_unique<ClassifierObjective>(cfg);
+}
+
+}  // namespace spikessm

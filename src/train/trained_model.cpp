@@ -1,0 +1,34 @@
+#include "spikessm/train/trained_model.h"
+
+#include <filesystem>
+
+#include "spikessm/common/error.h"
+#include "spikessm/data/task.h"
+#include "spikessm/models/build.h"
+#include "spikessm/models/lm_build.h"
+#include "spikessm/train/checkpoint.h"
+
+namespace spikessm {
+
+TrainedModel load_trained_model(const std::string& path, const std::vector<std::string>& sets) {
+  TrainedModel r;
+  r.path = path;
+  r.meta = read_checkpoint_meta(path);
+  r.cfg.merge_string(r.meta.config_toml, path);
+  for (const auto& s : sets) r.cfg.set(s);
+  torch::manual_seed(uint64_t(r.cfg.get_int("train.seed")));
+  if (is_language_model(r.cfg)) {
+    const std::string dir = std::filesystem::path(path).parent_path().string();
+    r.tokenizer = load_tokenizer(dir.empty() ? "." : dir);
+    r.lm = build_language_model(r.cfg, r.tokenizer->vocab_size());
+  } else {
+    const auto saved = r.meta.state.find("model_input");
+    r.input = saved != r.meta.state.end() ? model_input_from_json(*saved, path) : load_task(r.cfg).model_input();
+    r.classifier = build_model(r.cfg, r.input);
+  }
+  load_checkpoint(path, r.module(), nullptr);
+  r.module().eval();
+  return r;
+}
+
+}  // namespace spikessm
