@@ -12,9 +12,14 @@ import sys
 
 
 def model_section(path):
-    data = open(path, "rb").read()
+    try:
+        data = open(path, "rb").read()
+    except OSError as e:
+        sys.stderr.write(f"{path}: cannot read ({e.strerror})\n")
+        sys.exit(2)
     if data[:8] != b"SPKSSMCK" or len(data) < 32:
-        sys.exit(f"{path}: not a spikessm checkpoint (format 2)")
+        sys.stderr.write(f"{path}: not a spikessm checkpoint (format 2)\n")
+        sys.exit(2)
     count = struct.unpack_from("<I", data, 12)[0]
     pos = 32
     for _ in range(count):
@@ -25,7 +30,8 @@ def model_section(path):
         if name == "model":
             return data[start:start + size]
         pos = start + size
-    sys.exit(f"{path}: no model section")
+    sys.stderr.write(f"{path}: no model section\n")
+    sys.exit(2)
 
 
 def main():

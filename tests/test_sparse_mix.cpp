@@ -19,6 +19,8 @@ torch::Tensor spikes(int64_t M, int64_t K, double rate) {
 struct Shape {
   int64_t M, K, N;
 };
+// How GoogleTest (and so CTest's test list) prints a Shape parameter: "M37 K64 N128".
+void PrintTo(const Shape& s, std::ostream* os) { *os << "M" << s.M << " K" << s.K << " N" << s.N; }
 
 // "M37_K64_N128_rate10pct_2threads": the case a parameterised test ran, readable in its name.
 std::string case_name(const ::testing::TestParamInfo<std::tuple<Shape, double, int>>& info) {

@@ -15,8 +15,7 @@
 #include "spikessm/common/error.h"
 #include "spikessm/data/seq_image_task.h"
 #include "spikessm/common/config.h"
-#include "spikessm/models/build.h"
-#include "spikessm/train/checkpoint.h"
+#include "spikessm/train/trained_model.h"
 #include "spikessm/train/trainer.h"
 
 namespace spikessm {
@@ -135,10 +134,15 @@ Curves read_metrics(const std::string& path) {
 
 ReportResult write_report(const ReportOptions& opt) {
   // Everything that can fail on bad input happens before anything is written.
-  const auto meta = read_checkpoint_meta(opt.checkpoint);
-  Config cfg;
-  cfg.merge_string(meta.config_toml, opt.checkpoint);
-  for (const auto& s : opt.sets) cfg.set(s);
+  TrainedModel trained = load_trained_model(opt.checkpoint, opt.sets);
+  const Config& cfg = trained.cfg;
+  const CheckpointMeta& meta = trained.meta;
+  auto* seq = dynamic_cast<SequenceClassifierImpl*>(trained.classifier.get());
+  if (seq == nullptr || seq->layers().empty())
+    throw InputError(opt.checkpoint + ": report draws SpikingSSM classifiers (model.family = \"classifier\", "
+                     "model.block = \"spiking_ssm\"); this checkpoint is a " + cfg.get_string("model.family") +
+                     (seq ? " with " + cfg.get_string("model.block") + " blocks" : ""));
+  SequenceClassifier model(std::dynamic_pointer_cast<SequenceClassifierImpl>(trained.classifier));
   const std::string metrics = opt.metrics.empty()
       ? (fs::path(opt.checkpoint).parent_path() / "metrics.jsonl").string() : opt.metrics;
   const Curves curves = read_metrics(metrics);
@@ -152,10 +156,6 @@ ReportResult write_report(const ReportOptions& opt) {
   if (opt.sample_index < 0 || opt.sample_index >= n_test)
     throw InputError("--sample: index " + std::to_string(opt.sample_index) + " is outside the " +
                      std::to_string(n_test) + " test samples");
-  torch::manual_seed(uint64_t(cfg.get_int("train.seed")));
-  auto model = build_classifier(cfg, task.d_input, task.n_classes);
-  load_checkpoint(opt.checkpoint, *model, nullptr);
-  model->eval();
   torch::NoGradGuard no_grad;
 
   const int64_t n = opt.samples > 0 ? std::min(opt.samples, n_test) : n_test;

@@ -1,6 +1,6 @@
 #pragma once
 // Experiment configuration: a TOML file plus `--set key=value` overrides, checked against
-// one schema (src/io/config_schema.cpp): unknown keys, wrong types and out-of-range values
+// one schema (src/common/config_schema.cpp): unknown keys, wrong types and out-of-range values
 // are InputErrors naming the key, the value and what was expected.
 #include <cstdint>
 #include <map>
