@@ -61,10 +61,12 @@ TEST(BinaryS4DBlock, SpikesAreHeavisideOfTheS4DReadout) {
   auto y = block->s4d(x).ge(0).to(torch::kFloat);
   auto m = block->mix(y).chunk(2, -1);
   auto want = x + m[0] * torch::sigmoid(m[1]);
-  block->collect_stats = true;
+  auto recorder = std::make_shared<StatsRecorder>();
+  block->set_recorder(recorder, "b");
+  recorder->start();
   auto out = block(x);
   EXPECT_TRUE(torch::allclose(out, want, 1e-5, 1e-6));
-  EXPECT_NEAR(block->counter.rate(), y.to(torch::kDouble).mean().item<double>(), 1e-12);
+  EXPECT_NEAR(recorder->find("b.act")->rate(), y.to(torch::kDouble).mean().item<double>(), 1e-12);
 }
 
 TEST(BinaryS4DBlock, GsuModelLearnsASequenceTask) {

@@ -31,7 +31,7 @@ double max_abs(const torch::Tensor& a, const torch::Tensor& b) {
   return (a - b).abs().max().item<double>();
 }
 
-void expect_same_spikes(const std::vector<SpikeTally>& a, const std::vector<SpikeTally>& b) {
+void expect_same_spikes(const std::vector<SpikeStats>& a, const std::vector<SpikeStats>& b) {
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].spikes, b[i].spikes) << "population " << i;

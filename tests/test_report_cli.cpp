@@ -113,3 +113,52 @@ TEST(DeployCli, BadInputFailsCleanly) {
     EXPECT_TRUE(fs::exists(d / "occupied" / "precious.txt"));
   }
 }
+
+// `report` draws every family from the statistics its layers report: a short run of each, then
+// the page, its figures, and the populations the family is made of.
+TEST(DeployCli, ReportDrawsEveryFamily) {
+  const std::string data = spikessm::testing::shared_data_dir();
+  SPIKESSM_SKIP_UNLESS_EXISTS(spikessm::testing::fashion_mnist_dir());
+  SPIKESSM_SKIP_UNLESS_EXISTS(data + "/tinyshakespeare");
+  SPIKESSM_SKIP_UNLESS_EXISTS(data + "/fsdd");
+  const auto d = spikessm::testing::scratch_dir("report_families");
+  const std::string image = " --set data.pool=2 --set data.train_limit=256 --set data.test_limit=64";
+  const std::string lm = " --set lm.data_dir=" + data + "/tinyshakespeare --set lm.tokenizer=byte"
+                         " --set lm.context=32 --set train.eval_batch_size=32";
+  struct Family {
+    std::string name, args, population;
+    bool membrane;
+  };
+  const std::vector<Family> families = {
+      {"binary_gsu", image + " --set model.block=binary_s4d --set model.mixer=gsu --set model.d_model=16"
+                             " --set model.d_state=8", "block0.gsu", false},
+      {"fsdd", " --set data.dataset=fsdd --set data.dir=" + data + "/fsdd --set data.pool=4"
+               " --set data.max_length=2048 --set data.train_limit=64 --set data.test_limit=40"
+               " --set model.d_model=8 --set model.d_state=4", "block1.lif", true},
+      {"spikformer", " --set data.layout=image --set data.train_limit=256 --set data.test_limit=32"
+                     " --set model.family=spikformer --set model.d_model=16 --set model.heads=2"
+                     " --set model.n_layers=1 --set model.time_steps=2 --set model.mlp_ratio=2", "sps.lif0", false},
+      {"ssm_lm", lm + " --set model.family=spiking_ssm_lm --set model.d_model=16 --set model.d_state=8", "block0.lif",
+       true},
+      {"spark_lm", lm + " --set model.family=neuronspark_lm --set neuronspark.d_model=16 --set neuronspark.d_ff=32"
+                        " --set neuronspark.n_layers=1", "layer0.block.hidden", false},
+  };
+  for (const auto& f : families) {
+    const auto run = d / f.name;
+    auto r = run_cli("train --overwrite --set train.out_dir=" + run.string() + " --set train.max_steps=6"
+                     " --set train.batch_size=16 --set train.log_every=2 --set train.threads=2" + f.args);
+    ASSERT_EQ(r.code, 0) << f.name << "\n" << r.out;
+    r = run_cli("report --checkpoint " + (run / "checkpoint.pt").string() + " --out " + (run / "report").string() +
+                " --samples 8 --sample 1");
+    ASSERT_EQ(r.code, 0) << f.name << "\n" << r.out;
+    for (const char* fig : {"training", "rates", "raster", "energy"})
+      EXPECT_TRUE(starts_with_png_signature(run / "report" / (std::string(fig) + ".png"))) << f.name << " " << fig;
+    EXPECT_EQ(fs::exists(run / "report/membrane.png"), f.membrane) << f.name;
+    std::ifstream in(run / "report/index.html");
+    const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_NE(html.find("rates.png"), std::string::npos) << f.name;
+    std::ifstream rates(run / "report/data/rates.dat");
+    const std::string rows((std::istreambuf_iterator<char>(rates)), std::istreambuf_iterator<char>());
+    EXPECT_NE(rows.find("\"" + f.population + "\""), std::string::npos) << f.name << "\n" << rows;
+  }
+}

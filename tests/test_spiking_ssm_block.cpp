@@ -38,11 +38,13 @@ TEST(SpikingSSMBlock, SpikesAreBinaryAndCountedPerLayer) {
   model(x);
   auto report = classifier_ops(*model, 50);
   ASSERT_EQ(report.layers.size(), 6u);  // encoder, 2 x (s4d, mix), decoder
-  for (auto& block : model->layers()) {
-    EXPECT_DOUBLE_EQ(block->counter.elements, 3.0 * 50 * 16);
-    EXPECT_GT(block->counter.rate(), 0.0);
-    EXPECT_LT(block->counter.rate(), 1.0);
-    EXPECT_DOUBLE_EQ(block->counter.spikes, std::round(block->counter.spikes));  // 0/1 sums
+  EXPECT_EQ(model->stats().populations(), (std::vector<std::string>{"block0.lif", "block1.lif"}));
+  for (const auto& name : model->stats().populations()) {
+    const SpikeStats& p = *model->stats().find(name);
+    EXPECT_DOUBLE_EQ(p.elements, 3.0 * 50 * 16);
+    EXPECT_GT(p.rate(), 0.0);
+    EXPECT_LT(p.rate(), 1.0);
+    EXPECT_DOUBLE_EQ(p.spikes, std::round(p.spikes));  // 0/1 sums
   }
   const auto& mix = report.layers[2];
   EXPECT_EQ(mix.kind, "AC");

@@ -31,11 +31,7 @@ torch::Tensor BinaryS4DBlockImpl::forward(const torch::Tensor& x) {
     z = heaviside_spike(z, {0.0, options.surrogate(), float(options.alpha())});  // {0, 1}
   else
     z = torch::gelu(z);
-  if (collect_stats) {
-    torch::NoGradGuard guard;
-    counter.spikes += z.ne(0).sum().item<double>();
-    counter.elements += double(z.numel());
-  }
+  if (recorder) recorder->spikes(stats_name + ".act", z);
   z = tied_dropout(z, options.dropout(), is_training());
   if (mix) {
     auto halves = mix(z).chunk(2, -1);  // (B, L, H) x 2
@@ -46,6 +42,15 @@ torch::Tensor BinaryS4DBlockImpl::forward(const torch::Tensor& x) {
   z = tied_dropout(z, options.dropout(), is_training());
   auto out = x + z;
   return options.prenorm() ? out : channel_norm(out, layer_norm, batch_norm);
+}
+
+void BinaryS4DBlockImpl::set_recorder(StatsRecorderPtr r, const std::string& name) {
+  recorder = r;
+  stats_name = name;
+  if (gsu) {
+    gsu->recorder = r;
+    gsu->stats_name = name + ".gsu";
+  }
 }
 
 }  // namespace spikessm

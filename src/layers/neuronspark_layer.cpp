@@ -36,7 +36,7 @@ NeuronSparkLayerOutput NeuronSparkLayerImpl::forward(const torch::Tensor& h_in,
   const int64_t K = options.frames();
   auto st = [&](int i) { return state != nullptr ? state[i] : torch::Tensor(); };
   auto out = [&](int i) { return state_out != nullptr ? state_out + i : nullptr; };
-  auto tally = [&](SpikeTally NeuronSparkLayerStats::*m) {
+  auto tally = [&](SpikeSink NeuronSparkLayerStats::*m) {
     return stats != nullptr ? &(stats->*m) : nullptr;
   };
   // Aggregate K frames per token, project, centre over D, broadcast back to the K frames.

@@ -23,7 +23,7 @@ void PlifNodeImpl::reset() {
 
 // x: (B, T, D), v0: (B, D) -> leak (B, T, D)
 torch::Tensor PlifNodeImpl::forward(const torch::Tensor& x, const torch::Tensor& v0,
-                                    torch::Tensor* v_last, SpikeTally* tally) {
+                                    torch::Tensor* v_last, const SpikeSink* tally) {
   const auto wx = w.to(x.scalar_type());
   const auto beta = torch::sigmoid(wx);
   torch::Tensor v;

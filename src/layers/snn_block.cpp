@@ -52,7 +52,7 @@ void SnnBlockImpl::reset() {
 
 // leak: (B, T, D), v0: (B, D N) -> (B, T, D)
 torch::Tensor SnnBlockImpl::forward(const torch::Tensor& leak, const torch::Tensor& v0,
-                                    torch::Tensor* v_last, SpikeTally* tally) {
+                                    torch::Tensor* v_last, const SpikeSink* tally) {
   const int64_t D = options.d_model(), DN = D * options.n_state();
   // The six input projections as one matmul: (B, T, D) x (D, 4 D N + 2 D).
   const auto w = torch::cat({w_in, w_beta, w_alpha, w_th, w_gate, w_skip}, 0);

@@ -23,8 +23,8 @@ void SnnFfnImpl::reset() {
 // x: (B, T, D) -> (B, T, D)
 torch::Tensor SnnFfnImpl::forward(const torch::Tensor& x, const torch::Tensor& v0_gate,
                                   const torch::Tensor& v0_up, torch::Tensor* v_gate,
-                                  torch::Tensor* v_up, SpikeTally* tally_gate,
-                                  SpikeTally* tally_up) {
+                                  torch::Tensor* v_up, const SpikeSink* tally_gate,
+                                  const SpikeSink* tally_up) {
   const int64_t F = options.d_ff();
   // Gate, up and skip projections as one matmul: (B, T, D) x (D, 2 D_ff + D).
   const auto z = torch::matmul(x, torch::cat({w_gate, w_up, w_skip}, 0).t());

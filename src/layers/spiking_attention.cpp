@@ -56,7 +56,7 @@ torch::Tensor SpikingAttentionImpl::forward(const torch::Tensor& x) {
               options.d_model(), "), got ", x.sizes());
   const int64_t T = x.size(0), B = x.size(1), N = x.size(2), D = x.size(3);
   if (options.kind() == AttentionKind::LrfDyn && !is_training() && !dyn->parallel_in_eval && stream_rows &&
-      !(recorder && recorder->on))
+      !(recorder && recorder->on()))
     return forward_rows(x);
   const int64_t H = options.heads(), dh = D / H;
   auto rec = [&](const std::string& what, const torch::Tensor& in, double macs, const char* kind = "AC") {
@@ -67,9 +67,9 @@ torch::Tensor SpikingAttentionImpl::forward(const torch::Tensor& x) {
   rec("v", x, double(N) * D * D);
   auto qs = spikformer_lif(q(x), 1.0), ks = spikformer_lif(k(x), 1.0), vs = spikformer_lif(v(x), 1.0);
   if (recorder) {
-    recorder->spikes(name + ".q_lif", qs);
-    recorder->spikes(name + ".k_lif", ks);
-    recorder->spikes(name + ".v_lif", vs);
+    recorder->spikes(name + ".q_lif", qs, 1);
+    recorder->spikes(name + ".k_lif", ks, 1);
+    recorder->spikes(name + ".v_lif", vs, 1);
   }
   torch::Tensor a;
   if (options.kind() != AttentionKind::LrfDyn) {
@@ -94,10 +94,10 @@ torch::Tensor SpikingAttentionImpl::forward(const torch::Tensor& x) {
     rec("lrf", h, 2.0 * 9.0 * N * D, "MAC");                      // real-valued membrane input
   }
   auto s = spikformer_lif(a, options.attn_v_th());
-  if (recorder) recorder->spikes(name + ".attn_lif", s);
+  if (recorder) recorder->spikes(name + ".attn_lif", s, 1);
   rec("proj", s, double(N) * D * D);
   auto out = spikformer_lif(proj(s), 1.0);
-  if (recorder) recorder->spikes(name + ".proj_lif", out);
+  if (recorder) recorder->spikes(name + ".proj_lif", out, 1);
   return out;
 }
 

@@ -89,12 +89,14 @@ torch::Tensor SpikingSSMBlockImpl::forward(const torch::Tensor& x) {
   auto z = options.prenorm() ? channel_norm(x, layer_norm, batch_norm) : x;
   z = s4d(z);                                                   // (B, L, H)
   if (options.spiking()) {
-    z = z * torch::exp(-ln_vth);  // y / v_th; a product's backward is far cheaper than a quotient's
-    z = soma(z);                                                // (B, L, H) in {0, 1}
-    if (collect_stats) {
-      torch::NoGradGuard guard;
-      counter.spikes += z.sum().item<double>();
-      counter.elements += double(z.numel());
+    const auto y = z * torch::exp(-ln_vth);  // y / v_th; a product's backward is far cheaper than a quotient's
+    z = soma(y);                                                // (B, L, H) in {0, 1}
+    if (recorder && recorder->on()) {
+      const auto& lif = options.lif();
+      if (options.neuron() == NeuronKind::Lif)
+        recorder->lif_spikes(stats_name + ".lif", z, y, {lif.tau, lif.v_th, lif.reset == ResetMode::Hard});
+      else
+        recorder->spikes(stats_name + ".lif", z);
     }
   } else {
     z = torch::gelu(z);

@@ -69,7 +69,7 @@ torch::Tensor NeuronSparkLmImpl::run(const torch::Tensor& ids, const LmState* in
   const auto leak = out_plif->forward(norm_out->forward(h),
                                       in != nullptr ? in->tensors.back() : torch::Tensor(),
                                       out != nullptr ? &out->tensors.back() : nullptr,
-                                      collect_ ? &out_tally_ : nullptr);
+                                      collect_ ? &out_sink_ : nullptr);
   const auto m = leak.view({B, L, K, D}).mean(2);  // uniform mean over the K frames
   const auto y = lateral->forward(torch::matmul(m, proj.t()));
   if (collect_) tokens_ += static_cast<double>(B * L);
@@ -131,13 +131,29 @@ void NeuronSparkLmImpl::adjust_gradients() {
   }
 }
 
+std::vector<std::string> NeuronSparkLmImpl::population_names() const {
+  std::vector<std::string> r;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const std::string p = "layer" + std::to_string(i) + ".";
+    for (const char* n : {"block.in_plif", "block.hidden", "ffn.in_plif", "ffn.gate", "ffn.up"}) r.push_back(p + n);
+  }
+  r.push_back("decode.out_plif");
+  return r;
+}
+
 void NeuronSparkLmImpl::set_collect_stats(bool on) {
   collect_ = on;
-  if (on) {
-    stats_.assign(layers.size(), NeuronSparkLayerStats{});
-    out_tally_ = SpikeTally{};
-    tokens_ = 0;
+  if (!on) return recorder_->stop();
+  recorder_->start();
+  stats_.assign(layers.size(), NeuronSparkLayerStats{});
+  const auto names = population_names();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    auto& s = stats_[i];
+    size_t k = i * 5;
+    for (SpikeSink* sink : {&s.in_block, &s.hidden, &s.in_ffn, &s.gate, &s.up}) *sink = {recorder_.get(), names[k++]};
   }
+  out_sink_ = {recorder_.get(), names.back()};
+  tokens_ = 0;
 }
 
 std::vector<double> NeuronSparkLmImpl::expected_frames() const {
@@ -149,11 +165,12 @@ std::vector<double> NeuronSparkLmImpl::expected_frames() const {
   return r;
 }
 
-std::vector<SpikeTally> NeuronSparkLmImpl::spike_tallies() const {
-  std::vector<SpikeTally> r;
-  for (const auto& s : stats_)
-    for (const auto* t : {&s.in_block, &s.hidden, &s.in_ffn, &s.gate, &s.up}) r.push_back(*t);
-  r.push_back(out_tally_);
+std::vector<SpikeStats> NeuronSparkLmImpl::spike_tallies() const {
+  std::vector<SpikeStats> r;
+  for (const auto& name : population_names()) {
+    const SpikeStats* p = recorder_->find(name);
+    r.push_back(p != nullptr ? *p : SpikeStats{});
+  }
   return r;
 }
 

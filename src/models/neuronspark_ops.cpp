@@ -22,10 +22,12 @@ OpsReport NeuronSparkLmImpl::ops_report() const {
     r.layers.push_back(l);
   };
   double spikes = 0, elements = 0;
-  auto reset = [&](std::string name, const SpikeTally& t, double neurons) {
+  auto reset = [&](const std::string& population, double neurons) {
     if (!options.spiking()) return;
+    const SpikeStats* found = recorder_->find(population);
+    const SpikeStats t = found != nullptr ? *found : SpikeStats{};
     LayerOps l;
-    l.name = std::move(name);
+    l.name = population + ".reset";
     l.kind = "AC";
     l.firing_rate = t.rate();
     l.dense_macs = K * neurons;
@@ -37,22 +39,21 @@ OpsReport NeuronSparkLmImpl::ops_report() const {
   };
   for (size_t i = 0; i < layers.size(); ++i) {
     const std::string p = "layer" + std::to_string(i) + ".";
-    const auto& s = stats_[i];
-    reset(p + "block.in_plif.reset", s.in_block, D);
+    reset(p + "block.in_plif", D);
     mac(p + "block.proj", K * D * (4 * D * N + 2 * D), true);  // W_in, W_beta, W_alpha, W_th, W_gate, W_skip
-    reset(p + "block.hidden.reset", s.hidden, D * N);
+    reset(p + "block.hidden", D * N);
     mac(p + "block.w_out", K * D * N * D, true);
     mac(p + "block.halt", K * D, false);
     mac(p + "block.out_proj", D * D, true);
-    reset(p + "ffn.in_plif.reset", s.in_ffn, D);
+    reset(p + "ffn.in_plif", D);
     mac(p + "ffn.proj", K * D * (2 * F + D), true);  // W_gate, W_up, W_skip
-    reset(p + "ffn.gate.reset", s.gate, F);
-    reset(p + "ffn.up.reset", s.up, F);
+    reset(p + "ffn.gate", F);
+    reset(p + "ffn.up", F);
     mac(p + "ffn.w_down", K * F * D, true);
     mac(p + "ffn.halt", K * D, false);
     mac(p + "ffn.out_proj", D * D, true);
   }
-  reset("decode.out_plif.reset", out_tally_, D);
+  reset("decode.out_plif", D);
   mac("decode.proj", D * D, true);
   mac("head", D * V, false);
   r.mean_rate = elements > 0 ? spikes / elements : 0.0;

@@ -23,8 +23,17 @@ void SequenceClassifierImpl::reset() {
     embedding = register_module("encoder", torch::nn::Embedding(options.d_input(), H));
   blocks = register_module("blocks", torch::nn::ModuleList());
   for (int64_t i = 0; i < options.n_layers(); ++i) {
-    if (options.block_kind() == BlockKind::SpikingSSM) blocks->push_back(SpikingSSMBlock(options.block()));
-    else blocks->push_back(BinaryS4DBlock(options.binary()));
+    const std::string name = "block" + std::to_string(i);  // the ops_report() row prefix
+    if (options.block_kind() == BlockKind::SpikingSSM) {
+      SpikingSSMBlock b(options.block());
+      b->recorder = recorder_;
+      b->stats_name = name;
+      blocks->push_back(b);
+    } else {
+      BinaryS4DBlock b(options.binary());
+      b->set_recorder(recorder_, name);
+      blocks->push_back(b);
+    }
   }
   if (options.retrieval()) {
     retrieval_mlp = register_module("retrieval_mlp", torch::nn::Linear(4 * H, H));
@@ -87,19 +96,9 @@ OpsReport SequenceClassifierImpl::ops_report(int64_t L) { return classifier_ops(
 
 void SequenceClassifierImpl::set_collect_stats(bool on) {
   collecting_ = on;
-  if (on) stats_steps = stats_sequences = 0;
-  for (auto& block : layers()) {
-    block->collect_stats = on;
-    if (on) block->counter = SpikeCounter{};
-  }
-  for (auto& block : binary_layers()) {
-    block->collect_stats = on;
-    if (on) block->counter = SpikeCounter{};
-    if (block->gsu) {
-      block->gsu->collect_stats = on;
-      if (on) block->gsu->nonzero = block->gsu->elements = 0;
-    }
-  }
+  if (!on) return recorder_->stop();
+  stats_steps = stats_sequences = 0;
+  recorder_->start();
 }
 
 }  // namespace spikessm

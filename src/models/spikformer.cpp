@@ -21,11 +21,11 @@ torch::Tensor SpikformerBlockImpl::forward(const torch::Tensor& x0) {
   if (recorder) recorder->synapse(name + ".fc1", x, double(N) * D * hidden, B, T);
   auto h = spikformer_lif(fc1(x), 1.0);
   if (recorder) {
-    recorder->spikes(name + ".fc1_lif", h);
+    recorder->spikes(name + ".fc1_lif", h, 1);
     recorder->synapse(name + ".fc2", h, double(N) * hidden * D, B, T);
   }
   auto y = spikformer_lif(fc2(h), 1.0);
-  if (recorder) recorder->spikes(name + ".fc2_lif", y);
+  if (recorder) recorder->spikes(name + ".fc2_lif", y, 1);
   return x + y;
 }
 
@@ -70,7 +70,7 @@ torch::Tensor SpikformerImpl::forward(const torch::Tensor& x) {
   rec.synapse("sps.conv0", x, double(H) * W * (D / 4) * options.in_channels() * 9, B, 1, "MAC");
   auto e = bn0(conv0(x));                                                    // (B, D/4, H, W)
   auto s = spikformer_lif(e.unsqueeze(0).expand({T, B, D / 4, H, W}), 1.0);  // (T, B, D/4, H, W)
-  rec.spikes("sps.lif0", s);
+  rec.spikes("sps.lif0", s, 1);
   // (T, B, c, h, w) -> (T B, c, h, w) for the convolutions, back to time-first for the LIF.
   auto stage = [&](const std::string& nm, const torch::Tensor& in, torch::nn::Conv2d& cv, torch::nn::BatchNorm2d& bn) {
     const int64_t ci = in.size(2), h = in.size(3), w = in.size(4);
@@ -84,13 +84,13 @@ torch::Tensor SpikformerImpl::forward(const torch::Tensor& x) {
     return y.view({T, B, y.size(1), y.size(2), y.size(3)});
   };
   s = spikformer_lif(stage("conv1", s, conv1, bn1), 1.0);
-  rec.spikes("sps.lif1", s);
+  rec.spikes("sps.lif1", s, 1);
   s = pool(s);
   s = spikformer_lif(stage("conv2", s, conv2, bn2), 1.0);
-  rec.spikes("sps.lif2", s);
+  rec.spikes("sps.lif2", s, 1);
   s = pool(s);                                                               // (T, B, D, H/4, W/4)
   auto r = spikformer_lif(stage("rpe", s, rpe, rpe_bn), 1.0);
-  rec.spikes("sps.rpe_lif", r);
+  rec.spikes("sps.rpe_lif", r, 1);
   auto tok = (s + r).flatten(3).transpose(2, 3);                             // (T, B, N, D)
   int i = 0;
   for (auto& m : *blocks) {
@@ -105,10 +105,12 @@ torch::Tensor SpikformerImpl::forward(const torch::Tensor& x) {
 }
 
 void SpikformerImpl::set_collect_stats(bool on) {
-  if (on) recorder->clear();
-  recorder->on = on;
+  if (on)
+    recorder->start();
+  else
+    recorder->stop();
 }
 
-OpsReport SpikformerImpl::ops_report(int64_t) { return recorder->report(); }
+OpsReport SpikformerImpl::ops_report(int64_t) { return recorder->synapse_report(); }
 
 }  // namespace spikessm

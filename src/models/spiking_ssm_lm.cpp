@@ -23,8 +23,11 @@ SpikingSsmLmImpl::SpikingSsmLmImpl(const SpikingSsmLmOptions& options_) : option
   // Unit-variance logits at initialisation through the tied head: |E_v| ~ 1.
   torch::NoGradGuard ng;
   embed->weight.normal_(0.0, 1.0 / std::sqrt(double(H)));
-  for (int64_t i = 0; i < options.n_layers(); ++i)
+  for (int64_t i = 0; i < options.n_layers(); ++i) {
     blocks.push_back(register_module("block" + std::to_string(i), SpikingSSMBlock(bo)));
+    blocks.back()->recorder = recorder_;
+    blocks.back()->stats_name = "block" + std::to_string(i);
+  }
   final_norm = register_module("final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({H})));
 }
 
@@ -57,10 +60,7 @@ torch::Tensor SpikingSsmLmImpl::forward_with_state(const torch::Tensor& ids, LmS
       auto v = torch::zeros({z.size(0), z.size(2)}, z.options());
       for (int64_t t = 0; t < z.size(1); ++t) lif_step(z.select(1, t), v, b.options.lif());
       state->tensors.push_back(v);
-      if (b.collect_stats) {
-        b.counter.spikes += s.sum().item<double>();
-        b.counter.elements += double(s.numel());
-      }
+      if (b.recorder) b.recorder->spikes(b.stats_name + ".lif", s);
       z = s;
     } else {
       z = torch::gelu(z);
@@ -89,10 +89,7 @@ torch::Tensor SpikingSsmLmImpl::block_step(SpikingSSMBlockImpl& b, const torch::
   h = s4.h;
   if (spiking()) {
     z = lif_step(z * torch::exp(-b.ln_vth), v, b.options.lif());
-    if (b.collect_stats) {
-      b.counter.spikes += z.sum().item<double>();
-      b.counter.elements += double(z.numel());
-    }
+    if (b.recorder) b.recorder->spikes(b.stats_name + ".lif", z.unsqueeze(1));  // (B, 1, H)
   } else {
     z = torch::gelu(z);
   }
@@ -117,10 +114,10 @@ torch::Tensor SpikingSsmLmImpl::step(const torch::Tensor& ids, LmState* state) {
 }
 
 void SpikingSsmLmImpl::set_collect_stats(bool on) {
-  for (auto& b : blocks) {
-    b->collect_stats = on;
-    if (on) b->counter = SpikeCounter{};
-  }
+  if (on)
+    recorder_->start();
+  else
+    recorder_->stop();
 }
 
 OpsReport SpikingSsmLmImpl::ops_report() const {
@@ -129,7 +126,6 @@ OpsReport SpikingSsmLmImpl::ops_report() const {
   OpsReport r;
   const auto& s4 = options.block().s4d();
   const double H = double(s4.d_model()), N = double(s4.d_state()), V = double(options.vocab());
-  double spikes = 0, elements = 0;
   const auto mac = &LayerOps::mac;
   for (size_t i = 0; i < blocks.size(); ++i) {
     const std::string p = "block" + std::to_string(i);
@@ -139,12 +135,11 @@ OpsReport SpikingSsmLmImpl::ops_report() const {
     mix.name = p + ".mix";
     mix.dense_macs = H * 2 * H;
     if (spiking()) {
-      const auto& c = blocks[i]->counter;
+      const SpikeStats* c = recorder_->find(p + ".lif");
+      const double rate = c != nullptr ? c->rate() : 0.0;
       mix.kind = "AC";
-      mix.firing_rate = c.rate();
-      mix.ops = c.rate() * mix.dense_macs;
-      spikes += c.spikes;
-      elements += c.elements;
+      mix.firing_rate = rate;
+      mix.ops = rate * mix.dense_macs;
     } else {
       mix.kind = "MAC";
       mix.ops = mix.dense_macs;
@@ -152,7 +147,7 @@ OpsReport SpikingSsmLmImpl::ops_report() const {
     r.layers.push_back(mix);
   }
   r.layers.push_back(mac("head", H * V, false));
-  r.mean_rate = elements > 0 ? spikes / elements : 0.0;
+  r.mean_rate = recorder_->mean_rate();
   return r;
 }
 

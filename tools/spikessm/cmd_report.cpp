@@ -24,7 +24,8 @@ void add_report(CLI::App& app) {
   cmd->callback([args] {
     set_threads(args->threads);
     auto r = write_report(args->o);
-    std::printf("accuracy %.4f on the report's samples, mean spiking rate %.4f\n", r.accuracy, r.mean_rate);
+    std::printf("%s %.4f on the report's samples, mean spiking rate %.4f\n", r.headline.first.c_str(),
+                r.headline.second, r.mean_rate);
     for (const auto& f : r.figures) std::printf("figure %s\n", f.c_str());
     std::printf("report %s\n", r.html.c_str());
   });

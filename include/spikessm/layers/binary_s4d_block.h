@@ -45,8 +45,11 @@ class BinaryS4DBlockImpl : public torch::nn::Cloneable<BinaryS4DBlockImpl> {
   torch::nn::LayerNorm layer_norm{nullptr};
   torch::nn::BatchNorm1d batch_norm{nullptr};
 
-  bool collect_stats = false;
-  SpikeCounter counter;  // spikes of H(.) (heaviside); non-zeros of the GELU output otherwise
+  // The model's recorder: "<stats_name>.act" counts the spikes of H(.) (heaviside) or the
+  // non-zeros of the GELU output; the GSU reports "<stats_name>.gsu".
+  void set_recorder(StatsRecorderPtr recorder, const std::string& stats_name);
+  StatsRecorderPtr recorder;
+  std::string stats_name = "block";
 
 };
 TORCH_MODULE(BinaryS4DBlock);

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "spikessm/common/surrogate.h"
+#include "spikessm/metrics/recorder.h"
 
 namespace spikessm {
 
@@ -36,8 +37,8 @@ class GSUImpl : public torch::nn::Cloneable<GSUImpl> {
   torch::Tensor log_scale_w, log_scale_y;  // 0-dim
 
   // Non-zero count of Ter(y) while statistics are collected.
-  bool collect_stats = false;
-  double nonzero = 0, elements = 0;
+  StatsRecorderPtr recorder;  // the model's; reports the non-zeros of Ter(y) as stats_name
+  std::string stats_name = "gsu";
 };
 TORCH_MODULE(GSU);
 

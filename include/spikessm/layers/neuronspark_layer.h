@@ -27,9 +27,10 @@ struct NeuronSparkLayerOptions {
   TORCH_ARG(double, rms_eps) = 1e-6;
 };
 
-// Spike and PonderNet statistics of one layer while collection is on.
+// Where one layer reports its spikes (to the model's recorder), and its PonderNet statistics,
+// while collection is on.
 struct NeuronSparkLayerStats {
-  SpikeTally in_block, hidden, in_ffn, gate, up;
+  SpikeSink in_block, hidden, in_ffn, gate, up;
   double ek_block = 0, ek_ffn = 0, tokens = 0;  // sums of E[K] over tokens
 };
 

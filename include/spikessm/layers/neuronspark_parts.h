@@ -4,18 +4,9 @@
 // Every sequence tensor is (B, T, D) with T = tokens x K frames, frame k of token t at t K + k.
 #include <torch/torch.h>
 
-namespace spikessm {
+#include "spikessm/metrics/recorder.h"
 
-// Spikes seen by one neuron population while statistics are collected.
-struct SpikeTally {
-  double spikes = 0;    // sum of spikes
-  double elements = 0;  // neurons x frames x sequences
-  double rate() const { return elements > 0 ? spikes / elements : 0.0; }
-  void add(const torch::Tensor& s) {
-    spikes += s.sum().item<double>();
-    elements += static_cast<double>(s.numel());
-  }
-};
+namespace spikessm {
 
 // y = gamma * x / sqrt(mean_D(x^2) + eps); also NeuronSpark's "lateral inhibition".
 class RmsNormImpl : public torch::nn::Cloneable<RmsNormImpl> {
@@ -51,7 +42,7 @@ class PlifNodeImpl : public torch::nn::Cloneable<PlifNodeImpl> {
   // x: (B, T, D), v0: (B, D) or undefined (zeros) -> leak: (B, T, D);
   // *v_last = V_post at the last frame (B, D) when v_last is given; spikes into *tally.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& v0 = {},
-                        torch::Tensor* v_last = nullptr, SpikeTally* tally = nullptr);
+                        torch::Tensor* v_last = nullptr, const SpikeSink* tally = nullptr);
   PlifNodeOptions options;
   torch::Tensor w, v_th;  // (D) decay logit, (D) threshold
 };

@@ -32,7 +32,7 @@ class SnnBlockImpl : public torch::nn::Cloneable<SnnBlockImpl> {
   // leak: (B, T, D), v0: (B, D N) or undefined -> (B, T, D); *v_last = V_post at the last
   // frame (B, D N); hidden spikes into *tally.
   torch::Tensor forward(const torch::Tensor& leak, const torch::Tensor& v0 = {},
-                        torch::Tensor* v_last = nullptr, SpikeTally* tally = nullptr);
+                        torch::Tensor* v_last = nullptr, const SpikeSink* tally = nullptr);
   // Natural-gradient compensation, phase 1 (papers.md 3.4): grad b_beta /= max(beta(1-beta),
   // 1/c_max), grad b_alpha /= max(sigmoid(b_alpha), 0.1). Call after backward.
   void compensate_gradients(double c_max = 100.0);

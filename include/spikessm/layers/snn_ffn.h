@@ -25,8 +25,8 @@ class SnnFfnImpl : public torch::nn::Cloneable<SnnFfnImpl> {
   // membranes into *v_gate, *v_up; spikes into the tallies.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& v0_gate = {},
                         const torch::Tensor& v0_up = {}, torch::Tensor* v_gate = nullptr,
-                        torch::Tensor* v_up = nullptr, SpikeTally* tally_gate = nullptr,
-                        SpikeTally* tally_up = nullptr);
+                        torch::Tensor* v_up = nullptr, const SpikeSink* tally_gate = nullptr,
+                        const SpikeSink* tally_up = nullptr);
 
   SnnFfnOptions options;
   torch::Tensor w_gate, w_up;  // (D_ff, D)

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "spikessm/common/kinds.h"
+#include "spikessm/metrics/recorder.h"
 #include "spikessm/neurons/sparse_mix.h"
 #include "spikessm/neurons/lif.h"
 #include "spikessm/neurons/sdn.h"
@@ -42,13 +43,6 @@ struct SpikingSSMBlockOptions {
   TORCH_ARG(MixKernel, mix_kernel) = MixKernel::Auto;
 };
 
-// Running spike counts gathered while statistics are enabled.
-struct SpikeCounter {
-  double spikes = 0;    // sum of spikes
-  double elements = 0;  // neurons x time steps x samples
-  double rate() const { return elements > 0 ? spikes / elements : 0.0; }
-};
-
 class SpikingSSMBlockImpl : public torch::nn::Cloneable<SpikingSSMBlockImpl> {
  public:
   explicit SpikingSSMBlockImpl(const SpikingSSMBlockOptions& options);
@@ -66,8 +60,8 @@ class SpikingSSMBlockImpl : public torch::nn::Cloneable<SpikingSSMBlockImpl> {
   SdnWeights sdn_weights;   // NeuronKind::Sdn: frozen, registered as buffers (checkpointed)
   SdnNet sdn_net{nullptr};  // NeuronKind::SdnScratch: trained with the task
 
-  bool collect_stats = false;
-  SpikeCounter counter;
+  StatsRecorderPtr recorder;             // the model's; reports "<stats_name>.lif" spikes
+  std::string stats_name = "block";
   int64_t sparse_mix_calls = 0, dense_mix_calls = 0;  // inference calls per mixing kernel
 
  private:

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "spikessm/metrics/energy.h"
+#include "spikessm/metrics/recorder.h"
 
 namespace spikessm {
 
@@ -17,6 +18,8 @@ class ClassifierImpl : public virtual torch::nn::Module {
   virtual torch::Tensor forward(const torch::Tensor& x) = 0;
   // While on, forward() accumulates spike statistics; turning it on zeroes them.
   virtual void set_collect_stats(bool on) = 0;
+  // The recorder every layer reports its spikes and operations to (metrics/recorder.h).
+  virtual StatsRecorder& stats() = 0;
   // Operation counts and energy per sample from the statistics gathered since. L: sequence
   // length of the inputs (sequence models; image models ignore it).
   virtual OpsReport ops_report(int64_t L) = 0;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "spikessm/metrics/energy.h"
+#include "spikessm/metrics/recorder.h"
 
 namespace spikessm {
 
@@ -43,6 +44,8 @@ class LanguageModelImpl : public torch::nn::Module {
   // turning it on zeroes them. ops_report(tokens) turns them into per-token operation counts
   // and energy (papers.md section 5) for the tokens seen since.
   virtual void set_collect_stats(bool on) = 0;
+  // The recorder every layer reports its spikes to (metrics/recorder.h).
+  virtual StatsRecorder& stats() = 0;
   virtual OpsReport ops_report() const = 0;
 
   // Extra training loss from the last forward()/forward_with_state() (NeuronSpark: the

@@ -52,6 +52,7 @@ class NeuronSparkLmImpl : public LanguageModelImpl {
   bool spiking() const override { return options.spiking(); }
 
   void set_collect_stats(bool on) override;
+  StatsRecorder& stats() override { return *recorder_; }
   OpsReport ops_report() const override;
 
   // ponder_weight x mean over the 2 n_layers aggregation points and tokens of E[K].
@@ -62,9 +63,11 @@ class NeuronSparkLmImpl : public LanguageModelImpl {
 
   // Mean E[K] per aggregation point [layer0.block, layer0.ffn, ...] since stats were turned on.
   std::vector<double> expected_frames() const;
-  // Spike tallies in ops_report() order (for tests): per layer in_block, hidden, in_ffn,
+  // Spike statistics in ops_report() order (for tests): per layer in_block, hidden, in_ffn,
   // gate, up; then the decoder's output PLIF.
-  std::vector<SpikeTally> spike_tallies() const;
+  std::vector<SpikeStats> spike_tallies() const;
+  // The recorder's population names in that order.
+  std::vector<std::string> population_names() const;
 
   NeuronSparkLmOptions options;
   torch::Tensor embedding;  // (V, D), also the output head
@@ -80,7 +83,8 @@ class NeuronSparkLmImpl : public LanguageModelImpl {
 
   bool collect_ = false;
   std::vector<NeuronSparkLayerStats> stats_;
-  SpikeTally out_tally_;
+  SpikeSink out_sink_;
+  StatsRecorderPtr recorder_ = std::make_shared<StatsRecorder>();
   double tokens_ = 0;
   torch::Tensor last_aux_;
 };

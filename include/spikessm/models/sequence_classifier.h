@@ -44,6 +44,7 @@ class SequenceClassifierImpl : public torch::nn::Cloneable<SequenceClassifierImp
   std::vector<SpikingSSMBlock> layers() const;         // the SpikingSSM blocks
   std::vector<BinaryS4DBlock> binary_layers() const;   // the Binary S4D blocks
   void set_collect_stats(bool on) override;  // also zeroes the counters when turned on
+  StatsRecorder& stats() override { return *recorder_; }
   OpsReport ops_report(int64_t L) override;  // classifier_ops(*this, L)
   int64_t d_model() const;
   // One tower: encoder, blocks and the (masked) mean over time. x: (B, L, d) | (B, L) -> (B, H)
@@ -62,6 +63,7 @@ class SequenceClassifierImpl : public torch::nn::Cloneable<SequenceClassifierImp
 
  private:
   bool collecting_ = false;
+  StatsRecorderPtr recorder_ = std::make_shared<StatsRecorder>();
 };
 TORCH_MODULE(SequenceClassifier);
 

@@ -41,7 +41,7 @@ class SpikformerBlockImpl : public torch::nn::Cloneable<SpikformerBlockImpl> {
   int64_t hidden;
   SpikingAttention attn{nullptr};
   LinearBn fc1{nullptr}, fc2{nullptr};
-  OpsRecorderPtr recorder;
+  StatsRecorderPtr recorder;
   std::string name = "block";
 };
 TORCH_MODULE(SpikformerBlock);
@@ -53,6 +53,7 @@ class SpikformerImpl : public torch::nn::Cloneable<SpikformerImpl>, public Class
   // x: (B, C, H, W) -> logits (B, n_classes)
   torch::Tensor forward(const torch::Tensor& x) override;
   void set_collect_stats(bool on) override;
+  StatsRecorder& stats() override { return *recorder; }
   OpsReport ops_report(int64_t L) override;
   int64_t tokens() const;  // N = (H/4)(W/4)
 
@@ -61,7 +62,7 @@ class SpikformerImpl : public torch::nn::Cloneable<SpikformerImpl>, public Class
   torch::nn::BatchNorm2d bn0{nullptr}, bn1{nullptr}, bn2{nullptr}, rpe_bn{nullptr};
   torch::nn::ModuleList blocks{nullptr};
   torch::nn::Linear head{nullptr};
-  OpsRecorderPtr recorder = std::make_shared<OpsRecorder>();
+  StatsRecorderPtr recorder = std::make_shared<StatsRecorder>();
 };
 TORCH_MODULE(Spikformer);
 

@@ -33,6 +33,7 @@ class SpikingSsmLmImpl : public LanguageModelImpl {
   std::string family() const override { return "spiking_ssm_lm"; }
   bool spiking() const override { return options.block().spiking(); }
   void set_collect_stats(bool on) override;
+  StatsRecorder& stats() override { return *recorder_; }
   OpsReport ops_report() const override;
 
   SpikingSsmLmOptions options;
@@ -46,6 +47,7 @@ class SpikingSsmLmImpl : public LanguageModelImpl {
                            torch::Tensor& v);
   torch::Tensor head(const torch::Tensor& x);  // (..., H) -> (..., V)
   int64_t tensors_per_layer() const { return spiking() ? 2 : 1; }
+  StatsRecorderPtr recorder_ = std::make_shared<StatsRecorder>();
 };
 TORCH_MODULE(SpikingSsmLm);
 
