@@ -1,10 +1,10 @@
 #include "spikessm/text/corpus.h"
 
-#include <cstdio>
 #include <filesystem>
 
 #include "spikessm/common/error.h"
 #include "spikessm/common/file_bytes.h"
+#include "spikessm/common/subprocess.h"
 
 namespace spikessm {
 namespace fs = std::filesystem;
@@ -33,14 +33,8 @@ LmCorpus split_raw_text(const std::string& text, const std::string& name, const 
 }
 
 std::string read_bible_kjv() {
-  FILE* p = popen("bible -f Gen1:1-Rev22:21 2>/dev/null", "r");
-  std::string raw;
-  if (p) {
-    char buf[1 << 16];
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, p)) > 0) raw.append(buf, got);
-    pclose(p);
-  }
+  const ProcessResult r = run_program({"bible", "-f", "Gen1:1-Rev22:21"});
+  const std::string& raw = r.out;
   require(raw.size() > 1000000, "lm.data_dir",
           "is empty, and the default corpus needs the King James Bible from Debian "
           "(apt-get install bible-kjv bible-kjv-text, or scripts/setup.sh), or set lm.data_dir");
