@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "flags.h"
 #include "spikessm/export/report.h"
 
 namespace spikessm::cli {
@@ -17,10 +18,13 @@ void add_report(CLI::App& app) {
   cmd->add_option("--out", args->o.out_dir, "output directory (index.html and figures)")->required();
   cmd->add_option("--metrics", args->o.metrics, "metrics.jsonl (default: next to the checkpoint)");
   cmd->add_option("--set", args->o.sets, "override a data key, e.g. data.dir=DIR")->take_all();
-  cmd->add_option("--samples", args->o.samples, "test samples for rates and energy (0: all; default 2000)");
-  cmd->add_option("--sample", args->o.sample_index, "index of the test sample drawn as raster and traces (default 0)");
+  cmd->add_option("--samples", args->o.samples, "test samples for rates and energy (0: all; default 2000)")
+      ->check(range_of("data.test_limit"));
+  cmd->add_option("--sample", args->o.sample_index, "index of the test sample drawn as raster and traces (default 0)")
+      ->check(int_range(0, 1000000000));
   cmd->add_flag("--svg", args->o.svg, "also write SVG figures");
-  cmd->add_option("--threads", args->threads, "intra-op threads (0: all cores)");
+  cmd->add_option("--threads", args->threads, "intra-op threads (0: all cores)")
+      ->check(range_of("train.threads"));
   cmd->callback([args] {
     set_threads(args->threads);
     auto r = write_report(args->o);
