@@ -101,9 +101,15 @@ std::map<std::string, std::string> bad_files() {
   return f;
 }
 
+// A classifier trained for two steps, for the cases that need real weights.
+const std::string kTinyRun = " --set data.pool=4 --set data.train_limit=64 --set data.test_limit=20"
+                             " --set model.d_model=8 --set model.d_state=4 --set train.max_steps=2"
+                             " --set train.out_dir={dir}/cls";
+
 std::vector<BadCase> bad_cases() {
   const std::string out = " --set train.out_dir={dir}/run";
   const std::string eval = " --set data.test_limit=10";
+  const std::string cls = " --checkpoint {dir}/cls/checkpoint.pt";
   return {
       // config files
       {"config file missing", "train --config {dir}/missing.toml" + out, "cannot open config file"},
@@ -197,7 +203,24 @@ std::vector<BadCase> bad_cases() {
       {"checkpoint without metadata", "eval --checkpoint {dir}/nometa.pt", "no 'meta' section"},
       {"eval without --checkpoint", "eval", "--checkpoint is required"},
       {"resume with every checkpoint damaged", "train --resume --set train.out_dir={dir}/resumebad", "previous checkpoint is unusable too"},
+      {"resume with another state size", "train --resume" + kTinyRun + " --set model.d_state=8",
+       "in the checkpoint but"},
+      {"resume with another width", "train --resume" + kTinyRun + " --set model.d_model=16", "in the checkpoint but"},
+      {"eval with another width", "eval" + cls + " --set model.d_model=16", "differs from the one the checkpoint was"},
   };
+}
+
+// Every file under dir with its size and time (the run lock, which a failed start may leave,
+// aside): a failed command leaves this unchanged.
+std::map<std::string, std::string> listing(const fs::path& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.path().filename() == ".lock") continue;
+    const bool file = e.is_regular_file();
+    files[e.path().string()] = file ? std::to_string(e.file_size()) + "@" +
+        std::to_string(e.last_write_time().time_since_epoch().count()) : "dir";
+  }
+  return files;
 }
 
 }  // namespace
@@ -210,6 +233,8 @@ TEST(CliErrors, EachBadInputGivesOneLineAndExitCode2) {
     std::ofstream(dir / name, std::ios::binary) << bytes;
   }
   fs::create_directories(dir / "nolabels");
+  auto tiny = run_cli(fill("train" + kTinyRun, dir.string()));
+  ASSERT_EQ(tiny.code, 0) << tiny.out;
   const auto cases = bad_cases();
   EXPECT_GE(cases.size(), 40u);
   std::string table =
@@ -219,12 +244,16 @@ TEST(CliErrors, EachBadInputGivesOneLineAndExitCode2) {
       "exactly one line, the expected fragment, nothing written). `$DIR` is the test's scratch "
       "directory holding the malformed files.\n\n| # | input | command | exit | message |\n|---|---|---|---|---|\n";
   int row = 0;
+  auto before = listing(dir);
   for (const auto& c : cases) {
     auto r = run_cli(fill(c.args, dir.string()));
     EXPECT_EQ(r.code, 2) << c.args << "\n" << r.out;
     EXPECT_NE(r.out.find(c.expected), std::string::npos) << c.args << "\n" << r.out;
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << c.args << "\n" << r.out;
     EXPECT_FALSE(fs::exists(dir / "run")) << c.args << ": left files behind";
+    const auto now = listing(dir);
+    EXPECT_EQ(now, before) << c.args << ": changed the files under " << dir;
+    before = now;
     auto md = [&](std::string s) {
       for (size_t p; (p = s.find(dir.string())) != std::string::npos;) s.replace(p, dir.string().size(), "$DIR");
       for (size_t p = 0; (p = s.find('|', p)) != std::string::npos; p += 2) s.replace(p, 1, "\\|");
