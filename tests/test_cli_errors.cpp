@@ -176,6 +176,12 @@ std::vector<BadCase> bad_cases() {
       {"negative --budget-minutes", "bench lra --budget-minutes -1 --out {dir}/t.md",
        "--budget-minutes: -1 is out of range [0, 1e+07] (the range of train.max_minutes)"},
       {"fraction for an integer flag", "train --threads 2.5" + out, "--threads: '2.5' is not an integer"},
+      // files to write
+      {"export into a directory", "export --format nir" + cls + " --out {dir}",
+       "is a directory (expected the name of a file to write)"},
+      {"import into a directory", "import --format nir --in {dir}/none.nir --out {dir}/cls", "is a directory"},
+      {"eval --json into a directory", "eval" + cls + " --json {dir}", "is a directory"},
+      {"eval --json in a missing directory", "eval" + cls + " --json {dir}/nodir/stats.json", "nodir does not exist"},
       // data files
       {"data directory missing", "train --set data.dir={dir}/nodata" + out, "nodata: directory not found"},
       {"IDX file of junk", "train --set data.dir={dir}/emptydata" + out, "emptydata"},

@@ -109,7 +109,7 @@ void add_bench(CLI::App& app) {
   lra->add_option("--models", a->models, "spikingssm binary_s4d binary_s4d_gsu")->delimiter(',');
   lra->add_option("--configs", a->configs, "folder of <task>_<model>[_<variant>].toml");
   lra->add_option("--variant", a->variant, "config variant suffix: cpu (budget size) or '' (paper)");
-  lra->add_option("--out", a->out, "markdown table (written after every run)");
+  lra->add_option("--out", a->out, "markdown table (written after every run)")->check(output_file(false));
   lra->add_option("--runs", a->runs, "parent folder of the run directories");
   lra->add_option("--set", a->sets, "override a key in every config")->take_all();
   lra->add_option("--threads", a->threads, "intra-op threads (0: all cores)")->check(range_of("train.threads"));

@@ -104,7 +104,7 @@ void add_data(CLI::App& app) {
   st->add_option("--seed", a->seed, "generator seed")->required()->check(range_of("train.seed"));
   st->add_option("--size", a->size, "pathfinder image size")->check(kSize);
   st->add_option("--contour-length", a->contour_length, "pathfinder contour length")->check(kContour);
-  st->add_option("--grid", a->grid, "pathfinder: write a PNG grid of the first 32 images");
+  st->add_option("--grid", a->grid, "pathfinder: write a PNG grid of the first 32 images")->check(output_file());
   st->callback([a] {
     set_threads(0);
     stats(*a);

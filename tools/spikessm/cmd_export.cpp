@@ -35,7 +35,7 @@ void add_export(CLI::App& app) {
   auto* cmd = app.add_subcommand("export", "write a trained model as a NIR graph (HDF5)");
   cmd->add_option("--format", args->format, "output format (nir)");
   cmd->add_option("--checkpoint", args->checkpoint, "checkpoint.pt written by train")->required();
-  cmd->add_option("--out", args->out, "the .nir file to write")->required();
+  cmd->add_option("--out", args->out, "the .nir file to write")->required()->check(output_file());
   cmd->add_option("--dt", args->dt, "seconds of NIR time per sequence step (default 1e-3)")
       ->check(real_range(0, 1e6, true));
   cmd->callback([args] {
@@ -70,7 +70,8 @@ void add_import(CLI::App& app) {
   cmd->add_option("--in", args->in, "the .nir file")->required();
   cmd->add_option("--checkpoint", args->checkpoint,
                   "compare every parameter with this checkpoint (exit 1 if they differ)");
-  cmd->add_option("--out", args->out, "write the imported model as a checkpoint (usable by eval)");
+  cmd->add_option("--out", args->out, "write the imported model as a checkpoint (usable by eval)")
+      ->check(output_file());
   cmd->add_option("--tolerance", args->tolerance, "largest parameter difference accepted (default 1e-5)")
       ->check(real_range(0, 1e6));
   cmd->callback([args] {

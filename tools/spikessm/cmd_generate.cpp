@@ -31,7 +31,8 @@ void add_lm_generate(CLI::App& app) {
       ->check(real_range(0, 1, true));
   cmd->add_option("--seed", a->s.seed, "sampling seed (default 0)")->check(range_of("train.seed"));
   cmd->add_option("--state-in", a->state_in, "continue from a state saved by --state-out");
-  cmd->add_option("--state-out", a->state_out, "save the state after the last token to this file");
+  cmd->add_option("--state-out", a->state_out, "save the state after the last token to this file")
+      ->check(output_file());
   cmd->add_option("--threads", a->threads, "intra-op threads (0: all cores)")
       ->check(range_of("train.threads"));
   cmd->add_flag("--quiet", a->quiet, "print only the statistics, not the text");

@@ -33,7 +33,7 @@ void add_generate(CLI::App& sdn) {
   auto a = std::make_shared<DataArgs>();
   auto out = std::make_shared<std::string>();
   auto* cmd = sdn.add_subcommand("generate", "write N(0,1) currents with exact hard-reset LIF targets");
-  cmd->add_option("--out", *out, "output file")->required();
+  cmd->add_option("--out", *out, "output file")->required()->check(output_file());
   cmd->add_option("--n", a->n, "number of sequences")->capture_default_str()->check(kSequences);
   cmd->add_option("--length", a->length, "sequence length L")->capture_default_str()->check(kLength);
   cmd->add_option("--tau", a->tau, "LIF decay")->capture_default_str()->check(range_of("model.tau"));
@@ -79,8 +79,8 @@ void add_train_sdn(CLI::App& sdn) {
       ->capture_default_str()->check(CLI::IsMember({"mse", "smoothl1"}));
   cmd->add_option("--seed", a->opt.seed, "seed of data, init and order")
       ->capture_default_str()->check(range_of("train.seed"));
-  cmd->add_option("--out", a->out, "weights file to write (JSON)")->required();
-  cmd->add_option("--log", a->log, "per-epoch metrics as JSON lines");
+  cmd->add_option("--out", a->out, "weights file to write (JSON)")->required()->check(output_file());
+  cmd->add_option("--log", a->log, "per-epoch metrics as JSON lines")->check(output_file());
   cmd->add_option("--threads", a->threads, "intra-op threads (0: all cores)")
       ->check(range_of("train.threads"));
   cmd->callback([a] {
@@ -132,7 +132,7 @@ void add_eval_sdn(CLI::App& sdn) {
   cmd->add_option("--length", a->length, "generated length")->capture_default_str()->check(kLength);
   cmd->add_option("--seed", a->seed, "seed of generated data")
       ->capture_default_str()->check(range_of("train.seed"));
-  cmd->add_option("--json", *json, "also write the metrics as JSON");
+  cmd->add_option("--json", *json, "also write the metrics as JSON")->check(output_file());
   cmd->callback([a, weights, json] {
     auto w = *weights == "builtin" ? builtin_sdn_weights() : load_sdn_weights(*weights);
     a->tau = w.tau;

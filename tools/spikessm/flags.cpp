@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <sstream>
 #include <stdexcept>
 
@@ -95,6 +96,20 @@ CLI::Validator int_choice(const std::vector<int64_t>& values) {
         return s + " is not one of " + list;
       },
       "one of " + list);
+}
+
+CLI::Validator output_file(bool parent_must_exist) {
+  return CLI::Validator(
+      [parent_must_exist](std::string& s) -> std::string {
+        namespace fs = std::filesystem;
+        std::error_code ec;
+        if (fs::is_directory(s, ec)) return s + " is a directory (expected the name of a file to write)";
+        const fs::path parent = fs::path(s).parent_path();
+        if (parent_must_exist && !parent.empty() && !fs::is_directory(parent, ec))
+          return s + ": directory " + parent.string() + " does not exist";
+        return "";
+      },
+      "FILE");
 }
 
 }  // namespace spikessm::cli

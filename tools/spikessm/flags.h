@@ -21,4 +21,8 @@ CLI::Validator real_range(double min, double max, bool min_open = false);
 // An integer among the listed values.
 CLI::Validator int_choice(const std::vector<int64_t>& values);
 
+// The same for the files a command writes, checked before it works: not a directory, and
+// (unless the command creates it) in a directory that exists.
+CLI::Validator output_file(bool parent_must_exist = true);
+
 }  // namespace spikessm::cli
