@@ -98,6 +98,20 @@ std::map<std::string, std::string> bad_files() {
   // a run directory whose checkpoints are both damaged
   f["resumebad/checkpoint.pt"] = "damaged";
   f["resumebad/checkpoint.prev.pt"] = "damaged too";
+  // checkpoints of other families (report reads only their config), and language-model
+  // checkpoints whose tokenizer.json is damaged
+  auto family = [&](const std::string& name) {
+    spikessm::Config fc;
+    fc.set("model.family=" + name);
+    spikessm::CheckpointMeta fm;
+    fm.config_toml = fc.to_toml();
+    return spikessm::encode_checkpoint({{"meta", spikessm::checkpoint_meta_json(fm)}});
+  };
+  f["lm/checkpoint.pt"] = family("spiking_ssm_lm");
+  f["lm/tokenizer.json"] = std::string("\x89garbage\n\x00\xff{", 12);
+  f["lmkind/checkpoint.pt"] = family("neuronspark_lm");
+  f["lmkind/tokenizer.json"] = "{\"kind\": 5}";
+  f["spikformer.pt"] = family("spikformer");
   return f;
 }
 
@@ -213,6 +227,11 @@ std::vector<BadCase> bad_cases() {
        "in the checkpoint but"},
       {"resume with another width", "train --resume" + kTinyRun + " --set model.d_model=16", "in the checkpoint but"},
       {"eval with another width", "eval" + cls + " --set model.d_model=16", "differs from the one the checkpoint was"},
+      // other families and tokenizers
+      {"language model given to report", "report --checkpoint {dir}/lm/checkpoint.pt --out {dir}/rep",
+       "is a language model's checkpoint (model.family = spiking_ssm_lm), not a sequence classifier's"},
+      {"spikformer given to report", "report --checkpoint {dir}/spikformer.pt --out {dir}/rep",
+       "is a spikformer checkpoint (model.family = spikformer)"},
   };
 }
 

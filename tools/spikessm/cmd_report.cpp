@@ -3,9 +3,24 @@
 
 #include "commands.h"
 #include "flags.h"
+#include "spikessm/common/config.h"
+#include "spikessm/common/error.h"
 #include "spikessm/export/report.h"
+#include "spikessm/train/checkpoint.h"
 
 namespace spikessm::cli {
+
+// The report draws a sequence classifier's blocks: a checkpoint of another family is named as
+// such (as generate names a classifier's), not failed on as weights that do not fit.
+static void check_family(const std::string& checkpoint) {
+  Config cfg;
+  cfg.merge_string(read_checkpoint_meta(checkpoint).config_toml, checkpoint);
+  const std::string& family = cfg.get_string("model.family");
+  const bool lm = family == "spiking_ssm_lm" || family == "neuronspark_lm";
+  require(family == "classifier", checkpoint,
+          "is a " + std::string(lm ? "language model's" : family) + " checkpoint (model.family = " + family +
+              "), not a sequence classifier's; report draws the blocks of model.family = classifier");
+}
 
 void add_report(CLI::App& app) {
   struct Args {
@@ -26,6 +41,7 @@ void add_report(CLI::App& app) {
   cmd->add_option("--threads", args->threads, "intra-op threads (0: all cores)")
       ->check(range_of("train.threads"));
   cmd->callback([args] {
+    check_family(args->o.checkpoint);
     set_threads(args->threads);
     auto r = write_report(args->o);
     std::printf("accuracy %.4f on the report's samples, mean spiking rate %.4f\n", r.accuracy, r.mean_rate);
