@@ -232,6 +232,9 @@ std::vector<BadCase> bad_cases() {
        "is a language model's checkpoint (model.family = spiking_ssm_lm), not a sequence classifier's"},
       {"spikformer given to report", "report --checkpoint {dir}/spikformer.pt --out {dir}/rep",
        "is a spikformer checkpoint (model.family = spikformer)"},
+      {"tokenizer.json of binary garbage", "eval --checkpoint {dir}/lm/checkpoint.pt", "tokenizer.json: not valid JSON"},
+      {"tokenizer.json with a numeric kind", "eval --checkpoint {dir}/lmkind/checkpoint.pt",
+       "expected a JSON object with a string \"kind\""},
   };
 }
 
