@@ -112,6 +112,10 @@ std::map<std::string, std::string> bad_files() {
   f["lmkind/checkpoint.pt"] = family("neuronspark_lm");
   f["lmkind/tokenizer.json"] = "{\"kind\": 5}";
   f["spikformer.pt"] = family("spikformer");
+  // a Latin-1 corpus ("caf\xe9" ...)
+  std::string latin1;
+  for (int i = 0; i < 200; ++i) latin1 += "caf\xe9 au lait, cr\xe8me br\xfbl\xe9" "e\n";
+  f["latin1.txt"] = latin1;
   return f;
 }
 
@@ -235,6 +239,9 @@ std::vector<BadCase> bad_cases() {
       {"tokenizer.json of binary garbage", "eval --checkpoint {dir}/lm/checkpoint.pt", "tokenizer.json: not valid JSON"},
       {"tokenizer.json with a numeric kind", "eval --checkpoint {dir}/lmkind/checkpoint.pt",
        "expected a JSON object with a string \"kind\""},
+      {"Latin-1 corpus, word tokenizer",
+       "train --set model.family=spiking_ssm_lm --set lm.tokenizer=word --set lm.data_dir={dir}/latin1.txt" + out,
+       "latin1.txt: not UTF-8 text (byte 0xE9 at offset 3)"},
   };
 }
 

@@ -54,23 +54,36 @@ std::string read_bible_kjv() {
   return text;
 }
 
+namespace {
+
+LmCorpus from_source(LmCorpus c, const std::string& train_source) {
+  c.train_source = train_source;
+  return c;
+}
+
+}  // namespace
+
 LmCorpus load_corpus(const std::string& path) {
   if (path.empty())
-    return split_raw_text(read_bible_kjv(), "bible-kjv",
-                          "King James Bible (Debian bible-kjv), split 90/5/5 by characters");
+    return from_source(split_raw_text(read_bible_kjv(), "bible-kjv",
+                                      "King James Bible (Debian bible-kjv), split 90/5/5 by characters"),
+                       "the King James Bible (bible -f)");
   if (fs::is_regular_file(path))
-    return split_raw_text(read_split(path), "raw", path + ", split 90/5/5 by characters");
+    return from_source(split_raw_text(read_split(path), "raw", path + ", split 90/5/5 by characters"), path);
   require(fs::is_directory(path), "lm.data_dir", "'" + path + "' is neither a directory nor a file");
   auto has = [&](const std::string& f) { return fs::is_regular_file(path + "/" + f); };
   auto triple = [&](const std::string& name, const std::string& pre, const std::string& post) {
-    return LmCorpus{name, path + " (" + name + " layout)", read_split(path + "/" + pre + "train" + post),
-                    read_split(path + "/" + pre + "valid" + post), read_split(path + "/" + pre + "test" + post)};
+    const std::string train = path + "/" + pre + "train" + post;
+    return LmCorpus{name, path + " (" + name + " layout)", read_split(train),
+                    read_split(path + "/" + pre + "valid" + post), read_split(path + "/" + pre + "test" + post), train};
   };
   if (has("train.txt") && has("valid.txt") && has("test.txt")) return triple("wikitext", "", ".txt");
   if (has("wiki.train.tokens")) return triple("wikitext", "wiki.", ".tokens");
   if (has("ptb.train.txt")) return triple("ptb", "ptb.", ".txt");
   if (has("input.txt"))
-    return split_raw_text(read_split(path + "/input.txt"), "raw", path + "/input.txt, split 90/5/5 by characters");
+    return from_source(split_raw_text(read_split(path + "/input.txt"), "raw",
+                                      path + "/input.txt, split 90/5/5 by characters"),
+                       path + "/input.txt");
   throw InputError("lm.data_dir: '" + path + "' holds no corpus (expected {train,valid,test}.txt, "
                    "wiki.{train,valid,test}.tokens, ptb.{train,valid,test}.txt or input.txt)");
 }
