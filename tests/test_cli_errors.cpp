@@ -98,6 +98,9 @@ std::map<std::string, std::string> bad_files() {
   // a run directory whose checkpoints are both damaged
   f["resumebad/checkpoint.pt"] = "damaged";
   f["resumebad/checkpoint.prev.pt"] = "damaged too";
+  // a config that gives a section a value instead of keys
+  f["section_array.toml"] = "[[model]]\nd_model = 3\n";
+  f["section_value.toml"] = "model = 5\n";
   // checkpoints of other families (report reads only their config), and language-model
   // checkpoints whose tokenizer.json is damaged
   auto family = [&](const std::string& name) {
@@ -242,6 +245,11 @@ std::vector<BadCase> bad_cases() {
       {"Latin-1 corpus, word tokenizer",
        "train --set model.family=spiking_ssm_lm --set lm.tokenizer=word --set lm.data_dir={dir}/latin1.txt" + out,
        "latin1.txt: not UTF-8 text (byte 0xE9 at offset 3)"},
+      // sections
+      {"array of tables for a section", "train --config {dir}/section_array.toml" + out,
+       "'model' must be a table ([model] holding keys such as model.n_layers), not an array"},
+      {"value for a section", "train --config {dir}/section_value.toml" + out, "'model' must be a table"},
+      {"--set on a section", "train --set model=5" + out, "'model' is a section, not a key"},
   };
 }
 
