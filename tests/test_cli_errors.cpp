@@ -101,6 +101,7 @@ std::map<std::string, std::string> bad_files() {
   // a config that gives a section a value instead of keys
   f["section_array.toml"] = "[[model]]\nd_model = 3\n";
   f["section_value.toml"] = "model = 5\n";
+  f["key_table.toml"] = "[model.dropout]\nrate = 0.1\n";
   // checkpoints of other families (report reads only their config), and language-model
   // checkpoints whose tokenizer.json is damaged
   auto family = [&](const std::string& name) {
@@ -233,6 +234,8 @@ std::vector<BadCase> bad_cases() {
       {"resume with another state size", "train --resume" + kTinyRun + " --set model.d_state=8",
        "in the checkpoint but"},
       {"resume with another width", "train --resume" + kTinyRun + " --set model.d_model=16", "in the checkpoint but"},
+      {"resume with more layers", "train --resume" + kTinyRun + " --set model.n_layers=3",
+       "of the model is missing from the checkpoint"},
       {"eval with another width", "eval" + cls + " --set model.d_model=16", "differs from the one the checkpoint was"},
       // other families and tokenizers
       {"language model given to report", "report --checkpoint {dir}/lm/checkpoint.pt --out {dir}/rep",
@@ -249,6 +252,7 @@ std::vector<BadCase> bad_cases() {
       {"array of tables for a section", "train --config {dir}/section_array.toml" + out,
        "'model' must be a table ([model] holding keys such as model.n_layers), not an array"},
       {"value for a section", "train --config {dir}/section_value.toml" + out, "'model' must be a table"},
+      {"table for a key", "train --config {dir}/key_table.toml" + out, "model.dropout should be a number, not a table"},
       {"--set on a section", "train --set model=5" + out, "'model' is a section, not a key"},
   };
 }
@@ -310,6 +314,21 @@ TEST(CliErrors, EachBadInputGivesOneLineAndExitCode2) {
   EXPECT_EQ(spikessm::read_file_bytes((dir / "resumebad" / "checkpoint.pt").string()), "damaged");
   EXPECT_EQ(fs::directory_iterator(dir / "resumebad") != fs::directory_iterator(), true);
   EXPECT_FALSE(fs::exists(dir / "resumebad" / "config.toml"));
+  table +=
+      "\n## Helper programs\n\n"
+      "spikessm starts gnuplot (the figures of `report`), sentencepiece's `spm_train`, `spm_encode` and "
+      "`spm_export_vocab` (`lm.tokenizer = bpe`) and `bible` (the default language-model corpus) directly, "
+      "with their arguments as they are: no shell reads the paths, whatever characters they hold. "
+      "When one is missing or fails (tests/test_gnuplot.cpp, tests/test_tokenizers.cpp):\n\n"
+      "| situation | exit | message |\n|---|---|---|\n"
+      "| gnuplot not installed | 1 | `error: gnuplot not found: install Debian's gnuplot-nox (scripts/setup.sh)` |\n"
+      "| gnuplot refuses a figure script | 1 | `error: gnuplot failed on DIR/NAME.gp: "
+      "<the last line gnuplot printed>` |\n"
+      "| sentencepiece not installed | 2 | `error: spm_train: not found; the BPE tokenizer needs Debian's "
+      "sentencepiece (apt-get install sentencepiece, or scripts/setup.sh)` |\n"
+      "| bible-kjv not installed, no `lm.data_dir` | 2 | `error: lm.data_dir: is empty, and the default corpus "
+      "needs the King James Bible from Debian (apt-get install bible-kjv bible-kjv-text, or scripts/setup.sh), "
+      "or set lm.data_dir` |\n";
   if (const char* path = std::getenv("SPIKESSM_ERRORS_MD")) std::ofstream(path) << table;
   fs::remove_all(dir);
 }

@@ -125,3 +125,19 @@ TEST(Tokenizers, WordVocabularyNeedsUtf8AndNamesItsFile) {
   t.save(dir.string());
   EXPECT_EQ(load_tokenizer(dir.string())->vocab_size(), 5);
 }
+
+TEST(Tokenizers, MissingSentencepieceIsNamed) {
+  // The tools run without a shell; without them on PATH the message says what to install.
+  const char* old = std::getenv("PATH");
+  const std::string saved = old ? old : "";
+  setenv("PATH", "/nonexistent-spikessm-path", 1);
+  std::string msg;
+  try {
+    BpeTokenizer::train("some text\n", 300);
+  } catch (const InputError& e) {
+    msg = e.what();
+  }
+  setenv("PATH", saved.c_str(), 1);
+  EXPECT_EQ(msg, "spm_train: not found; the BPE tokenizer needs Debian's sentencepiece (apt-get install "
+                 "sentencepiece, or scripts/setup.sh)");
+}
