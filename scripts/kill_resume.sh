@@ -2,7 +2,10 @@
 # Crash-safety check: SIGKILL a training run at KILLS random moments, resuming it each time,
 # then compare its final checkpoint with an uninterrupted run's: the model and optimizer
 # sections must be bit-identical, every checkpoint on disk must verify, no temp file may be
-# left. Prints one line per kill and a verdict; exit 1 on any difference.
+# left. The uninterrupted run goes first and its training time places the kill moments: kill k
+# falls at a random moment of the k-th of KILLS equal slices of that time (5 % to 95 % of
+# it), counted from the checkpoint each part resumes from; every kill must land before the
+# run ends. Prints one line per kill and a verdict; exit 1 on any difference or missed kill.
 #   scripts/kill_resume.sh [KILLS=10] [RANDOM_SEED=1] [OUT=runs/kill_resume]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,27 +62,52 @@ t0=$(date +%s.%N)
 "$BIN" train "${common[@]}" --set train.out_dir="$OUT/ref" >"$OUT/ref.log" 2>&1
 t1=$(date +%s.%N)
 ref_s=$(python3 -c "print(f'{$t1-$t0:.1f}')")
-echo "uninterrupted run: ${ref_s} s, final $(verify "$OUT/ref/checkpoint.pt")"
+# Its training alone ("trained N steps in S s"), without start-up and the final evaluation.
+total=$(sed -n 's/^trained \([0-9]*\) steps in \([0-9.]*\) s.*/\1/p' "$OUT/ref.log")
+train_s=$(sed -n 's/^trained \([0-9]*\) steps in \([0-9.]*\) s.*/\2/p' "$OUT/ref.log")
+if [[ -z $total || -z $train_s || $total == 0 ]]; then
+  echo "FAIL: the uninterrupted run did not finish (see $OUT/ref.log)"
+  exit 1
+fi
+echo "uninterrupted run: ${ref_s} s (${train_s} s of training, $total steps), final $(verify "$OUT/ref/checkpoint.pt")"
 
 run="$OUT/killed"
 resume=()
 bad=0
+landed=0
+done_steps=0
 for ((k = 1; k <= KILLS; k++)); do
-  # A random moment of training: wait for the run to finish loading its data (it prints its
-  # "model:" line), then 0.2 to 4 s more.
-  delay_ms=$((200 + RANDOM % 3800))
+  # The kill's moment in the uninterrupted run's training time, then the wait for it once
+  # this part has loaded its data (it prints its "model:" line) and resumed at done_steps.
+  train_ms=$(python3 -c "print(int($train_s * 1000))")
+  slice_ms=$((train_ms * 9 / 10 / KILLS))
+  at_ms=$((train_ms / 20 + (k - 1) * slice_ms + (RANDOM * 32768 + RANDOM) % (slice_ms + 1)))
+  delay_ms=$((at_ms - train_ms * done_steps / total))
+  ((delay_ms < 0)) && delay_ms=0
   "$BIN" train "${common[@]}" --set train.out_dir="$run" "${resume[@]}" >>"$OUT/killed.log" 2>&1 &
   pid=$!
   while (($(grep -c '^model:' "$OUT/killed.log" || true) < k)) && kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
   sleep "$(python3 -c "print($delay_ms/1000)")"
-  if kill -9 "$pid" 2>/dev/null; then state=killed; else state="had already finished"; fi
-  wait "$pid" 2>/dev/null || true
+  # Its exit status tells a kill from a finished run (kill also "succeeds" on an unreaped one).
+  kill -9 "$pid" 2>/dev/null || true
+  rc=0
+  wait "$pid" 2>/dev/null || rc=$?
+  if ((rc == 137)); then
+    state=killed
+    landed=$((landed + 1))
+  else
+    state="had already finished (exit $rc)"
+  fi
   tmp=$( (find "$run" -maxdepth 1 -name '*.tmp' 2>/dev/null || true) | wc -l)
   latest=$([[ -f $run/checkpoint.pt ]] && verify "$run/checkpoint.pt" || echo "none yet")
   prev=$([[ -f $run/checkpoint.prev.pt ]] && verify "$run/checkpoint.prev.pt" || echo "none yet")
   [[ $latest == BAD* || $prev == BAD* ]] && bad=1
-  printf 'kill %2d, %4d ms into training: %s; checkpoint.pt %s; checkpoint.prev.pt %s; temp files %d\n' \
-    "$k" "$delay_ms" "$state" "$latest" "$prev" "$tmp"
+  printf 'kill %2d at %5d of %d ms of training, %5d ms into this part: %s; checkpoint.pt %s; checkpoint.prev.pt %s; temp files %d\n' \
+    "$k" "$at_ms" "$train_ms" "$delay_ms" "$state" "$latest" "$prev" "$tmp"
+  # The next part resumes from the newest good checkpoint.
+  if [[ $latest == ok* ]]; then done_steps=${latest#ok }
+  elif [[ $prev == ok* ]]; then done_steps=${prev#ok }
+  else done_steps=0; fi
   resume=(--resume)
 done
 "$BIN" train "${common[@]}" --set train.out_dir="$run" --resume >>"$OUT/killed.log" 2>&1
@@ -90,9 +118,11 @@ b=$(state_hash "$run/checkpoint.pt")
 echo "uninterrupted:    $a"
 echo "killed, resumed:  $b"
 echo "temp files left: $left; resumes: $(grep -c '^resuming' "$OUT/killed.log" || true)"
-if [[ $a == "$b" && $left == 0 && $bad == 0 ]]; then
+echo "kills that landed mid-run: $landed of $KILLS"
+if [[ $a == "$b" && $left == 0 && $bad == 0 && $landed == "$KILLS" ]]; then
   echo "PASS: bit-identical after $KILLS kills, no corrupt or temp file"
 else
+  [[ $landed != "$KILLS" ]] && echo "FAIL: only $landed of $KILLS kills landed before the run ended"
   echo "FAIL"
   exit 1
 fi

@@ -98,12 +98,40 @@ std::map<std::string, std::string> bad_files() {
   // a run directory whose checkpoints are both damaged
   f["resumebad/checkpoint.pt"] = "damaged";
   f["resumebad/checkpoint.prev.pt"] = "damaged too";
+  // a config that gives a section a value instead of keys
+  f["section_array.toml"] = "[[model]]\nd_model = 3\n";
+  f["section_value.toml"] = "model = 5\n";
+  f["key_table.toml"] = "[model.dropout]\nrate = 0.1\n";
+  // checkpoints of other families (report reads only their config), and language-model
+  // checkpoints whose tokenizer.json is damaged
+  auto family = [&](const std::string& name) {
+    spikessm::Config fc;
+    fc.set("model.family=" + name);
+    spikessm::CheckpointMeta fm;
+    fm.config_toml = fc.to_toml();
+    return spikessm::encode_checkpoint({{"meta", spikessm::checkpoint_meta_json(fm)}});
+  };
+  f["lm/checkpoint.pt"] = family("spiking_ssm_lm");
+  f["lm/tokenizer.json"] = std::string("\x89garbage\n\x00\xff{", 12);
+  f["lmkind/checkpoint.pt"] = family("neuronspark_lm");
+  f["lmkind/tokenizer.json"] = "{\"kind\": 5}";
+  f["spikformer.pt"] = family("spikformer");
+  // a Latin-1 corpus ("caf\xe9" ...)
+  std::string latin1;
+  for (int i = 0; i < 200; ++i) latin1 += "caf\xe9 au lait, cr\xe8me br\xfbl\xe9" "e\n";
+  f["latin1.txt"] = latin1;
   return f;
 }
+
+// A classifier trained for two steps, for the cases that need real weights.
+const std::string kTinyRun = " --set data.pool=4 --set data.train_limit=64 --set data.test_limit=20"
+                             " --set model.d_model=8 --set model.d_state=4 --set train.max_steps=2"
+                             " --set train.out_dir={dir}/cls";
 
 std::vector<BadCase> bad_cases() {
   const std::string out = " --set train.out_dir={dir}/run";
   const std::string eval = " --set data.test_limit=10";
+  const std::string cls = " --checkpoint {dir}/cls/checkpoint.pt";
   return {
       // config files
       {"config file missing", "train --config {dir}/missing.toml" + out, "cannot open config file"},
@@ -141,12 +169,41 @@ std::vector<BadCase> bad_cases() {
       {"no command", "", "A subcommand is required"},
       {"flag without its value", "train --config", "--config"},
       {"non-numeric --threads", "train --threads many" + out, "--threads"},
-      {"--nproc 0", "train --nproc 0" + out, "--nproc: 0 (expected 1 to 256 local workers)"},
+      {"--nproc 0", "train --nproc 0" + out, "--nproc: 0 is out of range [1, 256]"},
       {"--nproc with --world-size", "train --nproc 2 --world-size 2 --master 127.0.0.1:1234" + out, "cannot be combined"},
       {"rank outside the world", "train --rank 2 --world-size 2 --master 127.0.0.1:1234" + out, "--rank: 2 is not in 0..1"},
       {"--world-size without --master", "train --world-size 2 --rank 1" + out, "--master: required"},
       {"--master without a port", "train --world-size 2 --master localhost" + out, "expected ADDR:PORT"},
       {"--master port out of range", "train --world-size 2 --master 127.0.0.1:99999" + out, "port '99999' is not a number in 1..65535"},
+      // numeric flags: the range of their config key (train.threads, model.tau, ...) or their own
+      {"--threads beyond any machine", "train --threads 99999999999" + out,
+       "--threads: 99999999999 is out of range [0, 1024] (the range of train.threads)"},
+      {"--threads above train.threads' range", "eval --checkpoint {dir}/none.pt --threads 2000",
+       "--threads: 2000 is out of range [0, 1024] (the range of train.threads)"},
+      {"--world-size 0", "train --world-size 0" + out, "--world-size: 0 is out of range [1, 65536]"},
+      {"--rank beyond int", "train --rank 99999999999" + out, "--rank: 99999999999 is out of range"},
+      {"negative --samples", "report --checkpoint {dir}/none.pt --out {dir}/rep --samples -5",
+       "--samples: -5 is out of range [0, 1000000000] (the range of data.test_limit)"},
+      {"--top-p 0", "generate --checkpoint {dir}/none.pt --prompt x --top-p 0", "--top-p: 0 is out of range (0, 1]"},
+      {"--max-tokens beyond the cap", "generate --checkpoint {dir}/none.pt --prompt x --max-tokens 100000001",
+       "--max-tokens: 100000001 is out of range [0, 100000000]"},
+      {"--dt 0", "export --checkpoint {dir}/none.pt --out {dir}/x.nir --dt 0", "--dt: 0 is out of range (0, 1e+06]"},
+      {"--contour-length 0", "data generate pathfinder --out {dir}/pf --seed 1 --contour-length 0",
+       "--contour-length: 0 is not one of 6, 9, 14"},
+      {"--size off the LRA sets", "data stats pathfinder -n 10 --seed 1 --size 48", "--size: 48 is not one of 32, 64"},
+      {"negative --seed", "data stats listops -n 10 --seed -1", "--seed: -1 is out of range [0, 1e+15]"},
+      {"--tau beyond 1", "sdn generate --out {dir}/sdn.bin --tau 2",
+       "--tau: 2 is out of range [1e-06, 1] (the range of model.tau)"},
+      {"--epochs 0", "sdn train --out {dir}/w.json --epochs 0", "--epochs: 0 is out of range [1, 100000]"},
+      {"negative --budget-minutes", "bench lra --budget-minutes -1 --out {dir}/t.md",
+       "--budget-minutes: -1 is out of range [0, 1e+07] (the range of train.max_minutes)"},
+      {"fraction for an integer flag", "train --threads 2.5" + out, "--threads: '2.5' is not an integer"},
+      // files to write
+      {"export into a directory", "export --format nir" + cls + " --out {dir}",
+       "is a directory (expected the name of a file to write)"},
+      {"import into a directory", "import --format nir --in {dir}/none.nir --out {dir}/cls", "is a directory"},
+      {"eval --json into a directory", "eval" + cls + " --json {dir}", "is a directory"},
+      {"eval --json in a missing directory", "eval" + cls + " --json {dir}/nodir/stats.json", "nodir does not exist"},
       // data files
       {"data directory missing", "train --set data.dir={dir}/nodata" + out, "nodata: directory not found"},
       {"IDX file of junk", "train --set data.dir={dir}/emptydata" + out, "emptydata"},
@@ -174,7 +231,43 @@ std::vector<BadCase> bad_cases() {
       {"checkpoint without metadata", "eval --checkpoint {dir}/nometa.pt", "no 'meta' section"},
       {"eval without --checkpoint", "eval", "--checkpoint is required"},
       {"resume with every checkpoint damaged", "train --resume --set train.out_dir={dir}/resumebad", "previous checkpoint is unusable too"},
+      {"resume with another state size", "train --resume" + kTinyRun + " --set model.d_state=8",
+       "in the checkpoint but"},
+      {"resume with another width", "train --resume" + kTinyRun + " --set model.d_model=16", "in the checkpoint but"},
+      {"resume with more layers", "train --resume" + kTinyRun + " --set model.n_layers=3",
+       "of the model is missing from the checkpoint"},
+      {"eval with another width", "eval" + cls + " --set model.d_model=16", "differs from the one the checkpoint was"},
+      // other families and tokenizers
+      {"language model given to report", "report --checkpoint {dir}/lm/checkpoint.pt --out {dir}/rep",
+       "is a language model's checkpoint (model.family = spiking_ssm_lm), not a sequence classifier's"},
+      {"spikformer given to report", "report --checkpoint {dir}/spikformer.pt --out {dir}/rep",
+       "is a spikformer checkpoint (model.family = spikformer)"},
+      {"tokenizer.json of binary garbage", "eval --checkpoint {dir}/lm/checkpoint.pt", "tokenizer.json: not valid JSON"},
+      {"tokenizer.json with a numeric kind", "eval --checkpoint {dir}/lmkind/checkpoint.pt",
+       "expected a JSON object with a string \"kind\""},
+      {"Latin-1 corpus, word tokenizer",
+       "train --set model.family=spiking_ssm_lm --set lm.tokenizer=word --set lm.data_dir={dir}/latin1.txt" + out,
+       "latin1.txt: not UTF-8 text (byte 0xE9 at offset 3)"},
+      // sections
+      {"array of tables for a section", "train --config {dir}/section_array.toml" + out,
+       "'model' must be a table ([model] holding keys such as model.n_layers), not an array"},
+      {"value for a section", "train --config {dir}/section_value.toml" + out, "'model' must be a table"},
+      {"table for a key", "train --config {dir}/key_table.toml" + out, "model.dropout should be a number, not a table"},
+      {"--set on a section", "train --set model=5" + out, "'model' is a section, not a key"},
   };
+}
+
+// Every file under dir with its size and time (the run lock, which a failed start may leave,
+// aside): a failed command leaves this unchanged.
+std::map<std::string, std::string> listing(const fs::path& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.path().filename() == ".lock") continue;
+    const bool file = e.is_regular_file();
+    files[e.path().string()] = file ? std::to_string(e.file_size()) + "@" +
+        std::to_string(e.last_write_time().time_since_epoch().count()) : "dir";
+  }
+  return files;
 }
 
 }  // namespace
@@ -187,6 +280,8 @@ TEST(CliErrors, EachBadInputGivesOneLineAndExitCode2) {
     std::ofstream(dir / name, std::ios::binary) << bytes;
   }
   fs::create_directories(dir / "nolabels");
+  auto tiny = run_cli(fill("train" + kTinyRun, dir.string()));
+  ASSERT_EQ(tiny.code, 0) << tiny.out;
   const auto cases = bad_cases();
   EXPECT_GE(cases.size(), 40u);
   std::string table =
@@ -196,12 +291,16 @@ TEST(CliErrors, EachBadInputGivesOneLineAndExitCode2) {
       "exactly one line, the expected fragment, nothing written). `$DIR` is the test's scratch "
       "directory holding the malformed files.\n\n| # | input | command | exit | message |\n|---|---|---|---|---|\n";
   int row = 0;
+  auto before = listing(dir);
   for (const auto& c : cases) {
     auto r = run_cli(fill(c.args, dir.string()));
     EXPECT_EQ(r.code, 2) << c.args << "\n" << r.out;
     EXPECT_NE(r.out.find(c.expected), std::string::npos) << c.args << "\n" << r.out;
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << c.args << "\n" << r.out;
     EXPECT_FALSE(fs::exists(dir / "run")) << c.args << ": left files behind";
+    const auto now = listing(dir);
+    EXPECT_EQ(now, before) << c.args << ": changed the files under " << dir;
+    before = now;
     auto md = [&](std::string s) {
       for (size_t p; (p = s.find(dir.string())) != std::string::npos;) s.replace(p, dir.string().size(), "$DIR");
       for (size_t p = 0; (p = s.find('|', p)) != std::string::npos; p += 2) s.replace(p, 1, "\\|");
@@ -215,6 +314,21 @@ TEST(CliErrors, EachBadInputGivesOneLineAndExitCode2) {
   EXPECT_EQ(spikessm::read_file_bytes((dir / "resumebad" / "checkpoint.pt").string()), "damaged");
   EXPECT_EQ(fs::directory_iterator(dir / "resumebad") != fs::directory_iterator(), true);
   EXPECT_FALSE(fs::exists(dir / "resumebad" / "config.toml"));
+  table +=
+      "\n## Helper programs\n\n"
+      "spikessm starts gnuplot (the figures of `report`), sentencepiece's `spm_train`, `spm_encode` and "
+      "`spm_export_vocab` (`lm.tokenizer = bpe`) and `bible` (the default language-model corpus) directly, "
+      "with their arguments as they are: no shell reads the paths, whatever characters they hold. "
+      "When one is missing or fails (tests/test_gnuplot.cpp, tests/test_tokenizers.cpp):\n\n"
+      "| situation | exit | message |\n|---|---|---|\n"
+      "| gnuplot not installed | 1 | `error: gnuplot not found: install Debian's gnuplot-nox (scripts/setup.sh)` |\n"
+      "| gnuplot refuses a figure script | 1 | `error: gnuplot failed on DIR/NAME.gp: "
+      "<the last line gnuplot printed>` |\n"
+      "| sentencepiece not installed | 2 | `error: spm_train: not found; the BPE tokenizer needs Debian's "
+      "sentencepiece (apt-get install sentencepiece, or scripts/setup.sh)` |\n"
+      "| bible-kjv not installed, no `lm.data_dir` | 2 | `error: lm.data_dir: is empty, and the default corpus "
+      "needs the King James Bible from Debian (apt-get install bible-kjv bible-kjv-text, or scripts/setup.sh), "
+      "or set lm.data_dir` |\n";
   if (const char* path = std::getenv("SPIKESSM_ERRORS_MD")) std::ofstream(path) << table;
   fs::remove_all(dir);
 }

@@ -99,3 +99,25 @@ TEST(Config, EnumKeysTakeTheirNamesFromOneTable) {
   expect_key_uses_table<BinaryActivation>("model.binary_activation");
   expect_key_uses_table<AttentionKind>("model.attention");
 }
+
+TEST(Config, SectionsAndKeysAreNotMistakenForEachOther) {
+  // A section given a value, or a key given a table, is named as such (not "unknown key").
+  auto msg = [](const std::string& toml) {
+    try {
+      Config c;
+      c.merge_string(toml, "f.toml");
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(msg("[[model]]\nd_model = 3\n"),
+            "f.toml: 'model' must be a table ([model] holding keys such as model.n_layers), not an array");
+  EXPECT_EQ(msg("train = \"fast\"\n"),
+            "f.toml: 'train' must be a table ([train] holding keys such as train.epochs), not a string");
+  EXPECT_EQ(msg("[model.dropout]\nx = 1\n"), "f.toml: model.dropout should be a number, not a table");
+  EXPECT_EQ(msg("model = { d_model = 16 }\n"), "accepted");  // an inline table is a table
+  Config c;
+  EXPECT_THROW(c.set("model=5"), InputError);
+  EXPECT_EQ(c.get_int("model.d_model"), 64);
+}

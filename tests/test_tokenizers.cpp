@@ -104,3 +104,40 @@ TEST(Tokenizers, BadFilesAreInputErrors) {
   }
   EXPECT_THROW(train_tokenizer("morse", "x", 500), InputError);
 }
+
+TEST(Tokenizers, WordVocabularyNeedsUtf8AndNamesItsFile) {
+  // Its vocabulary is saved as JSON, which holds UTF-8 only: other text is refused up front,
+  // naming the file and the first byte that is not UTF-8.
+  for (const std::string bad : {std::string("caf\xe9 au lait\n"), std::string("abc\xc0\xaf\n"),  // Latin-1, overlong
+                                std::string("abc\xed\xa0\x80\n"), std::string("abc\xf0\x9f\n")}) {  // surrogate, cut
+    try {
+      WordTokenizer::train(bad, "corpus/train.txt");
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const InputError& e) {
+      const std::string m = e.what();
+      EXPECT_EQ(m.find("corpus/train.txt: not UTF-8 text (byte 0x"), 0u) << m;
+      EXPECT_NE(m.find("at offset 3)"), std::string::npos) << m;
+    }
+  }
+  auto t = WordTokenizer::train("caf\xc3\xa9 \xe2\x96\x81 \xf0\x9f\x98\x80\n", "corpus/train.txt");
+  EXPECT_EQ(t.vocab_size(), 5);
+  auto dir = scratch_dir("tok_utf8");
+  t.save(dir.string());
+  EXPECT_EQ(load_tokenizer(dir.string())->vocab_size(), 5);
+}
+
+TEST(Tokenizers, MissingSentencepieceIsNamed) {
+  // The tools run without a shell; without them on PATH the message says what to install.
+  const char* old = std::getenv("PATH");
+  const std::string saved = old ? old : "";
+  setenv("PATH", "/nonexistent-spikessm-path", 1);
+  std::string msg;
+  try {
+    BpeTokenizer::train("some text\n", 300);
+  } catch (const InputError& e) {
+    msg = e.what();
+  }
+  setenv("PATH", saved.c_str(), 1);
+  EXPECT_EQ(msg, "spm_train: not found; the BPE tokenizer needs Debian's sentencepiece (apt-get install "
+                 "sentencepiece, or scripts/setup.sh)");
+}

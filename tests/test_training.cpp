@@ -279,3 +279,23 @@ TEST(Training, RefusesToOverwriteARunWithoutAFlag) {
   std::string content((std::istreambuf_iterator<char>(in)), {});
   EXPECT_EQ(content, "precious");
 }
+
+TEST(Training, ResumingAFinishedRunLogsItsFinalEvaluationOnce) {
+  // A finished run resumed again evaluates again, but metrics.jsonl keeps one final line.
+  SPIKESSM_SKIP_UNLESS_EXISTS(spikessm::testing::fashion_mnist_dir());
+  auto dir = spikessm::testing::scratch_dir("train_resume_done_" + std::to_string(getpid()));
+  Config c = short_config(dir / "run", 160);
+  c.set("train.max_steps=3");
+  ASSERT_EQ(run_training(c, {}).steps, 3);
+  TrainRunOptions resume;
+  resume.resume = true;
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(run_training(c, resume).steps, 3);
+  std::ifstream in(dir / "run" / "metrics.jsonl");
+  int finals = 0;
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    finals += j.value("kind", "") == "eval" && j.contains("train_seconds");
+  }
+  EXPECT_EQ(finals, 1);
+  fs::remove_all(dir);
+}

@@ -57,12 +57,43 @@ bool from_node(const toml::node& n, const ConfigValue& like, ConfigValue& out) {
   return false;
 }
 
+// A section of the schema ("model"): the first key in it, or nullptr.
+const ConfigKey* first_in_section(const std::string& section) {
+  for (const auto& k : config_schema())
+    if (k.key.size() > section.size() && k.key.compare(0, section.size(), section) == 0 &&
+        k.key[section.size()] == '.')
+      return &k;
+  return nullptr;
+}
+
+const char* toml_type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a number";
+    case toml::node_type::boolean: return "a boolean";
+    default: return "a date or time";
+  }
+}
+
+// A section given a value (model = 5, [[model]]) or a key given a table ([model.dropout]) is
+// named as such, rather than as an unknown key.
 void merge_table(Config& cfg, const toml::table& t, const std::string& prefix,
                  const std::string& source,
                  const std::function<void(const std::string&, const toml::node&)>& put) {
   for (const auto& [k, node] : t) {
     const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
-    if (const auto* sub = node.as_table()) merge_table(cfg, *sub, key, source, put);
+    const auto* sub = node.as_table();
+    if (sub && find_key(key))
+      throw InputError(source + ": " + key + " should be " + type_name(find_key(key)->def) + ", not a table");
+    if (!sub && !find_key(key)) {
+      if (const ConfigKey* first = first_in_section(key))
+        throw InputError(source + ": '" + key + "' must be a table ([" + key + "] holding keys such as " +
+                         first->key + "), not " + toml_type_name(node));
+    }
+    if (sub) merge_table(cfg, *sub, key, source, put);
     else put(key, node);
   }
 }
@@ -173,6 +204,9 @@ void Config::set(const std::string& assignment) {
     throw InputError(source + ": expected key=value, e.g. model.d_model=128");
   const std::string key = assignment.substr(0, eq), raw = assignment.substr(eq + 1);
   const ConfigKey* spec = find_key(key);
+  if (!spec && first_in_section(key))
+    throw InputError(source + ": '" + key + "' is a section, not a key (set one of its keys, e.g. " +
+                     first_in_section(key)->key + "=...)");
   if (!spec) throw InputError(source + ": unknown key '" + key + "' (see `spikessm train --help-config`)");
   ConfigValue v;
   if (spec->def.index() == 3) {

@@ -1,12 +1,11 @@
 #include "gnuplot.h"
 
-#include <sys/wait.h>
-
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+
+#include "spikessm/common/subprocess.h"
 
 namespace spikessm {
 namespace fs = std::filesystem;
@@ -28,17 +27,13 @@ void run_gnuplot(const std::string& dir, const std::string& name, const std::str
     f << script;
     if (!f) throw std::runtime_error(path + ": cannot write the gnuplot script");
   }
-  const std::string cmd = "cd '" + dir + "' && gnuplot '" + name + ".gp' 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) throw std::runtime_error("cannot start gnuplot");
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  const int status = pclose(p);
-  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  if (code == 127) throw std::runtime_error("gnuplot not found: install Debian's gnuplot-nox (scripts/setup.sh)");
-  if (code != 0) throw std::runtime_error("gnuplot failed on " + path + ": " + out);
+  // No shell: the directory and script name reach gnuplot as they are, whatever they hold.
+  ProcessOptions where;
+  where.dir = dir;
+  const ProcessResult r = run_program({"gnuplot", name + ".gp"}, where);
+  if (!r.found) throw std::runtime_error("gnuplot not found: install Debian's gnuplot-nox (scripts/setup.sh)");
+  if (!r.ok()) throw std::runtime_error("gnuplot failed on " + path + ": " + r.error_line());
+  const std::string out = r.err.empty() ? "" : r.error_line();
   for (const auto& o : outputs) {
     const auto f = fs::path(dir) / o;
     if (!fs::exists(f) || fs::file_size(f) == 0)

@@ -11,6 +11,7 @@
 #include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
 #include "spikessm/common/file_bytes.h"
+#include "spikessm/common/subprocess.h"
 
 // sentencepiece runs as Debian's command-line tools (spm_train, spm_encode, spm_export_vocab):
 // libsentencepiece bundles its own protobuf and exports its symbols, which clash with the
@@ -26,7 +27,21 @@ std::string make_temp_dir() {
   return tmpl;
 }
 
-bool run(const std::string& cmd) { return std::system((cmd + " 2>/dev/null").c_str()) == 0; }
+// Runs one of sentencepiece's tools without a shell: argv as it is (temporary paths can hold
+// anything TMPDIR holds).
+ProcessResult run_spm(const std::vector<std::string>& argv, const std::string& in = "",
+                      const std::string& out = "/dev/null") {
+  ProcessOptions o;
+  o.stdin_file = in;
+  o.stdout_file = out;
+  return run_program(argv, o);
+}
+
+// A missing tool is named, rather than reported as the tool refusing its input.
+InputError spm_missing(const std::string& tool) {
+  return InputError(tool + ": not found; the BPE tokenizer needs Debian's sentencepiece "
+                    "(apt-get install sentencepiece, or scripts/setup.sh)");
+}
 
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
@@ -51,15 +66,17 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::train(const std::string& text, int64
     if (!l.empty()) lines += l + "\n";
   write_text(dir + "/train.txt", lines);
   // Identity normalisation, no dummy prefix, whitespace kept, byte fallback: lossless.
-  const bool ok = run("spm_train --input='" + dir + "/train.txt' --model_prefix='" + dir + "/m' --model_type=bpe" +
-                      " --vocab_size=" + std::to_string(vocab_size) +
-                      " --character_coverage=0.9995 --byte_fallback=true --normalization_rule_name=identity"
-                      " --add_dummy_prefix=false --remove_extra_whitespaces=false --split_digits=true"
-                      " --max_sentence_length=1000000 --input_sentence_size=2000000 --shuffle_input_sentence=true"
-                      " --num_threads=2 --minloglevel=2 > /dev/null");
+  const auto r = run_spm({"spm_train", "--input=" + dir + "/train.txt", "--model_prefix=" + dir + "/m",
+                          "--model_type=bpe", "--vocab_size=" + std::to_string(vocab_size),
+                          "--character_coverage=0.9995", "--byte_fallback=true",
+                          "--normalization_rule_name=identity", "--add_dummy_prefix=false",
+                          "--remove_extra_whitespaces=false", "--split_digits=true",
+                          "--max_sentence_length=1000000", "--input_sentence_size=2000000",
+                          "--shuffle_input_sentence=true", "--num_threads=2", "--minloglevel=2"});
   std::string model;
-  if (ok && fs::exists(dir + "/m.model")) model = read_file_bytes(dir + "/m.model");
+  if (r.ok() && fs::exists(dir + "/m.model")) model = read_file_bytes(dir + "/m.model");
   fs::remove_all(dir);
+  if (!r.found) throw spm_missing("spm_train");
   if (model.empty())
     throw InputError("lm.bpe_vocab: sentencepiece (spm_train) could not train a " + std::to_string(vocab_size) +
                      "-piece BPE on the training split (is Debian's sentencepiece installed? is the vocabulary "
@@ -70,8 +87,11 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::train(const std::string& text, int64
 BpeTokenizer::BpeTokenizer(const std::string& model_bytes, const std::string& where)
     : model_bytes_(model_bytes), dir_(make_temp_dir()) {
   write_text(dir_ + "/m.model", model_bytes_);
-  if (!run("spm_export_vocab --model='" + dir_ + "/m.model' --output='" + dir_ + "/vocab.tsv'")) {
+  const auto r =
+      run_spm({"spm_export_vocab", "--model=" + dir_ + "/m.model", "--output=" + dir_ + "/vocab.tsv"});
+  if (!r.ok()) {
     fs::remove_all(dir_);
+    if (!r.found) throw spm_missing("spm_export_vocab");
     throw InputError(where + ": not a sentencepiece model (spm_export_vocab refused it)");
   }
   std::ifstream in(dir_ + "/vocab.tsv");
@@ -96,9 +116,9 @@ std::vector<int64_t> BpeTokenizer::encode(const std::string& text) const {
   joined.reserve(text.size() + lines.size());
   for (const auto& l : lines) joined += l + "\n";
   write_text(dir_ + "/in.txt", joined);
-  TORCH_CHECK(run("spm_encode --model='" + dir_ + "/m.model' --output_format=id < '" + dir_ + "/in.txt' > '" + dir_ +
-                  "/out.txt'"),
-              "[BpeTokenizer] spm_encode failed");
+  const auto r = run_spm({"spm_encode", "--model=" + dir_ + "/m.model", "--output_format=id"}, dir_ + "/in.txt",
+                         dir_ + "/out.txt");
+  TORCH_CHECK(r.ok(), "[BpeTokenizer] spm_encode failed: ", r.error_line());
   std::ifstream in(dir_ + "/out.txt");
   std::vector<int64_t> ids;
   std::string out_line;

@@ -1,10 +1,10 @@
 #include "spikessm/text/corpus.h"
 
-#include <cstdio>
 #include <filesystem>
 
 #include "spikessm/common/error.h"
 #include "spikessm/common/file_bytes.h"
+#include "spikessm/common/subprocess.h"
 
 namespace spikessm {
 namespace fs = std::filesystem;
@@ -33,14 +33,8 @@ LmCorpus split_raw_text(const std::string& text, const std::string& name, const 
 }
 
 std::string read_bible_kjv() {
-  FILE* p = popen("bible -f Gen1:1-Rev22:21 2>/dev/null", "r");
-  std::string raw;
-  if (p) {
-    char buf[1 << 16];
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, p)) > 0) raw.append(buf, got);
-    pclose(p);
-  }
+  const ProcessResult r = run_program({"bible", "-f", "Gen1:1-Rev22:21"});
+  const std::string& raw = r.out;
   require(raw.size() > 1000000, "lm.data_dir",
           "is empty, and the default corpus needs the King James Bible from Debian "
           "(apt-get install bible-kjv bible-kjv-text, or scripts/setup.sh), or set lm.data_dir");
@@ -60,23 +54,36 @@ std::string read_bible_kjv() {
   return text;
 }
 
+namespace {
+
+LmCorpus from_source(LmCorpus c, const std::string& train_source) {
+  c.train_source = train_source;
+  return c;
+}
+
+}  // namespace
+
 LmCorpus load_corpus(const std::string& path) {
   if (path.empty())
-    return split_raw_text(read_bible_kjv(), "bible-kjv",
-                          "King James Bible (Debian bible-kjv), split 90/5/5 by characters");
+    return from_source(split_raw_text(read_bible_kjv(), "bible-kjv",
+                                      "King James Bible (Debian bible-kjv), split 90/5/5 by characters"),
+                       "the King James Bible (bible -f)");
   if (fs::is_regular_file(path))
-    return split_raw_text(read_split(path), "raw", path + ", split 90/5/5 by characters");
+    return from_source(split_raw_text(read_split(path), "raw", path + ", split 90/5/5 by characters"), path);
   require(fs::is_directory(path), "lm.data_dir", "'" + path + "' is neither a directory nor a file");
   auto has = [&](const std::string& f) { return fs::is_regular_file(path + "/" + f); };
   auto triple = [&](const std::string& name, const std::string& pre, const std::string& post) {
-    return LmCorpus{name, path + " (" + name + " layout)", read_split(path + "/" + pre + "train" + post),
-                    read_split(path + "/" + pre + "valid" + post), read_split(path + "/" + pre + "test" + post)};
+    const std::string train = path + "/" + pre + "train" + post;
+    return LmCorpus{name, path + " (" + name + " layout)", read_split(train),
+                    read_split(path + "/" + pre + "valid" + post), read_split(path + "/" + pre + "test" + post), train};
   };
   if (has("train.txt") && has("valid.txt") && has("test.txt")) return triple("wikitext", "", ".txt");
   if (has("wiki.train.tokens")) return triple("wikitext", "wiki.", ".tokens");
   if (has("ptb.train.txt")) return triple("ptb", "ptb.", ".txt");
   if (has("input.txt"))
-    return split_raw_text(read_split(path + "/input.txt"), "raw", path + "/input.txt, split 90/5/5 by characters");
+    return from_source(split_raw_text(read_split(path + "/input.txt"), "raw",
+                                      path + "/input.txt, split 90/5/5 by characters"),
+                       path + "/input.txt");
   throw InputError("lm.data_dir: '" + path + "' holds no corpus (expected {train,valid,test}.txt, "
                    "wiki.{train,valid,test}.tokens, ptb.{train,valid,test}.txt or input.txt)");
 }

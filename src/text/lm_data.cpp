@@ -25,7 +25,7 @@ LmData load_lm_data(const Config& cfg, const std::string& tokenizer_dir) {
     require(d.tokenizer->kind() == kind, tokenizer_dir + "/tokenizer.json",
             "holds a " + d.tokenizer->kind() + " tokenizer but lm.tokenizer is " + kind);
   } else {
-    d.tokenizer = train_tokenizer(kind, d.corpus.train, cfg.get_int("lm.bpe_vocab"));
+    d.tokenizer = train_tokenizer(kind, d.corpus.train, cfg.get_int("lm.bpe_vocab"), d.corpus.train_source);
   }
   d.train = to_token_tensor(d.tokenizer->encode(d.corpus.train));
   d.valid = to_token_tensor(d.tokenizer->encode(d.corpus.valid));

@@ -43,9 +43,9 @@ int64_t count_words(const std::string& text) {
 }
 
 std::unique_ptr<Tokenizer> train_tokenizer(const std::string& kind, const std::string& train_text,
-                                           int64_t bpe_vocab) {
+                                           int64_t bpe_vocab, const std::string& where) {
   if (kind == "byte") return std::make_unique<ByteTokenizer>();
-  if (kind == "word") return std::make_unique<WordTokenizer>(WordTokenizer::train(train_text));
+  if (kind == "word") return std::make_unique<WordTokenizer>(WordTokenizer::train(train_text, where));
   if (kind == "bpe") return BpeTokenizer::train(train_text, bpe_vocab);
   throw InputError("lm.tokenizer: unknown tokenizer '" + kind + "' (expected byte, word or bpe)");
 }
@@ -57,10 +57,15 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(read_file_bytes(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw InputError(path + ": not valid JSON (" + std::string(e.what()) + ")");
+  } catch (const nlohmann::json::parse_error& e) {
+    // Where, not what: nlohmann's message quotes the bytes it read, which may be any bytes.
+    throw InputError(path + ": not valid JSON (syntax error at byte " + std::to_string(e.byte) +
+                     "; expected the tokenizer.json written by train)");
   }
-  const std::string kind = j.is_object() ? j.value("kind", std::string()) : std::string();
+  // Types first: nlohmann's accessors would throw a type_error naming no file.
+  require(j.is_object() && j.contains("kind") && j["kind"].is_string(), path,
+          "expected a JSON object with a string \"kind\" (byte, word or bpe)");
+  const std::string kind = j["kind"].get<std::string>();
   if (kind == "byte") return std::make_unique<ByteTokenizer>();
   if (kind == "word") {
     if (!j.contains("words") || !j["words"].is_array())

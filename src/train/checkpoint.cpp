@@ -49,6 +49,52 @@ void load_archive(const std::string& bytes, const std::string& what, const std::
   }
 }
 
+std::string shape_text(c10::IntArrayRef sizes) {
+  std::string s = "[";
+  for (size_t i = 0; i < sizes.size(); ++i) s += (i ? ", " : "") + std::to_string(sizes[i]);
+  return s + "]";
+}
+
+// LibTorch's Module::load copies a saved tensor with set_(), which takes the saved shape: a
+// checkpoint of another width loads "fine" and fails later inside a layer (or not at all, and
+// the run saves weights that disagree with its config). So every parameter and buffer is
+// compared first, walking the archive as Module::load does.
+void check_shapes(torch::nn::Module& model, torch::serialize::InputArchive& ar, const std::string& prefix,
+                  const std::string& where) {
+  const std::string hint = " (the config, e.g. model.d_model / model.d_state / model.n_layers / --set, "
+                           "differs from the one the checkpoint was trained with)";
+  auto compare = [&](const std::string& name, const torch::Tensor& want, bool buffer) {
+    if (!want.defined()) return;
+    const std::string what = std::string(buffer ? "buffer '" : "parameter '") + prefix + name + "'";
+    torch::Tensor saved;
+    if (!ar.try_read(name, saved, buffer))
+      throw InputError(where + ": " + what + " of the model is missing from the checkpoint" + hint);
+    if (saved.sizes() != want.sizes())
+      throw InputError(where + ": " + what + " has shape " + shape_text(saved.sizes()) + " in the checkpoint but " +
+                       shape_text(want.sizes()) + " in the model built from the config" + hint);
+  };
+  for (const auto& p : model.named_parameters(/*recurse=*/false)) compare(p.key(), p.value(), false);
+  for (const auto& b : model.named_buffers(/*recurse=*/false)) compare(b.key(), b.value(), true);
+  for (const auto& c : model.named_children()) {
+    if (!c.value()->is_serializable()) continue;
+    torch::serialize::InputArchive child;
+    if (!ar.try_read(c.key(), child))
+      throw InputError(where + ": module '" + prefix + c.key() + "' of the model is missing from the checkpoint" +
+                       hint);
+    check_shapes(*c.value(), child, prefix + c.key() + ".", where);
+  }
+}
+
+// Shapes first (a message naming the parameter), then the weights.
+void load_model(torch::nn::Module& model, torch::serialize::InputArchive& ar, const std::string& where) {
+  check_shapes(model, ar, "", where);
+  try {
+    model.load(ar);
+  } catch (const c10::Error& e) {
+    throw InputError(where + ": checkpoint does not match the model (" + first_line(e) + ")");
+  }
+}
+
 // Format 1 (before the checksummed container): a bare LibTorch archive holding "format" = 1,
 // "config", "step", "model" and optionally "optimizer". Its weights still load (eval, export,
 // report, bench); it holds no RNG, schedule or data-order state, so it cannot be resumed.
@@ -80,11 +126,7 @@ CheckpointMeta load_format1(const std::string& bytes, const std::string& where,
     torch::serialize::InputArchive model_ar;
     if (!ar.try_read("model", model_ar))
       throw InputError(where + ": format-1 checkpoint has no 'model' archive");
-    try {
-      model->load(model_ar);
-    } catch (const c10::Error& e) {
-      throw InputError(where + ": checkpoint does not match the model (" + first_line(e) + ")");
-    }
+    load_model(*model, model_ar, where);
   }
   return meta;
 }
@@ -152,11 +194,7 @@ CheckpointMeta load_checkpoint_bytes(const std::string& bytes, const std::string
   if (!m) throw InputError(where + ": checkpoint has no 'model' section");
   torch::serialize::InputArchive model_ar;
   load_archive(*m, "model", where, model_ar);
-  try {
-    model.load(model_ar);
-  } catch (const c10::Error& e) {
-    throw InputError(where + ": checkpoint does not match the model (" + first_line(e) + ")");
-  }
+  load_model(model, model_ar, where);
   if (optimizer) {
     const std::string* o = find_section(sections, "optimizer");
     if (!o) throw InputError(where + ": checkpoint has no optimizer state to resume from");

@@ -341,7 +341,8 @@ TrainResult TrainLoop::run() {
   result.train_seconds = clock_.seconds();
   for (const auto& p : obj_->model().parameters()) result.parameters += p.numel();
   if (!root()) return result;  // the final report (with spike statistics) is rank 0's
-  append_metric(metrics_, obj_->final_test(total_, result));
+  const nlohmann::json final_line = obj_->final_test(total_, result);
+  if (!has_final_eval(metrics_, total_)) append_metric(metrics_, final_line);
   return result;
 }
 

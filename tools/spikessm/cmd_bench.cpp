@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "flags.h"
 #include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
 #include "spikessm/data/text_io.h"
@@ -102,15 +103,16 @@ void add_bench(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "end-to-end benchmarks");
   cmd->require_subcommand(1);
   auto* lra = cmd->add_subcommand("lra", "train models on LRA tasks within a time budget; write the table");
-  lra->add_option("--budget-minutes", a->budget, "training minutes per run (train.max_minutes)");
+  lra->add_option("--budget-minutes", a->budget, "training minutes per run (train.max_minutes)")
+      ->check(range_of("train.max_minutes"));
   lra->add_option("--tasks", a->tasks, "listops pathfinder32 cifar10-gray imdb aan pathx")->delimiter(',');
   lra->add_option("--models", a->models, "spikingssm binary_s4d binary_s4d_gsu")->delimiter(',');
   lra->add_option("--configs", a->configs, "folder of <task>_<model>[_<variant>].toml");
   lra->add_option("--variant", a->variant, "config variant suffix: cpu (budget size) or '' (paper)");
-  lra->add_option("--out", a->out, "markdown table (written after every run)");
+  lra->add_option("--out", a->out, "markdown table (written after every run)")->check(output_file(false));
   lra->add_option("--runs", a->runs, "parent folder of the run directories");
   lra->add_option("--set", a->sets, "override a key in every config")->take_all();
-  lra->add_option("--threads", a->threads, "intra-op threads (0: all cores)");
+  lra->add_option("--threads", a->threads, "intra-op threads (0: all cores)")->check(range_of("train.threads"));
   lra->add_flag("--resume", a->resume,
                 "continue every run from its checkpoint; the budget counts all its parts");
   lra->callback([a] {

@@ -6,6 +6,7 @@
 #include <ATen/Parallel.h>
 
 #include "commands.h"
+#include "flags.h"
 #include "spikessm/common/error.h"
 #include "spikessm/data/listops.h"
 #include "spikessm/data/lra_stats.h"
@@ -23,13 +24,17 @@ struct DataArgs {
   int size = 32, contour_length = 14;
 };
 
+// The flags' ranges: sample counts, and the LRA parameter sets of Pathfinder (a contour
+// shorter than 3 has no distractor length: a division by zero).
+const CLI::Validator kSamples = int_range(1, 1000000000), kSize = int_choice({32, 64, 128, 256}),
+                     kContour = int_choice({6, 9, 14});
+
 void generate(const DataArgs& a) {
   if (a.what == "listops") {
     ListOpsOptions o;
     o.n_train = a.train;
     o.n_val = a.val;
     o.n_test = a.test;
-    require(o.n_train > 0 && o.n_val > 0 && o.n_test > 0, "--train/--val/--test", "must be positive");
     auto all = generate_listops(o, a.seed);
     write_listops_tsv_dir(a.out, all, o);
     std::printf("wrote %s/basic_{train,val,test}.tsv: %lld / %lld / %lld samples (seed %llu)\n",
@@ -81,25 +86,25 @@ void add_data(CLI::App& app) {
   auto* gen = cmd->add_subcommand("generate", "write ListOps TSVs or Pathfinder folders in the official layout");
   gen->add_option("set", a->what, "listops | pathfinder")->required();
   gen->add_option("--out", a->out, "output directory")->required();
-  gen->add_option("--seed", a->seed, "generator seed")->required();
-  gen->add_option("--train", a->train, "listops: training samples (official 96000)");
-  gen->add_option("--val", a->val, "listops: validation samples (official 2000)");
-  gen->add_option("--test", a->test, "listops: test samples (official 2000)");
-  gen->add_option("--size", a->size, "pathfinder: 32 (Pathfinder), 64, 128 (Path-X) or 256");
-  gen->add_option("--contour-length", a->contour_length, "pathfinder: 6, 9 or 14 (hard; LRA)");
-  gen->add_option("-n", a->n, "pathfinder: images (LRA: 200000)");
-  gen->add_option("--per-batch", a->per_batch, "pathfinder: images per imgs/<batch> folder");
+  gen->add_option("--seed", a->seed, "generator seed")->required()->check(range_of("train.seed"));
+  gen->add_option("--train", a->train, "listops: training samples (official 96000)")->check(kSamples);
+  gen->add_option("--val", a->val, "listops: validation samples (official 2000)")->check(kSamples);
+  gen->add_option("--test", a->test, "listops: test samples (official 2000)")->check(kSamples);
+  gen->add_option("--size", a->size, "pathfinder: 32 (Pathfinder), 64, 128 (Path-X) or 256")->check(kSize);
+  gen->add_option("--contour-length", a->contour_length, "pathfinder: 6, 9 or 14 (hard; LRA)")->check(kContour);
+  gen->add_option("-n", a->n, "pathfinder: images (LRA: 200000)")->check(kSamples);
+  gen->add_option("--per-batch", a->per_batch, "pathfinder: images per imgs/<batch> folder")->check(kSamples);
   gen->callback([a] {
     set_threads(0);
     generate(*a);
   });
   auto* st = cmd->add_subcommand("stats", "fidelity statistics of n generated samples (markdown)");
   st->add_option("set", a->what, "listops | pathfinder")->required();
-  st->add_option("-n", a->n, "samples")->required();
-  st->add_option("--seed", a->seed, "generator seed")->required();
-  st->add_option("--size", a->size, "pathfinder image size");
-  st->add_option("--contour-length", a->contour_length, "pathfinder contour length");
-  st->add_option("--grid", a->grid, "pathfinder: write a PNG grid of the first 32 images");
+  st->add_option("-n", a->n, "samples")->required()->check(kSamples);
+  st->add_option("--seed", a->seed, "generator seed")->required()->check(range_of("train.seed"));
+  st->add_option("--size", a->size, "pathfinder image size")->check(kSize);
+  st->add_option("--contour-length", a->contour_length, "pathfinder contour length")->check(kContour);
+  st->add_option("--grid", a->grid, "pathfinder: write a PNG grid of the first 32 images")->check(output_file());
   st->callback([a] {
     set_threads(0);
     stats(*a);

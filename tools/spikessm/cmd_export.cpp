@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "flags.h"
 #include "spikessm/common/error.h"
 #include "spikessm/common/config.h"
 #include "spikessm/export/nir_model.h"
@@ -34,11 +35,11 @@ void add_export(CLI::App& app) {
   auto* cmd = app.add_subcommand("export", "write a trained model as a NIR graph (HDF5)");
   cmd->add_option("--format", args->format, "output format (nir)");
   cmd->add_option("--checkpoint", args->checkpoint, "checkpoint.pt written by train")->required();
-  cmd->add_option("--out", args->out, "the .nir file to write")->required();
-  cmd->add_option("--dt", args->dt, "seconds of NIR time per sequence step (default 1e-3)");
+  cmd->add_option("--out", args->out, "the .nir file to write")->required()->check(output_file());
+  cmd->add_option("--dt", args->dt, "seconds of NIR time per sequence step (default 1e-3)")
+      ->check(real_range(0, 1e6, true));
   cmd->callback([args] {
     check_format(args->format);
-    if (!(args->dt > 0)) throw InputError("--dt: must be positive, got " + std::to_string(args->dt));
     auto m = load_trained_model(args->checkpoint);
     auto* model = dynamic_cast<SequenceClassifierImpl*>(m.classifier.get());
     require(model != nullptr, args->checkpoint,
@@ -69,8 +70,10 @@ void add_import(CLI::App& app) {
   cmd->add_option("--in", args->in, "the .nir file")->required();
   cmd->add_option("--checkpoint", args->checkpoint,
                   "compare every parameter with this checkpoint (exit 1 if they differ)");
-  cmd->add_option("--out", args->out, "write the imported model as a checkpoint (usable by eval)");
-  cmd->add_option("--tolerance", args->tolerance, "largest parameter difference accepted (default 1e-5)");
+  cmd->add_option("--out", args->out, "write the imported model as a checkpoint (usable by eval)")
+      ->check(output_file());
+  cmd->add_option("--tolerance", args->tolerance, "largest parameter difference accepted (default 1e-5)")
+      ->check(real_range(0, 1e6));
   cmd->callback([args] {
     check_format(args->format);
     auto imported = classifier_from_nir(read_nir(args->in), args->in);

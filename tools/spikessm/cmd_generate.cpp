@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "flags.h"
 #include "spikessm/common/error.h"
 #include "spikessm/infer/generate.h"
 #include "spikessm/train/trained_model.h"
@@ -20,18 +21,22 @@ void add_lm_generate(CLI::App& app) {
   auto* cmd = app.add_subcommand("generate", "generate text with a language model, printing tokens as they come");
   cmd->add_option("--checkpoint", a->checkpoint, "checkpoint.pt of a language model")->required();
   cmd->add_option("--prompt", a->prompt, "text to continue (read in parallel mode)");
-  cmd->add_option("--max-tokens", a->max_tokens, "tokens to generate (default 100)");
-  cmd->add_option("--temperature", a->s.temperature, "sampling temperature (0: greedy; default 1)");
-  cmd->add_option("--top-k", a->s.top_k, "keep the k most likely tokens (0: all)");
-  cmd->add_option("--top-p", a->s.top_p, "nucleus sampling mass in (0, 1] (1: all)");
-  cmd->add_option("--seed", a->s.seed, "sampling seed (default 0)");
+  cmd->add_option("--max-tokens", a->max_tokens, "tokens to generate (default 100)")
+      ->check(int_range(0, 100000000));
+  cmd->add_option("--temperature", a->s.temperature, "sampling temperature (0: greedy; default 1)")
+      ->check(real_range(0, 100));
+  cmd->add_option("--top-k", a->s.top_k, "keep the k most likely tokens (0: all)")
+      ->check(int_range(0, 1000000000));
+  cmd->add_option("--top-p", a->s.top_p, "nucleus sampling mass in (0, 1] (1: all)")
+      ->check(real_range(0, 1, true));
+  cmd->add_option("--seed", a->s.seed, "sampling seed (default 0)")->check(range_of("train.seed"));
   cmd->add_option("--state-in", a->state_in, "continue from a state saved by --state-out");
-  cmd->add_option("--state-out", a->state_out, "save the state after the last token to this file");
-  cmd->add_option("--threads", a->threads, "intra-op threads (0: all cores)");
+  cmd->add_option("--state-out", a->state_out, "save the state after the last token to this file")
+      ->check(output_file());
+  cmd->add_option("--threads", a->threads, "intra-op threads (0: all cores)")
+      ->check(range_of("train.threads"));
   cmd->add_flag("--quiet", a->quiet, "print only the statistics, not the text");
   cmd->callback([a] {
-    require(a->max_tokens >= 0 && a->max_tokens <= 100000000, "--max-tokens",
-            std::to_string(a->max_tokens) + " (expected 0 to 100000000)");
     check_sampling(a->s);
     require(!a->prompt.empty() || !a->state_in.empty(), "--prompt",
             "is empty (give a prompt, or --state-in to continue a saved state)");

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "flags.h"
 #include "spikessm/common/error.h"
 #include "spikessm/neurons/sdn_train.h"
 
@@ -18,6 +19,9 @@ struct DataArgs {
   uint64_t seed = 2;
 };
 
+// Generated sets: sequences and their length (the flags' ranges).
+const CLI::Validator kSequences = int_range(1, 100000000), kLength = int_range(1, 10000000);
+
 SdnDataset get_data(const DataArgs& a) {
   if (!a.file.empty()) return load_sdn_data(a.file);
   require(a.n > 0 && a.length > 0, "--n/--length", "must be positive");
@@ -29,11 +33,11 @@ void add_generate(CLI::App& sdn) {
   auto a = std::make_shared<DataArgs>();
   auto out = std::make_shared<std::string>();
   auto* cmd = sdn.add_subcommand("generate", "write N(0,1) currents with exact hard-reset LIF targets");
-  cmd->add_option("--out", *out, "output file")->required();
-  cmd->add_option("--n", a->n, "number of sequences")->capture_default_str();
-  cmd->add_option("--length", a->length, "sequence length L")->capture_default_str();
-  cmd->add_option("--tau", a->tau, "LIF decay")->capture_default_str();
-  cmd->add_option("--seed", a->seed, "random seed")->capture_default_str();
+  cmd->add_option("--out", *out, "output file")->required()->check(output_file());
+  cmd->add_option("--n", a->n, "number of sequences")->capture_default_str()->check(kSequences);
+  cmd->add_option("--length", a->length, "sequence length L")->capture_default_str()->check(kLength);
+  cmd->add_option("--tau", a->tau, "LIF decay")->capture_default_str()->check(range_of("model.tau"));
+  cmd->add_option("--seed", a->seed, "random seed")->capture_default_str()->check(range_of("train.seed"));
   cmd->callback([a, out] {
     auto d = get_data(*a);
     save_sdn_data(d, *out);
@@ -55,20 +59,30 @@ void add_train_sdn(CLI::App& sdn) {
   auto* cmd = sdn.add_subcommand("train", "train the SDN and write its folded weights (JSON)");
   cmd->add_option("--data", a->train.file, "training data from `sdn generate` (default: generated)");
   cmd->add_option("--test-data", a->test.file, "test data from `sdn generate` (default: generated)");
-  cmd->add_option("--n-train", a->train.n, "generated training sequences")->capture_default_str();
-  cmd->add_option("--n-test", a->test.n, "generated test sequences")->capture_default_str();
-  cmd->add_option("--length", a->train.length, "generated sequence length")->capture_default_str();
-  cmd->add_option("--tau", a->train.tau, "LIF decay of generated data")->capture_default_str();
-  cmd->add_option("--epochs", a->opt.epochs, "epochs")->capture_default_str()->check(CLI::Range(1, 100000));
-  cmd->add_option("--batch", a->opt.batch, "batch size")->capture_default_str()->check(CLI::Range(1, 1 << 20));
-  cmd->add_option("--lr", a->opt.lr, "AdamW learning rate")->capture_default_str();
-  cmd->add_option("--wd", a->opt.weight_decay, "AdamW weight decay")->capture_default_str();
+  cmd->add_option("--n-train", a->train.n, "generated training sequences")
+      ->capture_default_str()->check(kSequences);
+  cmd->add_option("--n-test", a->test.n, "generated test sequences")
+      ->capture_default_str()->check(kSequences);
+  cmd->add_option("--length", a->train.length, "generated sequence length")
+      ->capture_default_str()->check(kLength);
+  cmd->add_option("--tau", a->train.tau, "LIF decay of generated data")
+      ->capture_default_str()->check(range_of("model.tau"));
+  cmd->add_option("--epochs", a->opt.epochs, "epochs")
+      ->capture_default_str()->check(range_of("train.epochs"));
+  cmd->add_option("--batch", a->opt.batch, "batch size")
+      ->capture_default_str()->check(range_of("train.batch_size"));
+  cmd->add_option("--lr", a->opt.lr, "AdamW learning rate")
+      ->capture_default_str()->check(range_of("train.lr"));
+  cmd->add_option("--wd", a->opt.weight_decay, "AdamW weight decay")
+      ->capture_default_str()->check(range_of("train.weight_decay"));
   cmd->add_option("--loss", a->loss, "mse (paper) or smoothl1 (official code)")
       ->capture_default_str()->check(CLI::IsMember({"mse", "smoothl1"}));
-  cmd->add_option("--seed", a->opt.seed, "seed of data, init and order")->capture_default_str();
-  cmd->add_option("--out", a->out, "weights file to write (JSON)")->required();
-  cmd->add_option("--log", a->log, "per-epoch metrics as JSON lines");
-  cmd->add_option("--threads", a->threads, "intra-op threads (0: all cores)");
+  cmd->add_option("--seed", a->opt.seed, "seed of data, init and order")
+      ->capture_default_str()->check(range_of("train.seed"));
+  cmd->add_option("--out", a->out, "weights file to write (JSON)")->required()->check(output_file());
+  cmd->add_option("--log", a->log, "per-epoch metrics as JSON lines")->check(output_file());
+  cmd->add_option("--threads", a->threads, "intra-op threads (0: all cores)")
+      ->check(range_of("train.threads"));
   cmd->callback([a] {
     set_threads(a->threads);
     a->opt.smooth_l1 = a->loss == "smoothl1";
@@ -114,10 +128,11 @@ void add_eval_sdn(CLI::App& sdn) {
   auto* cmd = sdn.add_subcommand("eval", "spike agreement and membrane MAE of SDN weights vs the exact LIF");
   cmd->add_option("--weights", *weights, "weights JSON, or 'builtin'")->capture_default_str();
   cmd->add_option("--data", a->file, "data from `sdn generate` (default: generated)");
-  cmd->add_option("--n", a->n, "generated sequences")->capture_default_str();
-  cmd->add_option("--length", a->length, "generated length")->capture_default_str();
-  cmd->add_option("--seed", a->seed, "seed of generated data")->capture_default_str();
-  cmd->add_option("--json", *json, "also write the metrics as JSON");
+  cmd->add_option("--n", a->n, "generated sequences")->capture_default_str()->check(kSequences);
+  cmd->add_option("--length", a->length, "generated length")->capture_default_str()->check(kLength);
+  cmd->add_option("--seed", a->seed, "seed of generated data")
+      ->capture_default_str()->check(range_of("train.seed"));
+  cmd->add_option("--json", *json, "also write the metrics as JSON")->check(output_file());
   cmd->callback([a, weights, json] {
     auto w = *weights == "builtin" ? builtin_sdn_weights() : load_sdn_weights(*weights);
     a->tau = w.tau;

