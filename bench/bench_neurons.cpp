@@ -9,7 +9,6 @@
 #include "bench_main.h"
 #include <torch/torch.h>
 
-
 #include "spikessm/neurons/heaviside.h"
 #include "spikessm/neurons/plif.h"
 #include "spikessm/neurons/selective_plif.h"

@@ -14,8 +14,12 @@ namespace {
 // word level, its test perplexity is the headline number).
 std::shared_ptr<NeuronSparkLmImpl> make(const benchmark::State& st) {
   NeuronSparkLmOptions o(33278);
-  o.spiking(st.range(0) != 0).d_model(st.range(1)).n_state(st.range(2)).frames(st.range(3))
-      .n_layers(st.range(4)).d_ff(st.range(5));
+  o.spiking(st.range(0) != 0)
+      .d_model(st.range(1))
+      .n_state(st.range(2))
+      .frames(st.range(3))
+      .n_layers(st.range(4))
+      .d_ff(st.range(5));
   torch::manual_seed(0);
   return std::make_shared<NeuronSparkLmImpl>(o);
 }
@@ -39,7 +43,8 @@ void BM_NeuronSparkTrainStep(benchmark::State& st) {
     loss.backward();
     m->adjust_gradients();
   }
-  st.counters["tokens/s"] = benchmark::Counter(double(B * L), benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["tokens/s"] =
+      benchmark::Counter(double(B * L), benchmark::Counter::kIsIterationInvariantRate);
   set_params_counter(st, *m);
   st.counters["peak_rss_MiB"] = bench::peak_rss_mib();
 }
@@ -62,8 +67,18 @@ void BM_NeuronSparkStep(benchmark::State& st) {
 }
 
 #define NS_SIZES(spk) Args({spk, 64, 4, 4, 2, 192})->Args({spk, 128, 4, 4, 4, 384})
-BENCHMARK(BM_NeuronSparkTrainStep)->NS_SIZES(1)->NS_SIZES(0)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
-BENCHMARK(BM_NeuronSparkStep)->NS_SIZES(1)->NS_SIZES(0)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_NeuronSparkTrainStep)
+    ->NS_SIZES(1)
+    ->NS_SIZES(0)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(3.0);
+BENCHMARK(BM_NeuronSparkStep)
+    ->NS_SIZES(1)
+    ->NS_SIZES(0)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(2.0);
 
 }  // namespace
 

@@ -57,8 +57,8 @@ void BM_MixGluSparse(benchmark::State& state) {
 
 void shapes(benchmark::internal::Benchmark* bm) {
   for (int sp : {50, 70, 80, 85, 90, 95, 99}) {
-    bm->Args({sp, 32 * 784, 64, 128});   // quickstart: batch 32, H 64
-    bm->Args({sp, 8 * 784, 400, 800});   // paper sMNIST: batch 8, H 400
+    bm->Args({sp, 32 * 784, 64, 128});  // quickstart: batch 32, H 64
+    bm->Args({sp, 8 * 784, 400, 800});  // paper sMNIST: batch 8, H 400
   }
   bm->ArgNames({"sparsity", "M", "K", "N"})->Unit(benchmark::kMicrosecond)->UseRealTime();
 }
@@ -84,7 +84,8 @@ void BM_ModelInference(benchmark::State& state, MixKernel kind) {
   torch::NoGradGuard ng;
   const int64_t n = task.test_x.size(0), batch = 200;
   auto run = [&] {
-    for (int64_t i = 0; i < n; i += batch) benchmark::DoNotOptimize(model(task.test_x.narrow(0, i, std::min(batch, n - i))));
+    for (int64_t i = 0; i < n; i += batch)
+      benchmark::DoNotOptimize(model(task.test_x.narrow(0, i, std::min(batch, n - i))));
   };
   model->set_collect_stats(true);
   run();
@@ -95,12 +96,18 @@ void BM_ModelInference(benchmark::State& state, MixKernel kind) {
   for (auto _ : state) run();
   state.counters["rate"] = rate;
   state.counters["sparse_layers_used"] = double(sparse_calls > 0);
-  state.counters["s_per_sample"] =
-      benchmark::Counter(double(n), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["s_per_sample"] = benchmark::Counter(
+      double(n), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
-BENCHMARK_CAPTURE(BM_ModelInference, dense, MixKernel::Dense)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_ModelInference, sparse, MixKernel::Sparse)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_ModelInference, autoselect, MixKernel::Auto)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_ModelInference, dense, MixKernel::Dense)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ModelInference, sparse, MixKernel::Sparse)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ModelInference, autoselect, MixKernel::Auto)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 

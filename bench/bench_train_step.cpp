@@ -36,10 +36,20 @@ void BM_TrainStep(benchmark::State& state) {
     loss.backward();
     opt->step();
   }
-  state.counters["samples/s"] = benchmark::Counter(double(batch), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["samples/s"] =
+      benchmark::Counter(double(batch), benchmark::Counter::kIsIterationInvariantRate);
   state.counters["peak_rss_MiB"] = bench::peak_rss_mib();
 }
-BENCHMARK(BM_TrainStep)->Args({4, 64, 32, 64, 0, 0})->Args({4, 64, 32, 64, 0, 1})->Args({2, 64, 32, 16, 1, 0})->Args({2, 64, 32, 16, 1, 1})->Args({2, 400, 50, 64, 0, 0})->Args({2, 400, 50, 64, 0, 1})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
+BENCHMARK(BM_TrainStep)
+    ->Args({4, 64, 32, 64, 0, 0})
+    ->Args({4, 64, 32, 64, 0, 1})
+    ->Args({2, 64, 32, 16, 1, 0})
+    ->Args({2, 64, 32, 16, 1, 1})
+    ->Args({2, 400, 50, 64, 0, 0})
+    ->Args({2, 400, 50, 64, 0, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(3.0);
 
 // The S4D convolution of one layer (B 32, L 784, H 64), forward + backward.
 template <bool Fused>
@@ -53,8 +63,14 @@ void BM_FftConv(benchmark::State& state) {
     out.sum().backward();
   }
 }
-BENCHMARK_TEMPLATE(BM_FftConv, true)->Name("BM_FftConv/fused")->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_TEMPLATE(BM_FftConv, false)->Name("BM_FftConv/reference")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_FftConv, true)
+    ->Name("BM_FftConv/fused")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_TEMPLATE(BM_FftConv, false)
+    ->Name("BM_FftConv/reference")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // The same layer through the fused scan (the default path), forward + backward.
 void BM_DiagSsmScan(benchmark::State& state) {

@@ -68,12 +68,15 @@ double peak_mib(F&& f) {
   return double(g_peak.load() - base) / (1024.0 * 1024.0);
 }
 
-AttentionKind kind_of(int64_t i) { return i == 0 ? AttentionKind::Ssa : i == 1 ? AttentionKind::LrfSsa : AttentionKind::LrfDyn; }
+AttentionKind kind_of(int64_t i) {
+  return i == 0 ? AttentionKind::Ssa : i == 1 ? AttentionKind::LrfSsa : AttentionKind::LrfDyn;
+}
 bool streams(int64_t i) { return i != 3; }
 
 void BM_Attention(benchmark::State& state) {
   const auto kind = kind_of(state.range(0));
-  const int64_t N = state.range(1), side = int64_t(std::lround(std::sqrt(double(N)))), D = 128, T = 4;
+  const int64_t N = state.range(1), side = int64_t(std::lround(std::sqrt(double(N)))), D = 128,
+                T = 4;
   torch::manual_seed(0);
   SpikingAttention m(SpikingAttentionOptions(D, side, N / side).heads(8).kind(kind));
   m->eval();
@@ -93,7 +96,8 @@ void BM_Model(benchmark::State& state) {
   o.d_model(64).heads(4).n_layers(1).time_steps(4).attention(kind);
   Spikformer m(o);
   m->eval();
-  for (auto& b : *m->blocks) b->as<SpikformerBlockImpl>()->attn->stream_rows = streams(state.range(0));
+  for (auto& b : *m->blocks)
+    b->as<SpikformerBlockImpl>()->attn->stream_rows = streams(state.range(0));
   torch::NoGradGuard g;
   auto x = torch::randn({1, 1, side, side});
   state.counters["peak_MiB"] = peak_mib([&] { m(x); });
@@ -103,7 +107,9 @@ void BM_Model(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_Attention)->ArgsProduct({{0, 1, 2, 3}, {64, 256, 1024, 4096}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Attention)
+    ->ArgsProduct({{0, 1, 2, 3}, {64, 256, 1024, 4096}})
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Model)->ArgsProduct({{0, 1, 2, 3}, {32, 64, 128}})->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {

@@ -17,9 +17,15 @@ int config_one(const uint8_t* data, size_t size) {
   try {
     spikessm::Config c;
     switch (data[0] % 3) {
-      case 0: c.merge_string(text, "fuzz.toml"); break;
-      case 1: c.set(text); break;
-      default: spikessm::FaultInjection::parse(text, "train.inject_nonfinite"); return 0;
+      case 0:
+        c.merge_string(text, "fuzz.toml");
+        break;
+      case 1:
+        c.set(text);
+        break;
+      default:
+        spikessm::FaultInjection::parse(text, "train.inject_nonfinite");
+        return 0;
     }
     const std::string once = c.to_toml();
     spikessm::Config back;

@@ -33,8 +33,7 @@ int png_one(const uint8_t* data, size_t size) {
   std::string f(reinterpret_cast<const char*>(data) + 1, size - 1);
   if (data[0] & 1) repair_png_crcs(f);
   try {
-    const auto img =
-        read_png_gray(file.hold(reinterpret_cast<const uint8_t*>(f.data()), f.size()));
+    const auto img = read_png_gray(file.hold(reinterpret_cast<const uint8_t*>(f.data()), f.size()));
     if (img.dim() != 2 || img.scalar_type() != torch::kUInt8 || img.numel() == 0) std::abort();
   } catch (const InputError&) {
   }

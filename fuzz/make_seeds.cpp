@@ -169,7 +169,8 @@ int main(int argc, char** argv) {
   });
   seed("png", "seed_8x8", std::string(1, '\0') + png8);
   seed("png", "seed_8x8_crc", "\x01" + png8);
-  seed("png", "seed_1x3", "\x01" + via_file([](const std::string& p) {
+  seed("png", "seed_1x3",
+       "\x01" + via_file([](const std::string& p) {
          write_png_gray(p, torch::tensor({0, 128, 255}, torch::kUInt8).view({1, 3}));
        }));
   // Regression input: an IHDR claiming 1000000 x 1000000 pixels (CRC repaired by the harness).

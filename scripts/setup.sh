@@ -18,6 +18,7 @@ PACKAGES=(
   python3-venv            # the NIR test makes a virtualenv and installs `nir` from PyPI
   libgloo-dev             # headers of the Gloo library libtorch's c10d was built with (data parallel)
   clang libclang-rt-14-dev llvm   # libFuzzer + ASan/UBSan for fuzz/ (scripts/fuzz.sh)
+  clang-format            # the code's format (.clang-format), checked by CTest
   sentencepiece           # BPE tokenizer of the LMs: spm_train/spm_encode (its library bundles a
                           # protobuf that clashes with libtorch's, so we run the tools instead)
   bible-kjv bible-kjv-text   # the default LM corpus when no data directory exists

@@ -9,9 +9,9 @@
 namespace spikessm::testing {
 
 // f maps the inputs to a tensor; checks d(sum(f * r))/d(input) for a fixed random r.
-inline void expect_gradients_match(const std::function<torch::Tensor(std::vector<torch::Tensor>&)>& f,
-                                   std::vector<torch::Tensor> inputs, double eps = 1e-6,
-                                   double tol = 1e-6) {
+inline void expect_gradients_match(
+    const std::function<torch::Tensor(std::vector<torch::Tensor>&)>& f,
+    std::vector<torch::Tensor> inputs, double eps = 1e-6, double tol = 1e-6) {
   for (auto& x : inputs) x = x.detach().to(torch::kDouble).requires_grad_(true);
   auto out = f(inputs);
   auto r = torch::randn_like(out);

@@ -42,9 +42,8 @@ inline double rel_err(const torch::Tensor& a, const torch::Tensor& b) {
   return (a - b).abs().max().item<double>() / scale;
 }
 
-inline const Surrogate kAllSurrogates[] = {Surrogate::Triangle, Surrogate::Sigmoid,
-                                           Surrogate::Atan, Surrogate::Rectangle,
-                                           Surrogate::FastSigmoid};
+inline const Surrogate kAllSurrogates[] = {Surrogate::Triangle, Surrogate::Sigmoid, Surrogate::Atan,
+                                           Surrogate::Rectangle, Surrogate::FastSigmoid};
 
 // The smooth stand-in f of each surrogate, written from its definition (surrogate.h), in
 // double: the kernels' backward must equal f'.
@@ -54,10 +53,14 @@ inline double surrogate_primitive(Surrogate k, double x, double a) {
       if (x <= -1) return 0;
       if (x >= 1) return 1;
       return x < 0 ? 0.5 * (1 + x) * (1 + x) : 1 - 0.5 * (1 - x) * (1 - x);
-    case Surrogate::Sigmoid: return 1 / (1 + std::exp(-a * x));
-    case Surrogate::Atan: return std::atan(M_PI / 2 * a * x) / M_PI + 0.5;
-    case Surrogate::Rectangle: return std::clamp(a * x + 0.5, 0.0, 1.0);
-    case Surrogate::FastSigmoid: return x / (1 + a * std::fabs(x));
+    case Surrogate::Sigmoid:
+      return 1 / (1 + std::exp(-a * x));
+    case Surrogate::Atan:
+      return std::atan(M_PI / 2 * a * x) / M_PI + 0.5;
+    case Surrogate::Rectangle:
+      return std::clamp(a * x + 0.5, 0.0, 1.0);
+    case Surrogate::FastSigmoid:
+      return x / (1 + a * std::fabs(x));
   }
   return 0;
 }
@@ -69,10 +72,14 @@ inline torch::Tensor surrogate_primitive(Surrogate k, const torch::Tensor& x, do
       const auto c = x.clamp(-1, 1);
       return torch::where(c < 0, 0.5 * (1 + c) * (1 + c), 1 - 0.5 * (1 - c) * (1 - c));
     }
-    case Surrogate::Sigmoid: return torch::sigmoid(a * x);
-    case Surrogate::Atan: return torch::atan(M_PI / 2 * a * x) / M_PI + 0.5;
-    case Surrogate::Rectangle: return (a * x + 0.5).clamp(0, 1);
-    case Surrogate::FastSigmoid: return x / (1 + a * x.abs());
+    case Surrogate::Sigmoid:
+      return torch::sigmoid(a * x);
+    case Surrogate::Atan:
+      return torch::atan(M_PI / 2 * a * x) / M_PI + 0.5;
+    case Surrogate::Rectangle:
+      return (a * x + 0.5).clamp(0, 1);
+    case Surrogate::FastSigmoid:
+      return x / (1 + a * x.abs());
   }
   return x;
 }

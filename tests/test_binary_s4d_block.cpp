@@ -45,7 +45,8 @@ TEST(GSU, ForwardMatchesTheFormula) {
   g2->to(torch::kDouble);
   auto wa2 = ternary_loops(g2->route_a->weight.detach(), 1.0);
   auto n2 = torch::matmul(y, wa2.t()) + g2->route_a->bias.detach();
-  auto m2 = torch::matmul(ternary_loops(y, 1.0), g2->route_b->weight.detach().t()) + g2->route_b->bias.detach();
+  auto m2 = torch::matmul(ternary_loops(y, 1.0), g2->route_b->weight.detach().t()) +
+            g2->route_b->bias.detach();
   EXPECT_TRUE(torch::allclose(g2(y).detach(), torch::gelu(n2 * m2), 1e-10, 1e-12));
   EXPECT_GT(g->weight_density(), 0.5);  // most of a uniform init's weights exceed 0.15 max
   EXPECT_LT(g->weight_density(), 1.0);

@@ -42,7 +42,8 @@ TEST(CheckpointFormat, EveryFlippedByteAndEveryTruncationIsRefused) {
   CheckpointMeta m;
   m.step = 7;
   m.config_toml = "x";
-  const std::string file = encode_checkpoint({{"meta", checkpoint_meta_json(m)}, {"model", "weights"}});
+  const std::string file =
+      encode_checkpoint({{"meta", checkpoint_meta_json(m)}, {"model", "weights"}});
   for (size_t i = 0; i < file.size(); ++i) {
     std::string bad = file;
     bad[i] = char(bad[i] ^ 0x10);
@@ -168,33 +169,40 @@ TEST(Checkpoint, ShapesAreComparedBeforeAnyWeightIsCopied) {
   // LibTorch's Module::load would take the saved shapes silently; a mismatch must be refused
   // with the parameter, both shapes and the config hint, and leave the model untouched.
   auto dir = spikessm::testing::scratch_dir("ckpt_shapes");
-  torch::nn::Sequential saved(torch::nn::Linear(4, 3), torch::nn::LayerNorm(torch::nn::LayerNormOptions({3})));
-  save_checkpoint((dir / "c.pt").string(), *saved, nullptr, CheckpointMeta{"[train]\nseed = 1\n", 1});
-  torch::nn::Sequential wider(torch::nn::Linear(4, 5), torch::nn::LayerNorm(torch::nn::LayerNormOptions({5})));
+  torch::nn::Sequential saved(torch::nn::Linear(4, 3),
+                              torch::nn::LayerNorm(torch::nn::LayerNormOptions({3})));
+  save_checkpoint((dir / "c.pt").string(), *saved, nullptr,
+                  CheckpointMeta{"[train]\nseed = 1\n", 1});
+  torch::nn::Sequential wider(torch::nn::Linear(4, 5),
+                              torch::nn::LayerNorm(torch::nn::LayerNormOptions({5})));
   const auto before = wider->parameters()[0].clone();
   try {
     load_checkpoint((dir / "c.pt").string(), *wider, nullptr);
     ADD_FAILURE() << "a checkpoint of another shape was loaded";
   } catch (const InputError& e) {
     const std::string m = e.what();
-    for (const char* frag : {"c.pt: parameter '0.weight' has shape [3, 4] in the checkpoint but [5, 4]",
-                             "model.d_model", "--set", "differs from the one the checkpoint was trained with"})
+    for (const char* frag :
+         {"c.pt: parameter '0.weight' has shape [3, 4] in the checkpoint but [5, 4]",
+          "model.d_model", "--set", "differs from the one the checkpoint was trained with"})
       EXPECT_NE(m.find(frag), std::string::npos) << m;
   }
   EXPECT_TRUE(torch::equal(wider->parameters()[0], before));
   EXPECT_EQ(wider->parameters()[0].sizes(), (std::vector<int64_t>{5, 4}));
   // A module the checkpoint does not have (more layers) is named too.
-  torch::nn::Sequential deeper(torch::nn::Linear(4, 3), torch::nn::LayerNorm(torch::nn::LayerNormOptions({3})),
+  torch::nn::Sequential deeper(torch::nn::Linear(4, 3),
+                               torch::nn::LayerNorm(torch::nn::LayerNormOptions({3})),
                                torch::nn::Linear(3, 3));
   try {
     load_checkpoint((dir / "c.pt").string(), *deeper, nullptr);
     ADD_FAILURE() << "a checkpoint with fewer layers was loaded";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("module '2' of the model is missing from the checkpoint"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("module '2' of the model is missing from the checkpoint"),
+              std::string::npos)
         << e.what();
   }
   // The same shapes load.
-  torch::nn::Sequential same(torch::nn::Linear(4, 3), torch::nn::LayerNorm(torch::nn::LayerNormOptions({3})));
+  torch::nn::Sequential same(torch::nn::Linear(4, 3),
+                             torch::nn::LayerNorm(torch::nn::LayerNormOptions({3})));
   load_checkpoint((dir / "c.pt").string(), *same, nullptr);
   EXPECT_TRUE(torch::equal(same->parameters()[0], saved->parameters()[0]));
   fs::remove_all(dir);

@@ -44,8 +44,15 @@ TEST(CifarGray, DecodesToTfGrayscale) {
   for (int y = 0; y < 32; ++y)
     for (int x = 0; x < 32; ++x) {
       uint8_t* p = &rgb[size_t(y * 32 + x) * 3];
-      if (y < 16) { p[0] = 200; p[1] = 40; p[2] = 10; }
-      else { p[0] = 20; p[1] = 120; p[2] = 240; }
+      if (y < 16) {
+        p[0] = 200;
+        p[1] = 40;
+        p[2] = 10;
+      } else {
+        p[0] = 20;
+        p[1] = 120;
+        p[2] = 240;
+      }
     }
   auto g = decode_jpeg_gray(encode_rgb_jpeg(rgb, 32, 32), "mem");
   ASSERT_EQ(g.sizes(), (std::vector<int64_t>{32, 32}));
@@ -54,8 +61,9 @@ TEST(CifarGray, DecodesToTfGrayscale) {
   EXPECT_NEAR(g[4][4].item<uint8_t>(), top, 3);
   EXPECT_NEAR(g[28][28].item<uint8_t>(), bottom, 3);
   EXPECT_THROW(decode_jpeg_gray("garbage", "mem"), InputError);
-  EXPECT_THROW(decode_jpeg_gray(encode_rgb_jpeg(std::vector<uint8_t>(16 * 8 * 3, 9), 16, 8), "small"),
-               InputError);
+  EXPECT_THROW(
+      decode_jpeg_gray(encode_rgb_jpeg(std::vector<uint8_t>(16 * 8 * 3, 9), 16, 8), "small"),
+      InputError);
 }
 
 TEST(CifarGray, RealJpegTar) {

@@ -53,16 +53,27 @@ TEST(Config, EveryShippedConfigParses) {
 
 TEST(Config, BadInputNamesTheProblem) {
   Config c;
-  EXPECT_NE(error_of([&] { c.set("model.d_modle=3"); }).find("unknown key 'model.d_modle'"), std::string::npos);
-  EXPECT_NE(error_of([&] { c.set("model.d_model=abc"); }).find("is not an integer"), std::string::npos);
+  EXPECT_NE(error_of([&] { c.set("model.d_modle=3"); }).find("unknown key 'model.d_modle'"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { c.set("model.d_model=abc"); }).find("is not an integer"),
+            std::string::npos);
   EXPECT_NE(error_of([&] { c.set("model.d_model=0"); }).find("out of range"), std::string::npos);
   EXPECT_NE(error_of([&] { c.set("model.dropout=1.5"); }).find("out of range"), std::string::npos);
-  EXPECT_NE(error_of([&] { c.set("model.norm=group"); }).find("not one of layer, batch, none"), std::string::npos);
+  EXPECT_NE(error_of([&] { c.set("model.norm=group"); }).find("not one of layer, batch, none"),
+            std::string::npos);
   EXPECT_NE(error_of([&] { c.set("noequals"); }).find("expected key=value"), std::string::npos);
-  EXPECT_NE(error_of([&] { c.merge_string("[model]\nd_model = \n", "bad.toml"); }).find("bad.toml:2"), std::string::npos);
-  EXPECT_NE(error_of([&] { c.merge_string("[model]\nd_model = 1.5\n", "f.toml"); }).find("should be an integer"), std::string::npos);
-  EXPECT_NE(error_of([&] { c.merge_string("[modle]\nx = 1\n", "f.toml"); }).find("unknown key 'modle.x'"), std::string::npos);
-  EXPECT_NE(error_of([&] { c.merge_file("/nonexistent/x.toml"); }).find("cannot open"), std::string::npos);
+  EXPECT_NE(
+      error_of([&] { c.merge_string("[model]\nd_model = \n", "bad.toml"); }).find("bad.toml:2"),
+      std::string::npos);
+  EXPECT_NE(error_of([&] {
+              c.merge_string("[model]\nd_model = 1.5\n", "f.toml");
+            }).find("should be an integer"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { c.merge_string("[modle]\nx = 1\n", "f.toml"); }).find("unknown key 'modle.x'"),
+      std::string::npos);
+  EXPECT_NE(error_of([&] { c.merge_file("/nonexistent/x.toml"); }).find("cannot open"),
+            std::string::npos);
   // Rejected values never land.
   EXPECT_EQ(c.get_int("model.d_model"), 64);
 }
@@ -112,10 +123,13 @@ TEST(Config, SectionsAndKeysAreNotMistakenForEachOther) {
     return std::string("accepted");
   };
   EXPECT_EQ(msg("[[model]]\nd_model = 3\n"),
-            "f.toml: 'model' must be a table ([model] holding keys such as model.n_layers), not an array");
-  EXPECT_EQ(msg("train = \"fast\"\n"),
-            "f.toml: 'train' must be a table ([train] holding keys such as train.epochs), not a string");
-  EXPECT_EQ(msg("[model.dropout]\nx = 1\n"), "f.toml: model.dropout should be a number, not a table");
+            "f.toml: 'model' must be a table ([model] holding keys such as model.n_layers), not an "
+            "array");
+  EXPECT_EQ(
+      msg("train = \"fast\"\n"),
+      "f.toml: 'train' must be a table ([train] holding keys such as train.epochs), not a string");
+  EXPECT_EQ(msg("[model.dropout]\nx = 1\n"),
+            "f.toml: model.dropout should be a number, not a table");
   EXPECT_EQ(msg("model = { d_model = 16 }\n"), "accepted");  // an inline table is a table
   Config c;
   EXPECT_THROW(c.set("model=5"), InputError);

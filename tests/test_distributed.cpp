@@ -60,11 +60,29 @@ std::string slurp(const fs::path& p) {
 }
 
 std::vector<std::string> small_run(const fs::path& out, const std::string& extra_steps = "8") {
-  return {"train", "--set", "data.dir=" + spikessm::testing::fashion_mnist_dir(), "--set",
-          "data.pool=4", "--set", "data.train_limit=512", "--set", "data.test_limit=64", "--set",
-          "model.n_layers=2", "--set", "model.d_model=16", "--set", "model.d_state=8", "--set",
-          "train.batch_size=32", "--set", "train.max_steps=" + extra_steps, "--set",
-          "train.warmup_steps=2", "--set", "train.out_dir=" + out.string()};
+  return {"train",
+          "--set",
+          "data.dir=" + spikessm::testing::fashion_mnist_dir(),
+          "--set",
+          "data.pool=4",
+          "--set",
+          "data.train_limit=512",
+          "--set",
+          "data.test_limit=64",
+          "--set",
+          "model.n_layers=2",
+          "--set",
+          "model.d_model=16",
+          "--set",
+          "model.d_state=8",
+          "--set",
+          "train.batch_size=32",
+          "--set",
+          "train.max_steps=" + extra_steps,
+          "--set",
+          "train.warmup_steps=2",
+          "--set",
+          "train.out_dir=" + out.string()};
 }
 
 std::vector<torch::Tensor> params_of(const std::string& ckpt) {
@@ -91,7 +109,9 @@ TEST(Distributed, AllreduceAveragesGradientsInBuckets) {
                                      torch::zeros({3, 5}).requires_grad_(),
                                      torch::zeros({7}).requires_grad_()};
     for (size_t i = 0; i < ps.size(); ++i)
-      ps[i].mutable_grad() = torch::arange(ps[i].numel(), torch::kFloat).view(ps[i].sizes()) * float(rank + 1) + float(i);
+      ps[i].mutable_grad() =
+          torch::arange(ps[i].numel(), torch::kFloat).view(ps[i].sizes()) * float(rank + 1) +
+          float(i);
     auto stats = torch::tensor({double(rank + 1), 10.0}, torch::kFloat64);
     d.allreduce_gradients(ps, stats);
     got[rank] = torch::cat({ps[0].grad().view(-1), ps[1].grad().view(-1), ps[2].grad().view(-1)});
@@ -118,9 +138,12 @@ TEST(Distributed, TwoRanksMatchOneProcessWithTheSameGlobalBatch) {
   auto one = small_run(dir / "one");
   one.insert(one.end(), {"--set", "train.inject_nonfinite=loss:3", "--threads", "1"});
   auto two = small_run(dir / "two");
-  two.insert(two.end(), {"--set", "train.inject_nonfinite=loss:3@1", "--nproc", "2", "--threads", "1"});
-  ASSERT_EQ(wait_for(spawn_logged(one, dir / "one.log"), std::chrono::seconds(300)), 0) << slurp(dir / "one.log");
-  ASSERT_EQ(wait_for(spawn_logged(two, dir / "two.log"), std::chrono::seconds(300)), 0) << slurp(dir / "two.log");
+  two.insert(two.end(),
+             {"--set", "train.inject_nonfinite=loss:3@1", "--nproc", "2", "--threads", "1"});
+  ASSERT_EQ(wait_for(spawn_logged(one, dir / "one.log"), std::chrono::seconds(300)), 0)
+      << slurp(dir / "one.log");
+  ASSERT_EQ(wait_for(spawn_logged(two, dir / "two.log"), std::chrono::seconds(300)), 0)
+      << slurp(dir / "two.log");
   EXPECT_NE(slurp(dir / "two.log").find("on 2 ranks"), std::string::npos) << slurp(dir / "two.log");
   const auto a = params_of((dir / "one" / "checkpoint.pt").string());
   const auto b = params_of((dir / "two" / "checkpoint.pt").string());
@@ -133,8 +156,8 @@ TEST(Distributed, TwoRanksMatchOneProcessWithTheSameGlobalBatch) {
   ASSERT_EQ(a.size(), b.size());
   double moved = 0, diff = 0;
   for (size_t i = 0; i < a.size(); ++i) {
-    EXPECT_TRUE(torch::allclose(a[i], b[i], 1e-4, 1e-5)) << "parameter " << i << " max diff "
-                                                         << (a[i] - b[i]).abs().max().item<double>();
+    EXPECT_TRUE(torch::allclose(a[i], b[i], 1e-4, 1e-5))
+        << "parameter " << i << " max diff " << (a[i] - b[i]).abs().max().item<double>();
     moved = std::max(moved, (a[i] - init[i]).abs().max().item<double>());
     diff = std::max(diff, (a[i] - b[i]).abs().max().item<double>());
   }
@@ -174,7 +197,9 @@ TEST(Distributed, ADeadRankStopsTheOthersWithinTheTimeout) {
     const std::string log = slurp(dir / (tag + "0.log"));
     EXPECT_EQ(code, 1) << tag << ": rank 0 did not stop with an error\n" << log;
     EXPECT_LT(took, 30.0) << tag;
-    EXPECT_NE(log.find("failed: another rank exited or did not answer within 5 s"), std::string::npos) << log;
+    EXPECT_NE(log.find("failed: another rank exited or did not answer within 5 s"),
+              std::string::npos)
+        << log;
     EXPECT_NE(log.find("error: rank 0: "), std::string::npos) << log;
   }
 }
@@ -192,7 +217,8 @@ TEST(Distributed, LauncherStopsEveryRankWhenOneDies) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   // The launcher's children are the ranks, in order.
-  std::ifstream kids("/proc/" + std::to_string(launcher) + "/task/" + std::to_string(launcher) + "/children");
+  std::ifstream kids("/proc/" + std::to_string(launcher) + "/task/" + std::to_string(launcher) +
+                     "/children");
   pid_t r0 = 0, r1 = 0;
   kids >> r0 >> r1;
   ASSERT_GT(r1, 0);
@@ -213,11 +239,13 @@ TEST(Distributed, LanguageModelTwoRanksMatchOneProcess) {
   const auto dir = spikessm::testing::scratch_dir("ddp_lm_" + std::to_string(getpid()));
   auto run = [&](const std::string& name, std::vector<std::string> extra) {
     std::vector<std::string> args{"train"};
-    for (const std::string kv : {"model.family=spiking_ssm_lm", "lm.tokenizer=byte", "lm.context=32",
-                                 "model.d_model=16", "model.d_state=8", "model.n_layers=2", "train.batch_size=8",
-                                 "train.max_steps=6", "train.warmup_steps=2", "train.eval_batch_size=64"})
+    for (const std::string kv :
+         {"model.family=spiking_ssm_lm", "lm.tokenizer=byte", "lm.context=32", "model.d_model=16",
+          "model.d_state=8", "model.n_layers=2", "train.batch_size=8", "train.max_steps=6",
+          "train.warmup_steps=2", "train.eval_batch_size=64"})
       args.insert(args.end(), {"--set", kv});
-    args.insert(args.end(), {"--set", "lm.data_dir=" + data, "--set", "train.out_dir=" + (dir / name).string()});
+    args.insert(args.end(), {"--set", "lm.data_dir=" + data, "--set",
+                             "train.out_dir=" + (dir / name).string()});
     args.insert(args.end(), extra.begin(), extra.end());
     EXPECT_EQ(wait_for(spawn_logged(args, dir / (name + ".log")), std::chrono::seconds(300)), 0)
         << slurp(dir / (name + ".log"));

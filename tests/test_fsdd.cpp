@@ -85,12 +85,16 @@ TEST(Wav, DecodesHandWrittenPcm) {
 }
 
 TEST(Wav, RefusesWhatIsNotMonoWav) {
-  expect_error([] { decode_wav_mono(riff_wav(2, 8000, {1, 2, 3, 4}), "st.wav"); },
-               "st.wav: expected mono audio, got 2 channels");
+  expect_error(
+      [] {
+        decode_wav_mono(riff_wav(2, 8000, {1, 2, 3, 4}), "st.wav");
+      },
+      "st.wav: expected mono audio, got 2 channels");
   expect_error([] { decode_wav_mono("RIFF....not a wave at all", "junk.wav"); },
                "junk.wav: not a decodable WAV file");
-  expect_error([] { decode_wav_mono(riff_wav(1, 8000, std::vector<int16_t>(100)), "long.wav", 50); },
-               "long.wav: expected 1..50 frames, got 100");
+  expect_error(
+      [] { decode_wav_mono(riff_wav(1, 8000, std::vector<int16_t>(100)), "long.wav", 50); },
+      "long.wav: expected 1..50 frames, got 100");
 }
 
 // Reference values read from the same file with Python's wave module (int16 / 32768).
@@ -173,20 +177,22 @@ TEST(Fsdd, TarErrorsNameTheMember) {
     spikessm::testing::write_file(p, ustar({{member, bytes}}));
     return p;
   };
-  expect_error([&] { read_fsdd_tar(write("recordings/x_george_3.wav", pcm)); },
-               "r.tar:recordings/x_george_3.wav: expected a name {digit 0-9}_{speaker}_{index}.wav");
+  expect_error(
+      [&] { read_fsdd_tar(write("recordings/x_george_3.wav", pcm)); },
+      "r.tar:recordings/x_george_3.wav: expected a name {digit 0-9}_{speaker}_{index}.wav");
   expect_error([&] { read_fsdd_tar(write("recordings/3_george_3.wav", riff_wav(1, 16000, {1}))); },
                "sample rate 16000 Hz, expected 8000");
-  expect_error([&] { read_fsdd_tar(write("notes.txt", "hello")); }, "no {digit}_{speaker}_{index}.wav");
+  expect_error([&] { read_fsdd_tar(write("notes.txt", "hello")); },
+               "no {digit}_{speaker}_{index}.wav");
   const auto ok = read_fsdd_tar(write("recordings/7_bob_12.wav", pcm));
   ASSERT_EQ(ok.size(), 1u);
   EXPECT_EQ(ok[0].digit, 7);
   EXPECT_EQ(ok[0].speaker, "bob");
   EXPECT_EQ(ok[0].index, 12);
   // The CLI turns a bad data.dir into one line and exit code 2, before any output file.
-  auto r = spikessm::testing::run_cli("train --set data.dataset=fsdd --set data.dir=" +
-                                      (dir / "missing").string() +
-                                      " --set train.out_dir=" + (dir / "run").string());
+  auto r = spikessm::testing::run_cli(
+      "train --set data.dataset=fsdd --set data.dir=" + (dir / "missing").string() +
+      " --set train.out_dir=" + (dir / "run").string());
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("expected the FSDD recordings.tar"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(dir / "run"));
@@ -199,7 +205,8 @@ TEST(Fsdd, TrainsThroughTheCli) {
       "train --set data.dataset=fsdd --set data.dir=" + spikessm::testing::shared_data_dir() +
       "/fsdd --set data.pool=4 --set data.max_length=2048 --set data.train_limit=64"
       " --set data.test_limit=40 --set model.d_model=8 --set model.d_state=4"
-      " --set train.max_steps=4 --set train.batch_size=16 --set train.out_dir=" + (dir / "run").string());
+      " --set train.max_steps=4 --set train.batch_size=16 --set train.out_dir=" +
+      (dir / "run").string());
   ASSERT_EQ(r.code, 0) << r.out;
   std::ifstream f(dir / "run/spike_stats.json");
   const auto stats = nlohmann::json::parse(f);

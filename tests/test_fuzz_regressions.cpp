@@ -21,7 +21,6 @@
 #include "../fuzz/fuzz_text.cpp"
 #include "test_util.h"
 
-
 namespace fs = std::filesystem;
 
 namespace {
@@ -81,7 +80,8 @@ TEST(FuzzFindings, SdnWeightsOfWrongTypesOrOutOfFloatRange) {
   expect_one_line_error(weights("crash-format-number"), "w.json: not an SDN weights file");
   // Not a crash before (it became inf and was refused), but the double -> float conversion of
   // an out-of-range value is undefined in C++ (clang's UBSan follows IEEE and stays silent).
-  expect_one_line_error(weights("edge-float-overflow"), "w.json: 'b3' holds 1e+300, not a finite float");
+  expect_one_line_error(weights("edge-float-overflow"),
+                        "w.json: 'b3' holds 1e+300, not a finite float");
 }
 
 TEST(FuzzFindings, NirLinkCycleAndHugeDatasetAreRefused) {
@@ -98,13 +98,15 @@ TEST(FuzzFindings, NirLinkCycleAndHugeDatasetAreRefused) {
     // Before: endless recursion (stack overflow) through a hard link to an ancestor group.
     expect_one_line_error(read("regress_link_cycle"), "graphs nested more than 64 deep");
     // Before (found by fuzz_nir): HDF5 allocated the 4 GB a string's length field claims.
-    expect_one_line_error(read("crash-oom-vlen-length"),
-                          "/node/metadata/source: a string claims 4278190336 bytes, more than the whole file");
+    expect_one_line_error(
+        read("crash-oom-vlen-length"),
+        "/node/metadata/source: a string claims 4278190336 bytes, more than the whole file");
     // Before (found by fuzz_nir next): HDF5 copied a heap object larger than the string into it.
     expect_one_line_error(read("crash-heap-object-size"),
                           "/node/type: a string's length and its heap object's size differ");
     // Before: a 2^40-element buffer sized by the file's claim.
-    expect_one_line_error(read("regress_huge_dataset"), "/node/nodes/input/huge: more than 67108864 values");
+    expect_one_line_error(read("regress_huge_dataset"),
+                          "/node/nodes/input/huge: more than 67108864 values");
   }
 }
 
@@ -132,12 +134,14 @@ TEST(FuzzFindings, NirImageReadsWhatTheFileReaderReads) {
   ASSERT_EQ(a.nodes.size(), 5u);
   ASSERT_EQ(b.nodes.size(), a.nodes.size());
   EXPECT_EQ(b.edges, a.edges);
-  EXPECT_EQ(b.nodes.at("affine").params.at("weight").data, a.nodes.at("affine").params.at("weight").data);
+  EXPECT_EQ(b.nodes.at("affine").params.at("weight").data,
+            a.nodes.at("affine").params.at("weight").data);
   EXPECT_EQ(b.nodes.at("affine").params.at("weight").data,
             (std::vector<double>{0.5, -1, 2, 0.25, 0, 1}));
   EXPECT_EQ(b.nodes.at("sub").graph->nodes.at("i").type, "I");
   expect_one_line_error([] { spikessm::read_nir_image("", "e.nir"); }, "e.nir: empty");
-  expect_one_line_error([] { spikessm::read_nir_image("not hdf5", "j.nir"); }, "j.nir: not an HDF5 file");
+  expect_one_line_error([] { spikessm::read_nir_image("not hdf5", "j.nir"); },
+                        "j.nir: not an HDF5 file");
 }
 
 TEST(FuzzFindings, PngClaimingAMillionSquarePixelsIsRefused) {
@@ -169,14 +173,16 @@ TEST(FuzzFindings, PathfinderMissingImageAndMixedSizesAreRefused) {
   expect_one_line_error(with_metadata(crash), "0.npy:2: image ");
   expect_one_line_error(with_metadata(crash), "is not a file");
   // Before: torch::stack's c10::Error on images of two sizes.
-  expect_one_line_error(with_metadata("imgs/0 sample_0.png 0 1\nimgs/0 sample_1.png 1 0\n"),
-                        "0.npy:2: image " + (dir / "imgs/0").string() +
-                            "/sample_1.png is 6x6, the first one 8x8");
+  expect_one_line_error(
+      with_metadata("imgs/0 sample_0.png 0 1\nimgs/0 sample_1.png 1 0\n"),
+      "0.npy:2: image " + (dir / "imgs/0").string() + "/sample_1.png is 6x6, the first one 8x8");
 }
 
 TEST(FuzzFindings, JpegOfAnotherSizeIsRefusedFromItsHeader) {
   expect_one_line_error(
-      [] { spikessm::decode_jpeg_gray(corpus_file("cifar", "seed_jpeg_16x16").substr(1), "a.jpg"); },
+      [] {
+        spikessm::decode_jpeg_gray(corpus_file("cifar", "seed_jpeg_16x16").substr(1), "a.jpg");
+      },
       "a.jpg: expected a 32x32 RGB JPEG, got 16x16");
   const auto img = spikessm::decode_jpeg_gray(corpus_file("cifar", "seed_jpeg").substr(1), "b.jpg");
   // The seed's gradient: R = 8x, G = 8y, B = x*y (mod 256), lossy at quality 75.

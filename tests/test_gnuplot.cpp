@@ -17,7 +17,8 @@ namespace {
 
 bool have_gnuplot() { return spikessm::run_program({"gnuplot", "--version"}).ok(); }
 
-const std::string kScript = "set terminal dumb\nset output 'plot.txt'\nplot x*x notitle\nunset output\n";
+const std::string kScript =
+    "set terminal dumb\nset output 'plot.txt'\nplot x*x notitle\nunset output\n";
 
 }  // namespace
 
@@ -65,9 +66,10 @@ TEST(Gnuplot, ReportIntoQuotedDirectory) {
   SPIKESSM_SKIP_UNLESS_EXISTS(spikessm::testing::fashion_mnist_dir());
   if (!have_gnuplot()) GTEST_SKIP() << "gnuplot not installed";
   const auto d = spikessm::testing::scratch_dir("gnuplot_report");
-  auto t = run_cli("train --overwrite --set train.out_dir=" + (d / "run").string() +
-                   " --set train.max_steps=5 --set data.train_limit=320 --set data.test_limit=50"
-                   " --set data.pool=4 --set model.d_model=8 --set model.d_state=4 --set train.log_every=1");
+  auto t = run_cli(
+      "train --overwrite --set train.out_dir=" + (d / "run").string() +
+      " --set train.max_steps=5 --set data.train_limit=320 --set data.test_limit=50"
+      " --set data.pool=4 --set model.d_model=8 --set model.d_state=4 --set train.log_every=1");
   ASSERT_EQ(t.code, 0) << t.out;
   // Double quotes for the test's own shell (cli_runner); spikessm receives the text verbatim.
   const std::string out = (d / "x'").string() + ";touch " + (d / "PWNED").string() + ";'y";

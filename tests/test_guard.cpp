@@ -57,7 +57,8 @@ TEST(FaultInjection, ParsesStepsRangesAndRanks) {
   EXPECT_TRUE(f.grad_at(7, 1));
   EXPECT_FALSE(f.grad_at(7, 0));
   EXPECT_FALSE(FaultInjection::parse("", "k").loss_at(0, 0));
-  for (const char* bad : {"nan:3", "loss", "loss:", "loss:5-3", "loss:x", "loss:-1", "grad:3@", "loss:3,"})
+  for (const char* bad :
+       {"nan:3", "loss", "loss:", "loss:5-3", "loss:x", "loss:-1", "grad:3@", "loss:3,"})
     EXPECT_THROW(FaultInjection::parse(bad, "k"), InputError) << bad;
 }
 
@@ -101,7 +102,8 @@ TEST(NumericalGuard, StopsAfterConsecutiveFailuresKeepingTheLastGoodCheckpoint) 
   auto r = spikessm::testing::run_cli("train --config " + toml);
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("error: step 7: loss or gradient not finite for 3 consecutive steps"),
-            std::string::npos) << r.out;
+            std::string::npos)
+      << r.out;
   // Checkpoints stay on schedule through skipped steps (step 6 holds the parameters of step
   // 5, the last good update); none is written once the guard gives up.
   EXPECT_NE(r.out.find("checkpoint.pt (step 6) is kept"), std::string::npos) << r.out;

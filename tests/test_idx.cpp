@@ -12,9 +12,9 @@
 
 namespace {
 
-using spikessm::InputError;
 using spikessm::idx_to_tensor;
 using spikessm::IdxArray;
+using spikessm::InputError;
 using spikessm::read_idx;
 using Bytes = std::vector<uint8_t>;
 namespace fs = std::filesystem;
@@ -88,7 +88,9 @@ class IdxMalformed : public ::testing::Test {
   const Bytes good = idx_file({2, 3, 4}, random_bytes(24, 1));
 };
 
-TEST_F(IdxMalformed, MissingFile) { expect_input_error((dir / "nope.idx").string(), "cannot open"); }
+TEST_F(IdxMalformed, MissingFile) {
+  expect_input_error((dir / "nope.idx").string(), "cannot open");
+}
 
 TEST_F(IdxMalformed, Directory) { expect_input_error(dir.string(), "is a directory"); }
 
@@ -107,14 +109,16 @@ TEST_F(IdxMalformed, BadMagic) {
 TEST_F(IdxMalformed, WrongType) {
   Bytes b = good;
   b[2] = 0x09;
-  expect_input_error(write_raw(dir / "type09", b),
-                     "IDX magic 0x00000903 has unsupported type 0x09 (expected 0x08 unsigned byte)");
+  expect_input_error(
+      write_raw(dir / "type09", b),
+      "IDX magic 0x00000903 has unsupported type 0x09 (expected 0x08 unsigned byte)");
   b[2] = 0x0D;  // float: a real IDX type, but not one we read
   expect_input_error(write_raw(dir / "type0d", b), "unsupported type 0x0d");
 }
 
 TEST_F(IdxMalformed, NdimZeroAndFive) {
-  expect_input_error(write_raw(dir / "ndim0", idx_header(8, 0, {})), "has 0 dimensions (expected 1 to 4)");
+  expect_input_error(write_raw(dir / "ndim0", idx_header(8, 0, {})),
+                     "has 0 dimensions (expected 1 to 4)");
   Bytes b5 = idx_header(8, 5, {1, 1, 1, 1, 1});
   b5.push_back(7);
   expect_input_error(write_raw(dir / "ndim5", b5), "has 5 dimensions (expected 1 to 4)");
@@ -142,9 +146,11 @@ TEST_F(IdxMalformed, HeaderTruncated) {
 TEST_F(IdxMalformed, TruncatedPayload) {
   Bytes b = good;
   b.pop_back();
-  expect_input_error(write_raw(dir / "trunc", b), "IDX payload truncated: got 23 of 24 bytes for dims 2x3x4");
+  expect_input_error(write_raw(dir / "trunc", b),
+                     "IDX payload truncated: got 23 of 24 bytes for dims 2x3x4");
   // The same payload shortfall inside a valid gzip stream.
-  expect_input_error(write_gz(dir / "trunc.gz", b), "IDX payload truncated: got 23 of 24 bytes for dims 2x3x4");
+  expect_input_error(write_gz(dir / "trunc.gz", b),
+                     "IDX payload truncated: got 23 of 24 bytes for dims 2x3x4");
 }
 
 TEST_F(IdxMalformed, TrailingBytes) {
@@ -213,7 +219,8 @@ TEST(Idx, RoundTripRawAndGzip) {
 }
 
 TEST(Idx, MnistTrainImagesMd5AndShape) {
-  const std::string path = spikessm::testing::shared_data_dir() + "/mnist/train-images-idx3-ubyte.gz";
+  const std::string path =
+      spikessm::testing::shared_data_dir() + "/mnist/train-images-idx3-ubyte.gz";
   SPIKESSM_SKIP_UNLESS_EXISTS(path);
   ASSERT_EQ(md5_of_gunzipped(path), "6bbc9ace898e44ae57da46a324031adb");
   IdxArray a = read_idx(path);
@@ -226,8 +233,10 @@ TEST(Idx, MnistTrainImagesMd5AndShape) {
 TEST(Idx, MnistLabelsMd5AndShape) {
   const std::string dir = spikessm::testing::shared_data_dir() + "/mnist";
   SPIKESSM_SKIP_UNLESS_EXISTS(dir);
-  ASSERT_EQ(md5_of_gunzipped(dir + "/train-labels-idx1-ubyte.gz"), "a25bea736e30d166cdddb491f175f624");
-  ASSERT_EQ(md5_of_gunzipped(dir + "/t10k-labels-idx1-ubyte.gz"), "27ae3e4e09519cfbb04c329615203637");
+  ASSERT_EQ(md5_of_gunzipped(dir + "/train-labels-idx1-ubyte.gz"),
+            "a25bea736e30d166cdddb491f175f624");
+  ASSERT_EQ(md5_of_gunzipped(dir + "/t10k-labels-idx1-ubyte.gz"),
+            "27ae3e4e09519cfbb04c329615203637");
   EXPECT_EQ(read_idx(dir + "/train-labels-idx1-ubyte.gz").dims, std::vector<int64_t>{60000});
   EXPECT_EQ(read_idx(dir + "/t10k-labels-idx1-ubyte.gz").dims, std::vector<int64_t>{10000});
 }
@@ -235,7 +244,8 @@ TEST(Idx, MnistLabelsMd5AndShape) {
 TEST(Idx, FashionMnistShapes) {
   const std::string dir = spikessm::testing::fashion_mnist_dir();
   SPIKESSM_SKIP_UNLESS_EXISTS(dir + "/t10k-images-idx3-ubyte.gz");
-  EXPECT_EQ(read_idx(dir + "/t10k-images-idx3-ubyte.gz").dims, (std::vector<int64_t>{10000, 28, 28}));
+  EXPECT_EQ(read_idx(dir + "/t10k-images-idx3-ubyte.gz").dims,
+            (std::vector<int64_t>{10000, 28, 28}));
   EXPECT_EQ(read_idx(dir + "/t10k-labels-idx1-ubyte.gz").dims, std::vector<int64_t>{10000});
 }
 

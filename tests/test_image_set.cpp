@@ -58,8 +58,10 @@ TEST(ImageSet, SmallRawAndGzip) {
 TEST(ImageSet, BadDirectories) {
   const fs::path d = spikessm::testing::scratch_dir("image_set_bad");
   const std::string missing = (d / "absent").string();
-  expect_error(missing, true, missing, "directory not found (expected a directory holding train-images-idx3-ubyte[.gz]");
-  expect_error(d.string(), false, d.string(), "neither t10k-images-idx3-ubyte nor t10k-images-idx3-ubyte.gz");
+  expect_error(missing, true, missing,
+               "directory not found (expected a directory holding train-images-idx3-ubyte[.gz]");
+  expect_error(d.string(), false, d.string(),
+               "neither t10k-images-idx3-ubyte nor t10k-images-idx3-ubyte.gz");
 
   write_idx(d / "t10k-images-idx3-ubyte", {5, 4, 3}, 0, false);
   expect_error(d.string(), false, d.string(), "t10k-labels-idx1-ubyte");

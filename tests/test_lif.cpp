@@ -27,8 +27,9 @@ struct Out {
 using LifFn = torch::Tensor (*)(const torch::Tensor&, const LifOptions&);
 
 // base: the leaf; view(base) -> x: (B, L, D). Returns the spikes and dL/dbase for dL/ds = g.
-Out run(LifFn fn, const torch::Tensor& base, const std::function<torch::Tensor(torch::Tensor)>& view,
-        const torch::Tensor& g, const LifOptions& opt) {
+Out run(LifFn fn, const torch::Tensor& base,
+        const std::function<torch::Tensor(torch::Tensor)>& view, const torch::Tensor& g,
+        const LifOptions& opt) {
   auto leaf = base.detach().clone().requires_grad_(true);
   auto s = fn(view(leaf), opt);
   auto dx = torch::autograd::grad({s}, {leaf}, {g})[0];
@@ -36,8 +37,8 @@ Out run(LifFn fn, const torch::Tensor& base, const std::function<torch::Tensor(t
 }
 
 std::string describe(const LifOptions& o, int64_t B, int64_t L, int64_t D, torch::Dtype dt) {
-  return "B=" + std::to_string(B) + " L=" + std::to_string(L) + " D=" + std::to_string(D) +
-         " " + to_string(o.reset) + " " + to_string(o.grad) +
+  return "B=" + std::to_string(B) + " L=" + std::to_string(L) + " D=" + std::to_string(D) + " " +
+         to_string(o.reset) + " " + to_string(o.grad) +
          (o.detach_reset ? " detach" : " no-detach") + " " + to_string(o.surrogate) +
          " tau=" + std::to_string(o.tau) + (dt == torch::kDouble ? " f64" : " f32");
 }
@@ -134,7 +135,8 @@ TEST(LifFused, SumBackwardAndInferenceAgree) {
   LifOptions o;
   auto s = lif_multistep(x, o);
   s.sum().backward();  // an expanded, stride-0 upstream gradient
-  auto want = run(&lif_multistep, x, [](torch::Tensor t) { return t; }, torch::ones_like(x), o);
+  auto want = run(
+      &lif_multistep, x, [](torch::Tensor t) { return t; }, torch::ones_like(x), o);
   EXPECT_TRUE(torch::allclose(x.grad(), want.dx, 0, 0));
   torch::NoGradGuard no_grad;
   EXPECT_TRUE(torch::equal(lif_multistep(x, o), s.detach()));
@@ -176,7 +178,8 @@ TEST(LifFused, HandComputedTinyCase) {
 // The surrogate slopes of surrogate.h, in double.
 double slope(Surrogate k, double h, double alpha) {
   switch (k) {
-    case Surrogate::Triangle: return std::max(0.0, 1 - std::fabs(h));
+    case Surrogate::Triangle:
+      return std::max(0.0, 1 - std::fabs(h));
     case Surrogate::Sigmoid: {
       const double s = 1 / (1 + std::exp(-alpha * h));
       return alpha * s * (1 - s);
@@ -185,8 +188,10 @@ double slope(Surrogate k, double h, double alpha) {
       const double z = M_PI / 2 * alpha * h;
       return alpha / 2 / (1 + z * z);
     }
-    case Surrogate::Rectangle: return std::fabs(h) < 0.5 / alpha ? alpha : 0.0;
-    case Surrogate::FastSigmoid: return 1 / ((1 + alpha * std::fabs(h)) * (1 + alpha * std::fabs(h)));
+    case Surrogate::Rectangle:
+      return std::fabs(h) < 0.5 / alpha ? alpha : 0.0;
+    case Surrogate::FastSigmoid:
+      return 1 / ((1 + alpha * std::fabs(h)) * (1 + alpha * std::fabs(h)));
   }
   return 0;
 }
@@ -246,7 +251,8 @@ TEST(LifFused, BackwardMatchesScalarLoop) {
 TEST(LifFused, RejectsBadInput) {
   LifOptions o;
   auto expect_error = [&](const torch::Tensor& x, const std::string& part) {
-    testing::expect_op_error("[lif_multistep]", [&] { lif_multistep(x, o); }, part);
+    testing::expect_op_error(
+        "[lif_multistep]", [&] { lif_multistep(x, o); }, part);
   };
   expect_error(torch::zeros({4, 5}), "(B, L, D)");
   expect_error(torch::zeros({2, 3, 4}, torch::kInt), "float32 or float64");
@@ -258,8 +264,10 @@ TEST(LifNames, RoundTripAndReject) {
   for (auto s : {Surrogate::Triangle, Surrogate::Sigmoid, Surrogate::Atan, Surrogate::Rectangle,
                  Surrogate::FastSigmoid})
     EXPECT_EQ(parse_enum<Surrogate>(to_string(s), "surrogate"), s);
-  for (auto r : {ResetMode::Hard, ResetMode::Soft}) EXPECT_EQ(parse_enum<ResetMode>(to_string(r), "reset"), r);
-  for (auto g : {GradMode::BPTT, GradMode::SLTT}) EXPECT_EQ(parse_enum<GradMode>(to_string(g), "grad_mode"), g);
+  for (auto r : {ResetMode::Hard, ResetMode::Soft})
+    EXPECT_EQ(parse_enum<ResetMode>(to_string(r), "reset"), r);
+  for (auto g : {GradMode::BPTT, GradMode::SLTT})
+    EXPECT_EQ(parse_enum<GradMode>(to_string(g), "grad_mode"), g);
   auto expect_input_error = [](const std::function<void()>& f, const std::string& value,
                                const std::string& accepted) {
     try {

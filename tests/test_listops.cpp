@@ -86,7 +86,8 @@ TEST(ListOps, TsvRoundTripAndOfficialFixture) {
   torch::Tensor x, y;
   encode_listops(rows, 16, x, y);
   EXPECT_EQ(x.sizes(), (std::vector<int64_t>{3, 17}));
-  EXPECT_TRUE(torch::equal(x[0].narrow(0, 0, 6), torch::tensor({4, 10, 17, 7, 2, 0}, torch::kInt64)));
+  EXPECT_TRUE(
+      torch::equal(x[0].narrow(0, 0, 6), torch::tensor({4, 10, 17, 7, 2, 0}, torch::kInt64)));
   EXPECT_EQ(y[1].item<int64_t>(), 4);
   // malformed rows are input errors naming the line
   std::ofstream(dir / "bad.tsv") << "Source\tTarget\n( ( [MAX 1 ) ] )\tZ\n";

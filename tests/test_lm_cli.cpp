@@ -1,7 +1,7 @@
 // The language-model commands end to end on tiny Shakespeare: train learns (bits per byte
 // well below the 8 of a uniform guess), eval reads the checkpoint back to the same numbers,
-// a resumed run ends with weights bit-identical to the uninterrupted one's, generate streams, and a saved
-// state resumes generation exactly; bad flags exit 2 with one line.
+// a resumed run ends with weights bit-identical to the uninterrupted one's, generate streams, and a
+// saved state resumes generation exactly; bad flags exit 2 with one line.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -21,13 +21,20 @@ namespace {
 
 std::string train_args(const std::string& out, int64_t steps,
                        const std::string& data = shared_data_dir() + "/tinyshakespeare") {
-  return "train --set model.family=spiking_ssm_lm lm.data_dir=" + data + " lm.tokenizer=byte lm.context=64 model.d_model=32 model.d_state=16 "
-         "model.n_layers=2 train.batch_size=8 train.lr=0.005 train.weight_decay=0 train.warmup_steps=5 "
-         "train.max_steps=" + std::to_string(steps) + " train.checkpoint_every=20 train.log_every=10 "
-         "train.eval_batch_size=64 train.threads=2 train.out_dir=" + out;
+  return "train --set model.family=spiking_ssm_lm lm.data_dir=" + data +
+         " lm.tokenizer=byte lm.context=64 model.d_model=32 model.d_state=16 "
+         "model.n_layers=2 train.batch_size=8 train.lr=0.005 train.weight_decay=0 "
+         "train.warmup_steps=5 "
+         "train.max_steps=" +
+         std::to_string(steps) +
+         " train.checkpoint_every=20 train.log_every=10 "
+         "train.eval_batch_size=64 train.threads=2 train.out_dir=" +
+         out;
 }
 
-nlohmann::json stats(const std::string& dir) { return nlohmann::json::parse(read_file_bytes(dir + "/lm_stats.json")); }
+nlohmann::json stats(const std::string& dir) {
+  return nlohmann::json::parse(read_file_bytes(dir + "/lm_stats.json"));
+}
 
 int count_lines(const std::string& s) { return int(std::count(s.begin(), s.end(), '\n')); }
 
@@ -68,8 +75,8 @@ TEST_F(LmCli, TrainLearnsAndEvalAgrees) {
   // >= 48 bytes of history instead of 0..63, so a different total (this barely trained model
   // uses little context: SpikingSsmLm.SlidingWindowEvaluationMatchesPerTargetWindows checks the
   // values themselves).
-  auto w = run_cli("eval --checkpoint " + dir_ + "/a/checkpoint.pt --set lm.eval_stride=16 --json " + dir_ +
-                   "/eval16.json");
+  auto w = run_cli("eval --checkpoint " + dir_ +
+                   "/a/checkpoint.pt --set lm.eval_stride=16 --json " + dir_ + "/eval16.json");
   ASSERT_EQ(w.code, 0) << w.out;
   auto e16 = nlohmann::json::parse(read_file_bytes(dir_ + "/eval16.json"));
   EXPECT_EQ(e16["tokens"].get<int64_t>(), e["tokens"].get<int64_t>());
@@ -98,25 +105,31 @@ TEST_F(LmCli, ResumeIsBitIdentical) {
     const auto pa = buffers ? ra.lm->named_buffers() : ra.lm->named_parameters();
     const auto pb = buffers ? rb.lm->named_buffers() : rb.lm->named_parameters();
     ASSERT_EQ(pa.size(), pb.size());
-    for (const auto& item : pa) EXPECT_TRUE(torch::equal(item.value(), pb[item.key()])) << item.key();
+    for (const auto& item : pa)
+      EXPECT_TRUE(torch::equal(item.value(), pb[item.key()])) << item.key();
   }
-  EXPECT_NEAR(stats(b)["nll_per_token"].get<double>(), stats(dir_ + "/a")["nll_per_token"].get<double>(), 1e-6);
+  EXPECT_NEAR(stats(b)["nll_per_token"].get<double>(),
+              stats(dir_ + "/a")["nll_per_token"].get<double>(), 1e-6);
 }
 
 TEST_F(LmCli, GenerateStreamsAndStateResumes) {
   const std::string ck = " --checkpoint " + dir_ + "/a/checkpoint.pt";
-  auto whole = run_cli("generate" + ck + " --prompt 'ROMEO:' --max-tokens 40 --temperature 0 2>/dev/null");
+  auto whole =
+      run_cli("generate" + ck + " --prompt 'ROMEO:' --max-tokens 40 --temperature 0 2>/dev/null");
   ASSERT_EQ(whole.code, 0) << whole.out;
   ASSERT_EQ(whole.out.rfind("ROMEO:", 0), 0u) << whole.out;
-  auto first = run_cli("generate" + ck + " --prompt 'ROMEO:' --max-tokens 15 --temperature 0 --state-out " + dir_ +
-                       "/st.bin 2>/dev/null");
+  auto first =
+      run_cli("generate" + ck + " --prompt 'ROMEO:' --max-tokens 15 --temperature 0 --state-out " +
+              dir_ + "/st.bin 2>/dev/null");
   ASSERT_EQ(first.code, 0) << first.out;
-  auto rest = run_cli("generate" + ck + " --max-tokens 25 --temperature 0 --state-in " + dir_ + "/st.bin 2>/dev/null");
+  auto rest = run_cli("generate" + ck + " --max-tokens 25 --temperature 0 --state-in " + dir_ +
+                      "/st.bin 2>/dev/null");
   ASSERT_EQ(rest.code, 0) << rest.out;
   // Both end with the newline generate prints last.
   const std::string a = text_only(first.out), b = text_only(rest.out);
   EXPECT_EQ(a.substr(0, a.size() - 1) + b, text_only(whole.out));
-  const std::string sample = "generate" + ck + " --prompt 'A' --max-tokens 30 --temperature 0.8 --top-k 20 --top-p 0.9";
+  const std::string sample =
+      "generate" + ck + " --prompt 'A' --max-tokens 30 --temperature 0.8 --top-k 20 --top-p 0.9";
   auto sampled = run_cli(sample + " --seed 4");
   ASSERT_EQ(sampled.code, 0) << sampled.out;
   EXPECT_NE(sampled.out.find("generated: 30 tokens"), std::string::npos) << sampled.out;
@@ -128,9 +141,11 @@ TEST_F(LmCli, GenerateStreamsAndStateResumes) {
 TEST_F(LmCli, BadFlagsExit2WithOneLine) {
   const std::string ck = " --checkpoint " + dir_ + "/a/checkpoint.pt";
   std::ofstream(dir_ + "/junk.bin") << "not a state";
-  for (const std::string& args : std::vector<std::string>{"--prompt a --top-p 0", "--prompt a --top-p 1.5", "--prompt a --temperature -1", "--prompt a --top-k -2",
-        "--prompt a --max-tokens -5", "--max-tokens 5", "--prompt a --state-in " + dir_ + "/junk.bin",
-        "--prompt a --state-in " + dir_ + "/missing.bin", "--prompt a --max-tokens x"}) {
+  for (const std::string& args : std::vector<std::string>{
+           "--prompt a --top-p 0", "--prompt a --top-p 1.5", "--prompt a --temperature -1",
+           "--prompt a --top-k -2", "--prompt a --max-tokens -5", "--max-tokens 5",
+           "--prompt a --state-in " + dir_ + "/junk.bin",
+           "--prompt a --state-in " + dir_ + "/missing.bin", "--prompt a --max-tokens x"}) {
     auto r = run_cli("generate" + ck + " " + args);
     EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
     EXPECT_EQ(count_lines(r.out), 1) << args << "\n" << r.out;

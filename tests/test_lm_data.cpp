@@ -53,7 +53,8 @@ TEST(LmCorpus, Layouts) {
   mk("missing_test", {"ptb.train.txt", "ptb.valid.txt"});
   EXPECT_THROW(load_corpus((dir / "missing_test").string()), InputError);
   std::filesystem::create_directories(dir / "zero");
-  for (auto f : {"train.txt", "valid.txt", "test.txt"}) spikessm::testing::write_file(dir / "zero" / f, "");
+  for (auto f : {"train.txt", "valid.txt", "test.txt"})
+    spikessm::testing::write_file(dir / "zero" / f, "");
   EXPECT_THROW(load_corpus((dir / "zero").string()), InputError);
 }
 
@@ -66,13 +67,15 @@ TEST(LmCorpus, TinyShakespeareSplit) {
 }
 
 TEST(LmCorpus, DefaultIsTheKingJamesBible) {
-  if (std::system("command -v bible > /dev/null 2>&1") != 0) GTEST_SKIP() << "Debian bible-kjv not installed";
+  if (std::system("command -v bible > /dev/null 2>&1") != 0)
+    GTEST_SKIP() << "Debian bible-kjv not installed";
   auto c = load_corpus("");
   EXPECT_EQ(c.name, "bible-kjv");
   EXPECT_EQ(c.train.rfind("In the beginning God created the heaven and the earth.\n", 0), 0u);
   const std::string all = c.train + c.valid + c.test;
   EXPECT_EQ(std::count(all.begin(), all.end(), '\n'), 31102);  // verses, Gen 1:1 to Rev 22:21
-  EXPECT_NE(c.test.find("The grace of our Lord Jesus Christ be with you all. Amen.\n"), std::string::npos);
+  EXPECT_NE(c.test.find("The grace of our Lord Jesus Christ be with you all. Amen.\n"),
+            std::string::npos);
 }
 
 TEST(LmBatches, TrainWindowsAreContiguousAndSeeded) {
@@ -80,9 +83,11 @@ TEST(LmBatches, TrainWindowsAreContiguousAndSeeded) {
   auto a = lm_train_batch(tokens, 8, 16, 7, 3);
   ASSERT_EQ(a.x.sizes(), (std::vector<int64_t>{8, 16}));
   // Consecutive stream positions: x[t+1] = x[t] + 3, y = x shifted by one.
-  EXPECT_TRUE(torch::equal(a.x.narrow(1, 1, 15) - a.x.narrow(1, 0, 15), torch::full({8, 15}, 3, torch::kLong)));
+  EXPECT_TRUE(torch::equal(a.x.narrow(1, 1, 15) - a.x.narrow(1, 0, 15),
+                           torch::full({8, 15}, 3, torch::kLong)));
   EXPECT_TRUE(torch::equal(a.y, a.x + 3));
-  EXPECT_TRUE(torch::equal(a.x, lm_train_batch(tokens, 8, 16, 7, 3).x));  // resumable: (seed, step) only
+  EXPECT_TRUE(
+      torch::equal(a.x, lm_train_batch(tokens, 8, 16, 7, 3).x));  // resumable: (seed, step) only
   EXPECT_FALSE(torch::equal(a.x, lm_train_batch(tokens, 8, 16, 7, 4).x));
   EXPECT_FALSE(torch::equal(a.x, lm_train_batch(tokens, 8, 16, 8, 3).x));
   EXPECT_LE(a.y.max().item<int64_t>(), 999 * 3);

@@ -64,7 +64,8 @@ TEST(LraTask, MeanPoolIgnoresPadding) {
     auto model = build_classifier(cfg, t.model_input());
     model->eval();
     auto a = torch::tensor({{4, 9, 10, 7, 2}}, torch::kInt64);
-    auto both = torch::tensor({{4, 9, 10, 7, 2, 0, 0, 0}, {5, 8, 9, 10, 11, 12, 7, 2}}, torch::kInt64);
+    auto both =
+        torch::tensor({{4, 9, 10, 7, 2, 0, 0, 0}, {5, 8, 9, 10, 11, 12, 7, 2}}, torch::kInt64);
     torch::NoGradGuard ng;
     auto alone = model(a);
     auto batch = model(both);
@@ -89,7 +90,8 @@ TEST(LraTask, RetrievalHeadIsNliOfTwoTowers) {
   torch::NoGradGuard ng;
   auto got = model(x);
   auto u = model->tower(x.select(1, 0)), v = model->tower(x.select(1, 1));
-  auto want = model->decoder(torch::gelu(model->retrieval_mlp(torch::cat({u, v, u * v, u - v}, -1))));
+  auto want =
+      model->decoder(torch::gelu(model->retrieval_mlp(torch::cat({u, v, u * v, u - v}, -1))));
   EXPECT_TRUE(torch::allclose(got, want, 1e-5, 1e-6));
 }
 
@@ -124,8 +126,10 @@ TEST(LraTask, EpochEvaluationsReadTheValidationSplit) {
   auto data = spikessm::testing::scratch_dir("lra_val_split");
   const std::string src = spikessm::testing::fixture("lra/listops");
   for (const char* f : {"basic_train.tsv", "basic_test.tsv"})
-    std::filesystem::copy_file(src + "/" + f, data / f, std::filesystem::copy_options::overwrite_existing);
-  std::ofstream(data / "basic_val.tsv") << "Source\tTarget\n( ( ( [MAX 2 ) 9 ) ] )\t9\n( ( ( [MIN 4 ) 7 ) ] )\t4\n";
+    std::filesystem::copy_file(src + "/" + f, data / f,
+                               std::filesystem::copy_options::overwrite_existing);
+  std::ofstream(data / "basic_val.tsv")
+      << "Source\tTarget\n( ( ( [MAX 2 ) 9 ) ] )\t9\n( ( ( [MIN 4 ) 7 ) ] )\t4\n";
   auto cfg = token_config("listops", data.string());
   cfg.set("train.batch_size=2");
   cfg.set("train.epochs=3");
@@ -150,11 +154,14 @@ TEST(LraTask, BenchResumeContinuesEachCellWithinItsWholeBudget) {
   // the checkpoint, finds the budget spent and reports the same step count.
   auto dir = spikessm::testing::scratch_dir("bench_lra_resume");
   std::ofstream(dir / "listops_binary_s4d_cpu.toml")
-      << "[data]\ndataset = \"listops\"\ndir = \"" << spikessm::testing::fixture("lra/listops") << "\"\n"
+      << "[data]\ndataset = \"listops\"\ndir = \"" << spikessm::testing::fixture("lra/listops")
+      << "\"\n"
       << "[model]\nblock = \"binary_s4d\"\nn_layers = 1\nd_model = 8\nd_state = 4\n"
       << "[train]\nbatch_size = 1\nepochs = 100000\ncheckpoint_every = 1\n";
-  const std::string args = "bench lra --budget-minutes 0.005 --tasks listops --models binary_s4d --threads 1 --configs " +
-                           dir.string() + " --runs " + (dir / "runs").string() + " --out " + (dir / "t.md").string();
+  const std::string args =
+      "bench lra --budget-minutes 0.005 --tasks listops --models binary_s4d --threads 1 "
+      "--configs " +
+      dir.string() + " --runs " + (dir / "runs").string() + " --out " + (dir / "t.md").string();
   auto steps_in_table = [&] {
     std::ifstream in(dir / "t.md");
     std::string line;
@@ -162,7 +169,8 @@ TEST(LraTask, BenchResumeContinuesEachCellWithinItsWholeBudget) {
       if (line.rfind("| listops |", 0) == 0) {
         std::stringstream cells(line);
         std::string cell;
-        for (int i = 0; i < 5; ++i) std::getline(cells, cell, '|');  // "", task, model, config, steps
+        for (int i = 0; i < 5; ++i)
+          std::getline(cells, cell, '|');  // "", task, model, config, steps
         return int64_t(std::stoll(cell));
       }
     return int64_t(-1);
@@ -179,18 +187,21 @@ TEST(LraTask, BenchResumeContinuesEachCellWithinItsWholeBudget) {
 
 TEST(LraTask, EveryLraConfigBuildsItsModel) {
   int n = 0;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(SPIKESSM_SOURCE_DIR) + "/configs/lra")) {
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(SPIKESSM_SOURCE_DIR) + "/configs/lra")) {
     Config cfg;
     ASSERT_NO_THROW(cfg.merge_file(e.path().string())) << e.path();
     const std::string ds = cfg.get_string("data.dataset");
     Task t;
-    t.input = ds == "aan" ? TaskInput::TokenPairs
-              : (ds == "listops" || ds == "imdb") ? TaskInput::Tokens : TaskInput::Signal;
+    t.input = ds == "aan"                         ? TaskInput::TokenPairs
+              : (ds == "listops" || ds == "imdb") ? TaskInput::Tokens
+                                                  : TaskInput::Signal;
     t.d_input = t.input == TaskInput::Signal ? 1 : 259;
     t.n_classes = 10;
     auto model = build_classifier(cfg, t.model_input());
     EXPECT_EQ(model->d_model(), cfg.get_int("model.d_model")) << e.path();
-    EXPECT_EQ(cfg.get_string("model.block") == "binary_s4d", !model->binary_layers().empty()) << e.path();
+    EXPECT_EQ(cfg.get_string("model.block") == "binary_s4d", !model->binary_layers().empty())
+        << e.path();
     ++n;
   }
   EXPECT_EQ(n, 36);  // 6 tasks x 3 models x (paper, cpu)

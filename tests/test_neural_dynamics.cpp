@@ -31,7 +31,8 @@ TEST(NeuralDynamics, HandComputedTwoDendrites) {
   // A = [[0.5, 0.1], [0.1, 0.25]], c = 1, gamma = 1, u = (1, 0, 0):
   // X1 = (1, 1) -> 2; X2 = A X1 = (0.6, 0.35) -> 0.95; X3 = A X2 = (0.335, 0.1475) -> 0.4825
   auto opt = torch::TensorOptions().dtype(torch::kDouble);
-  auto a = torch::tensor({0.5, 0.25}, opt), beta = torch::tensor({0.1}, opt), c = torch::ones({2, 1}, opt);
+  auto a = torch::tensor({0.5, 0.25}, opt), beta = torch::tensor({0.1}, opt),
+       c = torch::ones({2, 1}, opt);
   auto u = torch::tensor({1.0, 0.0, 0.0}, opt).view({1, 3, 1});
   auto expect = torch::tensor({2.0, 0.95, 0.4825}, opt).view({1, 3, 1});
   EXPECT_TRUE(torch::allclose(ndyn_recurrent(u, a, beta, c, 1.0), expect, 0, 1e-14));
@@ -51,8 +52,8 @@ TEST(NeuralDynamics, FusedRecurrenceMatchesReference) {
       auto ref = ref::ndyn_recurrent(u, p.a, p.beta, p.c, 0.7);
       EXPECT_TRUE(torch::allclose(fused, ref, 0, 1e-13)) << "k " << k << " threads " << threads;
       // float32 kernel too
-      auto f32 = ndyn_recurrent(u.to(torch::kFloat), p.a.to(torch::kFloat), p.beta.to(torch::kFloat),
-                                p.c.to(torch::kFloat), 0.7);
+      auto f32 = ndyn_recurrent(u.to(torch::kFloat), p.a.to(torch::kFloat),
+                                p.beta.to(torch::kFloat), p.c.to(torch::kFloat), 0.7);
       EXPECT_TRUE(torch::allclose(f32.to(torch::kDouble), ref, 1e-4, 1e-5));
     }
   }
@@ -61,7 +62,8 @@ TEST(NeuralDynamics, FusedRecurrenceMatchesReference) {
   auto p = random_params(8, 6, 3);
   auto base = torch::randn({6, 11, 2}, torch::kDouble).permute({2, 1, 0});  // (2, 11, 6) view
   EXPECT_TRUE(torch::allclose(ndyn_recurrent(base, p.a, p.beta, p.c, 1.0),
-                              ref::ndyn_recurrent(base.contiguous(), p.a, p.beta, p.c, 1.0), 0, 1e-13));
+                              ref::ndyn_recurrent(base.contiguous(), p.a, p.beta, p.c, 1.0), 0,
+                              1e-13));
 }
 
 TEST(NeuralDynamics, ParallelFftEqualsRecurrence) {
@@ -87,8 +89,10 @@ TEST(NeuralDynamics, GradientsMatchCentralDifferences) {
   std::vector<torch::Tensor> x2{leaf(u), leaf(p.a), leaf(p.beta), leaf(p.c)};
   auto r = torch::randn({2, 6, 2}, torch::kDouble);
   auto g1 = torch::autograd::grad({(ndyn_parallel(x1[0], x1[1], x1[2], x1[3], 0.9) * r).sum()}, x1);
-  auto g2 = torch::autograd::grad({(ref::ndyn_recurrent(x2[0], x2[1], x2[2], x2[3], 0.9) * r).sum()}, x2);
-  for (size_t i = 0; i < g1.size(); ++i) EXPECT_TRUE(torch::allclose(g1[i], g2[i], 1e-9, 1e-10)) << i;
+  auto g2 =
+      torch::autograd::grad({(ref::ndyn_recurrent(x2[0], x2[1], x2[2], x2[3], 0.9) * r).sum()}, x2);
+  for (size_t i = 0; i < g1.size(); ++i)
+    EXPECT_TRUE(torch::allclose(g1[i], g2[i], 1e-9, 1e-10)) << i;
 }
 
 TEST(NeuralDynamics, ModuleModesAgreeAndStayStable) {

@@ -131,7 +131,8 @@ TEST(NeuronSparkLm, TwinGradientsMatchFiniteDifferences) {
       const double down = loss().item<double>();
       flat[j] = orig;
       const double num = (up - down) / (2 * eps);
-      EXPECT_NEAR(g[j].item<double>(), num, 1e-6 * std::max(1.0, std::abs(num))) << kv.key() << "[" << j << "]";
+      EXPECT_NEAR(g[j].item<double>(), num, 1e-6 * std::max(1.0, std::abs(num)))
+          << kv.key() << "[" << j << "]";
       ++checked;
     }
   }
@@ -223,7 +224,8 @@ TEST(NeuronSparkLm, OpsReportHandChecked) {
   // fire every frame (rate 1); the others stay silent.
   for (auto& kv : m->named_parameters()) {
     const auto& n = kv.key();
-    const bool normed = n.find("in_block") != std::string::npos || n.find("in_ffn") != std::string::npos ||
+    const bool normed = n.find("in_block") != std::string::npos ||
+                        n.find("in_ffn") != std::string::npos ||
                         n.find("out_plif") != std::string::npos;
     if (normed && n.find("v_th") != std::string::npos) kv.value().fill_(-1e4);
   }
@@ -232,7 +234,8 @@ TEST(NeuronSparkLm, OpsReportHandChecked) {
   r = m->ops_report();
   for (const auto& l : r.layers) {
     if (l.kind != "AC") continue;
-    const bool normed = l.name.find("in_plif") != std::string::npos || l.name.find("out_plif") != std::string::npos;
+    const bool normed =
+        l.name.find("in_plif") != std::string::npos || l.name.find("out_plif") != std::string::npos;
     EXPECT_EQ(l.firing_rate, normed ? 1.0 : 0.0) << l.name;
     EXPECT_EQ(l.ops, normed ? l.dense_macs : 0.0) << l.name;
   }
@@ -262,16 +265,19 @@ TEST(NeuronSparkLm, GradientCompensation) {
     const auto gb = l->block->b_beta.grad() / slope, ga = l->block->b_alpha.grad() / a;
     const auto gt = l->block->b_th.grad();
     before.push_back(gb);
-    phase1_norms.push_back(std::sqrt((gb.pow(2).sum() + ga.pow(2).sum() + gt.pow(2).sum()).item<double>()));
+    phase1_norms.push_back(
+        std::sqrt((gb.pow(2).sum() + ga.pow(2).sum() + gt.pow(2).sum()).item<double>()));
   }
   m->adjust_gradients();
   const double geo = std::sqrt(phase1_norms[0] * phase1_norms[1]);
   for (size_t i = 0; i < m->layers.size(); ++i) {
     auto& b = m->layers[i]->block;
     const double n = std::sqrt((b->b_beta.grad().pow(2).sum() + b->b_alpha.grad().pow(2).sum() +
-                                b->b_th.grad().pow(2).sum()).item<double>());
+                                b->b_th.grad().pow(2).sum())
+                                   .item<double>());
     EXPECT_NEAR(n, geo, 1e-9 * geo);
-    EXPECT_TRUE(torch::allclose(b->b_beta.grad(), before[i] * (geo / phase1_norms[i]), 1e-10, 1e-14));
+    EXPECT_TRUE(
+        torch::allclose(b->b_beta.grad(), before[i] * (geo / phase1_norms[i]), 1e-10, 1e-14));
   }
 }
 
@@ -286,7 +292,8 @@ TEST(NeuronSparkLm, BuiltFromConfig) {
   EXPECT_FALSE(lm->spiking());
   EXPECT_EQ(lm->vocab_size(), 11);
   torch::NoGradGuard no_grad;
-  EXPECT_EQ(lm->forward(torch::zeros({2, 3}, torch::kLong)).sizes(), (std::vector<int64_t>{2, 3, 11}));
+  EXPECT_EQ(lm->forward(torch::zeros({2, 3}, torch::kLong)).sizes(),
+            (std::vector<int64_t>{2, 3, 11}));
   EXPECT_THROW(build_language_model(cfg, 1), InputError);
   EXPECT_THROW(cfg.set("neuronspark.frames=0"), InputError);
   EXPECT_THROW(lm->forward(torch::full({1, 2}, 11, torch::kLong)), c10::Error);

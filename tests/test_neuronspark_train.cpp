@@ -36,8 +36,9 @@ void train_and_check(bool spiking) {
     const auto x = seq.slice(1, 0, kLen), y = seq.slice(1, 1);
     const auto logits = m->forward(x);
     const auto ce = torch::nn::functional::cross_entropy(
-        logits.reshape({-1, kVocab}), y.reshape({-1}),
-        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone)).view({16, kLen});
+                        logits.reshape({-1, kVocab}), y.reshape({-1}),
+                        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone))
+                        .view({16, kLen});
     const auto loss = ce.mean() + m->aux_loss();
     opt.zero_grad();
     loss.backward();
@@ -48,8 +49,10 @@ void train_and_check(bool spiking) {
     if (it >= steps - 20) late += ce.slice(1, kPeriod - 1).mean().item<double>() / 20;
   }
   const double unigram = std::log(double(kVocab));
-  std::printf("predictable-position loss after %d steps: %.4f (unigram entropy %.4f)\n", steps, late, unigram);
-  EXPECT_LT(late, 0.25 * unigram) << "predictable-position loss " << late << " vs unigram " << unigram;
+  std::printf("predictable-position loss after %d steps: %.4f (unigram entropy %.4f)\n", steps,
+              late, unigram);
+  EXPECT_LT(late, 0.25 * unigram) << "predictable-position loss " << late << " vs unigram "
+                                  << unigram;
 }
 
 TEST_P(NeuronSparkLearns, RepeatingPatternBelowUnigramEntropy) {

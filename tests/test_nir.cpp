@@ -82,7 +82,8 @@ TEST(Nir, RejectsFilesThatAreNotNir) {
   NirGraph g;  // valid NIR, but not one of ours
   g.add("input", "Input").params["shape"] = NirValue::ints({1}, {1});
   write_nir((dir / "other.nir").string(), g);
-  EXPECT_THROW(classifier_from_nir(read_nir((dir / "other.nir").string()), "other.nir"), InputError);
+  EXPECT_THROW(classifier_from_nir(read_nir((dir / "other.nir").string()), "other.nir"),
+               InputError);
 }
 
 // The exported (A, B, C) with step dt, discretised exactly (ZOH via a matrix exponential) and
@@ -126,7 +127,8 @@ TEST(Nir, StateSpaceIsExactS4D) {
   auto rev_in = torch::cat({torch::zeros({1, 6}, torch::kDouble), u[0].flip(0).narrow(0, 0, 19)});
   auto y_rev = run(*sub(*s4d_node.graph, "reverse").graph, rev_in).flip(0);
   auto y_nir = y_fwd + y_rev + u[0] * d;
-  EXPECT_LT((y_nir - y_model).abs().max().item<double>(), 1e-6 * (1 + y_model.abs().max().item<double>()));
+  EXPECT_LT((y_nir - y_model).abs().max().item<double>(),
+            1e-6 * (1 + y_model.abs().max().item<double>()));
 }
 
 class NirRoundTrip : public ::testing::TestWithParam<std::tuple<bool, std::string, bool, bool>> {};
@@ -154,16 +156,17 @@ TEST_P(NirRoundTrip, ImportRestoresEveryParameter) {
   EXPECT_TRUE(torch::allclose(model->forward(x), imp.model->forward(x), 1e-4, 1e-4));
 }
 
-INSTANTIATE_TEST_SUITE_P(Variants, NirRoundTrip,
-                         ::testing::Values(std::make_tuple(true, std::string("layer"), true, false),
-                                           std::make_tuple(false, std::string("batch"), false, true),
-                                           std::make_tuple(false, std::string("none"), true, false)),
-                         [](const auto& info) {  // e.g. "bidirectional_layernorm_prenorm_fixedB"
-                           const auto& p = info.param;
-                           return std::string(std::get<0>(p) ? "bidirectional" : "causal") + "_" + std::get<1>(p) +
-                                  "norm_" + (std::get<2>(p) ? "prenorm" : "postnorm") +
-                                  (std::get<3>(p) ? "_trainableB" : "_fixedB");
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Variants, NirRoundTrip,
+    ::testing::Values(std::make_tuple(true, std::string("layer"), true, false),
+                      std::make_tuple(false, std::string("batch"), false, true),
+                      std::make_tuple(false, std::string("none"), true, false)),
+    [](const auto& info) {  // e.g. "bidirectional_layernorm_prenorm_fixedB"
+      const auto& p = info.param;
+      return std::string(std::get<0>(p) ? "bidirectional" : "causal") + "_" + std::get<1>(p) +
+             "norm_" + (std::get<2>(p) ? "prenorm" : "postnorm") +
+             (std::get<3>(p) ? "_trainableB" : "_fixedB");
+    });
 
 TEST(Nir, NonSpikingModelIsRefused) {
   auto cfg = small_config(false, "layer", true, false);

@@ -86,7 +86,8 @@ TEST(PixelPermutation, FixedForSeed) {
   EXPECT_TRUE(torch::equal(p, pixel_permutation(784, 0)));
   // Pinned output of our splitmix64 + Fisher-Yates (also reproduced by an independent
   // Python transcription): a change here silently changes every psMNIST result.
-  EXPECT_TRUE(torch::equal(p.slice(0, 0, 5), torch::tensor({484, 411, 326, 479, 169}, torch::kInt64)));
+  EXPECT_TRUE(
+      torch::equal(p.slice(0, 0, 5), torch::tensor({484, 411, 326, 479, 169}, torch::kInt64)));
   EXPECT_TRUE(torch::equal(pixel_permutation(784, 1).slice(0, 0, 5),
                            torch::tensor({224, 663, 89, 640, 265}, torch::kInt64)));
   EXPECT_TRUE(torch::equal(pixel_permutation(196, 0).slice(0, 0, 5),

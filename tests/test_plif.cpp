@@ -25,7 +25,9 @@ struct Problem {
   std::vector<torch::Tensor> leaves;
   bool transpose = false;
   torch::Tensor gs, gv;
-  torch::Tensor view(int i) const { return transpose && i == 0 ? leaves[0].transpose(1, 2) : leaves[i]; }
+  torch::Tensor view(int i) const {
+    return transpose && i == 0 ? leaves[0].transpose(1, 2) : leaves[i];
+  }
 };
 
 Problem make(int64_t B, int64_t L, int64_t D, torch::Dtype dt, bool transpose, bool with_v0) {
@@ -75,10 +77,10 @@ void check(int64_t B, int64_t L, int64_t D, const PlifOptions& opt, torch::Dtype
   const double tol = dt == torch::kDouble ? 1e-11 : 5e-4;
   const auto pr = make(B, L, D, dt, transpose, with_v0);
   const auto want = run(&ref::plif_multistep, pr, opt, use);
-  const std::string name = "B=" + std::to_string(B) + " L=" + std::to_string(L) + " D=" +
-                           std::to_string(D) + " " + describe(opt) + (transpose ? " transposed" : "") +
-                           (with_v0 ? " v0" : "") + " use=" + std::to_string(use) +
-                           (dt == torch::kDouble ? " f64" : " f32");
+  const std::string name = "B=" + std::to_string(B) + " L=" + std::to_string(L) +
+                           " D=" + std::to_string(D) + " " + describe(opt) +
+                           (transpose ? " transposed" : "") + (with_v0 ? " v0" : "") +
+                           " use=" + std::to_string(use) + (dt == torch::kDouble ? " f64" : " f32");
   const char* names[] = {"x", "w", "v_th", "v0"};
   for (int threads : {1, 2}) {
     with_threads(threads, [&] {
@@ -175,7 +177,8 @@ double frozen_loss(const std::vector<torch::Tensor>& in, const torch::Tensor& h_
                    testing::surrogate_primitive(o.surrogate, hs, a);
     const auto sr = o.detach_reset ? s_frozen : s;
     v = o.reset == ResetMode::Hard ? up * (1 - sr) : up - th * sr;
-    loss += (pr.gs.select(1, t) * s).sum().item<double>() + (pr.gv.select(1, t) * v).sum().item<double>();
+    loss += (pr.gs.select(1, t) * s).sum().item<double>() +
+            (pr.gv.select(1, t) * v).sum().item<double>();
   }
   return loss;
 }
@@ -234,7 +237,8 @@ TEST(Plif, RejectsBadInput) {
   };
   expect_error([&] { plif_multistep(torch::zeros({2, 3}), w, w); }, "(B, L, D)");
   expect_error([&] { plif_multistep(x, torch::zeros({5}), w); }, "w of shape (D)");
-  expect_error([&] { plif_multistep(x, w, torch::zeros({4}, torch::kDouble)); }, "v_th of shape (D)");
+  expect_error([&] { plif_multistep(x, w, torch::zeros({4}, torch::kDouble)); },
+               "v_th of shape (D)");
   expect_error([&] { plif_multistep(x, w, w, {}, torch::zeros({3, 4})); }, "v0");
 }
 

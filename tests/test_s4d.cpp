@@ -109,7 +109,8 @@ TEST(S4DOps, DiagSsmFloat32CloseToFloat64AndThreadInvariant) {
   auto y2 = diag_ssm(u, w, z, d);
   at::set_num_threads(saved);
   EXPECT_TRUE(torch::equal(y1, y2));
-  auto y64 = diag_ssm(u.to(torch::kDouble), w.to(torch::kDouble), z.to(torch::kDouble), d.to(torch::kDouble));
+  auto y64 = diag_ssm(u.to(torch::kDouble), w.to(torch::kDouble), z.to(torch::kDouble),
+                      d.to(torch::kDouble));
   EXPECT_LT((y1.to(torch::kDouble) - y64).abs().max().item<double>(), 1e-4);
 }
 
@@ -159,20 +160,21 @@ TEST(S4D, BidirectionalSeesTheFuture) {
 TEST(S4D, GradientsMatchCentralDifferences) {
   torch::manual_seed(5);
   for (bool use_fft : {false, true})
-  for (bool bidirectional : {false, true}) {
-    S4D s4d(S4DOptions(3, 8).bidirectional(bidirectional).trainable_b(true).use_fft(use_fft));
-    s4d->to(torch::kDouble);
-    S4DImpl& m = *s4d;
-    // Swap the module's parameters for the checked inputs, run, and swap back.
-    auto f = [&](std::vector<torch::Tensor>& in) {
-      auto saved = std::make_tuple(m.log_dt, m.c, m.log_a_real, m.a_imag, m.b, m.d);
-      m.log_dt = in[1], m.c = in[2], m.log_a_real = in[3], m.a_imag = in[4], m.b = in[5], m.d = in[6];
-      auto y = m.forward(in[0]);
-      std::tie(m.log_dt, m.c, m.log_a_real, m.a_imag, m.b, m.d) = saved;
-      return y;
-    };
-    spikessm::testing::expect_gradients_match(
-        f, {torch::randn({2, 11, 3}), m.log_dt.detach(), m.c.detach(), m.log_a_real.detach(),
-            m.a_imag.detach(), m.b.detach(), m.d.detach()});
-  }
+    for (bool bidirectional : {false, true}) {
+      S4D s4d(S4DOptions(3, 8).bidirectional(bidirectional).trainable_b(true).use_fft(use_fft));
+      s4d->to(torch::kDouble);
+      S4DImpl& m = *s4d;
+      // Swap the module's parameters for the checked inputs, run, and swap back.
+      auto f = [&](std::vector<torch::Tensor>& in) {
+        auto saved = std::make_tuple(m.log_dt, m.c, m.log_a_real, m.a_imag, m.b, m.d);
+        m.log_dt = in[1], m.c = in[2], m.log_a_real = in[3], m.a_imag = in[4], m.b = in[5],
+        m.d = in[6];
+        auto y = m.forward(in[0]);
+        std::tie(m.log_dt, m.c, m.log_a_real, m.a_imag, m.b, m.d) = saved;
+        return y;
+      };
+      spikessm::testing::expect_gradients_match(
+          f, {torch::randn({2, 11, 3}), m.log_dt.detach(), m.c.detach(), m.log_a_real.detach(),
+              m.a_imag.detach(), m.b.detach(), m.d.detach()});
+    }
 }

@@ -147,9 +147,8 @@ TEST(SdnTrain, ShortRetrainingLearnsTheLif) {
   o.epochs = 2;
   o.seed = 3;
   std::vector<SdnMetrics> seen;
-  auto net = train_sdn(train, test, o, [&](int64_t, double, const SdnMetrics& m) {
-    seen.push_back(m);
-  }, false);
+  auto net = train_sdn(
+      train, test, o, [&](int64_t, double, const SdnMetrics& m) { seen.push_back(m); }, false);
   ASSERT_EQ(seen.size(), 2u);
   auto m = evaluate_sdn(net->fold(0.125f), test);
   // Never spiking would agree ~84 % of the time; the full recipe reaches > 99.9 %.

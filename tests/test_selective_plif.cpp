@@ -16,17 +16,19 @@ namespace {
 using testing::rel_err;
 using testing::with_threads;
 
-using Fn = SelectivePlifOutput (*)(const torch::Tensor&, const torch::Tensor&,
-                                   const torch::Tensor&, const torch::Tensor&,
-                                   const SelectivePlifOptions&, const torch::Tensor&);
+using Fn = SelectivePlifOutput (*)(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&,
+                                   const torch::Tensor&, const SelectivePlifOptions&,
+                                   const torch::Tensor&);
 
 // Leaves: current, beta, gain, v_th (B, L, D) or, transposed, (B, D, L) viewed as (B, L, D);
 // v0 (B, D). Values as NeuronSpark's activations produce them.
 struct Problem {
   std::vector<torch::Tensor> leaves;  // current, beta, gain, v_th, v0
   bool transpose = false;
-  torch::Tensor gs, gv;               // upstream gradients (B, L, D)
-  torch::Tensor view(int i) const { return transpose && i < 4 ? leaves[i].transpose(1, 2) : leaves[i]; }
+  torch::Tensor gs, gv;  // upstream gradients (B, L, D)
+  torch::Tensor view(int i) const {
+    return transpose && i < 4 ? leaves[i].transpose(1, 2) : leaves[i];
+  }
 };
 
 Problem make(int64_t B, int64_t L, int64_t D, torch::Dtype dt, bool transpose, bool with_v0) {
@@ -34,10 +36,10 @@ Problem make(int64_t B, int64_t L, int64_t D, torch::Dtype dt, bool transpose, b
   p.transpose = transpose;
   auto shape = transpose ? std::vector<int64_t>{B, D, L} : std::vector<int64_t>{B, L, D};
   auto o = torch::dtype(dt);
-  p.leaves = {torch::randn(shape, o) * 0.8 + 0.3,                          // current
-              torch::sigmoid(torch::randn(shape, o) * 1.5 + 1.0),           // beta in (0, 1)
-              torch::softplus(torch::randn(shape, o) * 0.5 + 0.54),         // gain ~ 1
-              0.1 + (torch::randn(shape, o) * 0.4).abs(),                   // V_min + |.|
+  p.leaves = {torch::randn(shape, o) * 0.8 + 0.3,                    // current
+              torch::sigmoid(torch::randn(shape, o) * 1.5 + 1.0),    // beta in (0, 1)
+              torch::softplus(torch::randn(shape, o) * 0.5 + 0.54),  // gain ~ 1
+              0.1 + (torch::randn(shape, o) * 0.4).abs(),            // V_min + |.|
               with_v0 ? torch::randn({B, D}, o) * 0.3 : torch::Tensor()};
   p.gs = torch::randn({B, L, D}, o);
   p.gv = torch::randn({B, L, D}, o);
@@ -115,7 +117,7 @@ TEST(SelectivePlif, NonContiguousInitialStateAndOneOutput) {
   SelectivePlifOptions o;
   check(3, 17, 11, o, torch::kFloat, /*transpose=*/true, /*with_v0=*/true);
   check(2, 7, 5, o, torch::kDouble, true, true);
-  check(2, 19, 13, o, torch::kFloat, false, true, /*use=*/1);  // spikes only: no dL/dv
+  check(2, 19, 13, o, torch::kFloat, false, true, /*use=*/1);   // spikes only: no dL/dv
   check(2, 19, 13, o, torch::kDouble, false, true, /*use=*/2);  // membrane only: no dL/ds
 }
 
@@ -201,7 +203,8 @@ TEST(SelectivePlif, SurrogatePathMatchesFiniteDifferences) {
           const double dn = frozen_loss(in, h_star, pr.gs, pr.gv, k, 2.0, detach);
           flat[j] = x0;
           const double fd = (up - dn) / (2 * eps);
-          EXPECT_NEAR(got.grads[i].reshape(-1)[j].item<double>(), fd, 1e-6 * std::max(1.0, std::fabs(fd)))
+          EXPECT_NEAR(got.grads[i].reshape(-1)[j].item<double>(), fd,
+                      1e-6 * std::max(1.0, std::fabs(fd)))
               << to_string(k) << (detach ? " detach" : "") << " input " << i << " entry " << j;
         }
       }

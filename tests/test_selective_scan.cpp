@@ -17,7 +17,8 @@ void compare(int64_t B, int64_t L, int64_t D, bool per_channel, bool with_h0, to
   torch::manual_seed(B * 100 + L * 10 + D);
   auto opt = torch::TensorOptions().dtype(dt);
   auto u = torch::randn({B, L, D}, opt).requires_grad_(true);
-  auto beta = (per_channel ? torch::rand({D}, opt) : torch::rand({B, L, D}, opt)).requires_grad_(true);
+  auto beta =
+      (per_channel ? torch::rand({D}, opt) : torch::rand({B, L, D}, opt)).requires_grad_(true);
   torch::Tensor h0 = with_h0 ? torch::randn({B, D}, opt).requires_grad_(true) : torch::Tensor();
   auto r = torch::randn({B, L, D}, opt);
   auto h = selective_scan(u, beta, h0);
@@ -37,7 +38,7 @@ TEST(SelectiveScan, MatchesReferenceOverShapes) {
     with_threads(threads, [&] {
       for (bool per_channel : {false, true})
         for (bool with_h0 : {false, true}) {
-          compare(2, 1, 5, per_channel, with_h0, torch::kFloat);   // T = 1, odd D
+          compare(2, 1, 5, per_channel, with_h0, torch::kFloat);    // T = 1, odd D
           compare(3, 17, 37, per_channel, with_h0, torch::kFloat);  // odd sizes
           compare(2, 9, 70, per_channel, with_h0, torch::kDouble);
         }
@@ -73,10 +74,22 @@ TEST(SelectiveScan, GradientsMatchFiniteDifferences) {
 
 TEST(SelectiveScan, RejectsBadInput) {
   auto u = torch::randn({2, 4, 3});
-  testing::expect_op_error("[selective_scan]", [&] { selective_scan(u, torch::rand({4})); }, "beta");
-  testing::expect_op_error("[selective_scan]", [&] { selective_scan(u.view({8, 3}), torch::rand({3})); }, "u");
-  testing::expect_op_error("[selective_scan]", [&] { selective_scan(u, torch::rand({3}), torch::zeros({3, 3})); }, "h0");
-  testing::expect_op_error("[selective_scan]", [&] { selective_scan(u, torch::rand({3}, torch::kDouble)); }, "beta");
+  testing::expect_op_error(
+      "[selective_scan]", [&] { selective_scan(u, torch::rand({4})); }, "beta");
+  testing::expect_op_error(
+      "[selective_scan]",
+      [&] {
+        selective_scan(u.view({8, 3}), torch::rand({3}));
+      },
+      "u");
+  testing::expect_op_error(
+      "[selective_scan]",
+      [&] {
+        selective_scan(u, torch::rand({3}), torch::zeros({3, 3}));
+      },
+      "h0");
+  testing::expect_op_error(
+      "[selective_scan]", [&] { selective_scan(u, torch::rand({3}, torch::kDouble)); }, "beta");
 }
 
 }  // namespace

@@ -25,8 +25,9 @@ void PrintTo(const Shape& s, std::ostream* os) { *os << "M" << s.M << " K" << s.
 // "M37_K64_N128_rate10pct_2threads": the case a parameterised test ran, readable in its name.
 std::string case_name(const ::testing::TestParamInfo<std::tuple<Shape, double, int>>& info) {
   const auto& [s, rate, threads] = info.param;
-  return "M" + std::to_string(s.M) + "_K" + std::to_string(s.K) + "_N" + std::to_string(s.N) + "_rate" +
-         std::to_string(int(rate * 100 + 0.5)) + "pct_" + std::to_string(threads) + "threads";
+  return "M" + std::to_string(s.M) + "_K" + std::to_string(s.K) + "_N" + std::to_string(s.N) +
+         "_rate" + std::to_string(int(rate * 100 + 0.5)) + "pct_" + std::to_string(threads) +
+         "threads";
 }
 
 class SpikeLinearTest : public ::testing::TestWithParam<std::tuple<Shape, double, int>> {};
@@ -59,12 +60,13 @@ TEST_P(SpikeLinearTest, KernelIsBitEqualToRefAndCloseToDense) {
   EXPECT_LE((out.to(torch::kDouble) - exact).abs().max().item<double>(), tol);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Shapes, SpikeLinearTest,
-    ::testing::Combine(::testing::Values(Shape{37, 64, 128}, Shape{5, 100, 13}, Shape{64, 400, 800},
-                                         Shape{3, 1, 9}, Shape{1, 130, 72}),
-                       ::testing::Values(0.0, 0.1, 0.5, 1.0), ::testing::Values(1, 2)),
-    case_name);
+INSTANTIATE_TEST_SUITE_P(Shapes, SpikeLinearTest,
+                         ::testing::Combine(::testing::Values(Shape{37, 64, 128}, Shape{5, 100, 13},
+                                                              Shape{64, 400, 800}, Shape{3, 1, 9},
+                                                              Shape{1, 130, 72}),
+                                            ::testing::Values(0.0, 0.1, 0.5, 1.0),
+                                            ::testing::Values(1, 2)),
+                         case_name);
 
 // The fused GLU: sums bit-equal to the twin's, so outputs differ only by the sigmoid's exp
 // (vectorised in the kernel, std::exp in the twin); and close to the dense float64 GLU.
@@ -84,12 +86,13 @@ TEST_P(SpikeLinearGluTest, FusedGluMatchesTwinAndDense) {
   EXPECT_LE((out.to(torch::kDouble) - exact).abs().max().item<double>(), tol);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Shapes, SpikeLinearGluTest,
-    ::testing::Combine(::testing::Values(Shape{37, 64, 128}, Shape{5, 100, 26}, Shape{64, 400, 800},
-                                         Shape{3, 1, 2}, Shape{1, 130, 72}),
-                       ::testing::Values(0.0, 0.1, 1.0), ::testing::Values(1, 2)),
-    case_name);
+INSTANTIATE_TEST_SUITE_P(Shapes, SpikeLinearGluTest,
+                         ::testing::Combine(::testing::Values(Shape{37, 64, 128}, Shape{5, 100, 26},
+                                                              Shape{64, 400, 800}, Shape{3, 1, 2},
+                                                              Shape{1, 130, 72}),
+                                            ::testing::Values(0.0, 0.1, 1.0),
+                                            ::testing::Values(1, 2)),
+                         case_name);
 
 TEST(SpikeLinear, GluHandComputedCase) {
   // s = [1, 1], W^T rows [1, 0], [2, ln 3]: z = [3, ln 3] -> 3 * sigmoid(ln 3) = 3 * 3/4.
@@ -124,9 +127,11 @@ TEST(SpikeLinear, HandComputedCase) {
 }
 
 TEST(SpikeLinear, RejectsBadShapes) {
-  EXPECT_THROW(spike_linear(torch::zeros({2, 3}), torch::zeros({4, 2}), torch::Tensor()), c10::Error);
-  EXPECT_THROW(spike_linear(torch::zeros({2, 3}, torch::kDouble), torch::zeros({3, 2}), torch::Tensor()),
+  EXPECT_THROW(spike_linear(torch::zeros({2, 3}), torch::zeros({4, 2}), torch::Tensor()),
                c10::Error);
+  EXPECT_THROW(
+      spike_linear(torch::zeros({2, 3}, torch::kDouble), torch::zeros({3, 2}), torch::Tensor()),
+      c10::Error);
 }
 
 TEST(SpikeMixLinear, ChoosesByMeasuredCrossover) {

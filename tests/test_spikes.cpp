@@ -75,7 +75,8 @@ TEST(TernarySpike, MatchesReferenceOverShapesAndScopes) {
           const auto scale = torch::full({}, 0.75, torch::dtype(dt));
           const auto g = torch::randn(shape, torch::dtype(dt));
           const auto want = run_ternary(&ref::ternary_spike, x, scale, g, o);
-          const std::string name = to_string(k) + (scope == TernaryScope::Row ? " row" : " tensor") +
+          const std::string name = to_string(k) +
+                                   (scope == TernaryScope::Row ? " row" : " tensor") +
                                    " numel=" + std::to_string(x.numel());
           for (int threads : {1, 2}) {
             with_threads(threads, [&] {
@@ -101,13 +102,13 @@ TEST(TernarySpike, HandComputedThresholds) {
   const auto scale = torch::full({}, 2.0, torch::kDouble);
   TernaryOptions o;
   const auto row = ternary_spike(x, scale, o);
-  EXPECT_TRUE(torch::equal(row, torch::tensor({{2.0, 0.0, 2.0, -2.0}, {0.0, -2.0, 2.0, 0.0}},
-                                              torch::kDouble)))
+  EXPECT_TRUE(torch::equal(
+      row, torch::tensor({{2.0, 0.0, 2.0, -2.0}, {0.0, -2.0, 2.0, 0.0}}, torch::kDouble)))
       << row;
   o.scope = TernaryScope::Tensor;
   const auto whole = ternary_spike(x, scale, o);
-  EXPECT_TRUE(torch::equal(whole, torch::tensor({{0.0, 0.0, 2.0, 0.0}, {0.0, -2.0, 2.0, 0.0}},
-                                                torch::kDouble)))
+  EXPECT_TRUE(torch::equal(
+      whole, torch::tensor({{0.0, 0.0, 2.0, 0.0}, {0.0, -2.0, 2.0, 0.0}}, torch::kDouble)))
       << whole;
 }
 
@@ -125,7 +126,8 @@ TEST(TernarySpike, BackwardMatchesDefinition) {
     const double a = o.surrogate_alpha, eps = 1e-6;
     auto fprime = [&](double h) {
       return (testing::surrogate_primitive(k, h + eps, a) -
-              testing::surrogate_primitive(k, h - eps, a)) / (2 * eps);
+              testing::surrogate_primitive(k, h - eps, a)) /
+             (2 * eps);
     };
     double dscale = 0;
     for (int64_t r = 0; r < 4; ++r) {

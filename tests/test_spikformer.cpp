@@ -45,11 +45,13 @@ SpikingAttention make_attention(AttentionKind kind, int64_t D, int64_t gh, int64
 // convolutions as explicit shifted sums over the grid.
 torch::Tensor direct_attention(SpikingAttentionImpl& m, const torch::Tensor& x) {
   const int64_t T = x.size(0), B = x.size(1), N = x.size(2), D = x.size(3), H = 2, dh = D / H;
-  auto q = spikformer_lif(m.q(x), 1.0), k = spikformer_lif(m.k(x), 1.0), v = spikformer_lif(m.v(x), 1.0);
+  auto q = spikformer_lif(m.q(x), 1.0), k = spikformer_lif(m.k(x), 1.0),
+       v = spikformer_lif(m.v(x), 1.0);
   auto a = torch::zeros_like(q);
   for (int64_t h = 0; h < H; ++h) {
     auto qh = q.narrow(3, h * dh, dh), kh = k.narrow(3, h * dh, dh), vh = v.narrow(3, h * dh, dh);
-    a.narrow(3, h * dh, dh).copy_(torch::matmul(torch::matmul(qh, kh.transpose(-1, -2)), vh) * 0.125);
+    a.narrow(3, h * dh, dh)
+        .copy_(torch::matmul(torch::matmul(qh, kh.transpose(-1, -2)), vh) * 0.125);
   }
   if (m.options.kind() == AttentionKind::LrfSsa) {
     const int64_t gh = m.options.grid_h(), gw = m.options.grid_w();
@@ -63,7 +65,8 @@ torch::Tensor direct_attention(SpikingAttentionImpl& m, const torch::Tensor& x) 
             for (int64_t dj = -1; dj <= 1; ++dj) {
               const int64_t si = i + di * dil, sj = j + dj * dil;
               if (si < 0 || sj < 0 || si >= gh || sj >= gw) continue;
-              out.select(2, i).select(2, j).add_(grid.select(2, si).select(2, sj) * w.select(1, di + 1).select(1, dj + 1));
+              out.select(2, i).select(2, j).add_(grid.select(2, si).select(2, sj) *
+                                                 w.select(1, di + 1).select(1, dj + 1));
             }
     }
     a = a + out.view({T, B, N, D});
@@ -80,10 +83,12 @@ TEST(Spikformer, SsaAndLrfSsaMatchDirectFormulas) {
       torch::NoGradGuard g;
       for (auto& p : m->named_parameters()) {
         if (p.key().find("lrf") != std::string::npos) p.value().normal_(0, 0.5);
-        if (p.key().find("bn.weight") != std::string::npos) p.value().fill_(4.0);  // enough current to spike
+        if (p.key().find("bn.weight") != std::string::npos)
+          p.value().fill_(4.0);  // enough current to spike
       }
     }
-    auto x = (torch::rand({3, 2, 42, 8}, torch::kDouble) < 0.4).to(torch::kDouble) * 2;  // residual-like counts
+    auto x = (torch::rand({3, 2, 42, 8}, torch::kDouble) < 0.4).to(torch::kDouble) *
+             2;  // residual-like counts
     torch::NoGradGuard g;
     auto got = m(x), want = direct_attention(*m, x);
     EXPECT_TRUE(torch::equal(got, want)) << to_string(kind);
@@ -140,7 +145,8 @@ TEST(NeuralDynamics, ChunkedRecurrenceCarriesTheState) {
   auto u = torch::randn({3, 11, 5}, torch::kDouble);
   auto whole = ndyn_recurrent(u, nd->decay(), nd->coupling(), nd->c, 1.0);
   auto state = torch::zeros({3, 4, 5}, torch::kDouble);
-  auto first = nd->forward_chunk(u.narrow(1, 0, 4), state), rest = nd->forward_chunk(u.narrow(1, 4, 7), state);
+  auto first = nd->forward_chunk(u.narrow(1, 0, 4), state),
+       rest = nd->forward_chunk(u.narrow(1, 4, 7), state);
   EXPECT_LT((torch::cat({first, rest}, 1) - whole).abs().max().item<double>(), 1e-12);
   auto bad = torch::zeros({3, 5, 5}, torch::kDouble);
   EXPECT_THROW(nd->forward_chunk(u, bad), c10::Error);
@@ -189,8 +195,8 @@ TEST(Spikformer, OpsFollowTheVisionEnergyConvention) {
     EXPECT_GE(l.firing_rate, 0.0) << l.name;
     EXPECT_DOUBLE_EQ(l.ops, l.firing_rate * l.dense_macs) << l.name;  // SOP = fr x T x FLOPs
     if (l.name == "sps.conv1") {
-      EXPECT_DOUBLE_EQ(l.dense_macs, 3.0 * 12 * 12 * 4 * 8 * 9);   // T x FLOPs
-      EXPECT_LE(l.firing_rate, 1.0);                               // input: LIF spikes
+      EXPECT_DOUBLE_EQ(l.dense_macs, 3.0 * 12 * 12 * 4 * 8 * 9);  // T x FLOPs
+      EXPECT_LE(l.firing_rate, 1.0);                              // input: LIF spikes
     }
     if (l.name == "block0.attn.q") {
       saw_q = true;
@@ -249,10 +255,10 @@ TEST(ImageTask, ConfigMismatchesAreInputErrors) {
   EXPECT_EQ(img.train_x.sizes(), (std::vector<int64_t>{64, 1, 28, 28}));
   EXPECT_NEAR(img.train_x.mean().item<double>(), 0.0, 1e-4);
   c.set("model.family=classifier");
-  EXPECT_THROW(build_model(c, img.model_input()), InputError);   // sequence classifier on images
+  EXPECT_THROW(build_model(c, img.model_input()), InputError);  // sequence classifier on images
   c.set("data.layout=sequence");
   c.set("data.dataset=cifar10");
-  EXPECT_THROW(load_task(c), InputError);          // colour CIFAR has no sequence layout
+  EXPECT_THROW(load_task(c), InputError);  // colour CIFAR has no sequence layout
 }
 
 TEST(Spikformer, LearnsFashionMnist) {
@@ -291,11 +297,13 @@ TEST(Spikformer, VisionConfigsBuildTheSameSizePerDataset) {
     std::vector<int64_t> sizes;
     for (std::string att : {"ssa", "lrf_ssa", "lrf_dyn"}) {
       Config c;
-      c.merge_file(std::string(SPIKESSM_SOURCE_DIR) + "/configs/vision/" + ds + "_" + att + ".toml");
+      c.merge_file(std::string(SPIKESSM_SOURCE_DIR) + "/configs/vision/" + ds + "_" + att +
+                   ".toml");
       EXPECT_EQ(c.get_string("model.attention"), att);
       Task t;
       t.input = TaskInput::Image;
-      t.train_x = torch::zeros({2, ds == "fmnist" ? 1 : 3, ds == "fmnist" ? 28 : 32, ds == "fmnist" ? 28 : 32});
+      t.train_x = torch::zeros(
+          {2, ds == "fmnist" ? 1 : 3, ds == "fmnist" ? 28 : 32, ds == "fmnist" ? 28 : 32});
       auto m = build_model(c, t.model_input());
       int64_t n = 0;
       for (auto& p : m->parameters()) n += p.numel();

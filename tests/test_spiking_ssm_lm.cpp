@@ -88,9 +88,10 @@ TEST(SpikingSsmLm, StepEqualsParallelForward) {
       m->set_collect_stats(true);
       auto steps = stream(*m, ids, m->initial_state(2));
       const double step_rate = spikes_of(*m);
-      EXPECT_LT((steps - full).abs().max().item<double>(), 1e-9) << "spiking " << spiking << " " << reset;
+      EXPECT_LT((steps - full).abs().max().item<double>(), 1e-9)
+          << "spiking " << spiking << " " << reset;
       if (spiking) {
-        EXPECT_GT(par_rate, 0.05);  // the blocks really spike, so the test can fail
+        EXPECT_GT(par_rate, 0.05);       // the blocks really spike, so the test can fail
         EXPECT_EQ(par_rate, step_rate);  // identical spike counts in both modes
       }
       // Prompt ingestion in parallel, then steps, equals the whole forward.

@@ -22,9 +22,12 @@ using testing::surrogate_primitive;
 bool near_kink(Surrogate k, double x, double a) {
   auto near = [&](double c) { return std::fabs(x - c) < 1e-4; };
   switch (k) {
-    case Surrogate::Triangle: return near(0) || near(1) || near(-1);
-    case Surrogate::Rectangle: return near(0.5 / a) || near(-0.5 / a);
-    default: return false;
+    case Surrogate::Triangle:
+      return near(0) || near(1) || near(-1);
+    case Surrogate::Rectangle:
+      return near(0.5 / a) || near(-0.5 / a);
+    default:
+      return false;
   }
 }
 
@@ -53,14 +56,17 @@ TEST(Surrogate, BackwardIsDerivativeOfSmoothFunction) {
         // The op subtracts v_th from x; use the h it sees.
         const double hi = x[i].item<double>() - v_th;
         if (near_kink(k, hi, af)) continue;
-        const double fd = (surrogate_primitive(k, hi + eps, af) -
-                           surrogate_primitive(k, hi - eps, af)) / (2 * eps);
-        const auto where = to_string(k) + " alpha=" + std::to_string(a) + " h=" + std::to_string(hi);
+        const double fd =
+            (surrogate_primitive(k, hi + eps, af) - surrogate_primitive(k, hi - eps, af)) /
+            (2 * eps);
+        const auto where =
+            to_string(k) + " alpha=" + std::to_string(a) + " h=" + std::to_string(hi);
         EXPECT_NEAR(kernel64[i].item<double>(), fd, 1e-7 * std::max(1.0, std::fabs(fd))) << where;
         EXPECT_NEAR(twin[i].item<double>(), fd, 1e-7 * std::max(1.0, std::fabs(fd))) << where;
         EXPECT_NEAR(kernel32[i].item<double>(), fd, 2e-5 * std::max(1.0, std::fabs(fd))) << where;
         EXPECT_NEAR(surrogate_grad(k, static_cast<float>(hi), o.surrogate_alpha), fd,
-                    2e-5 * std::max(1.0, std::fabs(fd))) << where;
+                    2e-5 * std::max(1.0, std::fabs(fd)))
+            << where;
       }
     }
   }
@@ -88,7 +94,8 @@ TEST(Surrogate, ConfigNamesRoundTrip) {
   for (const auto& k : config_schema()) {
     if (k.key != "model.surrogate") continue;
     EXPECT_EQ(k.choices.size(), std::size(testing::kAllSurrogates));
-    for (const auto& name : k.choices) EXPECT_EQ(to_string(parse_enum<Surrogate>(name, "surrogate")), name);
+    for (const auto& name : k.choices)
+      EXPECT_EQ(to_string(parse_enum<Surrogate>(name, "surrogate")), name);
   }
 }
 

@@ -28,8 +28,8 @@ TEST(TextTasks, ImdbFoldersByteLevel) {
   // neg first, then pos, files in name order
   EXPECT_TRUE(torch::equal(y, torch::tensor({0, 1, 1}, torch::kInt64)));
   EXPECT_EQ(row(x[0], 5), ids_of("Dull."));
-  EXPECT_EQ(x[0][5].item<int64_t>(), 0);               // padding after the text
-  EXPECT_EQ(row(x[1], 12), ids_of("A wonderful "));    // truncated to 12 bytes
+  EXPECT_EQ(x[0][5].item<int64_t>(), 0);             // padding after the text
+  EXPECT_EQ(row(x[1], 12), ids_of("A wonderful "));  // truncated to 12 bytes
   read_imdb_split(spikessm::testing::fixture("lra/aclImdb"), "test", 64, x, y);
   // UTF-8 bytes stay bytes: "é" is two ids
   EXPECT_EQ(row(x[0], 18), ids_of("Awful, caf\xc3\xa9 scene"));

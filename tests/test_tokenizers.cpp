@@ -68,7 +68,9 @@ TEST(Tokenizers, BpeIsLosslessAndCompresses) {
   auto c = load_corpus(shared_data_dir() + "/tinyshakespeare");
   auto bpe = BpeTokenizer::train(c.train.substr(0, 300000), 512);
   EXPECT_EQ(bpe->vocab_size(), 512);
-  const std::string sample = c.test.substr(0, 5000) + "na\xC3\xAFve \xE6\x97\xA5\n  two  spaces\n";  // every line ends in <eos>
+  const std::string sample =
+      c.test.substr(0, 5000) +
+      "na\xC3\xAFve \xE6\x97\xA5\n  two  spaces\n";  // every line ends in <eos>
   auto ids = bpe->encode(sample);
   EXPECT_EQ(bpe->decode(ids), sample);
   EXPECT_LT(double(ids.size()), 0.6 * double(sample.size()));
@@ -89,9 +91,11 @@ TEST(Tokenizers, BadFilesAreInputErrors) {
   EXPECT_THROW(load_tokenizer(d), InputError);
   spikessm::testing::write_file(dir / "tokenizer.json", R"({"kind": "morse"})");
   EXPECT_THROW(load_tokenizer(d), InputError);
-  spikessm::testing::write_file(dir / "tokenizer.json", R"({"kind": "word", "words": ["<eos>", "<unk>", "a", "a"]})");
+  spikessm::testing::write_file(dir / "tokenizer.json",
+                                R"({"kind": "word", "words": ["<eos>", "<unk>", "a", "a"]})");
   EXPECT_THROW(load_tokenizer(d), InputError);
-  spikessm::testing::write_file(dir / "tokenizer.json", R"({"kind": "word", "words": ["a", "<unk>"]})");
+  spikessm::testing::write_file(dir / "tokenizer.json",
+                                R"({"kind": "word", "words": ["a", "<unk>"]})");
   EXPECT_THROW(load_tokenizer(d), InputError);
   spikessm::testing::write_file(dir / "tokenizer.json", R"({"kind": "bpe"})");
   EXPECT_THROW(load_tokenizer(d), InputError);  // no tokenizer.model
@@ -108,8 +112,9 @@ TEST(Tokenizers, BadFilesAreInputErrors) {
 TEST(Tokenizers, WordVocabularyNeedsUtf8AndNamesItsFile) {
   // Its vocabulary is saved as JSON, which holds UTF-8 only: other text is refused up front,
   // naming the file and the first byte that is not UTF-8.
-  for (const std::string bad : {std::string("caf\xe9 au lait\n"), std::string("abc\xc0\xaf\n"),  // Latin-1, overlong
-                                std::string("abc\xed\xa0\x80\n"), std::string("abc\xf0\x9f\n")}) {  // surrogate, cut
+  for (const std::string bad :
+       {std::string("caf\xe9 au lait\n"), std::string("abc\xc0\xaf\n"),     // Latin-1, overlong
+        std::string("abc\xed\xa0\x80\n"), std::string("abc\xf0\x9f\n")}) {  // surrogate, cut
     try {
       WordTokenizer::train(bad, "corpus/train.txt");
       ADD_FAILURE() << "accepted " << bad;
@@ -138,6 +143,7 @@ TEST(Tokenizers, MissingSentencepieceIsNamed) {
     msg = e.what();
   }
   setenv("PATH", saved.c_str(), 1);
-  EXPECT_EQ(msg, "spm_train: not found; the BPE tokenizer needs Debian's sentencepiece (apt-get install "
-                 "sentencepiece, or scripts/setup.sh)");
+  EXPECT_EQ(msg,
+            "spm_train: not found; the BPE tokenizer needs Debian's sentencepiece (apt-get install "
+            "sentencepiece, or scripts/setup.sh)");
 }

@@ -109,7 +109,7 @@ TEST(Training, ResumeAfterKillMatchesUninterruptedRun) {
     c->set("data.train_limit=640");  // 20 steps an epoch
     c->set("data.test_limit=200");
     c->set("train.epochs=2");
-    c->set("model.dropout=0.1");     // exercises the per-step RNG
+    c->set("model.dropout=0.1");  // exercises the per-step RNG
     c->set("train.checkpoint_every=3");
   }
   ASSERT_EQ(wait_exit(spawn(config_args(a))), 0);
@@ -154,7 +154,8 @@ TEST(Training, ResumeAfterKillMatchesUninterruptedRun) {
   auto pa = load_params(a, (dir / "a" / "checkpoint.pt").string());
   auto pb = load_params(b, ckpt_b.string());
   ASSERT_EQ(pa.size(), pb.size());
-  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << "parameter " << i;
+  for (size_t i = 0; i < pa.size(); ++i)
+    EXPECT_TRUE(torch::equal(pa[i], pb[i])) << "parameter " << i;
 }
 
 TEST(Training, TimeBudgetCountsEveryResumedPart) {
@@ -177,7 +178,8 @@ TEST(Training, TimeBudgetCountsEveryResumedPart) {
   resume.resume = true;
   const auto spent = run_training(c, resume);
   EXPECT_EQ(spent.steps, first.steps) << "the spent budget allowed more steps";
-  EXPECT_GE(spent.train_seconds, meta.state.value("train_seconds", 0.0));  // continues from the checkpoint
+  EXPECT_GE(spent.train_seconds,
+            meta.state.value("train_seconds", 0.0));  // continues from the checkpoint
 
   c.set("train.max_minutes=0.03");
   const auto more = run_training(c, resume);
@@ -238,7 +240,8 @@ TEST(Training, EpochEvaluationsDoNotSpendTheTimeBudget) {
   EXPECT_GT(eval_seconds, 1.5) << "the mid-run evaluations were too quick to tell";
   EXPECT_GE(r.train_seconds, 3.0) << "the run did not spend its budget";
   EXPECT_LE(r.train_seconds + eval_seconds, wall)
-      << r.train_seconds << " s of training and " << eval_seconds << " s of evaluations in " << wall << " s";
+      << r.train_seconds << " s of training and " << eval_seconds << " s of evaluations in " << wall
+      << " s";
 }
 
 TEST(Training, OneProcessAtATimeInARunDirectory) {
@@ -254,7 +257,8 @@ TEST(Training, OneProcessAtATimeInARunDirectory) {
       run_training(c, {});
       ADD_FAILURE() << "a second run started in a locked directory";
     } catch (const InputError& e) {
-      EXPECT_NE(std::string(e.what()).find("another spikessm process"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("another spikessm process"), std::string::npos)
+          << e.what();
     }
     const auto args = config_args(c);
     auto r = spikessm::testing::run_cli(args[0] + " " + args[1] + " " + args[2] + " --resume");

@@ -43,7 +43,7 @@ inline void write_file(const std::filesystem::path& p, const std::string& bytes)
 
 }  // namespace spikessm::testing
 
-#define SPIKESSM_SKIP_UNLESS_EXISTS(path)                                     \
-  do {                                                                        \
+#define SPIKESSM_SKIP_UNLESS_EXISTS(path)                                          \
+  do {                                                                             \
     if (!std::filesystem::exists(path)) GTEST_SKIP() << "data absent: " << (path); \
   } while (0)

@@ -13,7 +13,8 @@ namespace {
 
 CheckpointEvaluation evaluate_classifier(TrainedModel& m) {
   const Task task = load_task(m.cfg);
-  const auto r = evaluate(*m.classifier, task.test_x, task.test_y, m.cfg.get_int("train.eval_batch_size"), true, true);
+  const auto r = evaluate(*m.classifier, task.test_x, task.test_y,
+                          m.cfg.get_int("train.eval_batch_size"), true, true);
   char head[256];
   std::snprintf(head, sizeof head, "data: %s\ntest accuracy %.4f (loss %.4f, %lld samples)\n",
                 task.description.c_str(), r.accuracy, r.loss, (long long)r.samples);
@@ -28,11 +29,13 @@ CheckpointEvaluation evaluate_language_model(TrainedModel& m) {
   const auto corpus = load_corpus(m.cfg.get_string("lm.data_dir"));
   const LmEvalWindows win = lm_eval_windows(m.cfg);
   auto ids = to_token_tensor(m.tokenizer->encode(corpus.test));
-  const auto r = evaluate_lm(*m.lm, ids, win.context, win.stride, m.cfg.get_int("train.eval_batch_size"),
-                             int64_t(corpus.test.size()), count_words(corpus.test), true, true);
+  const auto r =
+      evaluate_lm(*m.lm, ids, win.context, win.stride, m.cfg.get_int("train.eval_batch_size"),
+                  int64_t(corpus.test.size()), count_words(corpus.test), true, true);
   char head[512];
-  std::snprintf(head, sizeof head, "data: %s; %s tokenizer; model %s%s\n", corpus.description.c_str(),
-                m.tokenizer->kind().c_str(), m.lm->family().c_str(), m.lm->spiking() ? "" : " (non-spiking)");
+  std::snprintf(head, sizeof head, "data: %s; %s tokenizer; model %s%s\n",
+                corpus.description.c_str(), m.tokenizer->kind().c_str(), m.lm->family().c_str(),
+                m.lm->spiking() ? "" : " (non-spiking)");
   CheckpointEvaluation out{head + lm_eval_text(r, "test"), r.to_json()};
   out.stats["split"] = "test";
   out.stats["family"] = m.lm->family();
@@ -42,7 +45,8 @@ CheckpointEvaluation evaluate_language_model(TrainedModel& m) {
 
 }  // namespace
 
-CheckpointEvaluation evaluate_checkpoint(const std::string& path, const std::vector<std::string>& sets) {
+CheckpointEvaluation evaluate_checkpoint(const std::string& path,
+                                         const std::vector<std::string>& sets) {
   TrainedModel m = load_trained_model(path, sets);
   return m.is_language_model() ? evaluate_language_model(m) : evaluate_classifier(m);
 }

@@ -79,7 +79,8 @@ void sync_directory(const std::string& dir) {
   ::close(fd);
 }
 
-void write_file_atomic_with(const std::string& path, const std::function<void(const std::string& tmp)>& write) {
+void write_file_atomic_with(const std::string& path,
+                            const std::function<void(const std::string& tmp)>& write) {
   const std::string tmp = make_temp(path);
   try {
     write(tmp);

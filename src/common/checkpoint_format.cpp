@@ -60,13 +60,15 @@ std::string encode_checkpoint(const std::vector<CkptSection>& sections) {
   return out + payload;
 }
 
-std::vector<CkptSection> decode_checkpoint(const char* data, size_t size, const std::string& where) {
+std::vector<CkptSection> decode_checkpoint(const char* data, size_t size,
+                                           const std::string& where) {
   const auto* p = reinterpret_cast<const unsigned char*>(data);
   const std::string refuse = where + ": not a usable spikessm checkpoint: ";
   if (size >= 4 && std::memcmp(data, "PK\x03\x04", 4) == 0)
-    throw InputError(refuse + "a bare LibTorch archive without the spikessm header and checksum "
-                              "(format 1 or another tool's file); retrain, or use a checkpoint "
-                              "written by this version");
+    throw InputError(refuse +
+                     "a bare LibTorch archive without the spikessm header and checksum "
+                     "(format 1 or another tool's file); retrain, or use a checkpoint "
+                     "written by this version");
   if (size < kCkptHeaderBytes)
     throw InputError(refuse + "truncated: " + std::to_string(size) + " bytes, shorter than the " +
                      std::to_string(kCkptHeaderBytes) + "-byte header");
@@ -84,8 +86,9 @@ std::vector<CkptSection> decode_checkpoint(const char* data, size_t size, const 
                      std::to_string(kCkptMaxSections) + ")");
   const uint64_t have = size - kCkptHeaderBytes;
   if (payload != have)
-    throw InputError(refuse + (payload > have ? "truncated: " : "trailing bytes: ") + "payload is " +
-                     std::to_string(have) + " bytes, the header says " + std::to_string(payload));
+    throw InputError(refuse + (payload > have ? "truncated: " : "trailing bytes: ") +
+                     "payload is " + std::to_string(have) + " bytes, the header says " +
+                     std::to_string(payload));
   const char* body = data + kCkptHeaderBytes;
   if (get_u32(p + 24) != crc32_of(body, size_t(payload)))
     throw InputError(refuse + "payload checksum mismatch (corrupt file)");
@@ -100,8 +103,8 @@ std::vector<CkptSection> decode_checkpoint(const char* data, size_t size, const 
     const uint32_t name_len = get_u32(p + kCkptHeaderBytes + pos);
     pos += 4;
     if (name_len == 0 || name_len > kCkptMaxName)
-      throw InputError(refuse + at + "name length " + std::to_string(name_len) + " (expected 1 to " +
-                       std::to_string(kCkptMaxName) + ")");
+      throw InputError(refuse + at + "name length " + std::to_string(name_len) +
+                       " (expected 1 to " + std::to_string(kCkptMaxName) + ")");
     if (have - pos < uint64_t(name_len) + 8) throw InputError(refuse + at + "ends inside its name");
     std::string name(body + pos, name_len);
     pos += name_len;
@@ -127,14 +130,18 @@ const std::string* find_section(const std::vector<CkptSection>& sections, const 
 }
 
 std::string checkpoint_meta_json(const CheckpointMeta& meta) {
-  return nlohmann::json{{"format", meta.format}, {"step", meta.step}, {"config", meta.config_toml},
+  return nlohmann::json{{"format", meta.format},
+                        {"step", meta.step},
+                        {"config", meta.config_toml},
                         {"state", meta.state}}
       .dump();
 }
 
-CheckpointMeta parse_checkpoint_meta(const std::vector<CkptSection>& sections, const std::string& where) {
+CheckpointMeta parse_checkpoint_meta(const std::vector<CkptSection>& sections,
+                                     const std::string& where) {
   const std::string* text = find_section(sections, "meta");
-  if (!text) throw InputError(where + ": checkpoint has no 'meta' section (not written by spikessm)");
+  if (!text)
+    throw InputError(where + ": checkpoint has no 'meta' section (not written by spikessm)");
   CheckpointMeta meta;
   try {
     auto j = nlohmann::json::parse(*text);
@@ -149,17 +156,18 @@ CheckpointMeta parse_checkpoint_meta(const std::vector<CkptSection>& sections, c
     meta.step = integer("step");
     meta.config_toml = j.at("config").get<std::string>();
     meta.state = j.value("state", nlohmann::json::object());
-    if (!meta.state.is_object()) throw InputError(where + ": checkpoint state is not a JSON object");
+    if (!meta.state.is_object())
+      throw InputError(where + ": checkpoint state is not a JSON object");
   } catch (const nlohmann::json::exception& e) {
     throw InputError(where + ": checkpoint metadata is malformed (" + std::string(e.what()) + ")");
   }
   if (meta.format != 2)
-    throw InputError(where + ": checkpoint format " + std::to_string(meta.format) + " (expected 2)");
+    throw InputError(where + ": checkpoint format " + std::to_string(meta.format) +
+                     " (expected 2)");
   if (meta.step < 0)
     throw InputError(where + ": checkpoint step " + std::to_string(meta.step) + " is negative");
   if (const std::string* rng = find_section(sections, "rng")) meta.rng_state = *rng;
   return meta;
 }
-
 
 }  // namespace spikessm

@@ -23,8 +23,10 @@ std::string describe(const ConfigValue& v) {
   return std::visit(
       [](const auto& x) -> std::string {
         using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
-        else if constexpr (std::is_same_v<T, std::string>) return "\"" + x + "\"";
+        if constexpr (std::is_same_v<T, bool>)
+          return x ? "true" : "false";
+        else if constexpr (std::is_same_v<T, std::string>)
+          return "\"" + x + "\"";
         else {
           std::ostringstream os;
           os << x;
@@ -36,23 +38,48 @@ std::string describe(const ConfigValue& v) {
 
 const char* type_name(const ConfigValue& v) {
   switch (v.index()) {
-    case 0: return "a boolean";
-    case 1: return "an integer";
-    case 2: return "a number";
-    default: return "a string";
+    case 0:
+      return "a boolean";
+    case 1:
+      return "an integer";
+    case 2:
+      return "a number";
+    default:
+      return "a string";
   }
 }
 
 // A TOML node as a ConfigValue; integers widen to floats where the schema wants a float.
 bool from_node(const toml::node& n, const ConfigValue& like, ConfigValue& out) {
   switch (like.index()) {
-    case 0: if (auto b = n.value_exact<bool>()) { out = *b; return true; } break;
-    case 1: if (auto i = n.value_exact<int64_t>()) { out = *i; return true; } break;
-    case 2:
-      if (auto d = n.value_exact<double>()) { out = *d; return true; }
-      if (auto i = n.value_exact<int64_t>()) { out = double(*i); return true; }
+    case 0:
+      if (auto b = n.value_exact<bool>()) {
+        out = *b;
+        return true;
+      }
       break;
-    default: if (auto s = n.value_exact<std::string>()) { out = *s; return true; } break;
+    case 1:
+      if (auto i = n.value_exact<int64_t>()) {
+        out = *i;
+        return true;
+      }
+      break;
+    case 2:
+      if (auto d = n.value_exact<double>()) {
+        out = *d;
+        return true;
+      }
+      if (auto i = n.value_exact<int64_t>()) {
+        out = double(*i);
+        return true;
+      }
+      break;
+    default:
+      if (auto s = n.value_exact<std::string>()) {
+        out = *s;
+        return true;
+      }
+      break;
   }
   return false;
 }
@@ -68,13 +95,20 @@ const ConfigKey* first_in_section(const std::string& section) {
 
 const char* toml_type_name(const toml::node& n) {
   switch (n.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a number";
-    case toml::node_type::boolean: return "a boolean";
-    default: return "a date or time";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    default:
+      return "a date or time";
   }
 }
 
@@ -84,17 +118,21 @@ void merge_table(Config& cfg, const toml::table& t, const std::string& prefix,
                  const std::string& source,
                  const std::function<void(const std::string&, const toml::node&)>& put) {
   for (const auto& [k, node] : t) {
-    const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    const std::string key =
+        prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
     const auto* sub = node.as_table();
     if (sub && find_key(key))
-      throw InputError(source + ": " + key + " should be " + type_name(find_key(key)->def) + ", not a table");
+      throw InputError(source + ": " + key + " should be " + type_name(find_key(key)->def) +
+                       ", not a table");
     if (!sub && !find_key(key)) {
       if (const ConfigKey* first = first_in_section(key))
-        throw InputError(source + ": '" + key + "' must be a table ([" + key + "] holding keys such as " +
-                         first->key + "), not " + toml_type_name(node));
+        throw InputError(source + ": '" + key + "' must be a table ([" + key +
+                         "] holding keys such as " + first->key + "), not " + toml_type_name(node));
     }
-    if (sub) merge_table(cfg, *sub, key, source, put);
-    else put(key, node);
+    if (sub)
+      merge_table(cfg, *sub, key, source, put);
+    else
+      put(key, node);
   }
 }
 
@@ -113,10 +151,14 @@ bool printable_utf8(const std::string& s) {
     }
     size_t len;
     unsigned cp;
-    if (c >= 0xc2 && c <= 0xdf) len = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef) len = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4) len = 4, cp = c & 0x07;
-    else return false;
+    if (c >= 0xc2 && c <= 0xdf)
+      len = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+      len = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+      len = 4, cp = c & 0x07;
+    else
+      return false;
     if (i + len > n) return false;
     for (size_t k = 1; k < len; ++k) {
       if ((p[i + k] & 0xc0) != 0x80) return false;
@@ -139,9 +181,11 @@ Config::Config() {
 
 void Config::assign(const std::string& key, ConfigValue v, const std::string& source) {
   const ConfigKey* spec = find_key(key);
-  if (!spec) throw InputError(source + ": unknown key '" + key + "' (see `spikessm train --help-config`)");
+  if (!spec)
+    throw InputError(source + ": unknown key '" + key + "' (see `spikessm train --help-config`)");
   if (v.index() != spec->def.index())
-    throw InputError(source + ": " + key + " = " + describe(v) + " should be " + type_name(spec->def));
+    throw InputError(source + ": " + key + " = " + describe(v) + " should be " +
+                     type_name(spec->def));
   if (spec->min < spec->max && (v.index() == 1 || v.index() == 2)) {
     double x = v.index() == 1 ? double(std::get<int64_t>(v)) : std::get<double>(v);
     if (!std::isfinite(x) || x < spec->min || x > spec->max) {
@@ -152,7 +196,8 @@ void Config::assign(const std::string& key, ConfigValue v, const std::string& so
     }
   }
   if (v.index() == 3 && !printable_utf8(std::get<std::string>(v)))
-    throw InputError(source + ": " + key + " is not printable UTF-8 text (control characters or invalid bytes)");
+    throw InputError(source + ": " + key +
+                     " is not printable UTF-8 text (control characters or invalid bytes)");
   if (!spec->choices.empty()) {
     const auto& s = std::get<std::string>(v);
     bool ok = false;
@@ -177,7 +222,8 @@ void Config::merge_string(const std::string& text, const std::string& source) {
   }
   merge_table(*this, t, "", source, [&](const std::string& key, const toml::node& node) {
     const ConfigKey* spec = find_key(key);
-    if (!spec) throw InputError(source + ": unknown key '" + key + "' (see `spikessm train --help-config`)");
+    if (!spec)
+      throw InputError(source + ": unknown key '" + key + "' (see `spikessm train --help-config`)");
     ConfigValue v;
     if (!from_node(node, spec->def, v))
       throw InputError(source + ": " + key + " should be " + type_name(spec->def));
@@ -205,9 +251,11 @@ void Config::set(const std::string& assignment) {
   const std::string key = assignment.substr(0, eq), raw = assignment.substr(eq + 1);
   const ConfigKey* spec = find_key(key);
   if (!spec && first_in_section(key))
-    throw InputError(source + ": '" + key + "' is a section, not a key (set one of its keys, e.g. " +
+    throw InputError(source + ": '" + key +
+                     "' is a section, not a key (set one of its keys, e.g. " +
                      first_in_section(key)->key + "=...)");
-  if (!spec) throw InputError(source + ": unknown key '" + key + "' (see `spikessm train --help-config`)");
+  if (!spec)
+    throw InputError(source + ": unknown key '" + key + "' (see `spikessm train --help-config`)");
   ConfigValue v;
   if (spec->def.index() == 3) {
     // Strings may be given bare (data.dataset=mnist) or quoted.

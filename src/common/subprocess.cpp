@@ -60,8 +60,10 @@ void drain(Fd& out_fd, std::string& out, Fd& err_fd, std::string& err) {
     for (int i = 0; i < 2; ++i) {
       if (fds[i]->fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       const ssize_t n = ::read(fds[i]->fd, buf, sizeof buf);
-      if (n > 0) dst[i]->append(buf, size_t(n));
-      else if (n == 0 || errno != EINTR) fds[i]->reset();
+      if (n > 0)
+        dst[i]->append(buf, size_t(n));
+      else if (n == 0 || errno != EINTR)
+        fds[i]->reset();
     }
   }
 }
@@ -79,23 +81,28 @@ std::string ProcessResult::error_line() const {
   }
   if (!last.empty()) return last;
   if (!found) return "not installed";
-  return signal ? "killed by signal " + std::to_string(signal) : "exit code " + std::to_string(exit_code);
+  return signal ? "killed by signal " + std::to_string(signal)
+                : "exit code " + std::to_string(exit_code);
 }
 
 ProcessResult run_program(const std::vector<std::string>& argv, const ProcessOptions& o) {
   if (argv.empty()) throw std::invalid_argument("run_program: empty argument vector");
   Actions act;
-  Fd dir, in(open_or_throw(o.stdin_file.empty() ? "/dev/null" : o.stdin_file, O_RDONLY, "as input")), out_file;
+  Fd dir,
+      in(open_or_throw(o.stdin_file.empty() ? "/dev/null" : o.stdin_file, O_RDONLY, "as input")),
+      out_file;
   if (!o.dir.empty()) {
     dir.fd = open_or_throw(o.dir, O_RDONLY | O_DIRECTORY, "as working directory");
     posix_spawn_file_actions_addfchdir_np(&act.a, dir.fd);
   }
   posix_spawn_file_actions_adddup2(&act.a, in.fd, 0);
   int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
-  if (::pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + strerror(errno));
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0)
+    throw std::runtime_error(std::string("pipe: ") + strerror(errno));
   Fd err_r(err_pipe[0]), err_w(err_pipe[1]), out_r, out_w;
   if (o.stdout_file.empty()) {
-    if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + strerror(errno));
+    if (::pipe2(out_pipe, O_CLOEXEC) != 0)
+      throw std::runtime_error(std::string("pipe: ") + strerror(errno));
     out_r.fd = out_pipe[0];
     out_w.fd = out_pipe[1];
   } else {

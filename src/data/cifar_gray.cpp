@@ -47,7 +47,8 @@ static std::vector<unsigned char> decode_rgb32(const std::string& bytes, const s
   if (cinfo.image_width == 32 && cinfo.image_height == 32) jpeg_start_decompress(&cinfo);
   if (cinfo.image_width != 32 || cinfo.image_height != 32 || cinfo.output_width != 32 ||
       cinfo.output_height != 32 || cinfo.output_components != 3) {
-    const std::string got = std::to_string(cinfo.image_width) + "x" + std::to_string(cinfo.image_height);
+    const std::string got =
+        std::to_string(cinfo.image_width) + "x" + std::to_string(cinfo.image_height);
     jpeg_destroy_decompress(&cinfo);
     throw InputError(what + ": expected a 32x32 RGB JPEG, got " + got);
   }

@@ -39,10 +39,12 @@ class Source {
   explicit Source(const std::string& path) : path_(path) {
     namespace fs = std::filesystem;
     std::error_code ec;
-    require(!fs::is_directory(path, ec), path, "is a directory (expected an IDX file, raw or gzip)");
+    require(!fs::is_directory(path, ec), path,
+            "is a directory (expected an IDX file, raw or gzip)");
     FILE* f = std::fopen(path.c_str(), "rb");
-    require(f != nullptr, path,
-            std::string("cannot open: ") + std::strerror(errno) + " (expected a readable IDX file)");
+    require(
+        f != nullptr, path,
+        std::string("cannot open: ") + std::strerror(errno) + " (expected a readable IDX file)");
     file_.reset(f);
     std::fseek(f, 0, SEEK_END);
     file_size_ = static_cast<uint64_t>(std::ftell(f));
@@ -80,7 +82,8 @@ class Source {
         r = k > 0 ? static_cast<size_t>(k) : 0;
       } else {
         r = std::fread(p + got, 1, want, file_.get());
-        require(!std::ferror(file_.get()), path_, std::string("read error: ") + std::strerror(errno));
+        require(!std::ferror(file_.get()), path_,
+                std::string("read error: ") + std::strerror(errno));
       }
       got += r;
       if (r < want) break;
@@ -158,8 +161,7 @@ IdxArray read_idx(const std::string& path) {
     count *= s;
   }
   const uint64_t header = 4 + 4 * uint64_t(ndim);
-  const std::string expect =
-      std::to_string(count) + " bytes for dims " + dims_str(out.dims);
+  const std::string expect = std::to_string(count) + " bytes for dims " + dims_str(out.dims);
 
   // Refuse before allocating when the file cannot possibly hold the payload: a raw file
   // by its size, a gzip file because deflate expands at most ~1032:1.

@@ -38,7 +38,8 @@ Task load_image_task(const Config& cfg) {
   if (name == "fashion-mnist" || name == "mnist") {
     std::string dir = cfg.get_string("data.dir");
     if (dir.empty()) dir = default_data_dir(name);
-    require(!dir.empty(), "data.dir", "no default directory for dataset '" + name + "': set data.dir to its IDX folder");
+    require(!dir.empty(), "data.dir",
+            "no default directory for dataset '" + name + "': set data.dir to its IDX folder");
     auto train = load_idx_image_set(dir, true), test = load_idx_image_set(dir, false);
     train_u8 = first(train.images, tr).unsqueeze(1);
     test_u8 = first(test.images, te).unsqueeze(1);
@@ -63,15 +64,17 @@ Task load_image_task(const Config& cfg) {
     t.hflip = true;
     src = tar + ", lossy JPEG copy";
   } else {
-    throw InputError("data.dataset: '" + name + "' has no image layout (expected fashion-mnist, mnist or cifar10)");
+    throw InputError("data.dataset: '" + name +
+                     "' has no image layout (expected fashion-mnist, mnist or cifar10)");
   }
   standardise(t, train_u8, test_u8);
   t.d_input = t.train_x.size(1);
   t.L = t.train_x.size(2) * t.train_x.size(3);
-  t.description = name + " images (" + src + "), " + std::to_string(t.train_x.size(1)) + "x" +
-                  std::to_string(t.train_x.size(2)) + "x" + std::to_string(t.train_x.size(3)) + ", " +
-                  std::to_string(t.train_x.size(0)) + " train / " + std::to_string(t.test_x.size(0)) + " test" +
-                  (t.crop_pad > 0 ? ", random crop (pad " + std::to_string(t.crop_pad) + ") + flip" : "");
+  t.description =
+      name + " images (" + src + "), " + std::to_string(t.train_x.size(1)) + "x" +
+      std::to_string(t.train_x.size(2)) + "x" + std::to_string(t.train_x.size(3)) + ", " +
+      std::to_string(t.train_x.size(0)) + " train / " + std::to_string(t.test_x.size(0)) + " test" +
+      (t.crop_pad > 0 ? ", random crop (pad " + std::to_string(t.crop_pad) + ") + flip" : "");
   return t;
 }
 

@@ -64,8 +64,10 @@ int value_of(const Tree& t, int id) {
   std::vector<int> v;
   for (int c : n.children) v.push_back(value_of(t, c));
   switch (n.op) {
-    case 0: return *std::min_element(v.begin(), v.end());
-    case 1: return *std::max_element(v.begin(), v.end());
+    case 0:
+      return *std::min_element(v.begin(), v.end());
+    case 1:
+      return *std::max_element(v.begin(), v.end());
     case 2: {  // int(np.median): mean of the two middle values, truncated
       std::sort(v.begin(), v.end());
       const size_t k = v.size();
@@ -127,8 +129,10 @@ int evaluate_listops(const std::string& source) {
   std::istringstream in(source);
   std::string tok;
   auto push_value = [&](int v) {
-    if (stack.empty()) result = v;
-    else stack.back().second.push_back(v);
+    if (stack.empty())
+      result = v;
+    else
+      stack.back().second.push_back(v);
   };
   while (in >> tok) {
     if (tok == "(" || tok == ")") continue;
@@ -144,8 +148,10 @@ int evaluate_listops(const std::string& source) {
       stack.pop_back();
       require(!v.empty(), "listops", "operator without arguments");
       int r;
-      if (op == 0) r = *std::min_element(v.begin(), v.end());
-      else if (op == 1) r = *std::max_element(v.begin(), v.end());
+      if (op == 0)
+        r = *std::min_element(v.begin(), v.end());
+      else if (op == 1)
+        r = *std::max_element(v.begin(), v.end());
       else if (op == 2) {
         std::sort(v.begin(), v.end());
         r = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;

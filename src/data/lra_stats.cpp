@@ -42,10 +42,14 @@ ListOpsStats listops_stats(const std::vector<ListOpsSample>& s, int max_depth) {
 std::string ListOpsStats::markdown() const {
   std::ostringstream os;
   char buf[256];
-  std::snprintf(buf, sizeof buf, "samples %lld, unique %lld; length (operators, ']' and digits) min %d, median %.0f, mean %.1f, max %d\n\n",
-                (long long)n, (long long)unique, min_length, median_length, mean_length, max_length);
+  std::snprintf(buf, sizeof buf,
+                "samples %lld, unique %lld; length (operators, ']' and digits) min %d, median "
+                "%.0f, mean %.1f, max %d\n\n",
+                (long long)n, (long long)unique, min_length, median_length, mean_length,
+                max_length);
   os << buf;
-  os << "| length | 501-749 | 750-999 | 1000-1249 | 1250-1499 | 1500-1749 | 1750-1999 |\n|---|---|---|---|---|---|---|\n| share |";
+  os << "| length | 501-749 | 750-999 | 1000-1249 | 1250-1499 | 1500-1749 | 1750-1999 "
+        "|\n|---|---|---|---|---|---|---|\n| share |";
   for (auto c : length_hist) {
     std::snprintf(buf, sizeof buf, " %.3f |", double(c) / double(std::max<int64_t>(n, 1)));
     os << buf;
@@ -56,10 +60,12 @@ std::string ListOpsStats::markdown() const {
   for (size_t d = 1; d < depth_hist.size(); ++d) os << "---|";
   os << "\n| share |";
   for (size_t d = 1; d < depth_hist.size(); ++d) {
-    std::snprintf(buf, sizeof buf, " %.3f |", double(depth_hist[d]) / double(std::max<int64_t>(n, 1)));
+    std::snprintf(buf, sizeof buf, " %.3f |",
+                  double(depth_hist[d]) / double(std::max<int64_t>(n, 1)));
     os << buf;
   }
-  os << "\n\n| label | 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 |\n|---|---|---|---|---|---|---|---|---|---|---|\n| share |";
+  os << "\n\n| label | 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 "
+        "|\n|---|---|---|---|---|---|---|---|---|---|---|\n| share |";
   for (auto c : label_hist) {
     std::snprintf(buf, sizeof buf, " %.3f |", double(c) / double(std::max<int64_t>(n, 1)));
     os << buf;
@@ -94,8 +100,9 @@ std::string PathfinderStats::markdown() const {
   std::snprintf(buf, sizeof buf,
                 "images %lld; label 1 (connected) %lld = %.4f; mean intensity %.4f; "
                 "non-zero pixels %.4f\n",
-                (long long)n, (long long)positives, double(positives) / double(std::max<int64_t>(n, 1)),
-                mean_intensity, mean_bright_fraction);
+                (long long)n, (long long)positives,
+                double(positives) / double(std::max<int64_t>(n, 1)), mean_intensity,
+                mean_bright_fraction);
   return buf;
 }
 

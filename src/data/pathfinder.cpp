@@ -75,7 +75,9 @@ Img maximum(const Img& a, const Img& b) {
 
 struct Rng {
   std::mt19937_64 g;
-  int randint(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi - 1)(g); }  // [lo, hi)
+  int randint(int lo, int hi) {
+    return std::uniform_int_distribution<int>(lo, hi - 1)(g);
+  }  // [lo, hi)
   double rand() { return double(g() >> 11) * (1.0 / 9007199254740992.0); }
 };
 
@@ -140,8 +142,10 @@ Img resample_axis(const Img& in, int out_n, bool horizontal) {
       for (size_t j = 0; j < wts.size(); ++j)
         acc += wts[j] * (horizontal ? in.at(r, lo + int(j)) : in.at(lo + int(j), r));
       const float v = float(std::min(255.0, std::max(0.0, std::round(acc))));
-      if (horizontal) out.at(r, i) = v;
-      else out.at(i, r) = v;
+      if (horizontal)
+        out.at(r, i) = v;
+      else
+        out.at(i, r) = v;
     }
   }
   return out;
@@ -154,7 +158,8 @@ Img imresize(const Img& in, int n, bool already_u8) {
     float lo = *std::min_element(in.v.begin(), in.v.end()), hi = in.max();
     float span = hi - lo;
     if (span == 0) span = 1;
-    for (auto& v : b.v) v = std::floor(std::min(255.f, std::max(0.f, (v - lo) * 255.f / span)) + 0.5f);
+    for (auto& v : b.v)
+      v = std::floor(std::min(255.f, std::max(0.f, (v - lo) * 255.f / span)) + 0.5f);
   }
   return resample_axis(resample_axis(b, n, true), n, false);
 }
@@ -164,14 +169,21 @@ Img imresize(const Img& in, int n, bool already_u8) {
 void draw_line(Img& im, double x0, double y0, double x1, double y1, int width, float value) {
   if (width <= 1) {
     int ax = int(x0), ay = int(y0), bx = int(x1), by = int(y1);
-    int dx = std::abs(bx - ax), dy = -std::abs(by - ay), sx = ax < bx ? 1 : -1, sy = ay < by ? 1 : -1;
+    int dx = std::abs(bx - ax), dy = -std::abs(by - ay), sx = ax < bx ? 1 : -1,
+        sy = ay < by ? 1 : -1;
     int err = dx + dy;
     while (true) {
       if (ay >= 0 && ay < im.h && ax >= 0 && ax < im.w) im.at(ay, ax) = value;
       if (ax == bx && ay == by) break;
       const int e2 = 2 * err;
-      if (e2 >= dy) { err += dy; ax += sx; }
-      if (e2 <= dx) { err += dx; ay += sy; }
+      if (e2 >= dy) {
+        err += dy;
+        ax += sx;
+      }
+      if (e2 <= dx) {
+        err += dx;
+        ay += sy;
+      }
     }
     return;
   }
@@ -190,8 +202,8 @@ struct Paddle {
 };
 
 // draw_line_n_mask: a paddle of `length` px from `start` along orientation o.
-Paddle draw_line_n_mask(int H, int W, Pt start, double o, int length, double thickness,
-                        int margin, const Kernel& large, int aa, double contrast) {
+Paddle draw_line_n_mask(int H, int W, Pt start, double o, int length, double thickness, int margin,
+                        const Kernel& large, int aa, double contrast) {
   const int R = length + int(std::ceil(thickness)) + margin;
   const int ms = 2 * R + 1;
   // The resized paddle depends only on its shape and orientation, not on where it goes:
@@ -267,8 +279,10 @@ struct Gen {
       coords.push_back({int(yy), int(xx)});
     }
     if (coords.empty()) return false;
-    std::sort(coords.begin(), coords.end(), [](Pt a, Pt b) { return a.y != b.y ? a.y < b.y : a.x < b.x; });
-    coords.erase(std::unique(coords.begin(), coords.end(), [](Pt a, Pt b) { return a.y == b.y && a.x == b.x; }),
+    std::sort(coords.begin(), coords.end(),
+              [](Pt a, Pt b) { return a.y != b.y ? a.y < b.y : a.x < b.x; });
+    coords.erase(std::unique(coords.begin(), coords.end(),
+                             [](Pt a, Pt b) { return a.y == b.y && a.x == b.x; }),
                  coords.end());
     std::vector<double> pmf(coords.size()), ori(coords.size());
     double total = 0;
@@ -341,19 +355,28 @@ struct Gen {
     mask = Img(H, W);
     for (int y = 0; y < H; ++y)
       for (int x = 0; x < W; ++x)
-        if (y < p.padding || y >= H - p.padding || x < p.padding || x >= W - p.padding) mask.at(y, x) = 1;
+        if (y < p.padding || y >= H - p.padding || x < p.padding || x >= W - p.padding)
+          mask.at(y, x) = 1;
     Img img[2] = {Img(H, W), Img(H, W)}, seg[2];
     Pt pivot[2];
     double orient[2];
     // First seed: a free pixel away from the border by 2 * seed_distance.
-    double contrast = p.paddle_contrast_list[size_t(p.paddle_contrast_list.size() > 1 ? contrast_index(p.paddle_contrast_list.size()) : 0)] * mu[0];
-    if (!seed(mask, std::max(p.padding, 2 * p.seed_distance), origin[0], pivot[0], orient[0], 0)) return false;
+    double contrast =
+        p.paddle_contrast_list[size_t(p.paddle_contrast_list.size() > 1
+                                          ? contrast_index(p.paddle_contrast_list.size())
+                                          : 0)] *
+        mu[0];
+    if (!seed(mask, std::max(p.padding, 2 * p.seed_distance), origin[0], pivot[0], orient[0], 0))
+      return false;
     Paddle first = draw_line_n_mask(H, W, origin[0], orient[0], p.paddle_length, p.paddle_thickness,
                                     margin, large, p.antialias_scale, contrast);
     img[0] = maximum(img[0], first.line);
     seg[0] = first.mask;
     // Second seed: its tail exactly seed_distance from the first tail.
-    contrast = p.paddle_contrast_list[size_t(p.paddle_contrast_list.size() > 1 ? contrast_index(p.paddle_contrast_list.size()) : 0)] * mu[1];
+    contrast = p.paddle_contrast_list[size_t(p.paddle_contrast_list.size() > 1
+                                                 ? contrast_index(p.paddle_contrast_list.size())
+                                                 : 0)] *
+               mu[1];
     bool ok = false;
     for (int trial = 0; trial <= p.max_paddle_retrial && !ok; ++trial) {
       orient[1] = random_orientation();
@@ -366,14 +389,17 @@ struct Gen {
       ok = in_bounds(head, H, W) && in_bounds(pivot[1], H, W);
     }
     if (!ok) return false;
-    Paddle second = draw_line_n_mask(H, W, origin[1], orient[1], p.paddle_length, p.paddle_thickness,
-                                     margin, large, p.antialias_scale, contrast);
+    Paddle second =
+        draw_line_n_mask(H, W, origin[1], orient[1], p.paddle_length, p.paddle_thickness, margin,
+                         large, p.antialias_scale, contrast);
     img[1] = maximum(img[1], second.line);
     seg[1] = second.mask;
     for (int s = 0; s < p.contour_length - 1; ++s) {
-      const double c = p.paddle_contrast_list[size_t(contrast_index(p.paddle_contrast_list.size()))];
+      const double c =
+          p.paddle_contrast_list[size_t(contrast_index(p.paddle_contrast_list.size()))];
       for (int k = 0; k < 2; ++k)
-        if (!extend(pivot[k], orient[k], seg[k], img[k], mask, c * mu[size_t(k)], terminal[k])) return false;
+        if (!extend(pivot[k], orient[k], seg[k], img[k], mask, c * mu[size_t(k)], terminal[k]))
+          return false;
     }
     mask = maximum(mask, seg[1]);  // as the original: only the last snake's last paddle
     image = maximum(img[0], img[1]);
@@ -426,7 +452,8 @@ struct Gen {
 
 PathfinderSample generate_pathfinder(const PathfinderParams& p, uint64_t seed, int64_t index) {
   Rng rng;
-  std::seed_seq ss{uint32_t(seed), uint32_t(seed >> 32), uint32_t(index), uint32_t(uint64_t(index) >> 32), 0x50465u};
+  std::seed_seq ss{uint32_t(seed), uint32_t(seed >> 32), uint32_t(index),
+                   uint32_t(uint64_t(index) >> 32), 0x50465u};
   rng.g.seed(ss);
   PathfinderSample out;
   out.label = rng.randint(0, 2);
@@ -442,7 +469,8 @@ PathfinderSample generate_pathfinder(const PathfinderParams& p, uint64_t seed, i
                        p.distractor_length);
   if (p.use_single_paddles) {
     const int total = int(150.0 / ((7.5 + 13 * margin + 4 * margin * margin) / 123.5));
-    const int singles = total - 2 * p.contour_length - p.num_distractor_snakes * p.distractor_length;
+    const int singles =
+        total - 2 * p.contour_length - p.num_distractor_snakes * p.distractor_length;
     g.make_many_snakes(image, mask, singles, p.max_paddle_retrial, 1);
   }
   const int o = rng.randint(0, 2);
@@ -474,7 +502,8 @@ int64_t write_pathfinder_dir(const std::string& out_dir, const PathfinderParams&
     // Images are independent (each seeded by its index): generate a batch in parallel.
     std::vector<PathfinderSample> batch(static_cast<size_t>(count));
     at::parallel_for(0, count, 1, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) batch[size_t(i)] = generate_pathfinder(p, seed, b * per_batch + i);
+      for (int64_t i = lo; i < hi; ++i)
+        batch[size_t(i)] = generate_pathfinder(p, seed, b * per_batch + i);
     });
     for (int64_t i = 0; i < count; ++i) {
       const auto& s = batch[size_t(i)];
@@ -487,8 +516,8 @@ int64_t write_pathfinder_dir(const std::string& out_dir, const PathfinderParams&
     }
     write_file_atomic(root + "/metadata/" + std::to_string(b) + ".npy", meta.str());
     if (progress)
-      std::fprintf(stderr, "\rpathfinder: %lld / %lld images", (long long)std::min(n, (b + 1) * per_batch),
-                   (long long)n);
+      std::fprintf(stderr, "\rpathfinder: %lld / %lld images",
+                   (long long)std::min(n, (b + 1) * per_batch), (long long)n);
   }
   if (progress) std::fprintf(stderr, "\n");
   return positives;
@@ -531,7 +560,8 @@ PathfinderSet read_pathfinder_dir(const std::string& dir_, int64_t limit) {
       require(imgs.back().sizes() == imgs.front().sizes(), at,
               "image " + img + " is " + std::to_string(imgs.back().size(0)) + "x" +
                   std::to_string(imgs.back().size(1)) + ", the first one " +
-                  std::to_string(imgs.front().size(0)) + "x" + std::to_string(imgs.front().size(1)));
+                  std::to_string(imgs.front().size(0)) + "x" +
+                  std::to_string(imgs.front().size(1)));
       labels.push_back(label == "1");
       if (limit > 0 && int64_t(labels.size()) >= limit) break;
     }

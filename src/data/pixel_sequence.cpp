@@ -61,8 +61,8 @@ torch::Tensor to_pixel_sequences(const torch::Tensor& images_u8, const PixelSequ
   const int64_t N = images_u8.size(0), H = images_u8.size(1), W = images_u8.size(2);
   const int p = opt.pool;
   require(p >= 1 && H % p == 0 && W % p == 0, kWhere,
-          "pool " + std::to_string(p) + " does not divide image size " + std::to_string(H) +
-              "x" + std::to_string(W) + " (expected a positive divisor of both, e.g. 1 or 2)");
+          "pool " + std::to_string(p) + " does not divide image size " + std::to_string(H) + "x" +
+              std::to_string(W) + " (expected a positive divisor of both, e.g. 1 or 2)");
   require(std::isfinite(opt.mean) && std::isfinite(opt.std) && opt.std > 0.f, kWhere,
           "mean " + std::to_string(opt.mean) + ", std " + std::to_string(opt.std) +
               " (expected finite values and std > 0)");

@@ -23,8 +23,9 @@ SeqImageTask load_seq_image_task(const Config& cfg) {
   const std::string dataset = cfg.get_string("data.dataset");
   std::string dir = cfg.get_string("data.dir");
   if (dir.empty()) dir = default_data_dir(dataset);
-  require(!dir.empty(), "data.dir", "no default directory for dataset '" + dataset +
-                                        "': set data.dir to the folder of its IDX files");
+  require(!dir.empty(), "data.dir",
+          "no default directory for dataset '" + dataset +
+              "': set data.dir to the folder of its IDX files");
   auto train = take_first(load_idx_image_set(dir, true), cfg.get_int("data.train_limit"));
   auto test = take_first(load_idx_image_set(dir, false), cfg.get_int("data.test_limit"));
 

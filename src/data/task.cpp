@@ -16,8 +16,9 @@ namespace spikessm {
 namespace fs = std::filesystem;
 
 const std::vector<std::string>& task_names() {
-  static const std::vector<std::string> names = {"fashion-mnist", "mnist",  "listops", "pathfinder32",
-                                                 "pathx",         "cifar10-gray", "imdb", "aan", "cifar10", "fsdd"};
+  static const std::vector<std::string> names = {
+      "fashion-mnist", "mnist", "listops", "pathfinder32", "pathx",
+      "cifar10-gray",  "imdb",  "aan",     "cifar10",      "fsdd"};
   return names;
 }
 
@@ -67,9 +68,10 @@ std::string sizes(const Task& t) {
 }
 
 Task listops_task(const Config& cfg) {
-  const std::string dir = data_dir(cfg, "listops",
-      "a folder with basic_{train,val,test}.tsv (the LRA release's listops-1000, or "
-      "`spikessm data generate listops --out DIR`)");
+  const std::string dir =
+      data_dir(cfg, "listops",
+               "a folder with basic_{train,val,test}.tsv (the LRA release's listops-1000, or "
+               "`spikessm data generate listops --out DIR`)");
   const int64_t l_max = max_length(cfg, 2048);
   Task t;
   t.input = TaskInput::Tokens;
@@ -104,10 +106,12 @@ void split_811(Task& t, const torch::Tensor& x, const torch::Tensor& y, uint64_t
 }
 
 Task pathfinder_task(const Config& cfg, const std::string& name, int size) {
-  const std::string dir = data_dir(cfg, name,
-      "the LRA pathfinder" + std::to_string(size) + " folder (curv_contour_length_14/ with "
-      "metadata/ and imgs/), or `spikessm data generate pathfinder --size " + std::to_string(size) +
-      " --out DIR`");
+  const std::string dir =
+      data_dir(cfg, name,
+               "the LRA pathfinder" + std::to_string(size) +
+                   " folder (curv_contour_length_14/ with "
+                   "metadata/ and imgs/), or `spikessm data generate pathfinder --size " +
+                   std::to_string(size) + " --out DIR`");
   auto set = read_pathfinder_dir(dir, cfg.get_int("data.read_limit"));
   require(set.images.size(1) == size && set.images.size(2) == size, "data.dir",
           "'" + dir + "' holds " + std::to_string(set.images.size(1)) + "x" +
@@ -144,7 +148,8 @@ Task cifar_task(const Config& cfg) {
   t.val_x = flatten_pixels(imgs.narrow(0, n_train, imgs.size(0) - n_train), mean, std);
   t.val_y = labels.narrow(0, n_train, imgs.size(0) - n_train);
   // The test files are ordered by class too: shuffle once so data.test_limit keeps all classes.
-  auto tperm = seeded_permutation(c.test_images.size(0), uint64_t(cfg.get_int("data.split_seed")) + 1);
+  auto tperm =
+      seeded_permutation(c.test_images.size(0), uint64_t(cfg.get_int("data.split_seed")) + 1);
   t.test_x = flatten_pixels(c.test_images.index_select(0, tperm), mean, std);
   t.test_y = c.test_labels.index_select(0, tperm);
   t.d_input = 1;
@@ -168,7 +173,8 @@ void shuffle_train_and_test(Task& t, const Config& cfg) {
 }
 
 Task imdb_task(const Config& cfg) {
-  const std::string dir = data_dir(cfg, "imdb", "the aclImdb folder (train/ and test/ with pos/ and neg/)");
+  const std::string dir =
+      data_dir(cfg, "imdb", "the aclImdb folder (train/ and test/ with pos/ and neg/)");
   const int64_t l_max = max_length(cfg, 4096);
   Task t;
   t.input = TaskInput::Tokens;
@@ -196,7 +202,8 @@ Task aan_task(const Config& cfg) {
   t.n_classes = 2;
   apply_limits(t, cfg);
   t.L = l_max;
-  t.description = "aan byte pairs (" + dir + "), L <= " + std::to_string(l_max) + " each, " + sizes(t);
+  t.description =
+      "aan byte pairs (" + dir + "), L <= " + std::to_string(l_max) + " each, " + sizes(t);
   return t;
 }
 
@@ -205,10 +212,12 @@ Task fsdd_task(const Config& cfg) {
   std::string dir = cfg.get_string("data.dir");
   if (dir.empty()) dir = "../shared/data/fsdd";
   const std::string tar = fs::is_directory(dir) ? dir + "/recordings.tar" : dir;
-  require(fs::exists(tar), "data.dir", "'" + tar + "' not found (expected the FSDD recordings.tar)");
+  require(fs::exists(tar), "data.dir",
+          "'" + tar + "' not found (expected the FSDD recordings.tar)");
   const int64_t max_samples = max_length(cfg, 8192), pool = cfg.get_int("data.pool");
   require(max_samples >= pool, "data.max_length",
-          std::to_string(max_samples) + " samples is less than one pooling window of " + std::to_string(pool));
+          std::to_string(max_samples) + " samples is less than one pooling window of " +
+              std::to_string(pool));
   std::vector<torch::Tensor> x[3];
   std::vector<int64_t> y[3];
   int64_t trimmed = 0;
@@ -218,7 +227,8 @@ Task fsdd_task(const Config& cfg) {
     y[split].push_back(r.digit);
     trimmed += int64_t(r.samples.size()) > max_samples;
   }
-  require(!x[0].empty() && !x[2].empty(), tar, "needs recordings with index >= 10 (train) and 0-4 (test)");
+  require(!x[0].empty() && !x[2].empty(), tar,
+          "needs recordings with index >= 10 (train) and 0-4 (test)");
   auto stack = [&](int s, torch::Tensor& ox, torch::Tensor& oy) {
     ox = torch::stack(x[s]);
     oy = torch::tensor(y[s], torch::kInt64);
@@ -233,8 +243,9 @@ Task fsdd_task(const Config& cfg) {
   t.n_classes = 10;
   apply_limits(t, cfg);
   t.L = max_samples / pool;
-  t.description = "fsdd spoken digits (" + tar + "), " + std::to_string(kFsddRate / pool) + " Hz, L = " +
-                  std::to_string(t.L) + " (" + std::to_string(trimmed) + " recordings trimmed), " + sizes(t);
+  t.description = "fsdd spoken digits (" + tar + "), " + std::to_string(kFsddRate / pool) +
+                  " Hz, L = " + std::to_string(t.L) + " (" + std::to_string(trimmed) +
+                  " recordings trimmed), " + sizes(t);
   return t;
 }
 

@@ -37,7 +37,8 @@ void read_imdb_split(const std::string& dir, const std::string& split, int64_t l
   require(!files.empty(), dir + "/" + split, "no .txt reviews");
   x = torch::zeros({int64_t(files.size()), l_max}, torch::kInt64);
   auto xa = x.accessor<int64_t, 2>();
-  for (size_t i = 0; i < files.size(); ++i) fill_row(xa[int64_t(i)], byte_tokens(read_file_bytes(files[i]), l_max));
+  for (size_t i = 0; i < files.size(); ++i)
+    fill_row(xa[int64_t(i)], byte_tokens(read_file_bytes(files[i]), l_max));
   y = torch::tensor(labels, torch::kInt64);
 }
 
@@ -61,14 +62,19 @@ void read_aan_tsv(const std::string& path, int64_t l_max, torch::Tensor& x, torc
       start = tab + 1;
     }
     const std::string where = path + ":" + std::to_string(lineno);
-    require(col.size() == 4, where, "expected 5 tab-separated columns label, id1, id2, text1, text2");
+    require(col.size() == 4, where,
+            "expected 5 tab-separated columns label, id1, id2, text1, text2");
     col.push_back(line.substr(start));
     const std::string& l = col[0];
     int64_t label;
-    if (l == "0" || l == "0.0") label = 0;
-    else if (l == "1" || l == "1.0") label = 1;
-    else if (lineno == 1) continue;  // a header row
-    else throw InputError(where + ": label '" + l + "' is not 0 or 1");
+    if (l == "0" || l == "0.0")
+      label = 0;
+    else if (l == "1" || l == "1.0")
+      label = 1;
+    else if (lineno == 1)
+      continue;  // a header row
+    else
+      throw InputError(where + ": label '" + l + "' is not 0 or 1");
     labels.push_back(label);
     texts.emplace_back(col[3], col[4]);
   }

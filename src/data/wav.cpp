@@ -47,14 +47,16 @@ WavAudio decode_wav_mono(const std::string& bytes, const std::string& what, int6
   MemReader reader{&bytes};
   SF_INFO info{};
   std::unique_ptr<SNDFILE, int (*)(SNDFILE*)> f(sf_open_virtual(&io, SFM_READ, &info, &reader),
-                                                 sf_close);
-  require(f != nullptr, what, std::string("not a decodable WAV file (") + sf_strerror(nullptr) + ")");
+                                                sf_close);
+  require(f != nullptr, what,
+          std::string("not a decodable WAV file (") + sf_strerror(nullptr) + ")");
   // libsndfile also reads AIFF, FLAC, ...; the data sets here are RIFF WAV only.
   require((info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_WAV, what, "not a RIFF WAV file");
   require(info.channels == 1, what,
           "expected mono audio, got " + std::to_string(info.channels) + " channels");
-  require(info.frames > 0 && info.frames <= max_frames, what,
-          "expected 1.." + std::to_string(max_frames) + " frames, got " + std::to_string(info.frames));
+  require(
+      info.frames > 0 && info.frames <= max_frames, what,
+      "expected 1.." + std::to_string(max_frames) + " frames, got " + std::to_string(info.frames));
   require(info.samplerate > 0, what, "sample rate " + std::to_string(info.samplerate));
   WavAudio a;
   a.sample_rate = info.samplerate;

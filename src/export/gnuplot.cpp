@@ -13,9 +13,13 @@ namespace fs = std::filesystem;
 std::string gnuplot_terminal(bool svg, int width, int height) {
   char buf[160];
   if (svg)
-    std::snprintf(buf, sizeof buf, "set terminal svg size %d,%d dynamic font 'Sans,11' background 'white'\n", width, height);
+    std::snprintf(buf, sizeof buf,
+                  "set terminal svg size %d,%d dynamic font 'Sans,11' background 'white'\n", width,
+                  height);
   else
-    std::snprintf(buf, sizeof buf, "set terminal pngcairo size %d,%d font 'Sans,10' background 'white'\n", width, height);
+    std::snprintf(buf, sizeof buf,
+                  "set terminal pngcairo size %d,%d font 'Sans,10' background 'white'\n", width,
+                  height);
   return buf;
 }
 
@@ -31,13 +35,15 @@ void run_gnuplot(const std::string& dir, const std::string& name, const std::str
   ProcessOptions where;
   where.dir = dir;
   const ProcessResult r = run_program({"gnuplot", name + ".gp"}, where);
-  if (!r.found) throw std::runtime_error("gnuplot not found: install Debian's gnuplot-nox (scripts/setup.sh)");
+  if (!r.found)
+    throw std::runtime_error("gnuplot not found: install Debian's gnuplot-nox (scripts/setup.sh)");
   if (!r.ok()) throw std::runtime_error("gnuplot failed on " + path + ": " + r.error_line());
   const std::string out = r.err.empty() ? "" : r.error_line();
   for (const auto& o : outputs) {
     const auto f = fs::path(dir) / o;
     if (!fs::exists(f) || fs::file_size(f) == 0)
-      throw std::runtime_error("gnuplot did not write " + f.string() + (out.empty() ? "" : ": " + out));
+      throw std::runtime_error("gnuplot did not write " + f.string() +
+                               (out.empty() ? "" : ": " + out));
   }
 }
 

@@ -90,16 +90,21 @@ hid_t utf8_vlen_string() {
 void write_string(const Ctx& c, hid_t g, const std::string& name, const std::string& s) {
   Handle type(utf8_vlen_string(), H5Tclose);
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-  Handle ds(c.check(H5Dcreate2(g, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), name, "cannot create"), H5Dclose);
+  Handle ds(c.check(H5Dcreate2(g, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                    name, "cannot create"),
+            H5Dclose);
   const char* p = s.c_str();
   if (H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &p) < 0) c.fail(name, "write failed");
 }
 
-void write_edges(const Ctx& c, hid_t g, const std::vector<std::pair<std::string, std::string>>& edges) {
+void write_edges(const Ctx& c, hid_t g,
+                 const std::vector<std::pair<std::string, std::string>>& edges) {
   Handle type(utf8_vlen_string(), H5Tclose);
   hsize_t dims[2] = {hsize_t(edges.size()), 2};
   Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
-  Handle ds(c.check(H5Dcreate2(g, "edges", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "edges", "cannot create"), H5Dclose);
+  Handle ds(c.check(H5Dcreate2(g, "edges", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                    "edges", "cannot create"),
+            H5Dclose);
   std::vector<const char*> p;
   for (const auto& e : edges) {
     p.push_back(e.first.c_str());
@@ -112,7 +117,9 @@ void write_edges(const Ctx& c, hid_t g, const std::vector<std::pair<std::string,
 void write_value(const Ctx& c, hid_t g, const std::string& name, const NirValue& v, bool compress) {
   if (v.kind == NirValue::String) return write_string(c, g, name, v.text);
   std::vector<hsize_t> dims(v.shape.begin(), v.shape.end());
-  Handle space(dims.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(int(dims.size()), dims.data(), nullptr), H5Sclose);
+  Handle space(dims.empty() ? H5Screate(H5S_SCALAR)
+                            : H5Screate_simple(int(dims.size()), dims.data(), nullptr),
+               H5Sclose);
   Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   if (compress && !dims.empty() && v.numel() > 0) {  // nir.write gzips every array
     H5Pset_chunk(plist, int(dims.size()), dims.data());
@@ -121,7 +128,9 @@ void write_value(const Ctx& c, hid_t g, const std::string& name, const NirValue&
   const bool is_int = v.kind == NirValue::Int;
   // Scalars in metadata are float64 (as numpy writes Python floats); arrays float32 / int64.
   hid_t file_type = is_int ? H5T_STD_I64LE : (dims.empty() ? H5T_IEEE_F64LE : H5T_IEEE_F32LE);
-  Handle ds(c.check(H5Dcreate2(g, name.c_str(), file_type, space, H5P_DEFAULT, plist, H5P_DEFAULT), name, "cannot create"), H5Dclose);
+  Handle ds(c.check(H5Dcreate2(g, name.c_str(), file_type, space, H5P_DEFAULT, plist, H5P_DEFAULT),
+                    name, "cannot create"),
+            H5Dclose);
   herr_t rc;
   if (is_int) {
     std::vector<int64_t> buf(v.data.begin(), v.data.end());
@@ -134,7 +143,9 @@ void write_value(const Ctx& c, hid_t g, const std::string& name, const NirValue&
 
 void write_metadata(const Ctx& c, hid_t g, const std::map<std::string, NirValue>& meta) {
   if (meta.empty()) return;  // nir.write skips an empty metadata group
-  Handle m(c.check(H5Gcreate2(g, "metadata", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "metadata", "cannot create"), H5Gclose);
+  Handle m(c.check(H5Gcreate2(g, "metadata", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "metadata",
+                   "cannot create"),
+           H5Gclose);
   for (const auto& [k, v] : meta) write_value(c, m, k, v, true);
 }
 
@@ -142,9 +153,13 @@ void write_node(const Ctx& c, hid_t g, const NirNode& n);
 
 void write_graph(const Ctx& c, hid_t g, const NirGraph& graph) {
   write_string(c, g, "type", "NIRGraph");
-  Handle nodes(c.check(H5Gcreate2(g, "nodes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "nodes", "cannot create"), H5Gclose);
+  Handle nodes(c.check(H5Gcreate2(g, "nodes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "nodes",
+                       "cannot create"),
+               H5Gclose);
   for (const auto& [name, node] : graph.nodes) {
-    Handle ng(c.check(H5Gcreate2(nodes, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), name, "cannot create group"), H5Gclose);
+    Handle ng(c.check(H5Gcreate2(nodes, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), name,
+                      "cannot create group"),
+              H5Gclose);
     write_node(c, ng, node);
   }
   write_edges(c, g, graph.edges);
@@ -186,18 +201,23 @@ void check_vlen_strings(const Ctx& c, hid_t ds, hsize_t count, const std::string
   const hsize_t stored = H5Dget_storage_size(ds);
   if (count == 0 || (H5Pget_layout(dcpl) == H5D_CONTIGUOUS && (off == HADDR_UNDEF || stored == 0)))
     return;  // nothing stored: empty strings
-  if (H5Pget_layout(dcpl) != H5D_CONTIGUOUS) c.fail(where, "variable-length strings not stored contiguously");
+  if (H5Pget_layout(dcpl) != H5D_CONTIGUOUS)
+    c.fail(where, "variable-length strings not stored contiguously");
   const std::string& f = *c.bytes;
   const uint64_t size = f.size();
-  if (stored != count * 16 || off > size || stored > size - off) c.fail(where, "string references outside the file or not 16 bytes each");
+  if (stored != count * 16 || off > size || stored > size - off)
+    c.fail(where, "string references outside the file or not 16 bytes each");
   for (hsize_t i = 0; i < count; ++i) {
-    const uint64_t ref = off + 16 * i, len = le(f, ref, 4), addr = le(f, ref + 4, 8), idx = le(f, ref + 12, 4);
+    const uint64_t ref = off + 16 * i, len = le(f, ref, 4), addr = le(f, ref + 4, 8),
+                   idx = le(f, ref + 12, 4);
     if (len == 0) continue;  // HDF5 does not look up an empty string
-    if (len > size) c.fail(where, "a string claims " + std::to_string(len) + " bytes, more than the whole file");
+    if (len > size)
+      c.fail(where, "a string claims " + std::to_string(len) + " bytes, more than the whole file");
     if (addr > size || size - addr < 16 || f.compare(size_t(addr), 4, "GCOL") != 0)
       c.fail(where, "a string points outside the file's global heap");
     const uint64_t coll = le(f, addr + 8, 8);
-    if (coll < 16 || coll > size - addr) c.fail(where, "a global heap collection runs past the end of the file");
+    if (coll < 16 || coll > size - addr)
+      c.fail(where, "a global heap collection runs past the end of the file");
     bool found = false;
     for (uint64_t at = addr + 16, end = addr + coll; at + 16 <= end;) {
       const uint64_t oidx = le(f, at, 2), osize = le(f, at + 8, 8);
@@ -219,7 +239,8 @@ std::vector<std::string> members(const Ctx& c, hid_t g, const std::string& where
     static_cast<std::vector<std::string>*>(data)->push_back(name);
     return 0;
   };
-  if (H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, nullptr, cb, &out) < 0) c.fail(where, "cannot list members");
+  if (H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, nullptr, cb, &out) < 0)
+    c.fail(where, "cannot list members");
   return out;
 }
 
@@ -231,7 +252,9 @@ bool is_group(hid_t g, const std::string& name) {
 }
 
 NirValue read_value(const Ctx& c, hid_t g, const std::string& name, const std::string& where) {
-  Handle ds(c.check(H5Dopen2(g, name.c_str(), H5P_DEFAULT), where + "/" + name, "cannot open dataset"), H5Dclose);
+  Handle ds(
+      c.check(H5Dopen2(g, name.c_str(), H5P_DEFAULT), where + "/" + name, "cannot open dataset"),
+      H5Dclose);
   Handle type(H5Dget_type(ds), H5Tclose);
   Handle space(H5Dget_space(ds), H5Sclose);
   const int rank = H5Sget_simple_extent_ndims(space);
@@ -255,7 +278,8 @@ NirValue read_value(const Ctx& c, hid_t g, const std::string& name, const std::s
       check_vlen_strings(c, ds, 1, where + "/" + name);
       Handle mem(utf8_vlen_string(), H5Tclose);
       char* p = nullptr;
-      if (H5Dread(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, &p) < 0) c.fail(where + "/" + name, "read failed");
+      if (H5Dread(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, &p) < 0)
+        c.fail(where + "/" + name, "read failed");
       v.text = p ? p : "";
       H5free_memory(p);
     } else {
@@ -263,34 +287,42 @@ NirValue read_value(const Ctx& c, hid_t g, const std::string& name, const std::s
       if (len == 0 || len > size_t(kMaxValues)) c.fail(where + "/" + name, "bad string length");
       std::string buf(len, '\0');
       Handle mem(H5Tcopy(type), H5Tclose);
-      if (H5Dread(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0) c.fail(where + "/" + name, "read failed");
+      if (H5Dread(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0)
+        c.fail(where + "/" + name, "read failed");
       v.text = buf.c_str();
     }
     return v;
   }
-  if (cls != H5T_FLOAT && cls != H5T_INTEGER) c.fail(where + "/" + name, "expected a numeric array or a string");
+  if (cls != H5T_FLOAT && cls != H5T_INTEGER)
+    c.fail(where + "/" + name, "expected a numeric array or a string");
   v.kind = cls == H5T_INTEGER ? NirValue::Int : NirValue::Float;
   v.data.resize(size_t(n));
-  if (!v.data.empty() && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data.data()) < 0)
+  if (!v.data.empty() &&
+      H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data.data()) < 0)
     c.fail(where + "/" + name, "read failed");
   return v;
 }
 
-std::vector<std::pair<std::string, std::string>> read_edges(const Ctx& c, hid_t g, const std::string& where) {
+std::vector<std::pair<std::string, std::string>> read_edges(const Ctx& c, hid_t g,
+                                                            const std::string& where) {
   std::vector<std::pair<std::string, std::string>> edges;
-  Handle ds(c.check(H5Dopen2(g, "edges", H5P_DEFAULT), where, "graph has no edges dataset"), H5Dclose);
+  Handle ds(c.check(H5Dopen2(g, "edges", H5P_DEFAULT), where, "graph has no edges dataset"),
+            H5Dclose);
   Handle space(H5Dget_space(ds), H5Sclose);
   hsize_t dims[2] = {0, 0};
-  if (H5Sget_simple_extent_ndims(space) != 2 || (H5Sget_simple_extent_dims(space, dims, nullptr), dims[1] != 2))
+  if (H5Sget_simple_extent_ndims(space) != 2 ||
+      (H5Sget_simple_extent_dims(space, dims, nullptr), dims[1] != 2))
     c.fail(where + "/edges", "expected an (E, 2) array of node names");
-  if (dims[0] > hsize_t(kMaxValues) / 2) c.fail(where + "/edges", "more than " + std::to_string(kMaxValues / 2) + " edges");
+  if (dims[0] > hsize_t(kMaxValues) / 2)
+    c.fail(where + "/edges", "more than " + std::to_string(kMaxValues / 2) + " edges");
   Handle type(H5Dget_type(ds), H5Tclose);
   if (H5Tis_variable_str(type) > 0) check_vlen_strings(c, ds, dims[0] * 2, where + "/edges");
   Handle mem(utf8_vlen_string(), H5Tclose);
   std::vector<char*> p(size_t(dims[0] * 2), nullptr);
   if (dims[0] > 0 && H5Dread(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()) < 0)
     c.fail(where + "/edges", "cannot read as strings");
-  for (hsize_t i = 0; i < dims[0]; ++i) edges.emplace_back(p[2 * i] ? p[2 * i] : "", p[2 * i + 1] ? p[2 * i + 1] : "");
+  for (hsize_t i = 0; i < dims[0]; ++i)
+    edges.emplace_back(p[2 * i] ? p[2 * i] : "", p[2 * i + 1] ? p[2 * i + 1] : "");
   for (char* s : p) H5free_memory(s);
   return edges;
 }
@@ -306,9 +338,11 @@ std::map<std::string, NirValue> read_metadata(const Ctx& c, hid_t g, const std::
 
 NirNode read_node(const Ctx& c, hid_t g, const std::string& where, int depth) {
   // HDF5 hard links can make a group its own descendant: bound the nesting, never recurse forever.
-  if (depth > kMaxDepth) c.fail(where, "graphs nested more than " + std::to_string(kMaxDepth) + " deep (a link cycle?)");
+  if (depth > kMaxDepth)
+    c.fail(where, "graphs nested more than " + std::to_string(kMaxDepth) + " deep (a link cycle?)");
   // Two links to one ancestor double the work at every level: bound the total as well.
-  if (++c.nodes > kMaxNodes) c.fail(where, "more than " + std::to_string(kMaxNodes) + " nodes (links repeating a graph?)");
+  if (++c.nodes > kMaxNodes)
+    c.fail(where, "more than " + std::to_string(kMaxNodes) + " nodes (links repeating a graph?)");
   NirNode n;
   auto type = read_value(c, g, "type", where);
   if (type.kind != NirValue::String) c.fail(where + "/type", "expected a string");
@@ -319,7 +353,9 @@ NirNode read_node(const Ctx& c, hid_t g, const std::string& where, int depth) {
     if (!is_group(g, "nodes")) c.fail(where, "graph has no nodes group");
     Handle nodes(H5Gopen2(g, "nodes", H5P_DEFAULT), H5Gclose);
     for (const auto& name : members(c, nodes, where + "/nodes")) {
-      Handle ng(c.check(H5Gopen2(nodes, name.c_str(), H5P_DEFAULT), where + "/nodes/" + name, "not a group"), H5Gclose);
+      Handle ng(c.check(H5Gopen2(nodes, name.c_str(), H5P_DEFAULT), where + "/nodes/" + name,
+                        "not a group"),
+                H5Gclose);
       n.graph->nodes[name] = read_node(c, ng, where + "/nodes/" + name, depth + 1);
     }
     n.graph->edges = read_edges(c, g, where);
@@ -340,7 +376,9 @@ void write_nir(const std::string& path, const NirGraph& graph) {
     Handle f(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
     if (f.id < 0) throw InputError(path + ": cannot create the file");
     write_string(c, f, "version", kNirVersion);
-    Handle node(c.check(H5Gcreate2(f, "node", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "node", "cannot create"), H5Gclose);
+    Handle node(c.check(H5Gcreate2(f, "node", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "node",
+                        "cannot create"),
+                H5Gclose);
     write_graph(c, node, graph);
   });
 }
@@ -351,7 +389,8 @@ NirGraph read_open_nir(const Ctx& c, hid_t f) {
   if (!is_group(f, "node")) throw InputError(c.file + ": no /node group (not a NIR graph file)");
   Handle node(H5Gopen2(f, "node", H5P_DEFAULT), H5Gclose);
   NirNode top = read_node(c, node, "/node", 0);
-  if (top.type != "NIRGraph") throw InputError(c.file + ": /node/type is '" + top.type + "' (expected NIRGraph)");
+  if (top.type != "NIRGraph")
+    throw InputError(c.file + ": /node/type is '" + top.type + "' (expected NIRGraph)");
   return *top.graph;
 }
 

@@ -39,13 +39,17 @@ constexpr int kExitGraph = 0, kExitInputError = 3, kExitOtherError = 6;
 struct Writer {
   std::string out;
   void u64(uint64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
-  void str(const std::string& s) { u64(s.size()); out += s; }
+  void str(const std::string& s) {
+    u64(s.size());
+    out += s;
+  }
   void value(const NirValue& v) {
     u64(uint64_t(v.kind));
     u64(v.shape.size());
     for (auto s : v.shape) u64(uint64_t(s));
     u64(v.data.size());
-    if (!v.data.empty()) out.append(reinterpret_cast<const char*>(v.data.data()), v.data.size() * sizeof(double));
+    if (!v.data.empty())
+      out.append(reinterpret_cast<const char*>(v.data.data()), v.data.size() * sizeof(double));
     str(v.text);
   }
   void values(const std::map<std::string, NirValue>& m) {
@@ -195,7 +199,8 @@ NirGraph read_nir_image(const std::string& bytes, const std::string& name) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kChildSeconds);
   bool timed_out = false;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       timed_out = true;
       break;
@@ -215,14 +220,16 @@ NirGraph read_nir_image(const std::string& bytes, const std::string& name) {
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (timed_out)
-    throw InputError(name + ": reading the HDF5 file took more than " + std::to_string(kChildSeconds) +
-                     " s (malformed file?)");
+    throw InputError(name + ": reading the HDF5 file took more than " +
+                     std::to_string(kChildSeconds) + " s (malformed file?)");
   if (WIFEXITED(status) && WEXITSTATUS(status) == kExitInputError) throw InputError(msg);
   if (WIFEXITED(status) && WEXITSTATUS(status) == kExitOtherError)
     throw InputError(name + ": could not be read as NIR (" + msg + ")");
   if (!WIFEXITED(status) || WEXITSTATUS(status) != kExitGraph)
-    throw InputError(name + ": malformed HDF5 file (libhdf5 failed inside its own parser" +
-                     (WIFSIGNALED(status) ? ", signal " + std::to_string(WTERMSIG(status)) : std::string()) + ")");
+    throw InputError(
+        name + ": malformed HDF5 file (libhdf5 failed inside its own parser" +
+        (WIFSIGNALED(status) ? ", signal " + std::to_string(WTERMSIG(status)) : std::string()) +
+        ")");
   return deserialize_nir(msg);
 }
 

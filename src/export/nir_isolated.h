@@ -1,7 +1,7 @@
 #pragma once
 // The NIR reader runs in a forked child (nir_isolated.cpp) because Debian 12's libhdf5 1.10.8
-// crashes inside its own parser on some malformed files (fuzz/corpus/nir/crash-hdf5-*): a crash there
-// must become one error line, not take the caller down.
+// crashes inside its own parser on some malformed files (fuzz/corpus/nir/crash-hdf5-*): a crash
+// there must become one error line, not take the caller down.
 #include <string>
 
 #include "spikessm/export/nir.h"

@@ -41,7 +41,7 @@ void s4d_matrices(const S4DImpl& s4d, int64_t dir, double dt, torch::Tensor& A, 
                   torch::Tensor& C) {
   const int64_t H = s4d.options.d_model(), n2 = s4d.options.d_state() / 2, S = H * n2 * 2;
   auto step = torch::exp(s4d.log_dt.detach().to(torch::kDouble)).unsqueeze(1) / dt;  // (H, 1)
-  auto ar = -torch::exp(s4d.log_a_real.detach().to(torch::kDouble)) * step;           // (H, n2)
+  auto ar = -torch::exp(s4d.log_a_real.detach().to(torch::kDouble)) * step;          // (H, n2)
   auto ai = s4d.a_imag.detach().to(torch::kDouble) * step;
   torch::Tensor br = step.expand({H, n2}).clone(), bi = torch::zeros({H, n2}, torch::kDouble);
   if (s4d.b.defined()) {
@@ -66,18 +66,19 @@ void s4d_matrices(const S4DImpl& s4d, int64_t dir, double dt, torch::Tensor& A, 
       a[im][im] = arA[h][n];
       b[re][h] = brA[h][n];
       b[im][h] = biA[h][n];
-      cm[h][re] = 2 * cA[h][n][0];   // y = 2 Re(C x) = 2 (Cr p - Ci q)
+      cm[h][re] = 2 * cA[h][n][0];  // y = 2 Re(C x) = 2 (Cr p - Ci q)
       cm[h][im] = -2 * cA[h][n][1];
     }
 }
 
 // input -> B -> x (I, with x -> A -> x) -> C -> output, optionally after a one-step Delay.
-void add_state_space(NirGraph& g, const torch::Tensor& A, const torch::Tensor& B, const torch::Tensor& C,
-                     double delay_s) {
+void add_state_space(NirGraph& g, const torch::Tensor& A, const torch::Tensor& B,
+                     const torch::Tensor& C, double delay_s) {
   const int64_t S = A.size(0), H = B.size(1);
   std::string src = "input";
   if (delay_s > 0) {
-    g.add("delay", "Delay").params["delay"] = from_tensor(torch::full({H}, delay_s, torch::kDouble));
+    g.add("delay", "Delay").params["delay"] =
+        from_tensor(torch::full({H}, delay_s, torch::kDouble));
     g.connect("input", "delay");
     src = "delay";
   }
@@ -138,7 +139,8 @@ NirNode norm_node(SpikingSSMBlockImpl& blk) {
     n.metadata["spikessm.op"] = NirValue::str("layer_norm");
     n.metadata["eps"] = NirValue::scalar(ln->options.eps());
     n.metadata["spikessm.note"] = NirValue::str(
-        "apply (x - mean(x)) / sqrt(var(x) + eps) over the features first; this Affine is its gain and bias");
+        "apply (x - mean(x)) / sqrt(var(x) + eps) over the features first; this Affine is its gain "
+        "and bias");
     return n;
   }
   auto& bn = blk.batch_norm;
@@ -164,7 +166,8 @@ struct Reader {
                       const std::string& where) const {
     auto it = g.nodes.find(name);
     if (it == g.nodes.end()) fail(where + name + ": node missing (not a spikessm NIR export)");
-    if (it->second.type != type) fail(where + name + ": is " + it->second.type + ", expected " + type);
+    if (it->second.type != type)
+      fail(where + name + ": is " + it->second.type + ", expected " + type);
     return it->second;
   }
   torch::Tensor param(const NirNode& n, const std::string& key, std::vector<int64_t> shape,
@@ -193,18 +196,77 @@ void assign(torch::Tensor dst, const torch::Tensor& src) {
 
 }  // namespace
 
+namespace {
+
+// One SpikingSSM block as nodes p + {norm, s4d, lif, mix, glu, residual}, fed by prev; prev
+// becomes the block's output node.
+void add_block(NirGraph& g, SpikingSSMBlockImpl& blk, const std::string& p, double dt,
+               std::string& prev) {
+  const auto& bo = blk.options;
+  const int64_t H = bo.s4d().d_model();
+  const double decay = bo.lif().tau, v_th = bo.lif().v_th;
+  const bool norm = blk.layer_norm || blk.batch_norm;
+  std::string z = prev;
+  if (norm && bo.prenorm()) {
+    g.nodes[p + "norm"] = norm_node(blk);
+    g.connect(prev, p + "norm");
+    z = p + "norm";
+  }
+  g.nodes[p + "s4d"] = s4d_node(*blk.s4d, dt);
+  g.connect(z, p + "s4d");
+  auto& lif = g.add(p + "lif", "LIF");
+  lif.params["tau"] = from_tensor(torch::full({H}, dt / std::log(1.0 / decay), torch::kDouble));
+  lif.params["r"] = from_tensor(torch::full({H}, 1.0 / (1.0 - decay), torch::kDouble));
+  lif.params["v_leak"] = from_tensor(torch::zeros({H}, torch::kDouble));
+  lif.params["v_reset"] = from_tensor(torch::zeros({H}, torch::kDouble));
+  lif.params["v_threshold"] =
+      from_tensor(v_th * torch::exp(blk.ln_vth.detach().to(torch::kDouble)));
+  lif.metadata["spikessm.reset"] =
+      NirValue::str(bo.lif().reset == ResetMode::Hard ? "to v_reset" : "subtract v_threshold");
+  lif.metadata["spikessm.decay_per_step"] = NirValue::scalar(decay);
+  g.connect(p + "s4d", p + "lif");
+  g.nodes[p + "mix"] = affine(blk.mix->weight.detach(), blk.mix->bias.detach());
+  g.connect(p + "lif", p + "mix");
+  auto& glu = g.add(p + "glu", "NIRGraph");
+  add_io(*glu.graph, 2 * H, H);
+  auto sel = torch::cat({torch::eye(H, torch::kDouble), torch::zeros({H, H}, torch::kDouble)}, 1);
+  glu.graph->add("value", "Linear").params["weight"] = from_tensor(sel);
+  glu.graph->connect("input", "value");
+  glu.graph->connect("value", "output");
+  glu.metadata["spikessm.op"] = NirValue::str("glu");
+  glu.metadata["spikessm.note"] =
+      NirValue::str("output = x[:H] * sigmoid(x[H:]); the Linear selects x[:H] only");
+  g.connect(p + "mix", p + "glu");
+  g.add(p + "residual", "Scale").params["scale"] = from_tensor(torch::ones({H}, torch::kDouble));
+  g.connect(p + "glu", p + "residual");
+  g.connect(prev, p + "residual");
+  prev = p + "residual";
+  if (norm && !bo.prenorm()) {
+    g.nodes[p + "norm"] = norm_node(blk);
+    g.connect(prev, p + "norm");
+    prev = p + "norm";
+  }
+}
+
+}  // namespace
+
 NirGraph classifier_to_nir(SequenceClassifierImpl& model, const NirExportOptions& opt) {
   torch::NoGradGuard no_grad;
   const auto& bo = model.options.block();
   const int64_t H = bo.s4d().d_model(), N = bo.s4d().d_state();
-  if (!bo.spiking()) throw InputError("model.spiking = false: the non-spiking twin has no LIF neurons to export to NIR");
+  if (!bo.spiking())
+    throw InputError(
+        "model.spiking = false: the non-spiking twin has no LIF neurons to export to NIR");
   if (H * N > kMaxStates)
     throw InputError("model: d_model x d_state = " + std::to_string(H * N) + " states exceed the " +
-                     std::to_string(kMaxStates) + " that the dense NIR state-space encoding supports");
-  if (!(opt.dt > 0) || opt.seq_len <= 0) throw InputError("export: dt and the sequence length must be positive");
+                     std::to_string(kMaxStates) +
+                     " that the dense NIR state-space encoding supports");
+  if (!(opt.dt > 0) || opt.seq_len <= 0)
+    throw InputError("export: dt and the sequence length must be positive");
   const double dt = opt.dt;
-  const double decay = bo.lif().tau, v_th = bo.lif().v_th;
-  if (!(decay > 0 && decay < 1)) throw InputError("model.tau: NIR's LIF needs a decay in (0, 1), got " + std::to_string(decay));
+  const double decay = bo.lif().tau;
+  if (!(decay > 0 && decay < 1))
+    throw InputError("model.tau: NIR's LIF needs a decay in (0, 1), got " + std::to_string(decay));
 
   NirGraph g;
   add_io(g, model.options.d_input(), model.options.n_classes());
@@ -212,49 +274,11 @@ NirGraph classifier_to_nir(SequenceClassifierImpl& model, const NirExportOptions
   g.connect("input", "encoder");
   std::string prev = "encoder";
   int i = 0;
-  for (auto& blk : model.layers()) {
-    const std::string p = "block" + std::to_string(i++) + "_";
-    const bool norm = blk->layer_norm || blk->batch_norm;
-    std::string z = prev;
-    if (norm && bo.prenorm()) {
-      g.nodes[p + "norm"] = norm_node(*blk);
-      g.connect(prev, p + "norm");
-      z = p + "norm";
-    }
-    g.nodes[p + "s4d"] = s4d_node(*blk->s4d, dt);
-    g.connect(z, p + "s4d");
-    auto& lif = g.add(p + "lif", "LIF");
-    lif.params["tau"] = from_tensor(torch::full({H}, dt / std::log(1.0 / decay), torch::kDouble));
-    lif.params["r"] = from_tensor(torch::full({H}, 1.0 / (1.0 - decay), torch::kDouble));
-    lif.params["v_leak"] = from_tensor(torch::zeros({H}, torch::kDouble));
-    lif.params["v_reset"] = from_tensor(torch::zeros({H}, torch::kDouble));
-    lif.params["v_threshold"] = from_tensor(v_th * torch::exp(blk->ln_vth.detach().to(torch::kDouble)));
-    lif.metadata["spikessm.reset"] = NirValue::str(bo.lif().reset == ResetMode::Hard ? "to v_reset" : "subtract v_threshold");
-    lif.metadata["spikessm.decay_per_step"] = NirValue::scalar(decay);
-    g.connect(p + "s4d", p + "lif");
-    g.nodes[p + "mix"] = affine(blk->mix->weight.detach(), blk->mix->bias.detach());
-    g.connect(p + "lif", p + "mix");
-    auto& glu = g.add(p + "glu", "NIRGraph");
-    add_io(*glu.graph, 2 * H, H);
-    auto sel = torch::cat({torch::eye(H, torch::kDouble), torch::zeros({H, H}, torch::kDouble)}, 1);
-    glu.graph->add("value", "Linear").params["weight"] = from_tensor(sel);
-    glu.graph->connect("input", "value");
-    glu.graph->connect("value", "output");
-    glu.metadata["spikessm.op"] = NirValue::str("glu");
-    glu.metadata["spikessm.note"] = NirValue::str("output = x[:H] * sigmoid(x[H:]); the Linear selects x[:H] only");
-    g.connect(p + "mix", p + "glu");
-    g.add(p + "residual", "Scale").params["scale"] = from_tensor(torch::ones({H}, torch::kDouble));
-    g.connect(p + "glu", p + "residual");
-    g.connect(prev, p + "residual");
-    prev = p + "residual";
-    if (norm && !bo.prenorm()) {
-      g.nodes[p + "norm"] = norm_node(*blk);
-      g.connect(prev, p + "norm");
-      prev = p + "norm";
-    }
-  }
+  for (auto& blk : model.layers())
+    add_block(g, *blk, "block" + std::to_string(i++) + "_", dt, prev);
   auto& pool = g.add("pool", "I");
-  pool.params["r"] = from_tensor(torch::full({H}, 1.0 / (double(opt.seq_len) * dt), torch::kDouble));
+  pool.params["r"] =
+      from_tensor(torch::full({H}, 1.0 / (double(opt.seq_len) * dt), torch::kDouble));
   pool.metadata["spikessm.note"] = NirValue::str("mean over time: read the integrator at t = L dt");
   g.connect(prev, "pool");
   g.nodes["decoder"] = affine(model.decoder->weight.detach(), model.decoder->bias.detach());
@@ -271,11 +295,81 @@ NirGraph classifier_to_nir(SequenceClassifierImpl& model, const NirExportOptions
   return g;
 }
 
+namespace {
+
+// The parameters of one SpikingSSM block from its nodes p + {norm, s4d, lif, mix}.
+void read_block(Reader& r, const NirGraph& g, SpikingSSMBlockImpl& blk, const std::string& p,
+                double dt) {
+  const auto& bo = blk.options;
+  const int64_t H = bo.s4d().d_model(), n2 = bo.s4d().d_state() / 2, S = H * n2 * 2;
+  const double decay = bo.lif().tau, v_th = bo.lif().v_th;
+  if (blk.layer_norm) {
+    const auto& n = r.node(g, p + "norm", "Affine", "");
+    assign(blk.layer_norm->weight, torch::diagonal(r.param(n, "weight", {H, H}, p + "norm")));
+    assign(blk.layer_norm->bias, r.param(n, "bias", {H}, p + "norm"));
+  } else if (blk.batch_norm) {
+    const auto& n = r.node(g, p + "norm", "Affine", "");
+    assign(blk.batch_norm->weight, r.meta(n, "gamma", p + "norm"));
+    assign(blk.batch_norm->bias, r.meta(n, "beta", p + "norm"));
+    assign(blk.batch_norm->running_mean, r.meta(n, "running_mean", p + "norm"));
+    assign(blk.batch_norm->running_var, r.meta(n, "running_var", p + "norm"));
+  }
+  // S4D: dt_h from metadata, then A = A' dt / dt_h, B = B' dt / dt_h, C = C / 2.
+  const auto& sn = r.node(g, p + "s4d", "NIRGraph", "");
+  auto& s4d = *blk.s4d;
+  auto log_dt = r.meta(sn, "log_dt", p + "s4d");
+  assign(s4d.log_dt, log_dt);
+  auto unscale = torch::exp(s4d.log_dt.detach().to(torch::kDouble)).unsqueeze(1) / dt;  // (H, 1)
+  auto read_dir = [&](const NirGraph& sg, int64_t dir, const std::string& where) {
+    auto A = r.param(r.node(sg, "a", "Linear", where), "weight", {S, S}, where + "a");
+    auto B = r.param(r.node(sg, "b", "Linear", where), "weight", {S, H}, where + "b");
+    auto C = r.param(r.node(sg, "c", "Linear", where), "weight", {H, S}, where + "c");
+    r.node(sg, "x", "I", where);
+    auto idx = torch::arange(S / 2, torch::kLong) * 2;  // real-part rows
+    auto ar = A.index({idx, idx}).view({H, n2}), ai = A.index({idx + 1, idx}).view({H, n2});
+    auto hcol = torch::arange(H, torch::kLong).repeat_interleave(n2);
+    auto br = B.index({idx, hcol}).view({H, n2}), bi = B.index({idx + 1, hcol}).view({H, n2});
+    auto cr = C.index({hcol, idx}).view({H, n2}) / 2,
+         ci = -C.index({hcol, idx + 1}).view({H, n2}) / 2;
+    if (dir == 0) {
+      assign(s4d.log_a_real, torch::log(-ar / unscale));
+      assign(s4d.a_imag, ai / unscale);
+      if (s4d.b.defined()) {
+        assign(s4d.b, torch::stack({br / unscale, bi / unscale}, -1));
+      } else if (!torch::allclose(br / unscale, torch::ones_like(br), 1e-5, 1e-6)) {
+        r.fail(where + "b: input weights are not dt_h / dt although the model fixes B = 1");
+      }
+    }
+    assign(s4d.c.detach()[dir], torch::stack({cr, ci}, -1));
+  };
+  read_dir(*sn.graph, 0, p + "s4d/");
+  assign(s4d.d, r.param(r.node(*sn.graph, "d", "Scale", p + "s4d/"), "scale", {H}, p + "s4d/d"));
+  if (s4d.options.bidirectional()) {
+    const auto& rev = r.node(*sn.graph, "reverse", "NIRGraph", p + "s4d/");
+    read_dir(*rev.graph, 1, p + "s4d/reverse/");
+  }
+  const auto& lif = r.node(g, p + "lif", "LIF", "");
+  auto tau = r.param(lif, "tau", {H}, p + "lif");
+  const double got_decay = std::exp(-dt / tau.mean().item<double>());
+  if (std::abs(got_decay - decay) > 1e-5)
+    r.fail(p + "lif: decay per step " + std::to_string(got_decay) +
+           " differs from the config's model.tau " + std::to_string(decay));
+  assign(blk.ln_vth, torch::log(r.param(lif, "v_threshold", {H}, p + "lif") / v_th));
+  const auto& mix = r.node(g, p + "mix", "Affine", "");
+  assign(blk.mix->weight, r.param(mix, "weight", {2 * H, H}, p + "mix"));
+  assign(blk.mix->bias, r.param(mix, "bias", {2 * H}, p + "mix"));
+  r.node(g, p + "glu", "NIRGraph", "");
+  r.node(g, p + "residual", "Scale", "");
+}
+
+}  // namespace
+
 NirImport classifier_from_nir(const NirGraph& g, const std::string& source) {
   Reader r{source};
   auto fmt = g.metadata.find("spikessm.format");
   if (fmt == g.metadata.end() || fmt->second.text != kFormat)
-    r.fail("graph metadata lacks spikessm.format = " + std::string(kFormat) + " (not written by spikessm export)");
+    r.fail("graph metadata lacks spikessm.format = " + std::string(kFormat) +
+           " (not written by spikessm export)");
   auto cfg_it = g.metadata.find("spikessm.config");
   if (cfg_it == g.metadata.end()) r.fail("graph metadata lacks spikessm.config");
   NirImport out;
@@ -288,13 +382,13 @@ NirImport classifier_from_nir(const NirGraph& g, const std::string& source) {
 
   const auto& in = r.node(g, "input", "Input", "");
   const auto& outn = r.node(g, "output", "Output", "");
-  const int64_t d_in = int64_t(in.params.at("shape").data.at(0)), n_cls = int64_t(outn.params.at("shape").data.at(0));
+  const int64_t d_in = int64_t(in.params.at("shape").data.at(0)),
+                n_cls = int64_t(outn.params.at("shape").data.at(0));
   torch::manual_seed(0);
   out.model = build_classifier(out.cfg, d_in, n_cls);
   auto& m = *out.model;
   const auto& bo = m.options.block();
-  const int64_t H = bo.s4d().d_model(), n2 = bo.s4d().d_state() / 2, S = H * n2 * 2;
-  const double decay = bo.lif().tau, v_th = bo.lif().v_th;
+  const int64_t H = bo.s4d().d_model();
   torch::NoGradGuard no_grad;
 
   const auto& enc = r.node(g, "encoder", "Affine", "");
@@ -305,69 +399,13 @@ NirImport classifier_from_nir(const NirGraph& g, const std::string& source) {
   assign(m.decoder->bias, r.param(dec, "bias", {n_cls}, "decoder"));
 
   int i = 0;
-  for (auto& blk : m.layers()) {
-    const std::string p = "block" + std::to_string(i++) + "_";
-    if (blk->layer_norm) {
-      const auto& n = r.node(g, p + "norm", "Affine", "");
-      assign(blk->layer_norm->weight, torch::diagonal(r.param(n, "weight", {H, H}, p + "norm")));
-      assign(blk->layer_norm->bias, r.param(n, "bias", {H}, p + "norm"));
-    } else if (blk->batch_norm) {
-      const auto& n = r.node(g, p + "norm", "Affine", "");
-      assign(blk->batch_norm->weight, r.meta(n, "gamma", p + "norm"));
-      assign(blk->batch_norm->bias, r.meta(n, "beta", p + "norm"));
-      assign(blk->batch_norm->running_mean, r.meta(n, "running_mean", p + "norm"));
-      assign(blk->batch_norm->running_var, r.meta(n, "running_var", p + "norm"));
-    }
-    // S4D: dt_h from metadata, then A = A' dt / dt_h, B = B' dt / dt_h, C = C / 2.
-    const auto& sn = r.node(g, p + "s4d", "NIRGraph", "");
-    auto& s4d = *blk->s4d;
-    auto log_dt = r.meta(sn, "log_dt", p + "s4d");
-    assign(s4d.log_dt, log_dt);
-    auto unscale = torch::exp(s4d.log_dt.detach().to(torch::kDouble)).unsqueeze(1) / dt;  // (H, 1)
-    auto read_dir = [&](const NirGraph& sg, int64_t dir, const std::string& where) {
-      auto A = r.param(r.node(sg, "a", "Linear", where), "weight", {S, S}, where + "a");
-      auto B = r.param(r.node(sg, "b", "Linear", where), "weight", {S, H}, where + "b");
-      auto C = r.param(r.node(sg, "c", "Linear", where), "weight", {H, S}, where + "c");
-      r.node(sg, "x", "I", where);
-      auto idx = torch::arange(S / 2, torch::kLong) * 2;                       // real-part rows
-      auto ar = A.index({idx, idx}).view({H, n2}), ai = A.index({idx + 1, idx}).view({H, n2});
-      auto hcol = torch::arange(H, torch::kLong).repeat_interleave(n2);
-      auto br = B.index({idx, hcol}).view({H, n2}), bi = B.index({idx + 1, hcol}).view({H, n2});
-      auto cr = C.index({hcol, idx}).view({H, n2}) / 2, ci = -C.index({hcol, idx + 1}).view({H, n2}) / 2;
-      if (dir == 0) {
-        assign(s4d.log_a_real, torch::log(-ar / unscale));
-        assign(s4d.a_imag, ai / unscale);
-        if (s4d.b.defined()) {
-          assign(s4d.b, torch::stack({br / unscale, bi / unscale}, -1));
-        } else if (!torch::allclose(br / unscale, torch::ones_like(br), 1e-5, 1e-6)) {
-          r.fail(where + "b: input weights are not dt_h / dt although the model fixes B = 1");
-        }
-      }
-      assign(s4d.c.detach()[dir], torch::stack({cr, ci}, -1));
-    };
-    read_dir(*sn.graph, 0, p + "s4d/");
-    assign(s4d.d, r.param(r.node(*sn.graph, "d", "Scale", p + "s4d/"), "scale", {H}, p + "s4d/d"));
-    if (s4d.options.bidirectional()) {
-      const auto& rev = r.node(*sn.graph, "reverse", "NIRGraph", p + "s4d/");
-      read_dir(*rev.graph, 1, p + "s4d/reverse/");
-    }
-    const auto& lif = r.node(g, p + "lif", "LIF", "");
-    auto tau = r.param(lif, "tau", {H}, p + "lif");
-    const double got_decay = std::exp(-dt / tau.mean().item<double>());
-    if (std::abs(got_decay - decay) > 1e-5)
-      r.fail(p + "lif: decay per step " + std::to_string(got_decay) + " differs from the config's model.tau " + std::to_string(decay));
-    assign(blk->ln_vth, torch::log(r.param(lif, "v_threshold", {H}, p + "lif") / v_th));
-    const auto& mix = r.node(g, p + "mix", "Affine", "");
-    assign(blk->mix->weight, r.param(mix, "weight", {2 * H, H}, p + "mix"));
-    assign(blk->mix->bias, r.param(mix, "bias", {2 * H}, p + "mix"));
-    r.node(g, p + "glu", "NIRGraph", "");
-    r.node(g, p + "residual", "Scale", "");
-  }
+  for (auto& blk : m.layers()) read_block(r, g, *blk, "block" + std::to_string(i++) + "_", dt);
   r.node(g, "pool", "I", "");
   return out;
 }
 
-std::pair<double, std::string> max_parameter_difference(torch::nn::Module& a, torch::nn::Module& b) {
+std::pair<double, std::string> max_parameter_difference(torch::nn::Module& a,
+                                                        torch::nn::Module& b) {
   auto pa = a.named_parameters(true), pb = b.named_parameters(true);
   auto ba = a.named_buffers(true), bb = b.named_buffers(true);
   double worst = 0;
@@ -381,7 +419,11 @@ std::pair<double, std::string> max_parameter_difference(torch::nn::Module& a, to
         where = item.key();
         return;
       }
-      const double d = (item.value().detach().to(torch::kDouble) - other->detach().to(torch::kDouble)).abs().max().item<double>();
+      const double d =
+          (item.value().detach().to(torch::kDouble) - other->detach().to(torch::kDouble))
+              .abs()
+              .max()
+              .item<double>();
       if (d > worst) {
         worst = d;
         where = item.key();

@@ -11,8 +11,8 @@ namespace {
 
 void check_index(int64_t index, int64_t n, const char* what) {
   if (index < 0 || index >= n)
-    throw InputError("--sample: index " + std::to_string(index) + " is outside the " + std::to_string(n) + " " +
-                     what);
+    throw InputError("--sample: index " + std::to_string(index) + " is outside the " +
+                     std::to_string(n) + " " + what);
 }
 
 // Runs f with the model's recorder on and keeping traces, then copies what it recorded.
@@ -65,16 +65,19 @@ ReportObservation observe_language_model(TrainedModel& m, const ReportOptions& o
   check_index(opt.sample_index, windows, "test windows");
   const int64_t n = opt.samples > 0 ? std::min(opt.samples, windows) : windows;
   const int64_t tokens = std::min<int64_t>(ids.size(0), n * win.context + 1);
-  const double share = double(tokens) / double(std::max<int64_t>(1, ids.size(0)));  // of bytes and words
+  const double share =
+      double(tokens) / double(std::max<int64_t>(1, ids.size(0)));  // of bytes and words
   LanguageModelImpl& model = *m.lm;
   ReportObservation ob;
   LmEvalResult eval;
   ob.over_samples = record(model, [&] {
-    eval = evaluate_lm(model, ids.narrow(0, 0, tokens), win.context, win.context, m.cfg.get_int("train.eval_batch_size"),
-                       int64_t(double(corpus.test.size()) * share), int64_t(double(count_words(corpus.test)) * share),
-                       true, false);
+    eval = evaluate_lm(model, ids.narrow(0, 0, tokens), win.context, win.context,
+                       m.cfg.get_int("train.eval_batch_size"),
+                       int64_t(double(corpus.test.size()) * share),
+                       int64_t(double(count_words(corpus.test)) * share), true, false);
   });
-  ob.data = corpus.description + ", test text, windows of " + std::to_string(win.context) + " tokens";
+  ob.data =
+      corpus.description + ", test text, windows of " + std::to_string(win.context) + " tokens";
   ob.samples = n;
   ob.ops = eval.ops;
   ob.headline = eval.bits_per_byte();
@@ -85,7 +88,8 @@ ReportObservation observe_language_model(TrainedModel& m, const ReportOptions& o
     model.forward(window);
   });
   ob.input = window[0].to(torch::kFloat);
-  ob.sample_title = "test window " + std::to_string(opt.sample_index) + " (" + std::to_string(win.context) + " tokens)";
+  ob.sample_title = "test window " + std::to_string(opt.sample_index) + " (" +
+                    std::to_string(win.context) + " tokens)";
   return ob;
 }
 

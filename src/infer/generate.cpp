@@ -20,9 +20,10 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 void check_sampling(const SamplingOptions& o) {
-  require(std::isfinite(o.temperature) && o.temperature >= 0 && o.temperature <= 100, "--temperature",
-          std::to_string(o.temperature) + " (expected 0 to 100; 0 is greedy)");
-  require(o.top_k >= 0, "--top-k", std::to_string(o.top_k) + " (expected >= 0; 0 keeps every token)");
+  require(std::isfinite(o.temperature) && o.temperature >= 0 && o.temperature <= 100,
+          "--temperature", std::to_string(o.temperature) + " (expected 0 to 100; 0 is greedy)");
+  require(o.top_k >= 0, "--top-k",
+          std::to_string(o.top_k) + " (expected >= 0; 0 keeps every token)");
   require(std::isfinite(o.top_p) && o.top_p > 0 && o.top_p <= 1, "--top-p",
           std::to_string(o.top_p) + " (expected a probability in (0, 1])");
 }
@@ -44,25 +45,28 @@ int64_t sample_token(const torch::Tensor& logits_in, const SamplingOptions& o, a
   return idx[pick].item<int64_t>();
 }
 
-void read_prompt(LanguageModelImpl& model, const std::vector<int64_t>& prompt, bool have_state, GenState& g,
-                 GenerateStats& stats) {
+void read_prompt(LanguageModelImpl& model, const std::vector<int64_t>& prompt, bool have_state,
+                 GenState& g, GenerateStats& stats) {
   torch::NoGradGuard ng;
-  require(have_state || !prompt.empty(), "--prompt", "is empty (give a prompt, or --state-in to continue a state)");
+  require(have_state || !prompt.empty(), "--prompt",
+          "is empty (give a prompt, or --state-in to continue a state)");
   const auto t0 = std::chrono::steady_clock::now();
   auto ids = torch::tensor(prompt, torch::kLong);
   if (!have_state) {
     auto logits = model.forward_with_state(ids.view({1, -1}), &g.state);  // (1, P, V)
     g.next_logits = logits.select(1, logits.size(1) - 1).contiguous();    // (1, V)
   } else {
-    for (int64_t t = 0; t < ids.size(0); ++t) g.next_logits = model.step(ids.narrow(0, t, 1), &g.state);
+    for (int64_t t = 0; t < ids.size(0); ++t)
+      g.next_logits = model.step(ids.narrow(0, t, 1), &g.state);
   }
   g.tokens_seen += int64_t(prompt.size());
   stats.prompt_tokens += int64_t(prompt.size());
   stats.prompt_seconds += seconds_since(t0);
 }
 
-void generate_tokens(LanguageModelImpl& model, int64_t max_tokens, const SamplingOptions& o, GenState& g,
-                     const std::function<void(int64_t)>& on_token, GenerateStats& stats) {
+void generate_tokens(LanguageModelImpl& model, int64_t max_tokens, const SamplingOptions& o,
+                     GenState& g, const std::function<void(int64_t)>& on_token,
+                     GenerateStats& stats) {
   torch::NoGradGuard ng;
   auto gen = at::detail::createCPUGenerator(o.seed);
   const auto t0 = std::chrono::steady_clock::now();
@@ -86,7 +90,8 @@ void save_gen_state(const std::string& path, const GenState& g, const nlohmann::
   nlohmann::json meta = info;
   meta["tokens_seen"] = g.tokens_seen;
   meta["n_state_tensors"] = g.state.tensors.size();
-  write_file_atomic(path, encode_checkpoint({{"lm_state_info", meta.dump()}, {"lm_state_tensors", os.str()}}));
+  write_file_atomic(
+      path, encode_checkpoint({{"lm_state_info", meta.dump()}, {"lm_state_tensors", os.str()}}));
 }
 
 GenState load_gen_state(const std::string& path, LanguageModelImpl& model, nlohmann::json* info) {
@@ -94,17 +99,21 @@ GenState load_gen_state(const std::string& path, LanguageModelImpl& model, nlohm
   const auto sections = decode_checkpoint(bytes.data(), bytes.size(), path);
   const std::string* meta_s = find_section(sections, "lm_state_info");
   const std::string* tens_s = find_section(sections, "lm_state_tensors");
-  require(meta_s && tens_s, path, "is not a generation state file (written by generate --state-out)");
+  require(meta_s && tens_s, path,
+          "is not a generation state file (written by generate --state-out)");
   nlohmann::json meta;
   try {
     meta = nlohmann::json::parse(*meta_s);
   } catch (const nlohmann::json::exception& e) {
     throw InputError(path + ": state information is not valid JSON (" + e.what() + ")");
   }
-  require(meta.value("family", std::string()) == model.family() && meta.value("spiking", !model.spiking()) == model.spiking() &&
+  require(meta.value("family", std::string()) == model.family() &&
+              meta.value("spiking", !model.spiking()) == model.spiking() &&
               meta.value("vocab", int64_t(-1)) == model.vocab_size(),
-          path, "was written by a " + meta.value("family", std::string("?")) + " with vocabulary " +
-                    std::to_string(meta.value("vocab", int64_t(-1))) + ", not by this checkpoint's model");
+          path,
+          "was written by a " + meta.value("family", std::string("?")) + " with vocabulary " +
+              std::to_string(meta.value("vocab", int64_t(-1))) +
+              ", not by this checkpoint's model");
   std::vector<torch::Tensor> tensors;
   try {
     std::istringstream is(*tens_s);
@@ -112,13 +121,15 @@ GenState load_gen_state(const std::string& path, LanguageModelImpl& model, nlohm
   } catch (const c10::Error& e) {
     throw InputError(path + ": state tensors do not load (" + e.what_without_backtrace() + ")");
   }
-  require(!tensors.empty() && int64_t(tensors.size()) == meta.value("n_state_tensors", int64_t(-1)) + 1, path,
-          "holds " + std::to_string(tensors.size()) + " tensors, not the state it describes");
+  require(
+      !tensors.empty() && int64_t(tensors.size()) == meta.value("n_state_tensors", int64_t(-1)) + 1,
+      path, "holds " + std::to_string(tensors.size()) + " tensors, not the state it describes");
   const auto fresh = model.initial_state(1).tensors;
   bool same = fresh.size() + 1 == tensors.size() && tensors.back().dim() == 2 &&
               tensors.back().size(1) == model.vocab_size();
   for (size_t i = 0; same && i < fresh.size(); ++i)
-    same = fresh[i].sizes() == tensors[i].sizes() && fresh[i].scalar_type() == tensors[i].scalar_type();
+    same = fresh[i].sizes() == tensors[i].sizes() &&
+           fresh[i].scalar_type() == tensors[i].scalar_type();
   require(same, path, "holds a state of other shapes than this checkpoint's model (another size?)");
   GenState g;
   g.next_logits = tensors.back();

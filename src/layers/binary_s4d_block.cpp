@@ -6,8 +6,7 @@
 
 namespace spikessm {
 
-BinaryS4DBlockImpl::BinaryS4DBlockImpl(const BinaryS4DBlockOptions& options_)
-    : options(options_) {
+BinaryS4DBlockImpl::BinaryS4DBlockImpl(const BinaryS4DBlockOptions& options_) : options(options_) {
   reset();
 }
 

@@ -9,15 +9,15 @@ namespace spikessm {
 
 namespace {
 
-void check_params(const char* op, const torch::Tensor& u, const torch::Tensor& a, const torch::Tensor& beta,
-                  const torch::Tensor& c) {
+void check_params(const char* op, const torch::Tensor& u, const torch::Tensor& a,
+                  const torch::Tensor& beta, const torch::Tensor& c) {
   TORCH_CHECK(u.dim() == 3, "[", op, "] u must be (R, N, D), got ", u.sizes());
   TORCH_CHECK(a.dim() == 1 && a.size(0) >= 1, "[", op, "] a must be (k), got ", a.sizes());
   const int64_t k = a.size(0);
   TORCH_CHECK(beta.dim() == 1 && beta.size(0) == k - 1, "[", op, "] beta must be (k-1) = (", k - 1,
               "), got ", beta.sizes());
-  TORCH_CHECK(c.dim() == 2 && c.size(0) == k && c.size(1) == u.size(2), "[", op, "] c must be (k, D) = (",
-              k, ", ", u.size(2), "), got ", c.sizes());
+  TORCH_CHECK(c.dim() == 2 && c.size(0) == k && c.size(1) == u.size(2), "[", op,
+              "] c must be (k, D) = (", k, ", ", u.size(2), "), got ", c.sizes());
   TORCH_CHECK(u.scalar_type() == a.scalar_type() && a.scalar_type() == beta.scalar_type() &&
                   beta.scalar_type() == c.scalar_type(),
               "[", op, "] u, a, beta and c must share a dtype");
@@ -34,8 +34,8 @@ torch::Tensor ndyn_matrix(const torch::Tensor& a, const torch::Tensor& beta) {
 }
 
 // u: (R, N, D) -> y: (R, N, D)
-torch::Tensor ndyn_recurrent(const torch::Tensor& u, const torch::Tensor& a, const torch::Tensor& beta,
-                             const torch::Tensor& c, double gamma) {
+torch::Tensor ndyn_recurrent(const torch::Tensor& u, const torch::Tensor& a,
+                             const torch::Tensor& beta, const torch::Tensor& c, double gamma) {
   check_params("ref::ndyn_recurrent", u, a, beta, c);
   const auto A = ndyn_matrix(a, beta);
   auto x = torch::zeros({u.size(0), a.size(0), u.size(2)}, u.options());  // (R, k, D)
@@ -65,32 +65,35 @@ torch::Tensor ndyn_kernel(const torch::Tensor& a, const torch::Tensor& beta, con
 }
 
 // u: (R, N, D) -> y: (R, N, D)
-torch::Tensor ndyn_parallel(const torch::Tensor& u, const torch::Tensor& a, const torch::Tensor& beta,
-                            const torch::Tensor& c, double gamma) {
+torch::Tensor ndyn_parallel(const torch::Tensor& u, const torch::Tensor& a,
+                            const torch::Tensor& beta, const torch::Tensor& c, double gamma) {
   check_params("ndyn_parallel", u, a, beta, c);
   const int64_t N = u.size(1);
   auto K = ndyn_kernel(a, beta, c, gamma, N);  // (N, D)
   // Linear (not circular) convolution: zero-pad both to n >= 2N. Plain ATen FFTs, so autograd
   // differentiates it in every thread configuration.
   const int64_t n = fft_size_for(2 * N);
-  auto uf = torch::fft::rfft(u, n, 1);                         // (R, n/2+1, D)
-  auto kf = torch::fft::rfft(K, n, 0);                         // (n/2+1, D)
+  auto uf = torch::fft::rfft(u, n, 1);  // (R, n/2+1, D)
+  auto kf = torch::fft::rfft(K, n, 0);  // (n/2+1, D)
   return torch::fft::irfft(uf * kf.unsqueeze(0), n, 1).narrow(1, 0, N);
 }
 
 namespace {
 
 // u: (R, N, D) -> y: (R, N, D); state: (R, k, D) or undefined (start from zero, not kept)
-torch::Tensor ndyn_scan(const torch::Tensor& u_in, const torch::Tensor& a_in, const torch::Tensor& beta_in,
-                        const torch::Tensor& c_in, double gamma, torch::Tensor* state) {
+torch::Tensor ndyn_scan(const torch::Tensor& u_in, const torch::Tensor& a_in,
+                        const torch::Tensor& beta_in, const torch::Tensor& c_in, double gamma,
+                        torch::Tensor* state) {
   check_params("ndyn_recurrent", u_in, a_in, beta_in, c_in);
   if (state)
-    TORCH_CHECK(state->is_contiguous() && state->scalar_type() == u_in.scalar_type() &&
-                    state->sizes() == torch::IntArrayRef({u_in.size(0), a_in.size(0), u_in.size(2)}),
-                "[ndyn_recurrent] state must be contiguous (R, k, D) = (", u_in.size(0), ", ", a_in.size(0),
-                ", ", u_in.size(2), ") of u's dtype, got ", state->sizes());
+    TORCH_CHECK(
+        state->is_contiguous() && state->scalar_type() == u_in.scalar_type() &&
+            state->sizes() == torch::IntArrayRef({u_in.size(0), a_in.size(0), u_in.size(2)}),
+        "[ndyn_recurrent] state must be contiguous (R, k, D) = (", u_in.size(0), ", ", a_in.size(0),
+        ", ", u_in.size(2), ") of u's dtype, got ", state->sizes());
   torch::NoGradGuard no_grad;
-  auto u = u_in.contiguous(), a = a_in.contiguous(), beta = beta_in.contiguous(), c = c_in.contiguous();
+  auto u = u_in.contiguous(), a = a_in.contiguous(), beta = beta_in.contiguous(),
+       c = c_in.contiguous();
   auto y = torch::empty_like(u);
   AT_DISPATCH_FLOATING_TYPES(u.scalar_type(), "ndyn_recurrent", [&] {
     kernels::NdynScanParams<scalar_t> p;
@@ -113,14 +116,15 @@ torch::Tensor ndyn_scan(const torch::Tensor& u_in, const torch::Tensor& a_in, co
 }  // namespace
 
 // u: (R, N, D) -> y: (R, N, D)
-torch::Tensor ndyn_recurrent(const torch::Tensor& u, const torch::Tensor& a, const torch::Tensor& beta,
-                             const torch::Tensor& c, double gamma) {
+torch::Tensor ndyn_recurrent(const torch::Tensor& u, const torch::Tensor& a,
+                             const torch::Tensor& beta, const torch::Tensor& c, double gamma) {
   return ndyn_scan(u, a, beta, c, gamma, nullptr);
 }
 
 // u: (R, n, D) -> y: (R, n, D); state: (R, k, D), updated in place
-torch::Tensor ndyn_recurrent(const torch::Tensor& u, const torch::Tensor& a, const torch::Tensor& beta,
-                             const torch::Tensor& c, double gamma, torch::Tensor& state) {
+torch::Tensor ndyn_recurrent(const torch::Tensor& u, const torch::Tensor& a,
+                             const torch::Tensor& beta, const torch::Tensor& c, double gamma,
+                             torch::Tensor& state) {
   return ndyn_scan(u, a, beta, c, gamma, &state);
 }
 
@@ -149,7 +153,8 @@ torch::Tensor NeuralDynamicsImpl::decay() const {
 torch::Tensor NeuralDynamicsImpl::coupling() const { return options.beta_max() * torch::tanh(b); }
 
 torch::Tensor NeuralDynamicsImpl::forward(const torch::Tensor& u) {
-  auto a = decay().to(u.scalar_type()), beta = coupling().to(u.scalar_type()), cc = c.to(u.scalar_type());
+  auto a = decay().to(u.scalar_type()), beta = coupling().to(u.scalar_type()),
+       cc = c.to(u.scalar_type());
   if (is_training() || parallel_in_eval) return ndyn_parallel(u, a, beta, cc, options.gamma());
   return ndyn_recurrent(u, a, beta, cc, options.gamma());
 }

@@ -40,18 +40,20 @@ NeuronSparkLayerOutput NeuronSparkLayerImpl::forward(const torch::Tensor& h_in,
     return stats != nullptr ? &(stats->*m) : nullptr;
   };
   // Aggregate K frames per token, project, centre over D, broadcast back to the K frames.
-  auto residual = [&](const torch::Tensor& frames, const torch::Tensor& hw,
-                      const torch::Tensor& hb, const torch::Tensor& proj, torch::Tensor* ek) {
+  auto residual = [&](const torch::Tensor& frames, const torch::Tensor& hw, const torch::Tensor& hb,
+                      const torch::Tensor& proj, torch::Tensor* ek) {
     auto agg = ponder_aggregate(frames, K, hw, hb);
     *ek = agg.expected_frames;
     auto r = torch::matmul(agg.out, proj.t());  // (B, L, D)
     return repeat_frames(r - r.mean(-1, true), K);
   };
   NeuronSparkLayerOutput o;
-  auto leak = in_block->forward(norm_block->forward(h_in), st(0), out(0), tally(&NeuronSparkLayerStats::in_block));
+  auto leak = in_block->forward(norm_block->forward(h_in), st(0), out(0),
+                                tally(&NeuronSparkLayerStats::in_block));
   auto y = block->forward(leak, st(1), out(1), tally(&NeuronSparkLayerStats::hidden));
   auto h = h_in + residual(y, halt_w_block, halt_b_block, out_block, &o.ek_block);
-  leak = in_ffn->forward(norm_ffn->forward(h), st(2), out(2), tally(&NeuronSparkLayerStats::in_ffn));
+  leak =
+      in_ffn->forward(norm_ffn->forward(h), st(2), out(2), tally(&NeuronSparkLayerStats::in_ffn));
   y = ffn->forward(leak, st(3), st(4), out(3), out(4), tally(&NeuronSparkLayerStats::gate),
                    tally(&NeuronSparkLayerStats::up));
   o.h = h + residual(y, halt_w_ffn, halt_b_ffn, out_ffn, &o.ek_ffn);

@@ -59,7 +59,8 @@ PonderOutput ponder_aggregate(const torch::Tensor& frames, int64_t K, const torc
 
 // x: (B, L, D) -> (B, L K, D)
 torch::Tensor repeat_frames(const torch::Tensor& x, int64_t K) {
-  return x.unsqueeze(2).expand({x.size(0), x.size(1), K, x.size(2)})
+  return x.unsqueeze(2)
+      .expand({x.size(0), x.size(1), K, x.size(2)})
       .reshape({x.size(0), x.size(1) * K, x.size(2)});
 }
 

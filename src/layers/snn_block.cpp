@@ -38,13 +38,14 @@ void SnnBlockImpl::reset() {
   out_scale = out_scale / out_scale.mean();
   w_out = register_parameter("w_out", linear_init(D, DN) * per_neuron(out_scale).unsqueeze(0));
 
-  b_beta = register_parameter("b_beta",
-                              per_neuron(torch::log(beta_n / (1 - beta_n))) + torch::randn({DN}) * 0.1);
+  b_beta = register_parameter(
+      "b_beta", per_neuron(torch::log(beta_n / (1 - beta_n))) + torch::randn({DN}) * 0.1);
   b_alpha = register_parameter("b_alpha", torch::randn({DN}) * 0.1 + 0.5413);  // softplus ~ 1
   // V_th,n = sigma_V(beta_n) Phi^-1(1 - p_fire,n), sigma_V = sqrt(p/3) sqrt(1 - beta^(2 K_ref));
   // b_th puts V_min + |b_th| there (at least 0.05 above V_min).
   const double p = options.p_assumed();
-  const auto sigma_v = std::sqrt(p / 3.0) * torch::sqrt(1 - torch::pow(beta_n, 2.0 * options.k_ref()));
+  const auto sigma_v =
+      std::sqrt(p / 3.0) * torch::sqrt(1 - torch::pow(beta_n, 2.0 * options.k_ref()));
   const auto z = std::sqrt(2.0) * torch::erfinv(2 * (1 - p_fire) - 1);
   const auto b_th_n = torch::clamp(sigma_v * z - options.v_min(), 0.05);
   b_th = register_parameter("b_th", per_neuron(b_th_n) + torch::randn({DN}) * 0.02);

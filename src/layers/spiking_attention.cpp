@@ -21,7 +21,9 @@ torch::Tensor LinearBnImpl::forward(const torch::Tensor& x) {
   return bn(y).view(sizes);
 }
 
-SpikingAttentionImpl::SpikingAttentionImpl(const SpikingAttentionOptions& o) : options(o) { reset(); }
+SpikingAttentionImpl::SpikingAttentionImpl(const SpikingAttentionOptions& o) : options(o) {
+  reset();
+}
 
 void SpikingAttentionImpl::reset() {
   const int64_t D = options.d_model();
@@ -33,39 +35,45 @@ void SpikingAttentionImpl::reset() {
   proj = register_module("proj", LinearBn(D, D));
   if (options.kind() != AttentionKind::Ssa) {
     auto dw = [&](int64_t dil) {
-      return torch::nn::Conv2d(torch::nn::Conv2dOptions(D, D, 3).padding(dil).dilation(dil).groups(D).bias(false));
+      return torch::nn::Conv2d(
+          torch::nn::Conv2dOptions(D, D, 3).padding(dil).dilation(dil).groups(D).bias(false));
     };
     lrf3 = register_module("lrf3", dw(3));
     lrf5 = register_module("lrf5", dw(5));
   }
   if (options.kind() == AttentionKind::LrfDyn)
-    dyn = register_module("dyn", NeuralDynamics(NeuralDynamicsOptions(D).dendrites(options.dendrites())));
+    dyn = register_module("dyn",
+                          NeuralDynamics(NeuralDynamicsOptions(D).dendrites(options.dendrites())));
 }
 
 // x: (T, B, N, D) -> (T, B, N, D)
 torch::Tensor SpikingAttentionImpl::lrf(const torch::Tensor& x) {
   const int64_t T = x.size(0), B = x.size(1), N = x.size(2), D = x.size(3);
-  auto grid = x.reshape({T * B, options.grid_h(), options.grid_w(), D}).permute({0, 3, 1, 2});  // (TB, D, h, w)
+  auto grid = x.reshape({T * B, options.grid_h(), options.grid_w(), D})
+                  .permute({0, 3, 1, 2});  // (TB, D, h, w)
   auto y = lrf3(grid) + lrf5(grid);
   return y.permute({0, 2, 3, 1}).reshape({T, B, N, D});
 }
 
 torch::Tensor SpikingAttentionImpl::forward(const torch::Tensor& x) {
-  TORCH_CHECK(x.dim() == 4 && x.size(2) == options.grid_h() * options.grid_w() && x.size(3) == options.d_model(),
+  TORCH_CHECK(x.dim() == 4 && x.size(2) == options.grid_h() * options.grid_w() &&
+                  x.size(3) == options.d_model(),
               "[SpikingAttention] x must be (T, B, ", options.grid_h() * options.grid_w(), ", ",
               options.d_model(), "), got ", x.sizes());
   const int64_t T = x.size(0), B = x.size(1), N = x.size(2), D = x.size(3);
-  if (options.kind() == AttentionKind::LrfDyn && !is_training() && !dyn->parallel_in_eval && stream_rows &&
-      !(recorder && recorder->on()))
+  if (options.kind() == AttentionKind::LrfDyn && !is_training() && !dyn->parallel_in_eval &&
+      stream_rows && !(recorder && recorder->on()))
     return forward_rows(x);
   const int64_t H = options.heads(), dh = D / H;
-  auto rec = [&](const std::string& what, const torch::Tensor& in, double macs, const char* kind = "AC") {
+  auto rec = [&](const std::string& what, const torch::Tensor& in, double macs,
+                 const char* kind = "AC") {
     if (recorder) recorder->synapse(name + "." + what, in, macs, B, T, kind);
   };
   rec("q", x, double(N) * D * D);
   rec("k", x, double(N) * D * D);
   rec("v", x, double(N) * D * D);
-  auto qs = spikformer_lif(q(x), 1.0), ks = spikformer_lif(k(x), 1.0), vs = spikformer_lif(v(x), 1.0);
+  auto qs = spikformer_lif(q(x), 1.0), ks = spikformer_lif(k(x), 1.0),
+       vs = spikformer_lif(v(x), 1.0);
   if (recorder) {
     recorder->spikes(name + ".q_lif", qs, 1);
     recorder->spikes(name + ".k_lif", ks, 1);
@@ -84,14 +92,15 @@ torch::Tensor SpikingAttentionImpl::forward(const torch::Tensor& x) {
       rec("lrf", vs, 2.0 * 9.0 * N * D);
     }
   } else {
-    auto u = (ks * vs).reshape({T * B, N, D});     // presynaptic token input k_n v_n
-    auto h = dyn(u).view({T, B, N, D});            // membrane of the dendrite-soma neuron
+    auto u = (ks * vs).reshape({T * B, N, D});  // presynaptic token input k_n v_n
+    auto h = dyn(u).view({T, B, N, D});         // membrane of the dendrite-soma neuron
     a = qs * h + lrf(h);
     const double kd = double(options.dendrites());
     rec("kv_token", ks, double(N) * D);
-    rec("dendrites", h, double(N) * D * (3.0 * kd + kd), "MAC");  // tridiagonal update + soma, real state
+    rec("dendrites", h, double(N) * D * (3.0 * kd + kd),
+        "MAC");  // tridiagonal update + soma, real state
     rec("q_h", qs, double(N) * D);
-    rec("lrf", h, 2.0 * 9.0 * N * D, "MAC");                      // real-valued membrane input
+    rec("lrf", h, 2.0 * 9.0 * N * D, "MAC");  // real-valued membrane input
   }
   auto s = spikformer_lif(a, options.attn_v_th());
   if (recorder) recorder->spikes(name + ".attn_lif", s, 1);
@@ -125,7 +134,8 @@ torch::Tensor SpikingAttentionImpl::forward_rows(const torch::Tensor& x) {
     auto lrf_o = torch::zeros({T * B, D, 1, W}, x.options());
     for (auto* conv : {&lrf3, &lrf5}) {
       const int64_t dil = (*conv)->options.dilation()->at(0);
-      auto band = torch::cat({h_grid_row(o - dil), h_grid_row(o), h_grid_row(o + dil)}, 2);  // (TB, D, 3, W)
+      auto band = torch::cat({h_grid_row(o - dil), h_grid_row(o), h_grid_row(o + dil)},
+                             2);  // (TB, D, 3, W)
       const std::array<int64_t, 2> stride{1, 1}, pad{0, dil}, dilation{1, dil};
       lrf_o += torch::conv2d(band, (*conv)->weight, torch::Tensor(), stride, pad, dilation, D);
     }

@@ -27,7 +27,8 @@ void SpikingSSMBlockImpl::reset() {
                                                 : load_sdn_weights(options.sdn_weights());
     require(std::fabs(sdn_weights.tau - lif.tau) < 1e-6, "model.tau",
             "is " + std::to_string(lif.tau) + " but the SDN weights emulate tau " +
-                std::to_string(sdn_weights.tau) + " (train matching ones with `spikessm sdn train`)");
+                std::to_string(sdn_weights.tau) +
+                " (train matching ones with `spikessm sdn train`)");
     for (auto* t : {&sdn_weights.w1, &sdn_weights.b1, &sdn_weights.w2, &sdn_weights.b2,
                     &sdn_weights.w3, &sdn_weights.b3})
       *t = t->clone();
@@ -41,8 +42,8 @@ void SpikingSSMBlockImpl::reset() {
   if (options.spiking() && options.neuron() == NeuronKind::SdnScratch)
     sdn_net = register_module("sdn", SdnNet());
   auto vth = torch::zeros({H});
-  ln_vth = options.learnable_vth() ? register_parameter("ln_vth", vth)
-                                   : register_buffer("ln_vth", vth);
+  ln_vth =
+      options.learnable_vth() ? register_parameter("ln_vth", vth) : register_buffer("ln_vth", vth);
 }
 
 torch::Tensor SpikingSSMBlockImpl::mix_glu(const torch::Tensor& z) {
@@ -87,14 +88,16 @@ torch::Tensor SpikingSSMBlockImpl::soma(const torch::Tensor& y) {
 
 torch::Tensor SpikingSSMBlockImpl::forward(const torch::Tensor& x) {
   auto z = options.prenorm() ? channel_norm(x, layer_norm, batch_norm) : x;
-  z = s4d(z);                                                   // (B, L, H)
+  z = s4d(z);  // (B, L, H)
   if (options.spiking()) {
-    const auto y = z * torch::exp(-ln_vth);  // y / v_th; a product's backward is far cheaper than a quotient's
-    z = soma(y);                                                // (B, L, H) in {0, 1}
+    const auto y =
+        z * torch::exp(-ln_vth);  // y / v_th; a product's backward is far cheaper than a quotient's
+    z = soma(y);                  // (B, L, H) in {0, 1}
     if (recorder && recorder->on()) {
       const auto& lif = options.lif();
       if (options.neuron() == NeuronKind::Lif)
-        recorder->lif_spikes(stats_name + ".lif", z, y, {lif.tau, lif.v_th, lif.reset == ResetMode::Hard});
+        recorder->lif_spikes(stats_name + ".lif", z, y,
+                             {lif.tau, lif.v_th, lif.reset == ResetMode::Hard});
       else
         recorder->spikes(stats_name + ".lif", z);
     }
@@ -102,7 +105,7 @@ torch::Tensor SpikingSSMBlockImpl::forward(const torch::Tensor& x) {
     z = torch::gelu(z);
   }
   z = tied_dropout(z, options.dropout(), is_training());
-  z = mix_glu(z);                                               // (B, L, H)
+  z = mix_glu(z);  // (B, L, H)
   z = tied_dropout(z, options.dropout(), is_training());
   auto out = x + z;
   return options.prenorm() ? out : channel_norm(out, layer_norm, batch_norm);

@@ -30,9 +30,12 @@ nlohmann::json OpsReport::to_json() const {
   j["pj_per_ac"] = kEnergyAcPj;
   auto& arr = j["layers"] = nlohmann::json::array();
   for (const auto& l : layers) {
-    nlohmann::json e{{"name", l.name},           {"kind", l.kind},
-                     {"dense_macs", l.dense_macs}, {"ops", l.ops},
-                     {"energy_pj", l.energy_pj()}, {"counted_by_paper", l.counted_by_paper}};
+    nlohmann::json e{{"name", l.name},
+                     {"kind", l.kind},
+                     {"dense_macs", l.dense_macs},
+                     {"ops", l.ops},
+                     {"energy_pj", l.energy_pj()},
+                     {"counted_by_paper", l.counted_by_paper}};
     if (l.firing_rate >= 0) e["firing_rate"] = l.firing_rate;
     arr.push_back(e);
   }

@@ -39,8 +39,8 @@ void StatsRecorder::spikes(const std::string& name, const torch::Tensor& s, int6
   if (!p.raster.defined()) p.raster = first_sequence(s, batch_dim);
 }
 
-void StatsRecorder::lif_spikes(const std::string& name, const torch::Tensor& s, const torch::Tensor& current,
-                               const LifTrace& lif) {
+void StatsRecorder::lif_spikes(const std::string& name, const torch::Tensor& s,
+                               const torch::Tensor& current, const LifTrace& lif) {
   if (!on_) return;
   const bool first = traces_ && (find(name) == nullptr || !find(name)->raster.defined());
   spikes(name, s);
@@ -51,8 +51,8 @@ void StatsRecorder::lif_spikes(const std::string& name, const torch::Tensor& s, 
   p.lif = lif;
 }
 
-void StatsRecorder::synapse(const std::string& name, const torch::Tensor& input, double macs, int64_t samples,
-                            int64_t steps, const std::string& kind) {
+void StatsRecorder::synapse(const std::string& name, const torch::Tensor& input, double macs,
+                            int64_t samples, int64_t steps, const std::string& kind) {
   if (!on_) return;
   auto it = synapses_.find(name);
   if (it == synapses_.end()) {

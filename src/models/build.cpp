@@ -28,7 +28,8 @@ NeuronKind neuron_from_string(const std::string& name) {
 
 SpikingSSMBlockOptions block_options_from(const Config& cfg) {
   const int64_t n = cfg.get_int("model.d_state");
-  require(n % 2 == 0, "model.d_state", "must be even (N/2 complex modes), got " + std::to_string(n));
+  require(n % 2 == 0, "model.d_state",
+          "must be even (N/2 complex modes), got " + std::to_string(n));
   require(cfg.get_float("model.dt_min") <= cfg.get_float("model.dt_max"), "model.dt_min",
           "must not exceed model.dt_max");
   SpikingSSMBlockOptions o(cfg.get_int("model.d_model"), n);
@@ -64,7 +65,8 @@ BinaryS4DBlockOptions binary_block_options_from(const Config& cfg) {
       .norm(ssm.norm())
       .prenorm(ssm.prenorm())
       .dropout(ssm.dropout())
-      .activation(parse_enum<BinaryActivation>(cfg.get_string("model.binary_activation"), "model.binary_activation"))
+      .activation(parse_enum<BinaryActivation>(cfg.get_string("model.binary_activation"),
+                                               "model.binary_activation"))
       .surrogate(parse_enum<Surrogate>(cfg.get_string("model.surrogate"), "model.surrogate"))
       .alpha(cfg.get_float("model.surrogate_alpha"))
       .mixer(parse_enum<MixerKind>(cfg.get_string("model.mixer"), "model.mixer"))
@@ -78,7 +80,8 @@ SequenceClassifier build_classifier(const Config& cfg, const ModelInput& input) 
   const bool tokens = input.kind != TaskInput::Signal;
   const std::string enc = cfg.get_string("model.encoder");
   require(enc == "auto" || (enc == "embedding") == tokens, "model.encoder",
-          "'" + enc + "' does not fit dataset '" + cfg.get_string("data.dataset") + "' (its inputs are " +
+          "'" + enc + "' does not fit dataset '" + cfg.get_string("data.dataset") +
+              "' (its inputs are " +
               (tokens ? "token ids: use embedding" : "real-valued: use linear") + ")");
   o.encoder(tokens ? EncoderKind::Embedding : EncoderKind::Linear);
   o.retrieval(input.kind == TaskInput::TokenPairs);
@@ -97,17 +100,20 @@ Classifier build_model(const Config& cfg, const ModelInput& input) {
   const std::string family = cfg.get_string("model.family");
   const bool image = input.kind == TaskInput::Image;
   if (family != "spikformer") {
-    require(!image, "data.layout", "image inputs need model.family = \"spikformer\" (the classifier reads sequences)");
+    require(!image, "data.layout",
+            "image inputs need model.family = \"spikformer\" (the classifier reads sequences)");
     return build_classifier(cfg, input).ptr();
   }
   require(image, "model.family", "spikformer needs image inputs: set data.layout = \"image\"");
   const auto& x = input.image;  // (C, H, W)
   SpikformerOptions o(x[0], x[1], x[2], input.n_classes);
   const int64_t D = cfg.get_int("model.d_model"), heads = cfg.get_int("model.heads");
-  require(D % 4 == 0 && D % heads == 0, "model.d_model",
-          std::to_string(D) + " must be divisible by 4 and by model.heads = " + std::to_string(heads));
+  require(
+      D % 4 == 0 && D % heads == 0, "model.d_model",
+      std::to_string(D) + " must be divisible by 4 and by model.heads = " + std::to_string(heads));
   require(x[1] % 4 == 0 && x[2] % 4 == 0, "data.dataset",
-          "spikformer needs image sides divisible by 4, got " + std::to_string(x[1]) + "x" + std::to_string(x[2]));
+          "spikformer needs image sides divisible by 4, got " + std::to_string(x[1]) + "x" +
+              std::to_string(x[2]));
   o.d_model(D)
       .heads(heads)
       .n_layers(cfg.get_int("model.n_layers"))

@@ -26,8 +26,8 @@ struct BlockCosts {
 // Route a: ternary weights -> one add per non-zero weight per input that is non-zero (every
 // input when the activation is not binary). Route b: one add per non-zero Ter(y) per output.
 // The elementwise product is a MAC per output.
-void add_gsu_rows(OpsReport& r, const BlockCosts& c, const std::string& p, const GSUImpl& g, bool heaviside,
-                  double rate) {
+void add_gsu_rows(OpsReport& r, const BlockCosts& c, const std::string& p, const GSUImpl& g,
+                  bool heaviside, double rate) {
   LayerOps a;
   a.name = p + ".gsu_a";
   a.kind = "AC";
@@ -52,14 +52,19 @@ OpsReport classifier_ops(SequenceClassifierImpl& model, int64_t L_arg) {
   const auto& s4 = binary ? o.binary().s4d() : o.block().s4d();
   // Steps each block ran per sequence: token inputs are cut per batch, so use what the
   // blocks saw; a retrieval sample is two sequences.
-  const double Ld = model.stats_sequences > 0 ? model.stats_steps / model.stats_sequences : double(L_arg);
+  const double Ld =
+      model.stats_sequences > 0 ? model.stats_steps / model.stats_sequences : double(L_arg);
   const double seqs = o.retrieval() ? 2.0 : 1.0, H = double(s4.d_model()), N = double(s4.d_state());
   const BlockCosts c{H, seqs * Ld, &model.stats()};
   // An embedding is a table lookup: no arithmetic.
-  r.layers.push_back(LayerOps::mac("encoder", o.encoder() == EncoderKind::Linear ? c.per_sample_steps * double(o.d_input()) * H : 0.0, false));
+  r.layers.push_back(LayerOps::mac(
+      "encoder",
+      o.encoder() == EncoderKind::Linear ? c.per_sample_steps * double(o.d_input()) * H : 0.0,
+      false));
   // Recurrent-mode cost of the diagonal SSM: per mode and step, Abar h (complex x complex,
   // 4 MAC) + Bbar x (2 MAC) + Re(C h) (2 MAC); plus the D skip. N/2 modes.
-  const double s4d_macs = c.per_sample_steps * (s4.bidirectional() ? 2.0 : 1.0) * H * (4.0 * N + 1.0);
+  const double s4d_macs =
+      c.per_sample_steps * (s4.bidirectional() ? 2.0 : 1.0) * H * (4.0 * N + 1.0);
   // Spiking populations only: GELU and Ter(y) non-zeros are activation sparsity, not spikes.
   std::vector<std::string> spiking;
   const auto binary_blocks = model.binary_layers();

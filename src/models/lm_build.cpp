@@ -12,7 +12,8 @@ namespace {
 // model.* keys (d_model, d_state, n_layers, dropout, spiking, neuron, tau, v_th, ...).
 LanguageModel build_spiking_ssm_lm(const Config& cfg, int64_t vocab) {
   auto bo = block_options_from(cfg);
-  require(!bo.s4d().bidirectional(), "model.bidirectional", "must be false for a language model (causal)");
+  require(!bo.s4d().bidirectional(), "model.bidirectional",
+          "must be false for a language model (causal)");
   require(bo.prenorm() && bo.norm() == NormKind::Layer, "model.norm",
           "a spiking_ssm_lm uses pre-LayerNorm (model.norm = \"layer\", model.prenorm = true)");
   require(!bo.spiking() || bo.neuron() == NeuronKind::Lif, "model.neuron",
@@ -26,7 +27,8 @@ LanguageModel build_spiking_ssm_lm(const Config& cfg, int64_t vocab) {
 
 // neuronspark.* keys; vocab from the tokenizer.
 NeuronSparkLmOptions neuronspark_options(const Config& cfg, int64_t vocab) {
-  require(vocab >= 2, "neuronspark_lm", "vocabulary size must be at least 2, got " + std::to_string(vocab));
+  require(vocab >= 2, "neuronspark_lm",
+          "vocabulary size must be at least 2, got " + std::to_string(vocab));
   NeuronSparkLmOptions o(vocab);
   o.d_model(cfg.get_int("neuronspark.d_model"))
       .n_state(cfg.get_int("neuronspark.n_state"))
@@ -60,7 +62,8 @@ LanguageModel build_language_model(const Config& cfg, int64_t vocab) {
   const std::string family = cfg.get_string("model.family");
   if (family == "spiking_ssm_lm") return build_spiking_ssm_lm(cfg, vocab);
   if (family == "neuronspark_lm") return build_neuronspark_lm(cfg, vocab);
-  throw InputError("model.family: '" + family + "' is not a language model (expected spiking_ssm_lm or neuronspark_lm)");
+  throw InputError("model.family: '" + family +
+                   "' is not a language model (expected spiking_ssm_lm or neuronspark_lm)");
 }
 
 }  // namespace spikessm

@@ -14,12 +14,18 @@ NeuronSparkLmImpl::NeuronSparkLmImpl(const NeuronSparkLmOptions& o) : options(o)
               "[neuronspark_lm] sizes must be positive");
   embedding = register_parameter("embedding", torch::randn({o.vocab(), D}) * o.embed_std());
   PlifNodeOptions plif(D);
-  plif.init_tau(o.plif_tau()).v_threshold(o.plif_v_th()).surrogate_alpha(o.surrogate_alpha())
+  plif.init_tau(o.plif_tau())
+      .v_threshold(o.plif_v_th())
+      .surrogate_alpha(o.surrogate_alpha())
       .spiking(o.spiking());
   for (int64_t i = 0; i < o.n_layers(); ++i) {
     NeuronSparkLayerOptions lo(D, o.n_state(), o.d_ff(), o.frames());
-    lo.block().v_min(o.v_min()).surrogate_alpha(o.surrogate_alpha()).spiking(o.spiking())
-        .k_ref(o.k_ref()).p_assumed(o.p_assumed());
+    lo.block()
+        .v_min(o.v_min())
+        .surrogate_alpha(o.surrogate_alpha())
+        .spiking(o.spiking())
+        .k_ref(o.k_ref())
+        .p_assumed(o.p_assumed());
     lo.ffn().plif(plif);
     lo.plif(plif).n_layers(o.n_layers()).halt_bias(o.halt_bias());
     layers.push_back(register_module("layer" + std::to_string(i), NeuronSparkLayer(lo)));
@@ -48,7 +54,8 @@ torch::Tensor NeuronSparkLmImpl::run(const torch::Tensor& ids, const LmState* in
               "[neuronspark_lm] expected ids of shape (B, L) int64, got ", ids.sizes(), " ",
               ids.scalar_type());
   const int64_t B = ids.size(0), L = ids.size(1), K = options.frames(), D = options.d_model();
-  TORCH_CHECK(B >= 1 && L >= 1, "[neuronspark_lm] expected at least one sequence of one token, got ", ids.sizes());
+  TORCH_CHECK(B >= 1 && L >= 1,
+              "[neuronspark_lm] expected at least one sequence of one token, got ", ids.sizes());
   if (ids.numel() > 0)
     TORCH_CHECK(ids.min().item<int64_t>() >= 0 && ids.max().item<int64_t>() < options.vocab(),
                 "[neuronspark_lm] token ids must lie in [0, ", options.vocab(), ")");
@@ -66,10 +73,9 @@ torch::Tensor NeuronSparkLmImpl::run(const torch::Tensor& ids, const LmState* in
     ek.push_back(o.ek_block);
     ek.push_back(o.ek_ffn);
   }
-  const auto leak = out_plif->forward(norm_out->forward(h),
-                                      in != nullptr ? in->tensors.back() : torch::Tensor(),
-                                      out != nullptr ? &out->tensors.back() : nullptr,
-                                      collect_ ? &out_sink_ : nullptr);
+  const auto leak = out_plif->forward(
+      norm_out->forward(h), in != nullptr ? in->tensors.back() : torch::Tensor(),
+      out != nullptr ? &out->tensors.back() : nullptr, collect_ ? &out_sink_ : nullptr);
   const auto m = leak.view({B, L, K, D}).mean(2);  // uniform mean over the K frames
   const auto y = lateral->forward(torch::matmul(m, proj.t()));
   if (collect_) tokens_ += static_cast<double>(B * L);
@@ -77,7 +83,9 @@ torch::Tensor NeuronSparkLmImpl::run(const torch::Tensor& ids, const LmState* in
   return torch::matmul(y, embedding.t());
 }
 
-torch::Tensor NeuronSparkLmImpl::forward(const torch::Tensor& ids) { return run(ids, nullptr, nullptr); }
+torch::Tensor NeuronSparkLmImpl::forward(const torch::Tensor& ids) {
+  return run(ids, nullptr, nullptr);
+}
 
 torch::Tensor NeuronSparkLmImpl::forward_with_state(const torch::Tensor& ids, LmState* state) {
   TORCH_CHECK(state != nullptr, "[neuronspark_lm] forward_with_state needs a state to fill");
@@ -89,14 +97,16 @@ LmState NeuronSparkLmImpl::initial_state(int64_t batch) {
   const int64_t D = options.d_model(), F = options.d_ff();
   LmState s;
   for (size_t i = 0; i < layers.size(); ++i)
-    for (int64_t n : {D, D * options.n_state(), D, F, F}) s.tensors.push_back(torch::zeros({batch, n}, opt));
+    for (int64_t n : {D, D * options.n_state(), D, F, F})
+      s.tensors.push_back(torch::zeros({batch, n}, opt));
   s.tensors.push_back(torch::zeros({batch, D}, opt));
   return s;
 }
 
 // ids: (B,) -> logits (B, V); the state advances by one token (K frames).
 torch::Tensor NeuronSparkLmImpl::step(const torch::Tensor& ids, LmState* state) {
-  TORCH_CHECK(state != nullptr && ids.dim() == 1, "[neuronspark_lm] step expects ids (B,) and a state");
+  TORCH_CHECK(state != nullptr && ids.dim() == 1,
+              "[neuronspark_lm] step expects ids (B,) and a state");
   LmState next;
   auto logits = run(ids.unsqueeze(1), state, &next);
   *state = std::move(next);
@@ -135,7 +145,8 @@ std::vector<std::string> NeuronSparkLmImpl::population_names() const {
   std::vector<std::string> r;
   for (size_t i = 0; i < layers.size(); ++i) {
     const std::string p = "layer" + std::to_string(i) + ".";
-    for (const char* n : {"block.in_plif", "block.hidden", "ffn.in_plif", "ffn.gate", "ffn.up"}) r.push_back(p + n);
+    for (const char* n : {"block.in_plif", "block.hidden", "ffn.in_plif", "ffn.gate", "ffn.up"})
+      r.push_back(p + n);
   }
   r.push_back("decode.out_plif");
   return r;
@@ -150,7 +161,8 @@ void NeuronSparkLmImpl::set_collect_stats(bool on) {
   for (size_t i = 0; i < layers.size(); ++i) {
     auto& s = stats_[i];
     size_t k = i * 5;
-    for (SpikeSink* sink : {&s.in_block, &s.hidden, &s.in_ffn, &s.gate, &s.up}) *sink = {recorder_.get(), names[k++]};
+    for (SpikeSink* sink : {&s.in_block, &s.hidden, &s.in_ffn, &s.gate, &s.up})
+      *sink = {recorder_.get(), names[k++]};
   }
   out_sink_ = {recorder_.get(), names.back()};
   tokens_ = 0;

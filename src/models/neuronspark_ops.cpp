@@ -12,7 +12,8 @@ namespace spikessm {
 OpsReport NeuronSparkLmImpl::ops_report() const {
   OpsReport r;
   const double D = double(options.d_model()), N = double(options.n_state());
-  const double F = double(options.d_ff()), K = double(options.frames()), V = double(options.vocab());
+  const double F = double(options.d_ff()), K = double(options.frames()),
+               V = double(options.vocab());
   auto mac = [&](std::string name, double macs, bool paper) {
     LayerOps l;
     l.name = std::move(name);
@@ -40,7 +41,8 @@ OpsReport NeuronSparkLmImpl::ops_report() const {
   for (size_t i = 0; i < layers.size(); ++i) {
     const std::string p = "layer" + std::to_string(i) + ".";
     reset(p + "block.in_plif", D);
-    mac(p + "block.proj", K * D * (4 * D * N + 2 * D), true);  // W_in, W_beta, W_alpha, W_th, W_gate, W_skip
+    mac(p + "block.proj", K * D * (4 * D * N + 2 * D),
+        true);  // W_in, W_beta, W_alpha, W_th, W_gate, W_skip
     reset(p + "block.hidden", D * N);
     mac(p + "block.w_out", K * D * N * D, true);
     mac(p + "block.halt", K * D, false);

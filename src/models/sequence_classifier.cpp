@@ -52,8 +52,8 @@ torch::Tensor SequenceClassifierImpl::tower(const torch::Tensor& x_in) {
                 "[SequenceClassifier] an embedding encoder takes (B, L) int64 ids");
     const int64_t longest = std::max<int64_t>(1, x_in.ne(0).sum(1).max().item<int64_t>());
     auto x = x_in.narrow(1, 0, std::min(longest, x_in.size(1)));  // padding is at the end
-    mask = x.ne(0).unsqueeze(-1).to(torch::kFloat);            // (B, L', 1)
-    h = embedding(x);                                            // (B, L', H)
+    mask = x.ne(0).unsqueeze(-1).to(torch::kFloat);               // (B, L', 1)
+    h = embedding(x);                                             // (B, L', H)
   }
   if (options.block_kind() == BlockKind::SpikingSSM) {
     for (auto& block : layers()) h = block(h);
@@ -74,7 +74,7 @@ torch::Tensor SequenceClassifierImpl::forward(const torch::Tensor& x) {
   const int64_t B = x.size(0);
   auto pooled = tower(x.reshape({2 * B, x.size(2)})).view({B, 2, -1});  // (B, 2, H)
   auto u = pooled.select(1, 0), v = pooled.select(1, 1);
-  auto feats = torch::cat({u, v, u * v, u - v}, -1);                   // (B, 4H)
+  auto feats = torch::cat({u, v, u * v, u - v}, -1);  // (B, 4H)
   return decoder(torch::gelu(retrieval_mlp(feats)));
 }
 

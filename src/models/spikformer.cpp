@@ -2,7 +2,8 @@
 
 namespace spikessm {
 
-SpikformerBlockImpl::SpikformerBlockImpl(const SpikingAttentionOptions& a, int64_t h) : attn_options(a), hidden(h) {
+SpikformerBlockImpl::SpikformerBlockImpl(const SpikingAttentionOptions& a, int64_t h)
+    : attn_options(a), hidden(h) {
   reset();
 }
 
@@ -35,9 +36,12 @@ void SpikformerImpl::reset() {
   const int64_t D = options.d_model(), C = options.in_channels();
   TORCH_CHECK(D % 4 == 0, "[Spikformer] d_model must be divisible by 4, got ", D);
   TORCH_CHECK(options.image_h() % 4 == 0 && options.image_w() % 4 == 0,
-              "[Spikformer] image sides must be divisible by 4, got ", options.image_h(), "x", options.image_w());
+              "[Spikformer] image sides must be divisible by 4, got ", options.image_h(), "x",
+              options.image_w());
   TORCH_CHECK(options.time_steps() >= 1, "[Spikformer] time_steps must be >= 1");
-  auto conv = [](int64_t i, int64_t o) { return torch::nn::Conv2d(torch::nn::Conv2dOptions(i, o, 3).padding(1).bias(false)); };
+  auto conv = [](int64_t i, int64_t o) {
+    return torch::nn::Conv2d(torch::nn::Conv2dOptions(i, o, 3).padding(1).bias(false));
+  };
   conv0 = register_module("conv0", conv(C, D / 4));
   bn0 = register_module("bn0", torch::nn::BatchNorm2d(D / 4));
   conv1 = register_module("conv1", conv(D / 4, D / 2));
@@ -59,8 +63,8 @@ int64_t SpikformerImpl::tokens() const { return (options.image_h() / 4) * (optio
 
 // x: (B, C, H, W) -> (B, n_classes)
 torch::Tensor SpikformerImpl::forward(const torch::Tensor& x) {
-  TORCH_CHECK(x.dim() == 4 && x.size(1) == options.in_channels() && x.size(2) == options.image_h() &&
-                  x.size(3) == options.image_w(),
+  TORCH_CHECK(x.dim() == 4 && x.size(1) == options.in_channels() &&
+                  x.size(2) == options.image_h() && x.size(3) == options.image_w(),
               "[Spikformer] x must be (B, ", options.in_channels(), ", ", options.image_h(), ", ",
               options.image_w(), "), got ", x.sizes());
   const int64_t T = options.time_steps(), B = x.size(0), D = options.d_model();
@@ -72,7 +76,8 @@ torch::Tensor SpikformerImpl::forward(const torch::Tensor& x) {
   auto s = spikformer_lif(e.unsqueeze(0).expand({T, B, D / 4, H, W}), 1.0);  // (T, B, D/4, H, W)
   rec.spikes("sps.lif0", s, 1);
   // (T, B, c, h, w) -> (T B, c, h, w) for the convolutions, back to time-first for the LIF.
-  auto stage = [&](const std::string& nm, const torch::Tensor& in, torch::nn::Conv2d& cv, torch::nn::BatchNorm2d& bn) {
+  auto stage = [&](const std::string& nm, const torch::Tensor& in, torch::nn::Conv2d& cv,
+                   torch::nn::BatchNorm2d& bn) {
     const int64_t ci = in.size(2), h = in.size(3), w = in.size(4);
     const int64_t co = cv->options.out_channels();
     rec.synapse("sps." + nm, in, double(h) * w * ci * co * 9, B, T);
@@ -88,10 +93,10 @@ torch::Tensor SpikformerImpl::forward(const torch::Tensor& x) {
   s = pool(s);
   s = spikformer_lif(stage("conv2", s, conv2, bn2), 1.0);
   rec.spikes("sps.lif2", s, 1);
-  s = pool(s);                                                               // (T, B, D, H/4, W/4)
+  s = pool(s);  // (T, B, D, H/4, W/4)
   auto r = spikformer_lif(stage("rpe", s, rpe, rpe_bn), 1.0);
   rec.spikes("sps.rpe_lif", r, 1);
-  auto tok = (s + r).flatten(3).transpose(2, 3);                             // (T, B, N, D)
+  auto tok = (s + r).flatten(3).transpose(2, 3);  // (T, B, N, D)
   int i = 0;
   for (auto& m : *blocks) {
     auto blk = m->as<SpikformerBlockImpl>();
@@ -99,7 +104,7 @@ torch::Tensor SpikformerImpl::forward(const torch::Tensor& x) {
     blk->name = "block" + std::to_string(i++);
     tok = blk->forward(tok);
   }
-  auto pooled = tok.mean(2).mean(0);                                         // (B, D)
+  auto pooled = tok.mean(2).mean(0);                                          // (B, D)
   rec.synapse("head", pooled, double(D) * options.n_classes(), B, 1, "MAC");  // real-valued mean
   return head(pooled);
 }

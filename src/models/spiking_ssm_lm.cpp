@@ -16,8 +16,10 @@ torch::Tensor lif_step(const torch::Tensor& x, torch::Tensor& v, const LifOption
 SpikingSsmLmImpl::SpikingSsmLmImpl(const SpikingSsmLmOptions& options_) : options(options_) {
   auto& bo = options.block();
   TORCH_CHECK(!bo.s4d().bidirectional(), "[SpikingSsmLm] the S4D must be causal");
-  TORCH_CHECK(bo.prenorm() && bo.norm() == NormKind::Layer, "[SpikingSsmLm] blocks must be pre-LayerNorm");
-  TORCH_CHECK(!bo.spiking() || bo.neuron() == NeuronKind::Lif, "[SpikingSsmLm] the soma must be the LIF");
+  TORCH_CHECK(bo.prenorm() && bo.norm() == NormKind::Layer,
+              "[SpikingSsmLm] blocks must be pre-LayerNorm");
+  TORCH_CHECK(!bo.spiking() || bo.neuron() == NeuronKind::Lif,
+              "[SpikingSsmLm] the soma must be the LIF");
   const int64_t H = bo.s4d().d_model();
   embed = register_module("embed", torch::nn::Embedding(options.vocab(), H));
   // Unit-variance logits at initialisation through the tied head: |E_v| ~ 1.
@@ -28,7 +30,8 @@ SpikingSsmLmImpl::SpikingSsmLmImpl(const SpikingSsmLmOptions& options_) : option
     blocks.back()->recorder = recorder_;
     blocks.back()->stats_name = "block" + std::to_string(i);
   }
-  final_norm = register_module("final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({H})));
+  final_norm =
+      register_module("final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({H})));
 }
 
 torch::Tensor SpikingSsmLmImpl::head(const torch::Tensor& x) {
@@ -38,7 +41,7 @@ torch::Tensor SpikingSsmLmImpl::head(const torch::Tensor& x) {
 torch::Tensor SpikingSsmLmImpl::forward(const torch::Tensor& ids) {
   auto x = embed(ids);  // (B, L, H)
   for (auto& b : blocks) x = b(x);
-  return head(x);       // (B, L, V)
+  return head(x);  // (B, L, V)
 }
 
 // The block's forward written out so that its S4D input and soma current are at hand for the
@@ -51,7 +54,7 @@ torch::Tensor SpikingSsmLmImpl::forward_with_state(const torch::Tensor& ids, LmS
     auto& b = *bm;
     auto z = b.layer_norm(x);
     state->tensors.push_back(b.s4d->state_after(z).h);
-    z = b.s4d(z);                                              // (B, L, H)
+    z = b.s4d(z);  // (B, L, H)
     if (spiking()) {
       z = z * torch::exp(-b.ln_vth);
       auto s = lif_multistep(z, b.options.lif());
@@ -76,7 +79,8 @@ LmState SpikingSsmLmImpl::initial_state(int64_t batch) {
   LmState st;
   for (auto& b : blocks) {
     st.tensors.push_back(b->s4d->initial_state(batch).h);
-    if (spiking()) st.tensors.push_back(torch::zeros({batch, b->s4d->options.d_model()}, b->ln_vth.options()));
+    if (spiking())
+      st.tensors.push_back(torch::zeros({batch, b->s4d->options.d_model()}, b->ln_vth.options()));
   }
   return st;
 }

@@ -31,7 +31,8 @@ kernels::LifKernelOptions kernel_options(const LifOptions& o) {
 }
 
 // x: (B, L, D) contiguous -> s: (B, L, D); also writes u': (B, L, D) when u_pre is defined.
-torch::Tensor run_forward(const torch::Tensor& x, const LifOptions& opt, const torch::Tensor& u_pre) {
+torch::Tensor run_forward(const torch::Tensor& x, const LifOptions& opt,
+                          const torch::Tensor& u_pre) {
   auto s = torch::empty_like(x);
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "lif_forward_cpu", [&] {
     kernels::LifForwardParams<scalar_t> p;
@@ -48,7 +49,8 @@ torch::Tensor run_forward(const torch::Tensor& x, const LifOptions& opt, const t
 // Saves only u' (B, L, D): spikes and surrogate slopes are re-derived from it in backward.
 struct LifFunction : torch::autograd::Function<LifFunction> {
   // x: (B, L, D) contiguous -> s: (B, L, D)
-  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const LifOptions& opt) {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
+                               const LifOptions& opt) {
     auto u_pre = torch::empty_like(x);
     auto s = run_forward(x, opt, u_pre);
     ctx->save_for_backward({u_pre});
@@ -101,8 +103,7 @@ torch::Tensor lif_multistep(const torch::Tensor& x, const LifOptions& opt) {
               "[lif_multistep] expected float32 or float64 x, got ", x.scalar_type());
   TORCH_CHECK(x.device().is_cpu(), "[lif_multistep] expected a CPU tensor, got ", x.device());
   TORCH_CHECK(std::isfinite(opt.tau) && std::isfinite(opt.v_th),
-              "[lif_multistep] tau and v_th must be finite, got tau=", opt.tau,
-              " v_th=", opt.v_th);
+              "[lif_multistep] tau and v_th must be finite, got tau=", opt.tau, " v_th=", opt.v_th);
   TORCH_CHECK(opt.alpha > 0 && std::isfinite(opt.alpha),
               "[lif_multistep] alpha must be positive and finite, got ", opt.alpha);
   const auto xc = x.contiguous();

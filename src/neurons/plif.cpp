@@ -69,7 +69,8 @@ struct PlifFunction : torch::autograd::Function<PlifFunction> {
     const auto gs = prep(grad[0]), gv = prep(grad[1]);
     const int64_t B = x.size(0), D = x.size(2);
     auto dx = torch::empty_like(x);
-    auto dbeta_rows = torch::empty({B, D}, x.options()), dvth_rows = torch::empty({B, D}, x.options());
+    auto dbeta_rows = torch::empty({B, D}, x.options()),
+         dvth_rows = torch::empty({B, D}, x.options());
     torch::Tensor d_v0 = v0.dim() == 2 ? torch::empty_like(v0) : torch::Tensor();
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "plif_backward_cpu", [&] {
       kernels::PlifBackwardParams<scalar_t> p;
@@ -102,8 +103,8 @@ void check_inputs(const torch::Tensor& x, const torch::Tensor& w, const torch::T
               "[plif_multistep] expected w of shape (D) = (", D, ") ", x.scalar_type(), ", got ",
               w.sizes(), " ", w.scalar_type());
   TORCH_CHECK(v_th.dim() == 1 && v_th.size(0) == D && v_th.scalar_type() == x.scalar_type(),
-              "[plif_multistep] expected v_th of shape (D) = (", D, ") ", x.scalar_type(),
-              ", got ", v_th.sizes(), " ", v_th.scalar_type());
+              "[plif_multistep] expected v_th of shape (D) = (", D, ") ", x.scalar_type(), ", got ",
+              v_th.sizes(), " ", v_th.scalar_type());
   if (v0.defined())
     TORCH_CHECK(v0.dim() == 2 && v0.size(0) == x.size(0) && v0.size(1) == D &&
                     v0.scalar_type() == x.scalar_type() && v0.device().is_cpu(),
@@ -116,13 +117,13 @@ void check_inputs(const torch::Tensor& x, const torch::Tensor& w, const torch::T
 
 }  // namespace
 
-PlifOutput plif_multistep(const torch::Tensor& x, const torch::Tensor& w,
-                          const torch::Tensor& v_th, const PlifOptions& opt,
-                          const torch::Tensor& v0) {
+PlifOutput plif_multistep(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& v_th,
+                          const PlifOptions& opt, const torch::Tensor& v0) {
   check_inputs(x, w, v_th, v0, opt);
   const auto beta = torch::sigmoid(w).contiguous();
-  auto out = PlifFunction::apply(x.contiguous(), beta, v_th.contiguous(),
-                                 v0.defined() ? v0.contiguous() : torch::empty({0}, x.options()), opt);
+  auto out =
+      PlifFunction::apply(x.contiguous(), beta, v_th.contiguous(),
+                          v0.defined() ? v0.contiguous() : torch::empty({0}, x.options()), opt);
   return {out[0], out[1]};
 }
 

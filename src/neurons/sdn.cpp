@@ -31,7 +31,7 @@ torch::Tensor causal_windows(const torch::Tensor& x) {
 torch::Tensor SdnNetImpl::forward(const torch::Tensor& x) {
   // x: (R, L) -> (R, L)
   const int64_t R = x.size(0), L = x.size(1);
-  auto taps = (enc.unsqueeze(1) * dw).t();                            // (8 taps, 8 ch)
+  auto taps = (enc.unsqueeze(1) * dw).t();  // (8 taps, 8 ch)
   auto a = torch::addmm(dw_bias, causal_windows(x).reshape({-1, kSdnTaps}), taps);  // (R L, 8)
   auto h1 = torch::relu(bn1(a));
   auto h2 = torch::relu(bn2(torch::addmm(pw_bias, h1, pw.t())) + h1);
@@ -98,10 +98,10 @@ torch::Tensor sdn_predict(const SdnWeights& w, const torch::Tensor& x) {
   const int64_t B = x.size(0), L = x.size(1), D = x.size(2);
   auto o = x.options();
   auto rows = x.transpose(1, 2).reshape({B * D, L});
-  auto win = causal_windows(rows);                                    // (R, L, 8)
+  auto win = causal_windows(rows);  // (R, L, 8)
   auto h1 = torch::relu(torch::matmul(win, w.w1.to(o).t()) + w.b1.to(o));
   auto h2 = torch::relu(torch::matmul(h1, w.w2.to(o).t()) + w.b2.to(o) + h1);
-  auto m = torch::matmul(h2, w.w3.to(o)) + w.b3.to(o);               // (R, L)
+  auto m = torch::matmul(h2, w.w3.to(o)) + w.b3.to(o);  // (R, L)
   return m.view({B, D, L}).transpose(1, 2).contiguous();
 }
 }  // namespace ref

@@ -55,7 +55,8 @@ SdnWeights parse_sdn_weights(const std::string& text, const std::string& where) 
   }
   // value() throws nlohmann's type_error on a key of another type: test the types first.
   if (!j.is_object() || !j.contains("format") || j["format"] != kFormat)
-    throw InputError(where + ": not an SDN weights file (expected \"format\": \"" + kFormat + "\")");
+    throw InputError(where + ": not an SDN weights file (expected \"format\": \"" + kFormat +
+                     "\")");
   if (!j.contains("version") || j["version"] != kVersion)
     throw InputError(where + ": unsupported SDN weights version (expected " +
                      std::to_string(kVersion) + ")");
@@ -102,8 +103,9 @@ void save_sdn_weights(const SdnWeights& w, const std::string& path) {
 
 const SdnWeights& builtin_sdn_weights() {
   if (*kBuiltinSdnJson == 0)
-    throw InputError("this build has no built-in SDN weights (weights/sdn_tau0.125.json was "
-                     "missing at configure time); set model.sdn_weights to a weights file");
+    throw InputError(
+        "this build has no built-in SDN weights (weights/sdn_tau0.125.json was "
+        "missing at configure time); set model.sdn_weights to a weights file");
   static const SdnWeights w = parse_sdn_weights(kBuiltinSdnJson, "weights/sdn_tau0.125.json");
   return w;
 }

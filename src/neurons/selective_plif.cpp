@@ -80,21 +80,20 @@ void check_inputs(const torch::Tensor& current, const torch::Tensor& beta,
   for (int i = 0; i < 4; ++i) {
     const auto& t = *ts[i];
     TORCH_CHECK(t.defined(), "[selective_plif] ", names[i], " is undefined");
-    TORCH_CHECK(t.dim() == 3, "[selective_plif] expected ", names[i],
-                " of shape (B, L, D), got ", t.sizes());
+    TORCH_CHECK(t.dim() == 3, "[selective_plif] expected ", names[i], " of shape (B, L, D), got ",
+                t.sizes());
     TORCH_CHECK(t.scalar_type() == torch::kFloat || t.scalar_type() == torch::kDouble,
                 "[selective_plif] expected float32 or float64 ", names[i], ", got ",
                 t.scalar_type());
-    TORCH_CHECK(t.device().is_cpu(), "[selective_plif] expected a CPU tensor ", names[i],
-                ", got ", t.device());
+    TORCH_CHECK(t.device().is_cpu(), "[selective_plif] expected a CPU tensor ", names[i], ", got ",
+                t.device());
     TORCH_CHECK(t.sizes() == current.sizes() && t.scalar_type() == current.scalar_type(),
                 "[selective_plif] ", names[i], " ", t.sizes(), " ", t.scalar_type(),
                 " does not match current ", current.sizes(), " ", current.scalar_type());
   }
   if (v0.defined())
-    TORCH_CHECK(v0.dim() == 2 && v0.size(0) == current.size(0) &&
-                    v0.size(1) == current.size(2) && v0.scalar_type() == current.scalar_type() &&
-                    v0.device().is_cpu(),
+    TORCH_CHECK(v0.dim() == 2 && v0.size(0) == current.size(0) && v0.size(1) == current.size(2) &&
+                    v0.scalar_type() == current.scalar_type() && v0.device().is_cpu(),
                 "[selective_plif] expected v0 of shape (B, D) = (", current.size(0), ", ",
                 current.size(2), ") ", current.scalar_type(), ", got ", v0.sizes(), " ",
                 v0.scalar_type());
@@ -109,9 +108,9 @@ SelectivePlifOutput selective_plif(const torch::Tensor& current, const torch::Te
                                    const torch::Tensor& gain, const torch::Tensor& v_th,
                                    const SelectivePlifOptions& opt, const torch::Tensor& v0) {
   check_inputs(current, beta, gain, v_th, v0, opt);
-  auto out = SelectivePlifFunction::apply(current.contiguous(), beta.contiguous(),
-                                          gain.contiguous(), v_th.contiguous(),
-                                          v0.defined() ? v0.contiguous() : torch::empty({0}, current.options()), opt);
+  auto out = SelectivePlifFunction::apply(
+      current.contiguous(), beta.contiguous(), gain.contiguous(), v_th.contiguous(),
+      v0.defined() ? v0.contiguous() : torch::empty({0}, current.options()), opt);
   return {out[0], out[1]};
 }
 

@@ -28,8 +28,9 @@ void check_args(const char* op, const torch::Tensor& s, const torch::Tensor& wt,
               "] float32 only");
   TORCH_CHECK(s.device().is_cpu() && wt.device().is_cpu(), "[", op, "] CPU tensors only");
   if (bias.defined())
-    TORCH_CHECK(bias.dim() == 1 && bias.size(0) == wt.size(1) && bias.scalar_type() == torch::kFloat,
-                "[", op, "] bias must be float32 (N) with N = ", wt.size(1));
+    TORCH_CHECK(
+        bias.dim() == 1 && bias.size(0) == wt.size(1) && bias.scalar_type() == torch::kFloat, "[",
+        op, "] bias must be float32 (N) with N = ", wt.size(1));
 }
 
 struct Packed {
@@ -101,7 +102,8 @@ double best_seconds(F&& f, int reps) {
   for (int r = 0; r < reps; ++r) {
     auto t0 = std::chrono::steady_clock::now();
     f();
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    best = std::min(best,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   return best;
 }
@@ -109,7 +111,8 @@ double best_seconds(F&& f, int reps) {
 double measure_crossover(int64_t K, int64_t N, bool glu) {
   torch::NoGradGuard no_grad;
   // Enough rows that each kernel takes ~0.1-1 ms, so timer noise stays small.
-  const int64_t M = std::clamp<int64_t>((int64_t(1) << 25) / std::max<int64_t>(K * N, 1), 256, 16384);
+  const int64_t M =
+      std::clamp<int64_t>((int64_t(1) << 25) / std::max<int64_t>(K * N, 1), 256, 16384);
   auto wt = synthetic_spikes(K, N, 0.5, 7).sub_(0.5);  // any values: only timing matters
   auto bias = synthetic_spikes(1, N, 0.5, 8).view({N});
   const double rates[] = {0.01, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9};
@@ -137,16 +140,16 @@ torch::Tensor glu_halves(const torch::Tensor& z) {
   return halves[0] * torch::sigmoid(halves[1]);
 }
 
-torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt, const torch::Tensor& bias,
-                           bool glu) {
+torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt,
+                           const torch::Tensor& bias, bool glu) {
   check_args("spike_linear", s, wt, bias, glu);
   auto su = unit_stride(s);
   return accumulate(pack(su), su.size(0), wt, bias, glu);
 }
 
 namespace ref {
-torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt, const torch::Tensor& bias,
-                           bool glu) {
+torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt,
+                           const torch::Tensor& bias, bool glu) {
   check_args("ref::spike_linear", s, wt, bias, glu);
   auto sc = s.contiguous(), w = wt.contiguous();
   auto b = bias.defined() ? bias.contiguous() : bias;

@@ -50,25 +50,25 @@ bool S4DImpl::is_ssm_parameter(const std::string& name) {
 
 void S4DImpl::discretise(torch::Tensor& dta, torch::Tensor& dtb) const {
   // A = -exp(log_a_real) + i a_imag; ZOH: Abar = exp(dt A), Bbar = (Abar - 1) / A * B.
-  auto a = torch::complex(-torch::exp(log_a_real), a_imag);          // (H, N/2)
-  auto dt = torch::exp(log_dt).unsqueeze(-1);                          // (H, 1)
-  dta = a * dt;                                                        // (H, N/2)
-  dtb = (torch::exp(dta) - 1.0) / a;                                   // (H, N/2)
+  auto a = torch::complex(-torch::exp(log_a_real), a_imag);  // (H, N/2)
+  auto dt = torch::exp(log_dt).unsqueeze(-1);                // (H, 1)
+  dta = a * dt;                                              // (H, N/2)
+  dtb = (torch::exp(dta) - 1.0) / a;                         // (H, N/2)
   if (b.defined()) dtb = dtb * torch::view_as_complex(b);
 }
 
 void S4DImpl::mode_weights(torch::Tensor& w, torch::Tensor& z) const {
   torch::Tensor dta, dtb;
   discretise(dta, dtb);
-  w = torch::view_as_real(torch::view_as_complex(c) * dtb);           // (C, H, N/2, 2)
-  z = torch::view_as_real(torch::exp(dta));                            // (H, N/2, 2)
+  w = torch::view_as_real(torch::view_as_complex(c) * dtb);  // (C, H, N/2, 2)
+  z = torch::view_as_real(torch::exp(dta));                  // (H, N/2, 2)
 }
 
 torch::Tensor S4DImpl::kernel(int64_t L) const {
   torch::Tensor w, z;
   mode_weights(w, z);
   // K[c, h, l] = 2 Re sum_n (C Bbar)[c, h, n] exp(dt A)[h, n]^l
-  return s4d_vandermonde(w, z, L);                                     // (C, H, L)
+  return s4d_vandermonde(w, z, L);  // (C, H, L)
 }
 
 torch::Tensor S4DImpl::forward(const torch::Tensor& u) {
@@ -77,11 +77,11 @@ torch::Tensor S4DImpl::forward(const torch::Tensor& u) {
   const int64_t L = u.size(1);
   if (options.use_fft()) {
     const int64_t n = fft_size_for(2 * L);  // zero padding to >= 2L keeps the product linear
-    return fft_conv(u, circular_layout(kernel(L), n), d);             // (B, L, H)
+    return fft_conv(u, circular_layout(kernel(L), n), d);  // (B, L, H)
   }
   torch::Tensor w, z;
   mode_weights(w, z);
-  return diag_ssm(u, w, z, d);                                         // (B, L, H)
+  return diag_ssm(u, w, z, d);  // (B, L, H)
 }
 
 S4DState S4DImpl::initial_state(int64_t batch) const {
@@ -98,7 +98,8 @@ torch::Tensor S4DImpl::step(const torch::Tensor& x, S4DState& state) const {
 }
 
 torch::Tensor S4DImpl::step_discretised(const torch::Tensor& x, S4DState& state,
-                                        const torch::Tensor& abar, const torch::Tensor& bbar) const {
+                                        const torch::Tensor& abar,
+                                        const torch::Tensor& bbar) const {
   // x: (B, H); h: (B, H, N/2) <- Abar h + Bbar x
   state.h = abar * state.h + bbar * x.unsqueeze(-1);
   auto y = 2.0 * torch::real((torch::view_as_complex(c)[0] * state.h).sum(-1));  // (B, H)
@@ -120,20 +121,23 @@ torch::Tensor S4DImpl::forward_recurrent(const torch::Tensor& u) const {
 }
 
 S4DState S4DImpl::state_after(const torch::Tensor& u) const {
-  TORCH_CHECK(!options.bidirectional(), "[S4D.state_after] a bidirectional S4D has no recurrent mode");
-  TORCH_CHECK(u.dim() == 3 && u.size(2) == options.d_model(), "[S4D.state_after] expected u of shape (B, L, ",
-              options.d_model(), "), got ", u.sizes());
+  TORCH_CHECK(!options.bidirectional(),
+              "[S4D.state_after] a bidirectional S4D has no recurrent mode");
+  TORCH_CHECK(u.dim() == 3 && u.size(2) == options.d_model(),
+              "[S4D.state_after] expected u of shape (B, L, ", options.d_model(), "), got ",
+              u.sizes());
   torch::Tensor dta, dtb;
-  discretise(dta, dtb);                                                // (H, N/2) complex
+  discretise(dta, dtb);  // (H, N/2) complex
   auto state = initial_state(u.size(0));
   const int64_t L = u.size(1), chunk = 256;  // bounds the (H, T, N/2) power table
   for (int64_t t0 = 0; t0 < L; t0 += chunk) {
     const int64_t T = std::min(chunk, L - t0);
     // pw[h, j, n] = Abar^(T-1-j): the weight of input j of the chunk in its final state.
-    auto j = torch::arange(T - 1, -1, -1, dta.options().dtype(c10::toRealValueType(dta.scalar_type())));
-    auto pw = torch::exp(dta.unsqueeze(1) * j.view({1, T, 1}));       // (H, T, N/2)
+    auto j =
+        torch::arange(T - 1, -1, -1, dta.options().dtype(c10::toRealValueType(dta.scalar_type())));
+    auto pw = torch::exp(dta.unsqueeze(1) * j.view({1, T, 1}));             // (H, T, N/2)
     auto uc = u.narrow(1, t0, T).permute({2, 0, 1}).to(dta.scalar_type());  // (H, B, T)
-    auto acc = torch::bmm(uc, pw).permute({1, 0, 2});                  // (B, H, N/2)
+    auto acc = torch::bmm(uc, pw).permute({1, 0, 2});                       // (B, H, N/2)
     state.h = torch::exp(dta * double(T)) * state.h + dtb * acc;
   }
   return state;

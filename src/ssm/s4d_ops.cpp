@@ -39,7 +39,8 @@ class VandermondeFunction : public torch::autograd::Function<VandermondeFunction
       kernels::VandermondeParams<scalar_t> p;
       p.C = w.size(0), p.H = w.size(1), p.M = w.size(2), p.L = ctx->saved_data["L"].toInt();
       p.w = w.data_ptr<scalar_t>(), p.z = z.data_ptr<scalar_t>();
-      p.dk = dk.data_ptr<scalar_t>(), p.dw = dw.data_ptr<scalar_t>(), p.dz = dz.data_ptr<scalar_t>();
+      p.dk = dk.data_ptr<scalar_t>(), p.dw = dw.data_ptr<scalar_t>(),
+      p.dz = dz.data_ptr<scalar_t>();
       kernels::vandermonde_backward_cpu(p);
     });
     return {dw, dz, torch::Tensor()};
@@ -97,7 +98,8 @@ class DiagSsmFunction : public torch::autograd::Function<DiagSsmFunction> {
     AT_DISPATCH_FLOATING_TYPES(gy.scalar_type(), "diag_ssm_backward", [&] {
       auto p = params<scalar_t>(s[0], s[1], s[2], s[3]);
       p.gy = gy.data_ptr<scalar_t>(), p.du = du.data_ptr<scalar_t>();
-      p.dw = dw.data_ptr<scalar_t>(), p.dz = dz.data_ptr<scalar_t>(), p.dd = dd.data_ptr<scalar_t>();
+      p.dw = dw.data_ptr<scalar_t>(), p.dz = dz.data_ptr<scalar_t>(),
+      p.dd = dd.data_ptr<scalar_t>();
       kernels::diag_ssm_backward_cpu(p);
     });
     return {du, dw, dz, dd};
@@ -111,14 +113,16 @@ torch::Tensor diag_ssm(const torch::Tensor& u, const torch::Tensor& w, const tor
   TORCH_CHECK(u.dim() == 3, "[diag_ssm] u must be (B, L, H), got ", u.sizes());
   TORCH_CHECK(w.dim() == 4 && (w.size(0) == 1 || w.size(0) == 2) && w.size(1) == u.size(2) &&
                   w.size(3) == 2,
-              "[diag_ssm] w must be (C in {1, 2}, H, M, 2) with H = ", u.size(2), ", got ", w.sizes());
+              "[diag_ssm] w must be (C in {1, 2}, H, M, 2) with H = ", u.size(2), ", got ",
+              w.sizes());
   TORCH_CHECK(z.dim() == 3 && z.size(0) == w.size(1) && z.size(1) == w.size(2) && z.size(2) == 2,
               "[diag_ssm] z must be (H, M, 2) matching w, got ", z.sizes());
   TORCH_CHECK(d.dim() == 1 && d.size(0) == u.size(2), "[diag_ssm] d must be (H), got ", d.sizes());
   for (const auto* t : {&w, &z, &d})
     TORCH_CHECK(t->scalar_type() == u.scalar_type() && t->device().is_cpu(),
                 "[diag_ssm] u, w, z, d must be CPU tensors of one floating dtype");
-  TORCH_CHECK(u.is_floating_point() && u.device().is_cpu(), "[diag_ssm] u must be a CPU float tensor");
+  TORCH_CHECK(u.is_floating_point() && u.device().is_cpu(),
+              "[diag_ssm] u must be a CPU float tensor");
   return DiagSsmFunction::apply(u, w, z, d);
 }
 
@@ -126,11 +130,12 @@ torch::Tensor circular_layout(const torch::Tensor& k, int64_t n) {
   const int64_t L = k.size(2);
   auto kc = torch::constant_pad_nd(k[0], {0, n - L});
   if (k.size(0) == 2) kc = kc + torch::constant_pad_nd(k[1].flip(-1), {n - L, 0});
-  return kc;                                                             // (H, n)
+  return kc;  // (H, n)
 }
 
 torch::Tensor s4d_vandermonde(const torch::Tensor& w, const torch::Tensor& z, int64_t L) {
-  TORCH_CHECK(w.dim() == 4 && w.size(3) == 2, "[s4d_vandermonde] w must be (C, H, M, 2), got ", w.sizes());
+  TORCH_CHECK(w.dim() == 4 && w.size(3) == 2, "[s4d_vandermonde] w must be (C, H, M, 2), got ",
+              w.sizes());
   TORCH_CHECK(z.dim() == 3 && z.size(0) == w.size(1) && z.size(1) == w.size(2) && z.size(2) == 2,
               "[s4d_vandermonde] z must be (H, M, 2) matching w, got ", z.sizes());
   TORCH_CHECK(w.scalar_type() == z.scalar_type() && w.is_floating_point() && w.device().is_cpu(),
@@ -155,21 +160,21 @@ namespace ref {
 torch::Tensor s4d_vandermonde(const torch::Tensor& w, const torch::Tensor& z, int64_t L) {
   auto wc = torch::view_as_complex(w.contiguous()), zc = torch::view_as_complex(z.contiguous());
   auto l = torch::arange(L, w.options());
-  auto vander = torch::exp(torch::log(zc).unsqueeze(-1) * l);          // (H, M, L)
+  auto vander = torch::exp(torch::log(zc).unsqueeze(-1) * l);  // (H, M, L)
   return 2.0 * torch::real(torch::einsum("chm,hml->chl", {wc, vander}));
 }
 
 torch::Tensor fft_conv(const torch::Tensor& u, const torch::Tensor& kc, const torch::Tensor& d) {
   const int64_t L = u.size(1), n = kc.size(1);
-  auto kf = torch::fft::rfft(kc, n, -1).transpose(0, 1);                // (F, H)
-  auto uf = torch::fft::rfft(u, n, 1);                                   // (B, F, H)
+  auto kf = torch::fft::rfft(kc, n, -1).transpose(0, 1);  // (F, H)
+  auto uf = torch::fft::rfft(u, n, 1);                    // (B, F, H)
   return torch::fft::irfft(uf * kf, n, 1).narrow(1, 0, L) + u * d;
 }
 
 torch::Tensor diag_ssm(const torch::Tensor& u, const torch::Tensor& w, const torch::Tensor& z,
                        const torch::Tensor& d) {
   const int64_t L = u.size(1);
-  auto k = ref::s4d_vandermonde(w, z, L);                                // (C, H, L)
+  auto k = ref::s4d_vandermonde(w, z, L);  // (C, H, L)
   return ref::fft_conv(u, circular_layout(k, fft_size_for(2 * L)), d);
 }
 

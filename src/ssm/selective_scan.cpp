@@ -62,8 +62,8 @@ void check_inputs(const torch::Tensor& u, const torch::Tensor& beta, const torch
   TORCH_CHECK(beta.defined() && beta.scalar_type() == u.scalar_type() && beta.device().is_cpu(),
               "[selective_scan] beta must be a CPU tensor of u's dtype ", u.scalar_type());
   TORCH_CHECK(beta.sizes() == u.sizes() || (beta.dim() == 1 && beta.size(0) == u.size(2)),
-              "[selective_scan] expected beta of shape ", u.sizes(), " or (", u.size(2),
-              "), got ", beta.sizes());
+              "[selective_scan] expected beta of shape ", u.sizes(), " or (", u.size(2), "), got ",
+              beta.sizes());
   if (h0.defined())
     TORCH_CHECK(h0.dim() == 2 && h0.size(0) == u.size(0) && h0.size(1) == u.size(2) &&
                     h0.scalar_type() == u.scalar_type() && h0.device().is_cpu(),
@@ -77,8 +77,9 @@ torch::Tensor selective_scan(const torch::Tensor& u, const torch::Tensor& beta,
                              const torch::Tensor& h0) {
   check_inputs(u, beta, h0);
   // Function::apply cannot take an undefined tensor: "no h0" travels as a (0) tensor.
-  return SelectiveScanFunction::apply(u.contiguous(), beta.contiguous(),
-                                      h0.defined() ? h0.contiguous() : torch::empty({0}, u.options()));
+  return SelectiveScanFunction::apply(
+      u.contiguous(), beta.contiguous(),
+      h0.defined() ? h0.contiguous() : torch::empty({0}, u.options()));
 }
 
 }  // namespace spikessm

@@ -23,7 +23,8 @@ namespace {
 
 std::string make_temp_dir() {
   std::string tmpl = (fs::temp_directory_path() / "spikessm_bpe_XXXXXX").string();
-  if (!mkdtemp(tmpl.data())) throw InputError("lm.tokenizer: cannot create a temporary directory for sentencepiece");
+  if (!mkdtemp(tmpl.data()))
+    throw InputError("lm.tokenizer: cannot create a temporary directory for sentencepiece");
   return tmpl;
 }
 
@@ -39,7 +40,8 @@ ProcessResult run_spm(const std::vector<std::string>& argv, const std::string& i
 
 // A missing tool is named, rather than reported as the tool refusing its input.
 InputError spm_missing(const std::string& tool) {
-  return InputError(tool + ": not found; the BPE tokenizer needs Debian's sentencepiece "
+  return InputError(tool +
+                    ": not found; the BPE tokenizer needs Debian's sentencepiece "
                     "(apt-get install sentencepiece, or scripts/setup.sh)");
 }
 
@@ -50,7 +52,8 @@ void write_text(const std::string& path, const std::string& text) {
 }
 
 bool is_byte_piece(const std::string& p) {
-  return p.size() == 6 && p.compare(0, 3, "<0x") == 0 && p[5] == '>' && std::isxdigit(static_cast<unsigned char>(p[3])) &&
+  return p.size() == 6 && p.compare(0, 3, "<0x") == 0 && p[5] == '>' &&
+         std::isxdigit(static_cast<unsigned char>(p[3])) &&
          std::isxdigit(static_cast<unsigned char>(p[4]));
 }
 
@@ -66,29 +69,30 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::train(const std::string& text, int64
     if (!l.empty()) lines += l + "\n";
   write_text(dir + "/train.txt", lines);
   // Identity normalisation, no dummy prefix, whitespace kept, byte fallback: lossless.
-  const auto r = run_spm({"spm_train", "--input=" + dir + "/train.txt", "--model_prefix=" + dir + "/m",
-                          "--model_type=bpe", "--vocab_size=" + std::to_string(vocab_size),
-                          "--character_coverage=0.9995", "--byte_fallback=true",
-                          "--normalization_rule_name=identity", "--add_dummy_prefix=false",
-                          "--remove_extra_whitespaces=false", "--split_digits=true",
-                          "--max_sentence_length=1000000", "--input_sentence_size=2000000",
-                          "--shuffle_input_sentence=true", "--num_threads=2", "--minloglevel=2"});
+  const auto r = run_spm(
+      {"spm_train", "--input=" + dir + "/train.txt", "--model_prefix=" + dir + "/m",
+       "--model_type=bpe", "--vocab_size=" + std::to_string(vocab_size),
+       "--character_coverage=0.9995", "--byte_fallback=true", "--normalization_rule_name=identity",
+       "--add_dummy_prefix=false", "--remove_extra_whitespaces=false", "--split_digits=true",
+       "--max_sentence_length=1000000", "--input_sentence_size=2000000",
+       "--shuffle_input_sentence=true", "--num_threads=2", "--minloglevel=2"});
   std::string model;
   if (r.ok() && fs::exists(dir + "/m.model")) model = read_file_bytes(dir + "/m.model");
   fs::remove_all(dir);
   if (!r.found) throw spm_missing("spm_train");
   if (model.empty())
-    throw InputError("lm.bpe_vocab: sentencepiece (spm_train) could not train a " + std::to_string(vocab_size) +
-                     "-piece BPE on the training split (is Debian's sentencepiece installed? is the vocabulary "
-                     "larger than the text allows?)");
+    throw InputError(
+        "lm.bpe_vocab: sentencepiece (spm_train) could not train a " + std::to_string(vocab_size) +
+        "-piece BPE on the training split (is Debian's sentencepiece installed? is the vocabulary "
+        "larger than the text allows?)");
   return std::make_unique<BpeTokenizer>(model, "the trained BPE model");
 }
 
 BpeTokenizer::BpeTokenizer(const std::string& model_bytes, const std::string& where)
     : model_bytes_(model_bytes), dir_(make_temp_dir()) {
   write_text(dir_ + "/m.model", model_bytes_);
-  const auto r =
-      run_spm({"spm_export_vocab", "--model=" + dir_ + "/m.model", "--output=" + dir_ + "/vocab.tsv"});
+  const auto r = run_spm(
+      {"spm_export_vocab", "--model=" + dir_ + "/m.model", "--output=" + dir_ + "/vocab.tsv"});
   if (!r.ok()) {
     fs::remove_all(dir_);
     if (!r.found) throw spm_missing("spm_export_vocab");
@@ -102,7 +106,8 @@ BpeTokenizer::BpeTokenizer(const std::string& model_bytes, const std::string& wh
     if (pieces_[i] == "</s>") eos_ = int64_t(i);
   if (eos_ < 0 || pieces_.size() < 260) {
     fs::remove_all(dir_);
-    throw InputError(where + ": the sentencepiece model has no </s> piece (needed as <eos>) or too few pieces");
+    throw InputError(
+        where + ": the sentencepiece model has no </s> piece (needed as <eos>) or too few pieces");
   }
 }
 
@@ -116,8 +121,8 @@ std::vector<int64_t> BpeTokenizer::encode(const std::string& text) const {
   joined.reserve(text.size() + lines.size());
   for (const auto& l : lines) joined += l + "\n";
   write_text(dir_ + "/in.txt", joined);
-  const auto r = run_spm({"spm_encode", "--model=" + dir_ + "/m.model", "--output_format=id"}, dir_ + "/in.txt",
-                         dir_ + "/out.txt");
+  const auto r = run_spm({"spm_encode", "--model=" + dir_ + "/m.model", "--output_format=id"},
+                         dir_ + "/in.txt", dir_ + "/out.txt");
   TORCH_CHECK(r.ok(), "[BpeTokenizer] spm_encode failed: ", r.error_line());
   std::ifstream in(dir_ + "/out.txt");
   std::vector<int64_t> ids;
@@ -134,7 +139,8 @@ std::vector<int64_t> BpeTokenizer::encode(const std::string& text) const {
     ids.push_back(eos_);
     ++n;
   }
-  TORCH_CHECK(n == lines.size(), "[BpeTokenizer] spm_encode returned ", n, " lines for ", lines.size());
+  TORCH_CHECK(n == lines.size(), "[BpeTokenizer] spm_encode returned ", n, " lines for ",
+              lines.size());
   return ids;
 }
 

@@ -25,10 +25,12 @@ size_t char_boundary(const std::string& s, size_t i) {
 
 }  // namespace
 
-LmCorpus split_raw_text(const std::string& text, const std::string& name, const std::string& description) {
+LmCorpus split_raw_text(const std::string& text, const std::string& name,
+                        const std::string& description) {
   const size_t n = text.size();
   const size_t a = char_boundary(text, n * 90 / 100), b = char_boundary(text, n * 95 / 100);
-  require(a > 0 && b > a && n > b, description, "is too short to split 90/5/5 (" + std::to_string(n) + " bytes)");
+  require(a > 0 && b > a && n > b, description,
+          "is too short to split 90/5/5 (" + std::to_string(n) + " bytes)");
   return LmCorpus{name, description, text.substr(0, a), text.substr(a, b - a), text.substr(b)};
 }
 
@@ -65,26 +67,35 @@ LmCorpus from_source(LmCorpus c, const std::string& train_source) {
 
 LmCorpus load_corpus(const std::string& path) {
   if (path.empty())
-    return from_source(split_raw_text(read_bible_kjv(), "bible-kjv",
-                                      "King James Bible (Debian bible-kjv), split 90/5/5 by characters"),
-                       "the King James Bible (bible -f)");
+    return from_source(
+        split_raw_text(read_bible_kjv(), "bible-kjv",
+                       "King James Bible (Debian bible-kjv), split 90/5/5 by characters"),
+        "the King James Bible (bible -f)");
   if (fs::is_regular_file(path))
-    return from_source(split_raw_text(read_split(path), "raw", path + ", split 90/5/5 by characters"), path);
-  require(fs::is_directory(path), "lm.data_dir", "'" + path + "' is neither a directory nor a file");
+    return from_source(
+        split_raw_text(read_split(path), "raw", path + ", split 90/5/5 by characters"), path);
+  require(fs::is_directory(path), "lm.data_dir",
+          "'" + path + "' is neither a directory nor a file");
   auto has = [&](const std::string& f) { return fs::is_regular_file(path + "/" + f); };
   auto triple = [&](const std::string& name, const std::string& pre, const std::string& post) {
     const std::string train = path + "/" + pre + "train" + post;
-    return LmCorpus{name, path + " (" + name + " layout)", read_split(train),
-                    read_split(path + "/" + pre + "valid" + post), read_split(path + "/" + pre + "test" + post), train};
+    return LmCorpus{name,
+                    path + " (" + name + " layout)",
+                    read_split(train),
+                    read_split(path + "/" + pre + "valid" + post),
+                    read_split(path + "/" + pre + "test" + post),
+                    train};
   };
-  if (has("train.txt") && has("valid.txt") && has("test.txt")) return triple("wikitext", "", ".txt");
+  if (has("train.txt") && has("valid.txt") && has("test.txt"))
+    return triple("wikitext", "", ".txt");
   if (has("wiki.train.tokens")) return triple("wikitext", "wiki.", ".tokens");
   if (has("ptb.train.txt")) return triple("ptb", "ptb.", ".txt");
   if (has("input.txt"))
     return from_source(split_raw_text(read_split(path + "/input.txt"), "raw",
                                       path + "/input.txt, split 90/5/5 by characters"),
                        path + "/input.txt");
-  throw InputError("lm.data_dir: '" + path + "' holds no corpus (expected {train,valid,test}.txt, "
+  throw InputError("lm.data_dir: '" + path +
+                   "' holds no corpus (expected {train,valid,test}.txt, "
                    "wiki.{train,valid,test}.tokens, ptb.{train,valid,test}.txt or input.txt)");
 }
 

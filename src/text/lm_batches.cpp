@@ -20,18 +20,19 @@ LmBatch lm_train_batch(const torch::Tensor& tokens, int64_t batch, int64_t conte
   TORCH_CHECK(N > context + 1, "[lm_train_batch] ", N, " tokens are too few for context ", context);
   auto gen = at::detail::createCPUGenerator(splitmix(seed, uint64_t(step)) & 0x7FFFFFFFFFFFull);
   auto start = torch::randint(0, N - context, {batch, 1}, gen, torch::kLong);  // (B, 1)
-  auto idx = start + torch::arange(context + 1, torch::kLong).unsqueeze(0);   // (B, L + 1)
+  auto idx = start + torch::arange(context + 1, torch::kLong).unsqueeze(0);    // (B, L + 1)
   auto w = tokens.index_select(0, idx.view(-1)).view({batch, context + 1});
   return {w.narrow(1, 0, context).contiguous(), w.narrow(1, 1, context).contiguous()};
 }
 
 std::vector<LmBatch> lm_eval_batches(const torch::Tensor& tokens, int64_t batch, int64_t context,
                                      int64_t stride) {
-  TORCH_CHECK(context > 0 && stride > 0 && stride <= context, "[lm_eval_batches] need 0 < stride <= context, got ",
-              stride, " and ", context);
+  TORCH_CHECK(context > 0 && stride > 0 && stride <= context,
+              "[lm_eval_batches] need 0 < stride <= context, got ", stride, " and ", context);
   const int64_t targets = tokens.size(0) - 1;
   struct Window {
-    int64_t start, len, skip;  // inputs tokens[start, start + len); the first `skip` targets not scored
+    int64_t start, len,
+        skip;  // inputs tokens[start, start + len); the first `skip` targets not scored
   };
   std::vector<Window> windows;
   for (int64_t done = 0; done < targets;) {

@@ -7,7 +7,8 @@
 namespace spikessm {
 
 torch::Tensor to_token_tensor(const std::vector<int64_t>& ids) {
-  return torch::from_blob(const_cast<int64_t*>(ids.data()), {int64_t(ids.size())}, torch::kLong).clone();
+  return torch::from_blob(const_cast<int64_t*>(ids.data()), {int64_t(ids.size())}, torch::kLong)
+      .clone();
 }
 
 std::string text_prefix(const std::string& text, int64_t max_chars) {
@@ -25,14 +26,16 @@ LmData load_lm_data(const Config& cfg, const std::string& tokenizer_dir) {
     require(d.tokenizer->kind() == kind, tokenizer_dir + "/tokenizer.json",
             "holds a " + d.tokenizer->kind() + " tokenizer but lm.tokenizer is " + kind);
   } else {
-    d.tokenizer = train_tokenizer(kind, d.corpus.train, cfg.get_int("lm.bpe_vocab"), d.corpus.train_source);
+    d.tokenizer =
+        train_tokenizer(kind, d.corpus.train, cfg.get_int("lm.bpe_vocab"), d.corpus.train_source);
   }
   d.train = to_token_tensor(d.tokenizer->encode(d.corpus.train));
   d.valid = to_token_tensor(d.tokenizer->encode(d.corpus.valid));
   d.test = to_token_tensor(d.tokenizer->encode(d.corpus.test));
   const int64_t L = cfg.get_int("lm.context");
   require(d.train.size(0) > L + 1, "lm.context",
-          std::to_string(L) + " is longer than the " + std::to_string(d.train.size(0)) + " training tokens");
+          std::to_string(L) + " is longer than the " + std::to_string(d.train.size(0)) +
+              " training tokens");
   return d;
 }
 

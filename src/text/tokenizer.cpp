@@ -45,7 +45,8 @@ int64_t count_words(const std::string& text) {
 std::unique_ptr<Tokenizer> train_tokenizer(const std::string& kind, const std::string& train_text,
                                            int64_t bpe_vocab, const std::string& where) {
   if (kind == "byte") return std::make_unique<ByteTokenizer>();
-  if (kind == "word") return std::make_unique<WordTokenizer>(WordTokenizer::train(train_text, where));
+  if (kind == "word")
+    return std::make_unique<WordTokenizer>(WordTokenizer::train(train_text, where));
   if (kind == "bpe") return BpeTokenizer::train(train_text, bpe_vocab);
   throw InputError("lm.tokenizer: unknown tokenizer '" + kind + "' (expected byte, word or bpe)");
 }

@@ -31,11 +31,16 @@ size_t invalid_utf8_at(const std::string& s) {
     const unsigned c = p[i];
     size_t len = 1;
     unsigned lo = 0x80, hi = 0xbf;  // the allowed range of the second byte
-    if (c < 0x80) len = 1;
-    else if (c >= 0xc2 && c <= 0xdf) len = 2;
-    else if (c >= 0xe0 && c <= 0xef) len = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-    else if (c >= 0xf0 && c <= 0xf4) len = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-    else return i;
+    if (c < 0x80)
+      len = 1;
+    else if (c >= 0xc2 && c <= 0xdf)
+      len = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+      len = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+    else if (c >= 0xf0 && c <= 0xf4)
+      len = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+    else
+      return i;
     if (i + len > n) return i;
     for (size_t k = 1; k < len; ++k)
       if (p[i + k] < (k == 1 ? lo : 0x80) || p[i + k] > (k == 1 ? hi : 0xbf)) return i;
@@ -51,7 +56,8 @@ WordTokenizer WordTokenizer::train(const std::string& text, const std::string& w
     char byte[8];
     std::snprintf(byte, sizeof byte, "0x%02X", unsigned(static_cast<unsigned char>(text[at])));
     throw InputError(where + ": not UTF-8 text (byte " + byte + " at offset " + std::to_string(at) +
-                     "); the word tokenizer needs UTF-8 (convert it, e.g. with iconv, or use lm.tokenizer = byte)");
+                     "); the word tokenizer needs UTF-8 (convert it, e.g. with iconv, or use "
+                     "lm.tokenizer = byte)");
   }
   WordTokenizer t;
   t.words_ = {"<eos>", "<unk>"};

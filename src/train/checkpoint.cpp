@@ -45,7 +45,8 @@ void load_archive(const std::string& bytes, const std::string& what, const std::
   try {
     ar.load_from(bytes.data(), bytes.size());
   } catch (const c10::Error& e) {
-    throw InputError(where + ": checkpoint section '" + what + "' is unreadable (" + first_line(e) + ")");
+    throw InputError(where + ": checkpoint section '" + what + "' is unreadable (" + first_line(e) +
+                     ")");
   }
 }
 
@@ -59,10 +60,11 @@ std::string shape_text(c10::IntArrayRef sizes) {
 // checkpoint of another width loads "fine" and fails later inside a layer (or not at all, and
 // the run saves weights that disagree with its config). So every parameter and buffer is
 // compared first, walking the archive as Module::load does.
-void check_shapes(torch::nn::Module& model, torch::serialize::InputArchive& ar, const std::string& prefix,
-                  const std::string& where) {
-  const std::string hint = " (the config, e.g. model.d_model / model.d_state / model.n_layers / --set, "
-                           "differs from the one the checkpoint was trained with)";
+void check_shapes(torch::nn::Module& model, torch::serialize::InputArchive& ar,
+                  const std::string& prefix, const std::string& where) {
+  const std::string hint =
+      " (the config, e.g. model.d_model / model.d_state / model.n_layers / --set, "
+      "differs from the one the checkpoint was trained with)";
   auto compare = [&](const std::string& name, const torch::Tensor& want, bool buffer) {
     if (!want.defined()) return;
     const std::string what = std::string(buffer ? "buffer '" : "parameter '") + prefix + name + "'";
@@ -70,23 +72,26 @@ void check_shapes(torch::nn::Module& model, torch::serialize::InputArchive& ar, 
     if (!ar.try_read(name, saved, buffer))
       throw InputError(where + ": " + what + " of the model is missing from the checkpoint" + hint);
     if (saved.sizes() != want.sizes())
-      throw InputError(where + ": " + what + " has shape " + shape_text(saved.sizes()) + " in the checkpoint but " +
-                       shape_text(want.sizes()) + " in the model built from the config" + hint);
+      throw InputError(where + ": " + what + " has shape " + shape_text(saved.sizes()) +
+                       " in the checkpoint but " + shape_text(want.sizes()) +
+                       " in the model built from the config" + hint);
   };
-  for (const auto& p : model.named_parameters(/*recurse=*/false)) compare(p.key(), p.value(), false);
+  for (const auto& p : model.named_parameters(/*recurse=*/false))
+    compare(p.key(), p.value(), false);
   for (const auto& b : model.named_buffers(/*recurse=*/false)) compare(b.key(), b.value(), true);
   for (const auto& c : model.named_children()) {
     if (!c.value()->is_serializable()) continue;
     torch::serialize::InputArchive child;
     if (!ar.try_read(c.key(), child))
-      throw InputError(where + ": module '" + prefix + c.key() + "' of the model is missing from the checkpoint" +
-                       hint);
+      throw InputError(where + ": module '" + prefix + c.key() +
+                       "' of the model is missing from the checkpoint" + hint);
     check_shapes(*c.value(), child, prefix + c.key() + ".", where);
   }
 }
 
 // Shapes first (a message naming the parameter), then the weights.
-void load_model(torch::nn::Module& model, torch::serialize::InputArchive& ar, const std::string& where) {
+void load_model(torch::nn::Module& model, torch::serialize::InputArchive& ar,
+                const std::string& where) {
   check_shapes(model, ar, "", where);
   try {
     model.load(ar);
@@ -116,12 +121,14 @@ CheckpointMeta load_format1(const std::string& bytes, const std::string& where,
     if (!ar.try_read("step", v) || !v.isInt()) throw InputError("");
     meta.step = v.toInt();
   } catch (const std::exception&) {
-    throw InputError(where + ": not a usable spikessm checkpoint: a LibTorch archive that is "
-                             "neither this version's format nor format 1 (another tool's file?)");
+    throw InputError(where +
+                     ": not a usable spikessm checkpoint: a LibTorch archive that is "
+                     "neither this version's format nor format 1 (another tool's file?)");
   }
   if (optimizer)
-    throw InputError(where + ": a format-1 checkpoint (no RNG or data-order state) cannot be "
-                             "resumed exactly; its weights still load for eval, export and report");
+    throw InputError(where +
+                     ": a format-1 checkpoint (no RNG or data-order state) cannot be "
+                     "resumed exactly; its weights still load for eval, export and report");
   if (model) {
     torch::serialize::InputArchive model_ar;
     if (!ar.try_read("model", model_ar))
@@ -163,8 +170,8 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
       std::lock_guard<std::mutex> lock(gen.mutex());
       state = gen.get_state();
     }
-    sections.emplace_back("rng", std::string(static_cast<const char*>(state.data_ptr()),
-                                             size_t(state.numel())));
+    sections.emplace_back(
+        "rng", std::string(static_cast<const char*>(state.data_ptr()), size_t(state.numel())));
   }
   const std::string tmp = path + ".tmp", prev = previous_checkpoint_path(path);
   write_file_synced(tmp, encode_checkpoint(sections));
@@ -203,7 +210,8 @@ CheckpointMeta load_checkpoint_bytes(const std::string& bytes, const std::string
     try {
       optimizer->load(optim_ar);
     } catch (const c10::Error& e) {
-      throw InputError(where + ": checkpoint optimizer state does not match (" + first_line(e) + ")");
+      throw InputError(where + ": checkpoint optimizer state does not match (" + first_line(e) +
+                       ")");
     }
   }
   return meta;

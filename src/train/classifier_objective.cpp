@@ -63,9 +63,12 @@ EvalResult evaluate_sharded(ClassifierImpl& model, const torch::Tensor& x, const
   const int64_t n = x.size(0), w = dist.world_size(), r = dist.rank();
   const int64_t lo = n * r / w, hi = n * (r + 1) / w;
   EvalResult part;
-  if (hi > lo) part = evaluate(model, x.narrow(0, lo, hi - lo), y.narrow(0, lo, hi - lo), batch_size, false, false);
-  auto sums = torch::tensor({part.loss * double(hi - lo), part.accuracy * double(hi - lo), double(hi - lo)},
-                            torch::kFloat64);
+  if (hi > lo)
+    part = evaluate(model, x.narrow(0, lo, hi - lo), y.narrow(0, lo, hi - lo), batch_size, false,
+                    false);
+  auto sums =
+      torch::tensor({part.loss * double(hi - lo), part.accuracy * double(hi - lo), double(hi - lo)},
+                    torch::kFloat64);
   dist.allreduce_sum(sums, "evaluation");
   EvalResult out;
   out.samples = int64_t(sums[2].item<double>());
@@ -84,8 +87,9 @@ class ClassifierObjective : public Objective {
         task_(load_task(cfg)),
         model_(build_model(cfg, task_.model_input())),
         n_train_(task_.train_x.size(0)) {
-    require(n_train_ >= batch_, "train.batch_size",
-            std::to_string(batch_) + " exceeds the " + std::to_string(n_train_) + " training samples");
+    require(
+        n_train_ >= batch_, "train.batch_size",
+        std::to_string(batch_) + " exceeds the " + std::to_string(n_train_) + " training samples");
   }
 
   torch::nn::Module& model() override { return *model_; }
@@ -96,9 +100,11 @@ class ClassifierObjective : public Objective {
   void print_plan(int64_t total, int world) const override {
     int64_t n = 0;
     for (const auto& p : model_->parameters()) n += p.numel();
-    std::fprintf(stderr, "data: %s\nmodel: %lld parameters; %lld steps of batch %lld (%lld per epoch)%s\n",
+    std::fprintf(stderr,
+                 "data: %s\nmodel: %lld parameters; %lld steps of batch %lld (%lld per epoch)%s\n",
                  task_.description.c_str(), (long long)n, (long long)total, (long long)batch_,
-                 (long long)steps_per_epoch(), world > 1 ? (" on " + std::to_string(world) + " ranks").c_str() : "");
+                 (long long)steps_per_epoch(),
+                 world > 1 ? (" on " + std::to_string(world) + " ranks").c_str() : "");
   }
 
   void select_batch(int64_t step, int rank, int world) override {
@@ -112,9 +118,12 @@ class ClassifierObjective : public Objective {
     x_ = task_.train_x.index_select(0, idx);
     y_ = task_.train_y.index_select(0, idx);
     if (task_.crop_pad > 0 || task_.hflip)  // image augmentation, seeded per step and rank
-      x_ = augment_images(x_, task_.crop_pad, task_.hflip, mix_seed(seed_ ^ 0xA06, uint64_t(step) * 4096 + uint64_t(rank)));
+      x_ = augment_images(x_, task_.crop_pad, task_.hflip,
+                          mix_seed(seed_ ^ 0xA06, uint64_t(step) * 4096 + uint64_t(rank)));
   }
-  uint64_t dropout_seed(int64_t step) const override { return mix_seed(seed_ ^ 0x5EED, uint64_t(step)); }
+  uint64_t dropout_seed(int64_t step) const override {
+    return mix_seed(seed_ ^ 0x5EED, uint64_t(step));
+  }
 
   StepLoss loss() override {
     auto logits = model_->forward(x_);
@@ -127,11 +136,16 @@ class ClassifierObjective : public Objective {
 
   nlohmann::json data_order(int64_t step, int world) const override {
     const int64_t per_epoch = steps_per_epoch();
-    return {{"seed", seed_}, {"epoch", step / per_epoch}, {"batch_in_epoch", step % per_epoch},
-            {"global_batch", batch_}, {"train_samples", n_train_}, {"world_size", world}};
+    return {
+        {"seed", seed_},          {"epoch", step / per_epoch}, {"batch_in_epoch", step % per_epoch},
+        {"global_batch", batch_}, {"train_samples", n_train_}, {"world_size", world}};
   }
-  std::vector<std::string> resume_keys() const override { return {"seed", "global_batch", "train_samples"}; }
-  void add_checkpoint_state(nlohmann::json& state) const override { state["model_input"] = to_json(task_.model_input()); }
+  std::vector<std::string> resume_keys() const override {
+    return {"seed", "global_batch", "train_samples"};
+  }
+  void add_checkpoint_state(nlohmann::json& state) const override {
+    state["model_input"] = to_json(task_.model_input());
+  }
 
   bool checkpoint_at_epoch_end() const override { return true; }
   bool monitor_due(int64_t done, int64_t) const override { return done % steps_per_epoch() == 0; }
@@ -145,8 +159,9 @@ class ClassifierObjective : public Objective {
                                           has_val ? task_.val_y : task_.test_y, eval_batch_, dist);
     const int64_t epoch = done / steps_per_epoch();
     if (dist.is_root())
-      std::fprintf(stderr, "epoch %lld: %s accuracy %.4f loss %.4f\n", (long long)epoch, split, r.accuracy, r.loss);
-    return {{"kind", "eval"}, {"split", split}, {"step", done}, {"epoch", epoch},
+      std::fprintf(stderr, "epoch %lld: %s accuracy %.4f loss %.4f\n", (long long)epoch, split,
+                   r.accuracy, r.loss);
+    return {{"kind", "eval"}, {"split", split},         {"step", done},        {"epoch", epoch},
             {"loss", r.loss}, {"accuracy", r.accuracy}, {"samples", r.samples}};
   }
 
@@ -159,12 +174,18 @@ class ClassifierObjective : public Objective {
     stats["samples"] = t.samples;
     write_file_atomic(stats_path(cfg_), stats.dump(2) + "\n");
     char head[160];
-    std::snprintf(head, sizeof head, "trained %lld steps in %.1f s\ntest accuracy %.4f (loss %.4f, %lld samples)\n",
+    std::snprintf(head, sizeof head,
+                  "trained %lld steps in %.1f s\ntest accuracy %.4f (loss %.4f, %lld samples)\n",
                   (long long)total, result.train_seconds, t.accuracy, t.loss, (long long)t.samples);
     result.report = head + t.ops.to_table() + "checkpoint " + checkpoint_path(cfg_) + "\nmetrics " +
                     metrics_path(cfg_) + "\nspike statistics " + stats_path(cfg_) + "\n";
-    return {{"kind", "eval"}, {"split", "test"}, {"step", total}, {"loss", t.loss}, {"accuracy", t.accuracy},
-            {"mean_spiking_rate", t.ops.mean_rate}, {"train_seconds", result.train_seconds}};
+    return {{"kind", "eval"},
+            {"split", "test"},
+            {"step", total},
+            {"loss", t.loss},
+            {"accuracy", t.accuracy},
+            {"mean_spiking_rate", t.ops.mean_rate},
+            {"train_seconds", result.train_seconds}};
   }
 
  private:

@@ -50,7 +50,8 @@ std::string first_line(const std::string& s) {
 }
 }  // namespace
 
-Distributed::Distributed(const DistOptions& o) : rank_(o.rank), world_(o.world_size), timeout_s_(o.timeout_s) {
+Distributed::Distributed(const DistOptions& o)
+    : rank_(o.rank), world_(o.world_size), timeout_s_(o.timeout_s) {
   require(world_ >= 1, "--world-size", std::to_string(world_) + " (expected >= 1)");
   require(rank_ >= 0 && rank_ < world_, "--rank",
           std::to_string(rank_) + " is not in 0.." + std::to_string(world_ - 1));
@@ -72,10 +73,11 @@ Distributed::Distributed(const DistOptions& o) : rank_(o.rank), world_(o.world_s
     auto po = c10d::ProcessGroupGloo::Options::create(timeout);
     // Bind Gloo to the interface that reaches the master: loopback for local runs.
     const bool loopback = addr == "127.0.0.1" || addr == "localhost";
-    po->devices.push_back(loopback ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
-                          : std::getenv("GLOO_SOCKET_IFNAME")
-                              ? c10d::ProcessGroupGloo::createDeviceForInterface(std::getenv("GLOO_SOCKET_IFNAME"))
-                              : c10d::ProcessGroupGloo::createDefaultDevice());
+    po->devices.push_back(
+        loopback ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+        : std::getenv("GLOO_SOCKET_IFNAME")
+            ? c10d::ProcessGroupGloo::createDeviceForInterface(std::getenv("GLOO_SOCKET_IFNAME"))
+            : c10d::ProcessGroupGloo::createDefaultDevice());
     po->threads = 1;  // the work is one collective at a time; compute owns the cores
     impl_->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, rank_, world_, po);
   } catch (const std::exception& e) {
@@ -142,7 +144,8 @@ void Distributed::check_parameters_equal(torch::nn::Module& module, const std::s
                            when + " (a bug, or ranks built with different configs)");
 }
 
-void Distributed::allreduce_gradients(const std::vector<torch::Tensor>& params, torch::Tensor& stats) {
+void Distributed::allreduce_gradients(const std::vector<torch::Tensor>& params,
+                                      torch::Tensor& stats) {
   if (world_ == 1) return;
   torch::NoGradGuard no_grad;
   // Buckets of consecutive parameters up to kBucketBytes each; all are float32 here.
@@ -162,7 +165,8 @@ void Distributed::allreduce_gradients(const std::vector<torch::Tensor>& params, 
     std::vector<torch::Tensor> parts;
     for (size_t i : bucket) {
       const auto& g = params[i].grad();
-      parts.push_back(g.defined() ? g.reshape(-1) : torch::zeros({params[i].numel()}, params[i].options()));
+      parts.push_back(g.defined() ? g.reshape(-1)
+                                  : torch::zeros({params[i].numel()}, params[i].options()));
     }
     flat.push_back(torch::cat(parts));
   }
@@ -184,8 +188,10 @@ void Distributed::allreduce_gradients(const std::vector<torch::Tensor>& params, 
       auto& p = params[i];
       const int64_t n = p.numel();
       auto avg = flat[k].narrow(0, off, n).view(p.sizes());
-      if (p.grad().defined()) p.mutable_grad().copy_(avg);
-      else p.mutable_grad() = avg.clone();
+      if (p.grad().defined())
+        p.mutable_grad().copy_(avg);
+      else
+        p.mutable_grad() = avg.clone();
       off += n;
     }
   }

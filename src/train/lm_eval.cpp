@@ -12,11 +12,13 @@ namespace spikessm {
 
 LmEvalWindows lm_eval_windows(const Config& cfg) {
   LmEvalWindows w;
-  w.context = cfg.get_int("lm.eval_context") > 0 ? cfg.get_int("lm.eval_context") : cfg.get_int("lm.context");
+  w.context = cfg.get_int("lm.eval_context") > 0 ? cfg.get_int("lm.eval_context")
+                                                 : cfg.get_int("lm.context");
   w.stride = cfg.get_int("lm.eval_stride") > 0 ? cfg.get_int("lm.eval_stride") : w.context;
   require(w.stride <= w.context, "lm.eval_stride",
-          std::to_string(w.stride) + " exceeds the evaluation window of " + std::to_string(w.context) +
-              " tokens (expected 1.." + std::to_string(w.context) + ", or 0 for non-overlapping windows)");
+          std::to_string(w.stride) + " exceeds the evaluation window of " +
+              std::to_string(w.context) + " tokens (expected 1.." + std::to_string(w.context) +
+              ", or 0 for non-overlapping windows)");
   return w;
 }
 
@@ -32,9 +34,9 @@ double LmEvalResult::bits_per_byte() const {
 }
 
 nlohmann::json LmEvalResult::to_json() const {
-  nlohmann::json j{{"nll_per_token", nll()},     {"token_ppl", token_ppl()},
-                   {"word_ppl", word_ppl()},     {"bits_per_byte", bits_per_byte()},
-                   {"tokens", tokens},           {"bytes", bytes},
+  nlohmann::json j{{"nll_per_token", nll()}, {"token_ppl", token_ppl()},
+                   {"word_ppl", word_ppl()}, {"bits_per_byte", bits_per_byte()},
+                   {"tokens", tokens},       {"bytes", bytes},
                    {"words", words}};
   if (!ops.layers.empty()) {
     j["ops_per_token"] = ops.to_json();
@@ -45,8 +47,8 @@ nlohmann::json LmEvalResult::to_json() const {
 }
 
 LmEvalResult evaluate_lm(LanguageModelImpl& model, const torch::Tensor& tokens, int64_t context,
-                         int64_t stride, int64_t batch, int64_t bytes, int64_t words, bool with_stats,
-                         bool show_progress) {
+                         int64_t stride, int64_t batch, int64_t bytes, int64_t words,
+                         bool with_stats, bool show_progress) {
   torch::NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
@@ -59,8 +61,9 @@ LmEvalResult evaluate_lm(LanguageModelImpl& model, const torch::Tensor& tokens, 
   for (size_t i = 0; i < batches.size(); ++i) {
     const auto& b = batches[i];
     auto logits = model.forward(b.x);  // (B, L, V)
-    r.nll_sum += torch::cross_entropy_loss(logits.reshape({-1, logits.size(2)}), b.y.reshape({-1}), {},
-                                           at::Reduction::Sum).item<double>();
+    r.nll_sum += torch::cross_entropy_loss(logits.reshape({-1, logits.size(2)}), b.y.reshape({-1}),
+                                           {}, at::Reduction::Sum)
+                     .item<double>();
     r.tokens += b.y.ne(-100).sum().item<int64_t>();  // the scored targets
     if (show_progress) {
       char extra[64];
@@ -78,8 +81,10 @@ LmEvalResult evaluate_lm(LanguageModelImpl& model, const torch::Tensor& tokens, 
 std::string lm_eval_text(const LmEvalResult& r, const std::string& split) {
   char line[256];
   std::snprintf(line, sizeof line,
-                "%s: %lld tokens, %.4f nats/token, token perplexity %.3f, word perplexity %.3f, %.4f bits per byte\n",
-                split.c_str(), (long long)r.tokens, r.nll(), r.token_ppl(), r.word_ppl(), r.bits_per_byte());
+                "%s: %lld tokens, %.4f nats/token, token perplexity %.3f, word perplexity %.3f, "
+                "%.4f bits per byte\n",
+                split.c_str(), (long long)r.tokens, r.nll(), r.token_ppl(), r.word_ppl(),
+                r.bits_per_byte());
   return line + (r.ops.layers.empty() ? std::string() : "per token:\n" + r.ops.to_table());
 }
 

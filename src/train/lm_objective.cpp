@@ -29,22 +29,25 @@ class LmObjective : public Objective {
         model_(build_language_model(cfg, data_.tokenizer->vocab_size())) {}
 
   torch::nn::Module& model() override { return *model_; }
-  int64_t steps_per_epoch() const override { return std::max<int64_t>(1, data_.train.size(0) / (batch_ * context_)); }
+  int64_t steps_per_epoch() const override {
+    return std::max<int64_t>(1, data_.train.size(0) / (batch_ * context_));
+  }
   int64_t units_per_step() const override { return batch_ * context_; }
   bool reports_accuracy() const override { return false; }
 
   void print_plan(int64_t total, int world) const override {
     int64_t n = 0;
     for (const auto& p : model_->parameters()) n += p.numel();
-    std::fprintf(stderr,
-                 "data: %s; %s tokenizer, vocabulary %lld; %lld/%lld/%lld tokens\n"
-                 "model: %s%s, %lld parameters; %lld steps of %lld x %lld tokens (%lld per epoch)%s\n",
-                 data_.corpus.description.c_str(), data_.tokenizer->kind().c_str(),
-                 (long long)data_.tokenizer->vocab_size(), (long long)data_.train.size(0),
-                 (long long)data_.valid.size(0), (long long)data_.test.size(0), model_->family().c_str(),
-                 model_->spiking() ? "" : " (non-spiking)", (long long)n, (long long)total, (long long)batch_,
-                 (long long)context_, (long long)steps_per_epoch(),
-                 world > 1 ? (" on " + std::to_string(world) + " ranks").c_str() : "");
+    std::fprintf(
+        stderr,
+        "data: %s; %s tokenizer, vocabulary %lld; %lld/%lld/%lld tokens\n"
+        "model: %s%s, %lld parameters; %lld steps of %lld x %lld tokens (%lld per epoch)%s\n",
+        data_.corpus.description.c_str(), data_.tokenizer->kind().c_str(),
+        (long long)data_.tokenizer->vocab_size(), (long long)data_.train.size(0),
+        (long long)data_.valid.size(0), (long long)data_.test.size(0), model_->family().c_str(),
+        model_->spiking() ? "" : " (non-spiking)", (long long)n, (long long)total,
+        (long long)batch_, (long long)context_, (long long)steps_per_epoch(),
+        world > 1 ? (" on " + std::to_string(world) + " ranks").c_str() : "");
   }
 
   void select_batch(int64_t step, int rank, int world) override {
@@ -61,7 +64,8 @@ class LmObjective : public Objective {
   StepLoss loss() override {
     auto logits = model_->forward(batch_data_.x);  // (B, L, V)
     StepLoss s;
-    s.loss = torch::cross_entropy_loss(logits.reshape({-1, logits.size(2)}), batch_data_.y.reshape({-1}));
+    s.loss = torch::cross_entropy_loss(logits.reshape({-1, logits.size(2)}),
+                                       batch_data_.y.reshape({-1}));
     s.loss = s.loss + model_->aux_loss();  // after forward(): NeuronSpark's PonderNet cost, else 0
     s.weight = 1.0 / double(world_);
     return s;
@@ -69,19 +73,24 @@ class LmObjective : public Objective {
   void after_backward() override { model_->adjust_gradients(); }
 
   nlohmann::json data_order(int64_t, int world) const override {
-    return {{"seed", seed_}, {"global_batch", batch_}, {"context", context_}, {"train_tokens", data_.train.size(0)},
+    return {{"seed", seed_},       {"global_batch", batch_},
+            {"context", context_}, {"train_tokens", data_.train.size(0)},
             {"world_size", world}, {"tokenizer", data_.tokenizer->kind()}};
   }
-  std::vector<std::string> resume_keys() const override { return {"seed", "global_batch", "context", "train_tokens"}; }
+  std::vector<std::string> resume_keys() const override {
+    return {"seed", "global_batch", "context", "train_tokens"};
+  }
 
   bool checkpoint_at_epoch_end() const override { return false; }
-  bool monitor_due(int64_t done, int64_t) const override { return eval_every_ > 0 && done % eval_every_ == 0; }
+  bool monitor_due(int64_t done, int64_t) const override {
+    return eval_every_ > 0 && done % eval_every_ == 0;
+  }
 
   nlohmann::json monitor(int64_t done, Distributed& dist) override {
     auto r = evaluate_text(text_prefix(data_.corpus.valid, valid_max_chars_), false);
     if (dist.is_root())
-      std::fprintf(stderr, "step %lld: valid nll %.4f, word ppl %.2f, %.4f bits/byte\n", (long long)done, r.nll(),
-                   r.word_ppl(), r.bits_per_byte());
+      std::fprintf(stderr, "step %lld: valid nll %.4f, word ppl %.2f, %.4f bits/byte\n",
+                   (long long)done, r.nll(), r.word_ppl(), r.bits_per_byte());
     auto j = r.to_json();
     j["kind"] = "eval";
     j["split"] = "valid";
@@ -104,19 +113,21 @@ class LmObjective : public Objective {
     stats["spiking"] = model_->spiking();
     write_file_atomic(stats_path(cfg_), stats.dump(2) + "\n");
     char head[512];
-    std::snprintf(head, sizeof head, "trained %lld steps in %.1f s (%lld parameters; %s; %s tokenizer)\n",
+    std::snprintf(head, sizeof head,
+                  "trained %lld steps in %.1f s (%lld parameters; %s; %s tokenizer)\n",
                   (long long)total, result.train_seconds, (long long)result.parameters,
                   data_.corpus.description.c_str(), data_.tokenizer->kind().c_str());
-    result.report = head + lm_eval_text(result.lm_test, "test") + "checkpoint " + checkpoint_path(cfg_) +
-                    "\nmetrics " + metrics_path(cfg_) + "\nstatistics " + stats_path(cfg_) + "\n";
+    result.report = head + lm_eval_text(result.lm_test, "test") + "checkpoint " +
+                    checkpoint_path(cfg_) + "\nmetrics " + metrics_path(cfg_) + "\nstatistics " +
+                    stats_path(cfg_) + "\n";
     return j;
   }
 
  private:
   LmEvalResult evaluate_text(const std::string& text, bool final) {
     auto ids = to_token_tensor(data_.tokenizer->encode(text));
-    return evaluate_lm(*model_, ids, windows_.context, windows_.stride, eval_batch_, int64_t(text.size()),
-                       count_words(text), final, final);
+    return evaluate_lm(*model_, ids, windows_.context, windows_.stride, eval_batch_,
+                       int64_t(text.size()), count_words(text), final, final);
   }
 
   const Config& cfg_;

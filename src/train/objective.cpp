@@ -6,10 +6,12 @@
 
 namespace spikessm {
 
-std::unique_ptr<Objective> make_objective(const Config& cfg, const TrainRunOptions& run, bool have_checkpoint) {
+std::unique_ptr<Objective> make_objective(const Config& cfg, const TrainRunOptions& run,
+                                          bool have_checkpoint) {
   if (!is_language_model(cfg)) return make_classifier_objective(cfg);
   // A resumed run reuses the saved tokenizer (BPE training need not be reproducible).
-  return make_lm_objective(cfg, run.resume && have_checkpoint ? cfg.get_string("train.out_dir") : "");
+  return make_lm_objective(cfg,
+                           run.resume && have_checkpoint ? cfg.get_string("train.out_dir") : "");
 }
 
 }  // namespace spikessm

@@ -30,9 +30,12 @@ std::unique_ptr<torch::optim::AdamW> make_optimizer(torch::nn::Module& model, co
   std::vector<torch::Tensor> regular, ssm, neuron;
   for (const auto& p : model.named_parameters()) {
     if (!p.value().requires_grad()) continue;
-    if (S4DImpl::is_ssm_parameter(p.key())) ssm.push_back(p.value());
-    else if (neuron_mult != 1.0 && is_neuron_parameter(p.key())) neuron.push_back(p.value());
-    else regular.push_back(p.value());
+    if (S4DImpl::is_ssm_parameter(p.key()))
+      ssm.push_back(p.value());
+    else if (neuron_mult != 1.0 && is_neuron_parameter(p.key()))
+      neuron.push_back(p.value());
+    else
+      regular.push_back(p.value());
   }
   std::vector<torch::optim::OptimizerParamGroup> groups;
   groups.emplace_back(regular, std::make_unique<torch::optim::AdamWOptions>(
@@ -47,8 +50,9 @@ std::unique_ptr<torch::optim::AdamW> make_optimizer(torch::nn::Module& model, co
   if (!neuron.empty()) {
     // Neuron dynamics (decays, thresholds): NeuronSpark's 10x learning rate, no weight decay
     // (it would pull thresholds and decay logits toward 0).
-    groups.emplace_back(neuron, std::make_unique<torch::optim::AdamWOptions>(
-                                    torch::optim::AdamWOptions(lr * neuron_mult).weight_decay(0.0)));
+    groups.emplace_back(neuron,
+                        std::make_unique<torch::optim::AdamWOptions>(
+                            torch::optim::AdamWOptions(lr * neuron_mult).weight_decay(0.0)));
     base_lrs.push_back(lr * neuron_mult);
   }
   return std::make_unique<torch::optim::AdamW>(std::move(groups),

@@ -33,11 +33,14 @@ class RunDirLock {
     created_ = fs::create_directories(dir, ec);
     if (ec) throw InputError(dir + ": cannot create the run directory (" + ec.message() + ")");
     fd_ = ::open((dir + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw InputError(dir + "/.lock: cannot open the run's lock file (" + std::strerror(errno) + ")");
+    if (fd_ < 0)
+      throw InputError(dir + "/.lock: cannot open the run's lock file (" + std::strerror(errno) +
+                       ")");
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       ::close(fd_);
-      throw InputError(dir + ": another spikessm process is training in this directory; wait for it to "
-                             "end or set train.out_dir");
+      throw InputError(dir +
+                       ": another spikessm process is training in this directory; wait for it to "
+                       "end or set train.out_dir");
     }
   }
   ~RunDirLock() {
@@ -61,8 +64,9 @@ class RunDirLock {
 inline bool existing_run(const std::string& ckpt, const TrainRunOptions& run) {
   const bool have = checkpoint_exists(ckpt);
   if (have && !run.resume && !run.overwrite)
-    throw InputError(ckpt + ": a run already exists here; pass --resume to continue it, "
-                            "--overwrite to replace it, or set train.out_dir");
+    throw InputError(ckpt +
+                     ": a run already exists here; pass --resume to continue it, "
+                     "--overwrite to replace it, or set train.out_dir");
   return have;
 }
 
@@ -81,7 +85,8 @@ inline bool has_final_eval(const std::string& path, int64_t step) {
   while (std::getline(in, line)) {
     try {
       const auto m = nlohmann::json::parse(line);
-      if (m.value("kind", "") == "eval" && m.contains("train_seconds") && m.value("step", int64_t(-1)) == step)
+      if (m.value("kind", "") == "eval" && m.contains("train_seconds") &&
+          m.value("step", int64_t(-1)) == step)
         return true;
     } catch (const nlohmann::json::exception&) {
       continue;  // a line cut short by a crash

@@ -23,7 +23,8 @@ TrainedModel load_trained_model(const std::string& path, const std::vector<std::
     r.lm = build_language_model(r.cfg, r.tokenizer->vocab_size());
   } else {
     const auto saved = r.meta.state.find("model_input");
-    r.input = saved != r.meta.state.end() ? model_input_from_json(*saved, path) : load_task(r.cfg).model_input();
+    r.input = saved != r.meta.state.end() ? model_input_from_json(*saved, path)
+                                          : load_task(r.cfg).model_input();
     r.classifier = build_model(r.cfg, r.input);
   }
   load_checkpoint(path, r.module(), nullptr);

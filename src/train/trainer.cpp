@@ -24,10 +24,15 @@
 namespace spikessm {
 namespace fs = std::filesystem;
 
-std::string checkpoint_path(const Config& cfg) { return cfg.get_string("train.out_dir") + "/checkpoint.pt"; }
-std::string metrics_path(const Config& cfg) { return cfg.get_string("train.out_dir") + "/metrics.jsonl"; }
+std::string checkpoint_path(const Config& cfg) {
+  return cfg.get_string("train.out_dir") + "/checkpoint.pt";
+}
+std::string metrics_path(const Config& cfg) {
+  return cfg.get_string("train.out_dir") + "/metrics.jsonl";
+}
 std::string stats_path(const Config& cfg) {
-  return cfg.get_string("train.out_dir") + (is_language_model(cfg) ? "/lm_stats.json" : "/spike_stats.json");
+  return cfg.get_string("train.out_dir") +
+         (is_language_model(cfg) ? "/lm_stats.json" : "/spike_stats.json");
 }
 
 namespace {
@@ -36,7 +41,8 @@ namespace {
 struct LoopOptions {
   std::string out_dir;
   uint64_t seed = 0;
-  int64_t batch = 0, epochs = 0, max_steps = 0, warmup = 0, log_every = 0, checkpoint_every = 0, max_bad_steps = 0;
+  int64_t batch = 0, epochs = 0, max_steps = 0, warmup = 0, log_every = 0, checkpoint_every = 0,
+          max_bad_steps = 0;
   double grad_clip = 0, max_seconds = 0, dist_timeout_s = 0;
   bool anneal_to_budget = false;
   std::string inject_nonfinite;
@@ -70,22 +76,27 @@ struct Window {
 
 // The total gradient norm (NaN/Inf when any gradient is), clipped to max_norm when > 0.
 double clipped_grad_norm(const std::vector<torch::Tensor>& params, double max_norm) {
-  return torch::nn::utils::clip_grad_norm_(params, max_norm > 0 ? max_norm : std::numeric_limits<double>::infinity());
+  return torch::nn::utils::clip_grad_norm_(
+      params, max_norm > 0 ? max_norm : std::numeric_limits<double>::infinity());
 }
 
 class TrainLoop {
  public:
   TrainLoop(const Config& cfg, const TrainRunOptions& run)
-      : cfg_(cfg), o_(LoopOptions::from(cfg)), ckpt_(checkpoint_path(cfg)), metrics_(metrics_path(cfg)),
-        inject_(FaultInjection::parse(o_.inject_nonfinite, "train.inject_nonfinite")), guard_(o_.max_bad_steps) {
+      : cfg_(cfg),
+        o_(LoopOptions::from(cfg)),
+        ckpt_(checkpoint_path(cfg)),
+        metrics_(metrics_path(cfg)),
+        inject_(FaultInjection::parse(o_.inject_nonfinite, "train.inject_nonfinite")),
+        guard_(o_.max_bad_steps) {
     if (run.dist.rank == 0) lock_.emplace(o_.out_dir);  // rank 0 writes the run directory
     const bool have_ckpt = existing_run(ckpt_, run);
     torch::manual_seed(o_.seed);
     obj_ = make_objective(cfg, run, have_ckpt);
     opt_ = make_optimizer(obj_->model(), cfg, base_lrs_);
     require(o_.batch % run.dist.world_size == 0, "train.batch_size",
-            std::to_string(o_.batch) + " is not divisible by the " + std::to_string(run.dist.world_size) +
-                " ranks (the global batch is split evenly)");
+            std::to_string(o_.batch) + " is not divisible by the " +
+                std::to_string(run.dist.world_size) + " ranks (the global batch is split evenly)");
     // The rendezvous follows data loading, so the ranks meet ready to train.
     dist_.emplace(dist_options(cfg, run));
     per_epoch_ = obj_->steps_per_epoch();
@@ -150,7 +161,8 @@ void TrainLoop::resume(bool have_ckpt) {
   }
   bytes = dist_->broadcast_bytes(bytes, "the checkpoint");
   if (bytes.empty()) {
-    if (root()) std::fprintf(stderr, "--resume: no checkpoint at %s, starting from scratch\n", ckpt_.c_str());
+    if (root())
+      std::fprintf(stderr, "--resume: no checkpoint at %s, starting from scratch\n", ckpt_.c_str());
     return;
   }
   if (!root()) path = ckpt_ + " (from rank 0)";
@@ -161,7 +173,8 @@ void TrainLoop::resume(bool have_ckpt) {
     guard_.restore(meta.state.value("guard", nlohmann::json::object()));
     clock_.resume_from(meta.state.value("train_seconds", 0.0));
   } catch (const nlohmann::json::exception& e) {
-    throw InputError(path + ": checkpoint trainer state is malformed (" + std::string(e.what()) + ")");
+    throw InputError(path + ": checkpoint trainer state is malformed (" + std::string(e.what()) +
+                     ")");
   }
   restore_rng_state(meta.rng_state, path);
   if (root()) std::fprintf(stderr, "resuming %s at step %lld\n", path.c_str(), (long long)step_);
@@ -175,14 +188,17 @@ void TrainLoop::check_resume_state(const nlohmann::json& st, const std::string& 
   for (const auto& key : obj_->resume_keys()) {
     const int64_t have = now.at(key).get<int64_t>(), was = saved.value(key, have);
     if (was != have)
-      throw InputError(where + ": checkpoint was written with " + key + " " + std::to_string(was) + ", this run has " +
-                       std::to_string(have) + " (the data order would change; resume with the same config and data)");
+      throw InputError(where + ": checkpoint was written with " + key + " " + std::to_string(was) +
+                       ", this run has " + std::to_string(have) +
+                       " (the data order would change; resume with the same config and data)");
   }
   if (st.contains("schedule")) {
     const auto& s = st["schedule"];
     if (s.value("warmup_steps", o_.warmup) != o_.warmup || s.value("total_steps", total_) != total_)
-      std::fprintf(stderr, "warning: %s: the learning-rate schedule changed since the checkpoint "
-                           "(warm-up/total steps); the resumed run is not the uninterrupted one\n", where.c_str());
+      std::fprintf(stderr,
+                   "warning: %s: the learning-rate schedule changed since the checkpoint "
+                   "(warm-up/total steps); the resumed run is not the uninterrupted one\n",
+                   where.c_str());
   }
 }
 
@@ -200,10 +216,12 @@ void TrainLoop::open_run_dir() {
 }
 
 void TrainLoop::save(int64_t done) {
-  if (dist_->world_size() > 1) dist_->check_parameters_equal(obj_->model(), "at step " + std::to_string(done));
+  if (dist_->world_size() > 1)
+    dist_->check_parameters_equal(obj_->model(), "at step " + std::to_string(done));
   if (!root()) return;
   CheckpointMeta meta{cfg_.to_toml(), done};
-  meta.state = {{"schedule", {{"kind", "warmup_cosine"}, {"warmup_steps", o_.warmup}, {"total_steps", total_}}},
+  meta.state = {{"schedule",
+                 {{"kind", "warmup_cosine"}, {"warmup_steps", o_.warmup}, {"total_steps", total_}}},
                 {"data_order", obj_->data_order(done, dist_->world_size())},
                 {"guard", guard_.state()},
                 {"train_seconds", clock_.seconds()}};
@@ -229,7 +247,8 @@ bool TrainLoop::train_step(int64_t step) {
   uint64_t dropout_seed = obj_->dropout_seed(step);
   if (rank > 0) dropout_seed = mix_seed(dropout_seed, uint64_t(rank));
   torch::manual_seed(dropout_seed);
-  const double lr_f = budget_lr_factor(step, o_.warmup, total_, now_, o_.max_seconds, o_.anneal_to_budget);
+  const double lr_f =
+      budget_lr_factor(step, o_.warmup, total_, now_, o_.max_seconds, o_.anneal_to_budget);
   set_learning_rates(*opt_, base_lrs_, lr_f);
 
   opt_->zero_grad();
@@ -240,12 +259,14 @@ bool TrainLoop::train_step(int64_t step) {
   if (loss_ok) {
     s.loss.backward();
     obj_->after_backward();
-    if (inject_.grad_at(step, rank)) params_[0].mutable_grad().view(-1)[0] = std::numeric_limits<float>::quiet_NaN();
+    if (inject_.grad_at(step, rank))
+      params_[0].mutable_grad().view(-1)[0] = std::numeric_limits<float>::quiet_NaN();
   }
   // Per-rank totals, summed across ranks together with the gradients: every rank then makes
   // the same skip decision.
-  auto stats = torch::tensor({loss_ok ? loss_v * s.weight : 0.0, s.weight, s.correct, loss_ok ? 0.0 : 1.0},
-                             torch::kFloat64);
+  auto stats =
+      torch::tensor({loss_ok ? loss_v * s.weight : 0.0, s.weight, s.correct, loss_ok ? 0.0 : 1.0},
+                    torch::kFloat64);
   dist_->allreduce_gradients(params_, stats);
   const bool all_loss_ok = stats[3].item<double>() == 0;
   // Numerical guard: a NaN/Inf anywhere in a gradient makes the total norm non-finite.
@@ -268,22 +289,26 @@ void TrainLoop::skip_step(int64_t step, bool loss_ok) {
   const bool stop = guard_.bad();
   if (root()) {
     bar_->finish();
-    std::fprintf(stderr, "step %lld: non-finite %s, step skipped (%lld in a row, limit %lld)\n", (long long)step,
-                 what, (long long)guard_.consecutive(), (long long)guard_.limit());
+    std::fprintf(stderr, "step %lld: non-finite %s, step skipped (%lld in a row, limit %lld)\n",
+                 (long long)step, what, (long long)guard_.consecutive(), (long long)guard_.limit());
   }
-  log({{"kind", "skip"}, {"step", step + 1}, {"reason", std::string("non-finite ") + what},
-       {"consecutive", guard_.consecutive()}, {"total", guard_.total()}});
+  log({{"kind", "skip"},
+       {"step", step + 1},
+       {"reason", std::string("non-finite ") + what},
+       {"consecutive", guard_.consecutive()},
+       {"total", guard_.total()}});
   if (stop) {
     std::string kept = "no checkpoint was written yet";
     if (root() && checkpoint_exists(ckpt_)) {
       const std::string good = find_resumable_checkpoint(ckpt_);
-      kept = "the last good checkpoint " + good + " (step " + std::to_string(read_checkpoint_meta(good).step) +
-             ") is kept";
+      kept = "the last good checkpoint " + good + " (step " +
+             std::to_string(read_checkpoint_meta(good).step) + ") is kept";
     }
-    throw NumericalError("step " + std::to_string(step) + ": loss or gradient not finite for " +
-                         std::to_string(guard_.consecutive()) + " consecutive steps (train.max_bad_steps = " +
-                         std::to_string(guard_.limit()) + "); stopping; " + kept +
-                         "; lower train.lr or set train.grad_clip");
+    throw NumericalError(
+        "step " + std::to_string(step) + ": loss or gradient not finite for " +
+        std::to_string(guard_.consecutive()) +
+        " consecutive steps (train.max_bad_steps = " + std::to_string(guard_.limit()) +
+        "); stopping; " + kept + "; lower train.lr or set train.grad_clip");
   }
   // The step is consumed (data order and schedule move on), so checkpoints stay on schedule.
   if (checkpoint_due(step + 1)) save(step + 1);
@@ -293,13 +318,15 @@ void TrainLoop::after_step(int64_t step, double grad_norm, double lr_f) {
   const int64_t done = step + 1;
   char extra[96];
   if (obj_->reports_accuracy())
-    std::snprintf(extra, sizeof extra, "loss %.4f acc %.4f", window_.mean_loss(), window_.accuracy());
+    std::snprintf(extra, sizeof extra, "loss %.4f acc %.4f", window_.mean_loss(),
+                  window_.accuracy());
   else
     std::snprintf(extra, sizeof extra, "loss %.4f", window_.mean_loss());
   if (root()) bar_->update(done, (done - start_step_) * obj_->units_per_step(), extra);
   if ((done % o_.log_every == 0 || done == total_) && window_.weight > 0) {
-    nlohmann::json j = {{"kind", "train"}, {"step", done}, {"loss", window_.mean_loss()},
-                        {"lr", base_lrs_[0] * lr_f}, {"grad_norm", grad_norm}, {"elapsed_s", clock_.seconds()}};
+    nlohmann::json j = {
+        {"kind", "train"},           {"step", done},           {"loss", window_.mean_loss()},
+        {"lr", base_lrs_[0] * lr_f}, {"grad_norm", grad_norm}, {"elapsed_s", clock_.seconds()}};
     if (obj_->reports_accuracy()) {
       j["epoch"] = step / per_epoch_;
       j["accuracy"] = window_.accuracy();
@@ -328,7 +355,8 @@ TrainResult TrainLoop::run() {
   for (; step_ < total_; ++step_) {
     if (out_of_time()) {
       if (root()) bar_->finish();
-      if (root()) std::fprintf(stderr, "train.max_minutes reached at step %lld\n", (long long)step_);
+      if (root())
+        std::fprintf(stderr, "train.max_minutes reached at step %lld\n", (long long)step_);
       save(step_);
       total_ = step_;  // the budget ends the run here
       break;
@@ -348,6 +376,8 @@ TrainResult TrainLoop::run() {
 
 }  // namespace
 
-TrainResult run_training(const Config& cfg, const TrainRunOptions& run) { return TrainLoop(cfg, run).run(); }
+TrainResult run_training(const Config& cfg, const TrainRunOptions& run) {
+  return TrainLoop(cfg, run).run();
+}
 
 }  // namespace spikessm

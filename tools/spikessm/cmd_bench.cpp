@@ -34,17 +34,26 @@ struct BenchArgs {
 
 // Published numbers (papers.md 1.7, 2.2): SpikingSSM-VT, Binary S4D, Binary S4D + GSU & GeLU.
 std::string published(const std::string& task, const std::string& model) {
-  struct Row { const char *task, *model, *acc; };
-  static const Row rows[] = {
-      {"listops", "spikingssm", "60.23"},      {"listops", "binary_s4d", "54.80"},
-      {"listops", "binary_s4d_gsu", "59.60"},  {"pathfinder32", "spikingssm", "93.51"},
-      {"pathfinder32", "binary_s4d", "82.60"}, {"pathfinder32", "binary_s4d_gsu", "91.30"},
-      {"cifar10-gray", "spikingssm", "88.21"}, {"cifar10-gray", "binary_s4d", "82.00"},
-      {"cifar10-gray", "binary_s4d_gsu", "85.00"}, {"imdb", "spikingssm", "80.41"},
-      {"imdb", "binary_s4d", "82.50"},         {"imdb", "binary_s4d_gsu", "86.50"},
-      {"aan", "spikingssm", "88.77"},          {"aan", "binary_s4d", "85.03"},
-      {"aan", "binary_s4d_gsu", "90.22"},      {"pathx", "spikingssm", "94.82"},
-      {"pathx", "binary_s4d", "61.20"}};
+  struct Row {
+    const char *task, *model, *acc;
+  };
+  static const Row rows[] = {{"listops", "spikingssm", "60.23"},
+                             {"listops", "binary_s4d", "54.80"},
+                             {"listops", "binary_s4d_gsu", "59.60"},
+                             {"pathfinder32", "spikingssm", "93.51"},
+                             {"pathfinder32", "binary_s4d", "82.60"},
+                             {"pathfinder32", "binary_s4d_gsu", "91.30"},
+                             {"cifar10-gray", "spikingssm", "88.21"},
+                             {"cifar10-gray", "binary_s4d", "82.00"},
+                             {"cifar10-gray", "binary_s4d_gsu", "85.00"},
+                             {"imdb", "spikingssm", "80.41"},
+                             {"imdb", "binary_s4d", "82.50"},
+                             {"imdb", "binary_s4d_gsu", "86.50"},
+                             {"aan", "spikingssm", "88.77"},
+                             {"aan", "binary_s4d", "85.03"},
+                             {"aan", "binary_s4d_gsu", "90.22"},
+                             {"pathx", "spikingssm", "94.82"},
+                             {"pathx", "binary_s4d", "61.20"}};
   for (const auto& r : rows)
     if (task == r.task && model == r.model) return r.acc;
   return "n/r";
@@ -63,13 +72,15 @@ void run_bench(const BenchArgs& a) {
       require(fs::exists(file), "--configs", "no config " + file);
       Config cfg;
       cfg.merge_file(file);
-      cfg.set("train.anneal_to_budget=true");  // each cell's rate decays within its budget (--set can undo it)
+      cfg.set("train.anneal_to_budget=true");  // each cell's rate decays within its budget (--set
+                                               // can undo it)
       for (const auto& s : a.sets) cfg.set(s);
       cfg.set("train.max_minutes=" + std::to_string(a.budget));
       cfg.set("train.out_dir=\"" + a.runs + "/" + task + "_" + model + "\"");
       const std::string dir = cfg.get_string("data.dir");
       if (task != "cifar10-gray" && !fs::exists(dir)) {
-        std::fprintf(stderr, "bench lra: skipping %s (no data at '%s')\n", task.c_str(), dir.c_str());
+        std::fprintf(stderr, "bench lra: skipping %s (no data at '%s')\n", task.c_str(),
+                     dir.c_str());
         std::snprintf(line, sizeof line, "| %s | %s | %s | - | no data | %s | - | - | - | - |\n",
                       task.c_str(), model.c_str(), file.c_str(), published(task, model).c_str());
         md << line;
@@ -85,13 +96,16 @@ void run_bench(const BenchArgs& a) {
                     "| %s | %s | %s | %lld | %.2f | %s | %.4f | %.3f uJ | %.3f uJ | %.1f min |\n",
                     task.c_str(), model.c_str(), file.c_str(), (long long)r.steps,
                     100.0 * r.test.accuracy, published(task, model).c_str(), r.test.ops.mean_rate,
-                    r.test.ops.energy_uj(true), r.test.ops.energy_uj(false), r.train_seconds / 60.0);
+                    r.test.ops.energy_uj(true), r.test.ops.energy_uj(false),
+                    r.train_seconds / 60.0);
       md << line;
-      fs::create_directories(fs::path(a.out).parent_path().empty() ? "." : fs::path(a.out).parent_path());
+      fs::create_directories(fs::path(a.out).parent_path().empty() ? "."
+                                                                   : fs::path(a.out).parent_path());
       write_file_atomic(a.out, md.str());  // the table so far, after every run
     }
   }
-  fs::create_directories(fs::path(a.out).parent_path().empty() ? "." : fs::path(a.out).parent_path());
+  fs::create_directories(fs::path(a.out).parent_path().empty() ? "."
+                                                               : fs::path(a.out).parent_path());
   write_file_atomic(a.out, md.str());
   std::printf("%s", md.str().c_str());
 }
@@ -102,17 +116,22 @@ void add_bench(CLI::App& app) {
   auto a = std::make_shared<BenchArgs>();
   auto* cmd = app.add_subcommand("bench", "end-to-end benchmarks");
   cmd->require_subcommand(1);
-  auto* lra = cmd->add_subcommand("lra", "train models on LRA tasks within a time budget; write the table");
+  auto* lra =
+      cmd->add_subcommand("lra", "train models on LRA tasks within a time budget; write the table");
   lra->add_option("--budget-minutes", a->budget, "training minutes per run (train.max_minutes)")
       ->check(range_of("train.max_minutes"));
-  lra->add_option("--tasks", a->tasks, "listops pathfinder32 cifar10-gray imdb aan pathx")->delimiter(',');
+  lra->add_option("--tasks", a->tasks, "listops pathfinder32 cifar10-gray imdb aan pathx")
+      ->delimiter(',');
   lra->add_option("--models", a->models, "spikingssm binary_s4d binary_s4d_gsu")->delimiter(',');
   lra->add_option("--configs", a->configs, "folder of <task>_<model>[_<variant>].toml");
-  lra->add_option("--variant", a->variant, "config variant suffix: cpu (budget size) or '' (paper)");
-  lra->add_option("--out", a->out, "markdown table (written after every run)")->check(output_file(false));
+  lra->add_option("--variant", a->variant,
+                  "config variant suffix: cpu (budget size) or '' (paper)");
+  lra->add_option("--out", a->out, "markdown table (written after every run)")
+      ->check(output_file(false));
   lra->add_option("--runs", a->runs, "parent folder of the run directories");
   lra->add_option("--set", a->sets, "override a key in every config")->take_all();
-  lra->add_option("--threads", a->threads, "intra-op threads (0: all cores)")->check(range_of("train.threads"));
+  lra->add_option("--threads", a->threads, "intra-op threads (0: all cores)")
+      ->check(range_of("train.threads"));
   lra->add_flag("--resume", a->resume,
                 "continue every run from its checkpoint; the budget counts all its parts");
   lra->callback([a] {

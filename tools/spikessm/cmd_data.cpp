@@ -48,7 +48,8 @@ void generate(const DataArgs& a) {
                 a.out.c_str(), a.contour_length, (long long)a.n, a.size, a.size, (long long)pos,
                 double(pos) / double(a.n));
   } else {
-    throw InputError("data generate: unknown set '" + a.what + "' (expected listops or pathfinder)");
+    throw InputError("data generate: unknown set '" + a.what +
+                     "' (expected listops or pathfinder)");
   }
 }
 
@@ -81,19 +82,25 @@ void stats(const DataArgs& a) {
 
 void add_data(CLI::App& app) {
   auto a = std::make_shared<DataArgs>();
-  auto* cmd = app.add_subcommand("data", "generate the synthetic LRA sets and check their statistics");
+  auto* cmd =
+      app.add_subcommand("data", "generate the synthetic LRA sets and check their statistics");
   cmd->require_subcommand(1);
-  auto* gen = cmd->add_subcommand("generate", "write ListOps TSVs or Pathfinder folders in the official layout");
+  auto* gen = cmd->add_subcommand(
+      "generate", "write ListOps TSVs or Pathfinder folders in the official layout");
   gen->add_option("set", a->what, "listops | pathfinder")->required();
   gen->add_option("--out", a->out, "output directory")->required();
   gen->add_option("--seed", a->seed, "generator seed")->required()->check(range_of("train.seed"));
-  gen->add_option("--train", a->train, "listops: training samples (official 96000)")->check(kSamples);
+  gen->add_option("--train", a->train, "listops: training samples (official 96000)")
+      ->check(kSamples);
   gen->add_option("--val", a->val, "listops: validation samples (official 2000)")->check(kSamples);
   gen->add_option("--test", a->test, "listops: test samples (official 2000)")->check(kSamples);
-  gen->add_option("--size", a->size, "pathfinder: 32 (Pathfinder), 64, 128 (Path-X) or 256")->check(kSize);
-  gen->add_option("--contour-length", a->contour_length, "pathfinder: 6, 9 or 14 (hard; LRA)")->check(kContour);
+  gen->add_option("--size", a->size, "pathfinder: 32 (Pathfinder), 64, 128 (Path-X) or 256")
+      ->check(kSize);
+  gen->add_option("--contour-length", a->contour_length, "pathfinder: 6, 9 or 14 (hard; LRA)")
+      ->check(kContour);
   gen->add_option("-n", a->n, "pathfinder: images (LRA: 200000)")->check(kSamples);
-  gen->add_option("--per-batch", a->per_batch, "pathfinder: images per imgs/<batch> folder")->check(kSamples);
+  gen->add_option("--per-batch", a->per_batch, "pathfinder: images per imgs/<batch> folder")
+      ->check(kSamples);
   gen->callback([a] {
     set_threads(0);
     generate(*a);
@@ -103,8 +110,10 @@ void add_data(CLI::App& app) {
   st->add_option("-n", a->n, "samples")->required()->check(kSamples);
   st->add_option("--seed", a->seed, "generator seed")->required()->check(range_of("train.seed"));
   st->add_option("--size", a->size, "pathfinder image size")->check(kSize);
-  st->add_option("--contour-length", a->contour_length, "pathfinder contour length")->check(kContour);
-  st->add_option("--grid", a->grid, "pathfinder: write a PNG grid of the first 32 images")->check(output_file());
+  st->add_option("--contour-length", a->contour_length, "pathfinder contour length")
+      ->check(kContour);
+  st->add_option("--grid", a->grid, "pathfinder: write a PNG grid of the first 32 images")
+      ->check(output_file());
   st->callback([a] {
     set_threads(0);
     stats(*a);

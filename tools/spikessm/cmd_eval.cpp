@@ -15,10 +15,12 @@ void add_eval(CLI::App& app) {
     int64_t threads = 0;
   };
   auto args = std::make_shared<Args>();
-  auto* cmd = app.add_subcommand("eval", "evaluate a checkpoint on the test split and report spikes/energy");
+  auto* cmd = app.add_subcommand(
+      "eval", "evaluate a checkpoint on the test split and report spikes/energy");
   cmd->add_option("--checkpoint", args->checkpoint, "checkpoint.pt written by train")->required();
   cmd->add_option("--set", args->sets, "override a data/eval key, e.g. data.dir=DIR")->take_all();
-  cmd->add_option("--json", args->json, "also write the statistics as JSON to this file")->check(output_file());
+  cmd->add_option("--json", args->json, "also write the statistics as JSON to this file")
+      ->check(output_file());
   cmd->add_option("--threads", args->threads, "intra-op threads (0: all cores)")
       ->check(range_of("train.threads"));
   cmd->callback([args] {

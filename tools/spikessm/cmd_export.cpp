@@ -54,8 +54,10 @@ void add_export(CLI::App& app) {
     size_t n_nodes = graph.nodes.size();
     for (const auto& [name, node] : graph.nodes)
       if (node.graph) n_nodes += node.graph->nodes.size();
-    std::printf("wrote %s: NIR graph of %zu top-level nodes (%zu with sub-graphs), dt %g s per step, L = %lld\n",
-                args->out.c_str(), graph.nodes.size(), n_nodes, o.dt, (long long)o.seq_len);
+    std::printf(
+        "wrote %s: NIR graph of %zu top-level nodes (%zu with sub-graphs), dt %g s per step, L = "
+        "%lld\n",
+        args->out.c_str(), graph.nodes.size(), n_nodes, o.dt, (long long)o.seq_len);
   });
 }
 
@@ -72,26 +74,30 @@ void add_import(CLI::App& app) {
                   "compare every parameter with this checkpoint (exit 1 if they differ)");
   cmd->add_option("--out", args->out, "write the imported model as a checkpoint (usable by eval)")
       ->check(output_file());
-  cmd->add_option("--tolerance", args->tolerance, "largest parameter difference accepted (default 1e-5)")
+  cmd->add_option("--tolerance", args->tolerance,
+                  "largest parameter difference accepted (default 1e-5)")
       ->check(real_range(0, 1e6));
   cmd->callback([args] {
     check_format(args->format);
     auto imported = classifier_from_nir(read_nir(args->in), args->in);
     int64_t n = 0;
     for (auto& p : imported.model->parameters()) n += p.numel();
-    std::printf("read %s: %lld-layer SpikingSSM, %lld parameters, dt %g s, L = %lld\n", args->in.c_str(),
-                (long long)imported.model->options.n_layers(), (long long)n, imported.dt,
-                (long long)imported.seq_len);
+    std::printf("read %s: %lld-layer SpikingSSM, %lld parameters, dt %g s, L = %lld\n",
+                args->in.c_str(), (long long)imported.model->options.n_layers(), (long long)n,
+                imported.dt, (long long)imported.seq_len);
     if (!args->checkpoint.empty()) {
       auto original = load_trained_model(args->checkpoint);
       auto [diff, where] = max_parameter_difference(original.module(), *imported.model);
-      std::printf("largest parameter difference to %s: %.3g (%s)\n", args->checkpoint.c_str(), diff, where.c_str());
+      std::printf("largest parameter difference to %s: %.3g (%s)\n", args->checkpoint.c_str(), diff,
+                  where.c_str());
       if (!(diff <= args->tolerance))
-        throw std::runtime_error("round trip failed: " + where + " differs by " + std::to_string(diff));
+        throw std::runtime_error("round trip failed: " + where + " differs by " +
+                                 std::to_string(diff));
       std::printf("round trip ok (tolerance %g)\n", args->tolerance);
     }
     if (!args->out.empty()) {
-      save_checkpoint(args->out, *imported.model, nullptr, CheckpointMeta{imported.cfg.to_toml(), 0});
+      save_checkpoint(args->out, *imported.model, nullptr,
+                      CheckpointMeta{imported.cfg.to_toml(), 0});
       std::printf("wrote %s\n", args->out.c_str());
     }
   });

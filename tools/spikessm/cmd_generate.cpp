@@ -18,7 +18,8 @@ void add_lm_generate(CLI::App& app) {
     SamplingOptions s;
   };
   auto a = std::make_shared<Args>();
-  auto* cmd = app.add_subcommand("generate", "generate text with a language model, printing tokens as they come");
+  auto* cmd = app.add_subcommand(
+      "generate", "generate text with a language model, printing tokens as they come");
   cmd->add_option("--checkpoint", a->checkpoint, "checkpoint.pt of a language model")->required();
   cmd->add_option("--prompt", a->prompt, "text to continue (read in parallel mode)");
   cmd->add_option("--max-tokens", a->max_tokens, "tokens to generate (default 100)")
@@ -42,7 +43,8 @@ void add_lm_generate(CLI::App& app) {
             "is empty (give a prompt, or --state-in to continue a saved state)");
     set_threads(a->threads);
     auto lm = load_trained_model(a->checkpoint);
-    require(lm.is_language_model(), a->checkpoint, "is a classifier checkpoint, not a language model's");
+    require(lm.is_language_model(), a->checkpoint,
+            "is a classifier checkpoint, not a language model's");
     auto& model = *lm.lm;
     GenState g;
     GenerateStats stats;
@@ -50,37 +52,43 @@ void add_lm_generate(CLI::App& app) {
     if (have_state) g = load_gen_state(a->state_in, model, nullptr);
     // The prompt ends where the user's text ends: no <eos> after its last line.
     std::vector<int64_t> prompt = lm.tokenizer->encode(a->prompt);
-    if (!a->prompt.empty() && a->prompt.back() != '\n' && lm.tokenizer->kind() != "byte" && !prompt.empty())
+    if (!a->prompt.empty() && a->prompt.back() != '\n' && lm.tokenizer->kind() != "byte" &&
+        !prompt.empty())
       prompt.pop_back();
     read_prompt(model, prompt, have_state, g, stats);
     if (!a->quiet) {
       std::fputs(a->prompt.c_str(), stdout);
       // Word pieces carry their blank after the word: the prompt's last word needs one too.
-      if (lm.tokenizer->kind() == "word" && !a->prompt.empty() && a->prompt.back() != ' ' && a->prompt.back() != '\n')
+      if (lm.tokenizer->kind() == "word" && !a->prompt.empty() && a->prompt.back() != ' ' &&
+          a->prompt.back() != '\n')
         std::fputs(" ", stdout);
       std::fflush(stdout);
     }
-    generate_tokens(model, a->max_tokens, a->s, g,
-                    [&](int64_t id) {
-                      if (a->quiet) return;
-                      std::fputs(lm.tokenizer->piece(id).c_str(), stdout);
-                      std::fflush(stdout);
-                    },
-                    stats);
+    generate_tokens(
+        model, a->max_tokens, a->s, g,
+        [&](int64_t id) {
+          if (a->quiet) return;
+          std::fputs(lm.tokenizer->piece(id).c_str(), stdout);
+          std::fflush(stdout);
+        },
+        stats);
     if (!a->quiet) std::fputs("\n", stdout);
     std::fflush(stdout);  // the text before the statistics line
     if (!a->state_out.empty())
       save_gen_state(a->state_out, g,
-                     {{"family", model.family()}, {"spiking", model.spiking()}, {"vocab", model.vocab_size()},
+                     {{"family", model.family()},
+                      {"spiking", model.spiking()},
+                      {"vocab", model.vocab_size()},
                       {"checkpoint", a->checkpoint}});
-    std::fprintf(stderr,
-                 "prompt: %lld tokens in %.3f s (%.1f tokens/s); generated: %lld tokens in %.3f s "
-                 "(%.1f tokens/s); peak RSS %.1f MiB\n",
-                 (long long)stats.prompt_tokens, stats.prompt_seconds,
-                 stats.prompt_seconds > 0 ? double(stats.prompt_tokens) / stats.prompt_seconds : 0.0,
-                 (long long)stats.generated, stats.generate_seconds,
-                 stats.generate_seconds > 0 ? double(stats.generated) / stats.generate_seconds : 0.0,
-                 peak_rss_mib());
+    std::fprintf(
+        stderr,
+        "prompt: %lld tokens in %.3f s (%.1f tokens/s); generated: %lld tokens in %.3f s "
+        "(%.1f tokens/s); peak RSS %.1f MiB\n",
+        (long long)stats.prompt_tokens, stats.prompt_seconds,
+        stats.prompt_seconds > 0 ? double(stats.prompt_tokens) / stats.prompt_seconds : 0.0,
+        (long long)stats.generated, stats.generate_seconds,
+        stats.generate_seconds > 0 ? double(stats.generated) / stats.generate_seconds : 0.0,
+        peak_rss_mib());
   });
 }
 

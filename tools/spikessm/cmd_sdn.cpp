@@ -32,12 +32,19 @@ SdnDataset get_data(const DataArgs& a) {
 void add_generate(CLI::App& sdn) {
   auto a = std::make_shared<DataArgs>();
   auto out = std::make_shared<std::string>();
-  auto* cmd = sdn.add_subcommand("generate", "write N(0,1) currents with exact hard-reset LIF targets");
+  auto* cmd =
+      sdn.add_subcommand("generate", "write N(0,1) currents with exact hard-reset LIF targets");
   cmd->add_option("--out", *out, "output file")->required()->check(output_file());
   cmd->add_option("--n", a->n, "number of sequences")->capture_default_str()->check(kSequences);
-  cmd->add_option("--length", a->length, "sequence length L")->capture_default_str()->check(kLength);
-  cmd->add_option("--tau", a->tau, "LIF decay")->capture_default_str()->check(range_of("model.tau"));
-  cmd->add_option("--seed", a->seed, "random seed")->capture_default_str()->check(range_of("train.seed"));
+  cmd->add_option("--length", a->length, "sequence length L")
+      ->capture_default_str()
+      ->check(kLength);
+  cmd->add_option("--tau", a->tau, "LIF decay")
+      ->capture_default_str()
+      ->check(range_of("model.tau"));
+  cmd->add_option("--seed", a->seed, "random seed")
+      ->capture_default_str()
+      ->check(range_of("train.seed"));
   cmd->callback([a, out] {
     auto d = get_data(*a);
     save_sdn_data(d, *out);
@@ -57,29 +64,43 @@ void add_train_sdn(CLI::App& sdn) {
   auto a = std::make_shared<Args>();
   a->opt.epochs = 100;
   auto* cmd = sdn.add_subcommand("train", "train the SDN and write its folded weights (JSON)");
-  cmd->add_option("--data", a->train.file, "training data from `sdn generate` (default: generated)");
-  cmd->add_option("--test-data", a->test.file, "test data from `sdn generate` (default: generated)");
+  cmd->add_option("--data", a->train.file,
+                  "training data from `sdn generate` (default: generated)");
+  cmd->add_option("--test-data", a->test.file,
+                  "test data from `sdn generate` (default: generated)");
   cmd->add_option("--n-train", a->train.n, "generated training sequences")
-      ->capture_default_str()->check(kSequences);
+      ->capture_default_str()
+      ->check(kSequences);
   cmd->add_option("--n-test", a->test.n, "generated test sequences")
-      ->capture_default_str()->check(kSequences);
+      ->capture_default_str()
+      ->check(kSequences);
   cmd->add_option("--length", a->train.length, "generated sequence length")
-      ->capture_default_str()->check(kLength);
+      ->capture_default_str()
+      ->check(kLength);
   cmd->add_option("--tau", a->train.tau, "LIF decay of generated data")
-      ->capture_default_str()->check(range_of("model.tau"));
+      ->capture_default_str()
+      ->check(range_of("model.tau"));
   cmd->add_option("--epochs", a->opt.epochs, "epochs")
-      ->capture_default_str()->check(range_of("train.epochs"));
+      ->capture_default_str()
+      ->check(range_of("train.epochs"));
   cmd->add_option("--batch", a->opt.batch, "batch size")
-      ->capture_default_str()->check(range_of("train.batch_size"));
+      ->capture_default_str()
+      ->check(range_of("train.batch_size"));
   cmd->add_option("--lr", a->opt.lr, "AdamW learning rate")
-      ->capture_default_str()->check(range_of("train.lr"));
+      ->capture_default_str()
+      ->check(range_of("train.lr"));
   cmd->add_option("--wd", a->opt.weight_decay, "AdamW weight decay")
-      ->capture_default_str()->check(range_of("train.weight_decay"));
+      ->capture_default_str()
+      ->check(range_of("train.weight_decay"));
   cmd->add_option("--loss", a->loss, "mse (paper) or smoothl1 (official code)")
-      ->capture_default_str()->check(CLI::IsMember({"mse", "smoothl1"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"mse", "smoothl1"}));
   cmd->add_option("--seed", a->opt.seed, "seed of data, init and order")
-      ->capture_default_str()->check(range_of("train.seed"));
-  cmd->add_option("--out", a->out, "weights file to write (JSON)")->required()->check(output_file());
+      ->capture_default_str()
+      ->check(range_of("train.seed"));
+  cmd->add_option("--out", a->out, "weights file to write (JSON)")
+      ->required()
+      ->check(output_file());
   cmd->add_option("--log", a->log, "per-epoch metrics as JSON lines")->check(output_file());
   cmd->add_option("--threads", a->threads, "intra-op threads (0: all cores)")
       ->check(range_of("train.threads"));
@@ -92,7 +113,8 @@ void add_train_sdn(CLI::App& sdn) {
     a->test.seed = a->opt.seed * 2 + 2;
     auto train = get_data(a->train);
     auto test = get_data(a->test);
-    require(std::fabs(train.tau - test.tau) < 1e-7, "--test-data", "has a different tau than --data");
+    require(std::fabs(train.tau - test.tau) < 1e-7, "--test-data",
+            "has a different tau than --data");
     require(train.input.size(0) >= a->opt.batch, "--batch", "is larger than the training set");
     std::ofstream log;
     if (!a->log.empty()) {
@@ -100,19 +122,31 @@ void add_train_sdn(CLI::App& sdn) {
       require(bool(log), a->log, "cannot be written");
     }
     SdnMetrics last;
-    auto net = train_sdn(train, test, a->opt, [&](int64_t epoch, double loss, const SdnMetrics& m) {
-      last = m;
-      std::fprintf(stderr, "epoch %lld: train loss %.3e, test agreement %.5f%%, MAE %.5f\n",
-                   (long long)epoch, loss, 100 * m.agreement, m.mae);
-      if (log) log << nlohmann::json{{"epoch", epoch}, {"loss", loss}, {"agreement", m.agreement},
-                                     {"mae", m.mae}}.dump() << std::endl;
-    }, true);
+    auto net = train_sdn(
+        train, test, a->opt,
+        [&](int64_t epoch, double loss, const SdnMetrics& m) {
+          last = m;
+          std::fprintf(stderr, "epoch %lld: train loss %.3e, test agreement %.5f%%, MAE %.5f\n",
+                       (long long)epoch, loss, 100 * m.agreement, m.mae);
+          if (log)
+            log << nlohmann::json{{"epoch", epoch},
+                                  {"loss", loss},
+                                  {"agreement", m.agreement},
+                                  {"mae", m.mae}}
+                       .dump()
+                << std::endl;
+        },
+        true);
     auto w = net->fold(train.tau);
     nlohmann::json prov{{"command", command_line()},
-                        {"seed", a->opt.seed}, {"epochs", a->opt.epochs}, {"loss", a->loss},
-                        {"n_train", train.input.size(0)}, {"n_test", test.input.size(0)},
+                        {"seed", a->opt.seed},
+                        {"epochs", a->opt.epochs},
+                        {"loss", a->loss},
+                        {"n_train", train.input.size(0)},
+                        {"n_test", test.input.size(0)},
                         {"length", train.input.size(1)},
-                        {"test_agreement", last.agreement}, {"test_mae", last.mae}};
+                        {"test_agreement", last.agreement},
+                        {"test_mae", last.mae}};
     w.provenance = prov.dump();
     save_sdn_weights(w, a->out);
     std::printf("test spike agreement %.4f%%, membrane MAE %.5f -> %s\n", 100 * last.agreement,
@@ -125,20 +159,23 @@ void add_eval_sdn(CLI::App& sdn) {
   auto weights = std::make_shared<std::string>("builtin");
   auto json = std::make_shared<std::string>();
   a->seed = 12345;
-  auto* cmd = sdn.add_subcommand("eval", "spike agreement and membrane MAE of SDN weights vs the exact LIF");
+  auto* cmd = sdn.add_subcommand(
+      "eval", "spike agreement and membrane MAE of SDN weights vs the exact LIF");
   cmd->add_option("--weights", *weights, "weights JSON, or 'builtin'")->capture_default_str();
   cmd->add_option("--data", a->file, "data from `sdn generate` (default: generated)");
   cmd->add_option("--n", a->n, "generated sequences")->capture_default_str()->check(kSequences);
   cmd->add_option("--length", a->length, "generated length")->capture_default_str()->check(kLength);
   cmd->add_option("--seed", a->seed, "seed of generated data")
-      ->capture_default_str()->check(range_of("train.seed"));
+      ->capture_default_str()
+      ->check(range_of("train.seed"));
   cmd->add_option("--json", *json, "also write the metrics as JSON")->check(output_file());
   cmd->callback([a, weights, json] {
     auto w = *weights == "builtin" ? builtin_sdn_weights() : load_sdn_weights(*weights);
     a->tau = w.tau;
     auto d = get_data(*a);
-    require(std::fabs(d.tau - w.tau) < 1e-7, "--data", "was generated with tau " +
-            std::to_string(d.tau) + " but the weights emulate tau " + std::to_string(w.tau));
+    require(std::fabs(d.tau - w.tau) < 1e-7, "--data",
+            "was generated with tau " + std::to_string(d.tau) + " but the weights emulate tau " +
+                std::to_string(w.tau));
     auto m = evaluate_sdn(w, d);
     std::printf("tau %g, %lld sequences x %lld steps: spike agreement %.4f%%, membrane MAE %.5f\n",
                 w.tau, (long long)d.input.size(0), (long long)d.input.size(1), 100 * m.agreement,
@@ -146,7 +183,8 @@ void add_eval_sdn(CLI::App& sdn) {
     if (!json->empty()) {
       std::ofstream out(*json, std::ios::trunc);
       require(bool(out), *json, "cannot be written");
-      out << nlohmann::json{{"agreement", m.agreement}, {"mae", m.mae}, {"tau", w.tau}}.dump(2) << "\n";
+      out << nlohmann::json{{"agreement", m.agreement}, {"mae", m.mae}, {"tau", w.tau}}.dump(2)
+          << "\n";
     }
   });
 }
@@ -154,7 +192,8 @@ void add_eval_sdn(CLI::App& sdn) {
 }  // namespace
 
 void add_sdn(CLI::App& app) {
-  auto* sdn = app.add_subcommand("sdn", "the surrogate dynamic network: generate data, train, evaluate");
+  auto* sdn =
+      app.add_subcommand("sdn", "the surrogate dynamic network: generate data, train, evaluate");
   sdn->require_subcommand(1);
   add_generate(*sdn);
   add_train_sdn(*sdn);

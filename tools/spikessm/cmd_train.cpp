@@ -17,9 +17,12 @@ static void print_schema() {
     std::string def = std::visit(
         [](const auto& v) -> std::string {
           using T = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<T, bool>) return v ? "true" : "false";
-          else if constexpr (std::is_same_v<T, std::string>) return "\"" + v + "\"";
-          else return std::to_string(v);
+          if constexpr (std::is_same_v<T, bool>)
+            return v ? "true" : "false";
+          else if constexpr (std::is_same_v<T, std::string>)
+            return "\"" + v + "\"";
+          else
+            return std::to_string(v);
         },
         k.def);
     std::string choices;
@@ -55,10 +58,13 @@ void add_train(CLI::App& app) {
   cmd->add_option("--world-size", args->world_size, "data-parallel: number of ranks in the run")
       ->check(int_range(1, 65536));
   cmd->add_option("--master", args->master, "data-parallel: ADDR:PORT of rank 0 (its TCPStore)");
-  cmd->add_flag_callback("--help-config", [] {
-    print_schema();
-    throw CLI::Success();
-  }, "list every config key with its default");
+  cmd->add_flag_callback(
+      "--help-config",
+      [] {
+        print_schema();
+        throw CLI::Success();
+      },
+      "list every config key with its default");
   cmd->callback([args] {
     Config cfg;
     if (!args->config.empty()) cfg.merge_file(args->config);
@@ -74,7 +80,8 @@ void add_train(CLI::App& app) {
     if (args->nproc > 1) {
       // Split the cores between the workers unless the user chose per-rank threads.
       int64_t t = args->threads >= 0 ? args->threads : cfg.get_int("train.threads");
-      if (t <= 0) t = std::max<int64_t>(1, int64_t(std::thread::hardware_concurrency()) / args->nproc);
+      if (t <= 0)
+        t = std::max<int64_t>(1, int64_t(std::thread::hardware_concurrency()) / args->nproc);
       std::vector<std::string> argv{"spikessm", "train"};
       if (!args->config.empty()) argv.insert(argv.end(), {"--config", args->config});
       for (const auto& s : args->sets) argv.insert(argv.end(), {"--set", s});

@@ -13,8 +13,8 @@ const std::string& command_line();
 void add_export(CLI::App& app);
 void add_import(CLI::App& app);
 void add_report(CLI::App& app);
-void add_data(CLI::App& app);   // cmd_data.cpp
-void add_bench(CLI::App& app);  // cmd_bench.cpp
+void add_data(CLI::App& app);         // cmd_data.cpp
+void add_bench(CLI::App& app);        // cmd_bench.cpp
 void add_lm_generate(CLI::App& app);  // cmd_generate.cpp
 
 // Thrown to leave with a given exit code (the launcher passes on a failed worker's code);

@@ -52,7 +52,8 @@ struct Range {
   std::string check(const std::string& s) const {
     long double v = 0;
     if (!(integer ? parse_int(s, v) : parse_real(s, v)))
-      return "'" + s + "' is not " + (integer ? "an integer" : "a number") + " (expected " + text() + ")";
+      return "'" + s + "' is not " + (integer ? "an integer" : "a number") + " (expected " +
+             text() + ")";
     const bool below = min_open ? !(v > min) : !(v >= min);
     if (below || !(v <= max) || !std::isfinite(double(v)))
       return s + " is out of range " + text() + (key.empty() ? "" : " (the range of " + key + ")");
@@ -103,7 +104,8 @@ CLI::Validator output_file(bool parent_must_exist) {
       [parent_must_exist](std::string& s) -> std::string {
         namespace fs = std::filesystem;
         std::error_code ec;
-        if (fs::is_directory(s, ec)) return s + " is a directory (expected the name of a file to write)";
+        if (fs::is_directory(s, ec))
+          return s + " is a directory (expected the name of a file to write)";
         const fs::path parent = fs::path(s).parent_path();
         if (parent_must_exist && !parent.empty() && !fs::is_directory(parent, ec))
           return s + ": directory " + parent.string() + " does not exist";

@@ -65,7 +65,8 @@ int main(int argc, char** argv) {
       known += (known.empty() ? "" : ", ") + sub->get_name();
     }
     if (!found) {
-      std::fprintf(stderr, "error: unknown command '%s' (expected one of %s; see --help)\n", argv[1], known.c_str());
+      std::fprintf(stderr, "error: unknown command '%s' (expected one of %s; see --help)\n",
+                   argv[1], known.c_str());
       return 2;
     }
   }

@@ -13,6 +13,7 @@ struct CheckpointEvaluation {
 };
 
 // sets: "key=value" overrides of the saved config (data.dir, lm.data_dir, eval keys).
-CheckpointEvaluation evaluate_checkpoint(const std::string& path, const std::vector<std::string>& sets);
+CheckpointEvaluation evaluate_checkpoint(const std::string& path,
+                                         const std::vector<std::string>& sets);
 
 }  // namespace spikessm

@@ -13,7 +13,8 @@ void write_file_atomic(const std::string& path, const std::string& bytes);
 
 // For writers that need a file name (libpng, HDF5): write(tmp) fills the temporary file, which
 // is then synced and renamed to path. A failing write() leaves no temporary file behind.
-void write_file_atomic_with(const std::string& path, const std::function<void(const std::string& tmp)>& write);
+void write_file_atomic_with(const std::string& path,
+                            const std::function<void(const std::string& tmp)>& write);
 
 // The steps, for writers with their own rename sequence (checkpoints keep the previous file):
 // bytes to path (created or truncated) and fsynced; fsync of a directory ("" = ".").

@@ -42,11 +42,12 @@ struct CheckpointMeta {
   int64_t step = 0;         // optimizer steps taken (skipped steps included)
   int64_t format = 2;
   nlohmann::json state = nlohmann::json::object();  // trainer state beyond model/optimizer
-  std::string rng_state;    // default CPU generator state; filled by save_checkpoint
+  std::string rng_state;  // default CPU generator state; filled by save_checkpoint
 };
 
 // The "meta" (JSON) and "rng" sections of a decoded file; InputError when absent or malformed.
-CheckpointMeta parse_checkpoint_meta(const std::vector<CkptSection>& sections, const std::string& where);
+CheckpointMeta parse_checkpoint_meta(const std::vector<CkptSection>& sections,
+                                     const std::string& where);
 std::string checkpoint_meta_json(const CheckpointMeta& meta);
 
 // The named section, or nullptr.

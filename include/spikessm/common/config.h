@@ -13,10 +13,10 @@ namespace spikessm {
 using ConfigValue = std::variant<bool, int64_t, double, std::string>;
 
 struct ConfigKey {
-  std::string key;  // "section.name"
-  ConfigValue def;  // default; its alternative fixes the type
-  double min = 0, max = 0;              // inclusive range for numbers when min < max
-  std::vector<std::string> choices;     // allowed strings when not empty
+  std::string key;                   // "section.name"
+  ConfigValue def;                   // default; its alternative fixes the type
+  double min = 0, max = 0;           // inclusive range for numbers when min < max
+  std::vector<std::string> choices;  // allowed strings when not empty
   std::string help;
 };
 

@@ -26,8 +26,10 @@ E parse_enum(const std::string& name, const std::string& where) {
   for (const auto& e : EnumNames<E>::table)
     if (name == e.name) return e.value;
   std::string list;
-  for (const auto& e : EnumNames<E>::table) list += (list.empty() ? "" : ", ") + std::string(e.name);
-  throw InputError(where + ": unknown " + EnumNames<E>::what + " '" + name + "' (expected one of: " + list + ")");
+  for (const auto& e : EnumNames<E>::table)
+    list += (list.empty() ? "" : ", ") + std::string(e.name);
+  throw InputError(where + ": unknown " + EnumNames<E>::what + " '" + name +
+                   "' (expected one of: " + list + ")");
 }
 
 template <class E, class = decltype(EnumNames<E>::table)>

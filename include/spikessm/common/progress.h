@@ -9,7 +9,8 @@ namespace spikessm {
 class Progress {
  public:
   Progress(std::string label, int64_t total, int64_t start = 0);
-  // done: units finished; samples: samples processed since construction; extra: "loss 0.41 acc 0.87"
+  // done: units finished; samples: samples processed since construction; extra: "loss 0.41 acc
+  // 0.87"
   void update(int64_t done, int64_t samples, const std::string& extra);
   void finish();
 

@@ -14,11 +14,11 @@ struct ProcessOptions {
 };
 
 struct ProcessResult {
-  bool found = true;    // false: no such program on PATH (not installed)
-  int exit_code = -1;   // -1 when it died of a signal
-  int signal = 0;       // the signal that ended it, or 0
-  std::string out;      // its standard output, unless sent to stdout_file
-  std::string err;      // its standard error
+  bool found = true;   // false: no such program on PATH (not installed)
+  int exit_code = -1;  // -1 when it died of a signal
+  int signal = 0;      // the signal that ended it, or 0
+  std::string out;     // its standard output, unless sent to stdout_file
+  std::string err;     // its standard error
   bool ok() const { return found && exit_code == 0; }
   // The last non-empty line of err (a program's error usually ends there), or how it ended.
   std::string error_line() const;

@@ -9,8 +9,6 @@
 
 namespace spikessm {
 
-
-
 // Scalar derivative; kernels use a vectorised copy of the same formula
 // (src/kernels/cpu/vec_util.h), the ref twins an ATen copy (src/neurons/ref/spike_ref.h).
 inline float surrogate_grad(Surrogate kind, float x, float alpha) {

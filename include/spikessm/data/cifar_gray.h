@@ -14,8 +14,9 @@ constexpr const char* kCifarJpegMd5 = "63ef9f0d0f37ee9d39df1f47bfeb8eb8";
 extern const char* const kCifarClasses[10];
 
 struct CifarGray {
-  torch::Tensor train_images, train_labels;  // (50000, 32, 32) uint8 [(50000, 3, 32, 32) colour], (50000,) int64
-  torch::Tensor test_images, test_labels;    // (10000, 32, 32), (10000,)
+  torch::Tensor train_images,
+      train_labels;  // (50000, 32, 32) uint8 [(50000, 3, 32, 32) colour], (50000,) int64
+  torch::Tensor test_images, test_labels;  // (10000, 32, 32), (10000,)
 };
 
 // Reads the tar (verifying its md5 when check_md5); InputError on a bad file.

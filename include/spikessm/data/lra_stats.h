@@ -26,7 +26,7 @@ ListOpsStats listops_stats(const std::vector<ListOpsSample>& s, int max_depth);
 
 struct PathfinderStats {
   int64_t n = 0, positives = 0;
-  double mean_intensity = 0;      // mean pixel / 255
+  double mean_intensity = 0;        // mean pixel / 255
   double mean_bright_fraction = 0;  // fraction of pixels > 0
   std::string markdown() const;
 };

@@ -52,8 +52,8 @@ PathfinderSample generate_pathfinder(const PathfinderParams& p, uint64_t seed, i
 // "imgs/<batch> sample_<i>.png i label continuity contour_length distractor_length
 // paddle_length paddle_thickness margin n_paddle_contrasts"), `per_batch` images a batch.
 // Returns the number of label-1 images.
-int64_t write_pathfinder_dir(const std::string& out_dir, const PathfinderParams& p,
-                             uint64_t seed, int64_t n, int64_t per_batch, bool progress);
+int64_t write_pathfinder_dir(const std::string& out_dir, const PathfinderParams& p, uint64_t seed,
+                             int64_t n, int64_t per_batch, bool progress);
 
 struct PathfinderSet {
   torch::Tensor images;  // (N, size, size) uint8

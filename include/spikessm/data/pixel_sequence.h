@@ -8,10 +8,10 @@
 namespace spikessm {
 
 struct PixelSequenceOptions {
-  int pool = 1;                   // p x p average pooling first; 2 gives L = 196 for 28x28
-  bool permute = false;           // apply pixel_permutation(L, permutation_seed)
+  int pool = 1;          // p x p average pooling first; 2 gives L = 196 for 28x28
+  bool permute = false;  // apply pixel_permutation(L, permutation_seed)
   uint64_t permutation_seed = 0;
-  float mean = 0.f;               // standardise (x / 255 - mean) / std, fixed constants
+  float mean = 0.f;  // standardise (x / 255 - mean) / std, fixed constants
   float std = 1.f;
 };
 

@@ -11,7 +11,7 @@ struct SeqImageTask {
   torch::Tensor train_x, train_y;  // (N, L, 1) float32, (N,) int64
   torch::Tensor test_x, test_y;
   int64_t L = 0, d_input = 1, n_classes = 10;
-  std::string description;         // e.g. "fashion-mnist, L = 784, 60000 train / 10000 test"
+  std::string description;  // e.g. "fashion-mnist, L = 784, 60000 train / 10000 test"
 };
 
 std::string default_data_dir(const std::string& dataset);

@@ -7,7 +7,7 @@
 namespace spikessm {
 
 struct TarMember {
-  std::string name;  // with the ustar prefix joined, e.g. "recordings/3_jackson_7.wav"
+  std::string name;             // with the ustar prefix joined, e.g. "recordings/3_jackson_7.wav"
   size_t offset = 0, size = 0;  // the member's bytes are tar.substr(offset, size)
 };
 

@@ -21,7 +21,7 @@ struct Task {
   torch::Tensor train_x, train_y, val_x, val_y, test_x, test_y;
   TaskInput input = TaskInput::Signal;
   int64_t L = 0;
-  int64_t d_input = 1;   // features per step (signal) or vocabulary size (tokens)
+  int64_t d_input = 1;  // features per step (signal) or vocabulary size (tokens)
   int64_t n_classes = 10;
   std::string description;
   // Training-time augmentation of image tasks (trainer, per step, seeded): random crop after

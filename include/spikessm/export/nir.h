@@ -33,10 +33,10 @@ struct NirValue {
 struct NirGraph;
 
 struct NirNode {
-  std::string type;                         // NIR primitive name
-  std::map<std::string, NirValue> params;   // datasets of the node
+  std::string type;                        // NIR primitive name
+  std::map<std::string, NirValue> params;  // datasets of the node
   std::map<std::string, NirValue> metadata;
-  std::shared_ptr<NirGraph> graph;          // set when type == "NIRGraph"
+  std::shared_ptr<NirGraph> graph;  // set when type == "NIRGraph"
 };
 
 struct NirGraph {

@@ -13,15 +13,15 @@ namespace spikessm {
 struct ReportOptions {
   std::string checkpoint;
   std::string out_dir;
-  std::string metrics;             // metrics.jsonl; empty: next to the checkpoint
-  std::vector<std::string> sets;   // config overrides, e.g. data.dir=...
-  int64_t samples = 2000;          // test samples for rates and the energy table (0: all)
-  int64_t sample_index = 0;        // the test sample (language models: window) drawn as raster
-  bool svg = false;                // also write SVG figures
+  std::string metrics;            // metrics.jsonl; empty: next to the checkpoint
+  std::vector<std::string> sets;  // config overrides, e.g. data.dir=...
+  int64_t samples = 2000;         // test samples for rates and the energy table (0: all)
+  int64_t sample_index = 0;       // the test sample (language models: window) drawn as raster
+  bool svg = false;               // also write SVG figures
 };
 
 struct ReportResult {
-  std::string html;                // path of index.html
+  std::string html;  // path of index.html
   std::vector<std::string> figures;
   std::pair<std::string, double> headline;  // ("accuracy", ...) or ("nats per token", ...)
   double mean_rate = 0;

@@ -41,12 +41,13 @@ struct GenerateStats {
 
 // Reads the prompt: in parallel from a fresh state (have_state false), or step by step on
 // top of a resumed one. prompt may be empty only when have_state.
-void read_prompt(LanguageModelImpl& model, const std::vector<int64_t>& prompt, bool have_state, GenState& g,
-                 GenerateStats& stats);
+void read_prompt(LanguageModelImpl& model, const std::vector<int64_t>& prompt, bool have_state,
+                 GenState& g, GenerateStats& stats);
 // Samples max_tokens tokens, calling on_token for each as soon as it is drawn; each token is
 // fed back, so g stays consistent with everything emitted.
-void generate_tokens(LanguageModelImpl& model, int64_t max_tokens, const SamplingOptions& o, GenState& g,
-                     const std::function<void(int64_t)>& on_token, GenerateStats& stats);
+void generate_tokens(LanguageModelImpl& model, int64_t max_tokens, const SamplingOptions& o,
+                     GenState& g, const std::function<void(int64_t)>& on_token,
+                     GenerateStats& stats);
 
 // State files: the checksummed container of checkpoint_format.h with a JSON section (family,
 // vocabulary, tokens seen, checkpoint) and the tensors. Written atomically.

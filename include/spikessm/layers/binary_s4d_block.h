@@ -50,7 +50,6 @@ class BinaryS4DBlockImpl : public torch::nn::Cloneable<BinaryS4DBlockImpl> {
   void set_recorder(StatsRecorderPtr recorder, const std::string& stats_name);
   StatsRecorderPtr recorder;
   std::string stats_name = "block";
-
 };
 TORCH_MODULE(BinaryS4DBlock);
 

@@ -15,10 +15,10 @@ namespace spikessm {
 struct GSUOptions {
   explicit GSUOptions(int64_t d_model) : d_model_(d_model) {}
   TORCH_ARG(int64_t, d_model);
-  TORCH_ARG(bool, gelu) = false;             // GELU on the output (PRF Table 7's variant)
-  TORCH_ARG(double, threshold_ratio) = 0.15; // th = ratio * max|x|
+  TORCH_ARG(bool, gelu) = false;              // GELU on the output (PRF Table 7's variant)
+  TORCH_ARG(double, threshold_ratio) = 0.15;  // th = ratio * max|x|
   TORCH_ARG(Surrogate, surrogate) = Surrogate::Atan;
-  TORCH_ARG(double, alpha) = 2.0;            // surrogate sharpness
+  TORCH_ARG(double, alpha) = 2.0;  // surrogate sharpness
 };
 
 class GSUImpl : public torch::nn::Cloneable<GSUImpl> {

@@ -21,25 +21,26 @@ torch::Tensor ndyn_kernel(const torch::Tensor& a, const torch::Tensor& beta, con
 
 // Parallel mode (Eq. 15): causal FFT convolution of the tokens with ndyn_kernel.
 // u: (R, N, D) -> y: (R, N, D). Differentiable in u, a, beta and c.
-torch::Tensor ndyn_parallel(const torch::Tensor& u, const torch::Tensor& a, const torch::Tensor& beta,
-                            const torch::Tensor& c, double gamma);
+torch::Tensor ndyn_parallel(const torch::Tensor& u, const torch::Tensor& a,
+                            const torch::Tensor& beta, const torch::Tensor& c, double gamma);
 
 // Recurrent mode (Eq. 12), fused CPU kernel, no autograd (inference).
 // u: (R, N, D) -> y: (R, N, D)
-torch::Tensor ndyn_recurrent(const torch::Tensor& u, const torch::Tensor& a, const torch::Tensor& beta,
-                             const torch::Tensor& c, double gamma);
+torch::Tensor ndyn_recurrent(const torch::Tensor& u, const torch::Tensor& a,
+                             const torch::Tensor& beta, const torch::Tensor& c, double gamma);
 
 // The same, continuing from `state` (R, k, D) and leaving the final state in it: a sequence fed
 // in chunks gives the same y as fed whole. state must be contiguous, of u's dtype.
 // u: (R, n, D) -> y: (R, n, D)
-torch::Tensor ndyn_recurrent(const torch::Tensor& u, const torch::Tensor& a, const torch::Tensor& beta,
-                             const torch::Tensor& c, double gamma, torch::Tensor& state);
+torch::Tensor ndyn_recurrent(const torch::Tensor& u, const torch::Tensor& a,
+                             const torch::Tensor& beta, const torch::Tensor& c, double gamma,
+                             torch::Tensor& state);
 
 namespace ref {
 // The recurrence as a loop over tokens of ATen ops (differentiable by autograd).
 // u: (R, N, D) -> y: (R, N, D)
-torch::Tensor ndyn_recurrent(const torch::Tensor& u, const torch::Tensor& a, const torch::Tensor& beta,
-                             const torch::Tensor& c, double gamma);
+torch::Tensor ndyn_recurrent(const torch::Tensor& u, const torch::Tensor& a,
+                             const torch::Tensor& beta, const torch::Tensor& c, double gamma);
 // A as a dense (k, k) matrix.
 torch::Tensor ndyn_matrix(const torch::Tensor& a, const torch::Tensor& beta);
 }  // namespace ref

@@ -35,15 +35,17 @@ struct NeuronSparkLayerStats {
 };
 
 struct NeuronSparkLayerOutput {
-  torch::Tensor h;                  // (B, L K, D)
-  torch::Tensor ek_block, ek_ffn;   // (B, L) E[K] of each sublayer's aggregation
+  torch::Tensor h;                 // (B, L K, D)
+  torch::Tensor ek_block, ek_ffn;  // (B, L) E[K] of each sublayer's aggregation
 };
 
 class NeuronSparkLayerImpl : public torch::nn::Cloneable<NeuronSparkLayerImpl> {
  public:
   static constexpr int kStateTensors = 5;  // v_in_block, v_hidden, v_in_ffn, v_gate, v_up
 
-  explicit NeuronSparkLayerImpl(const NeuronSparkLayerOptions& options) : options(options) { reset(); }
+  explicit NeuronSparkLayerImpl(const NeuronSparkLayerOptions& options) : options(options) {
+    reset();
+  }
   void reset() override;
   // h: (B, L K, D); state: kStateTensors membranes [(B, D), (B, D N), (B, D), (B, D_ff) x 2]
   // or null (zeros) -> h (B, L K, D); *state_out gets the membranes after the last frame.

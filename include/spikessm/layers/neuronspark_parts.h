@@ -26,10 +26,10 @@ TORCH_MODULE(RmsNorm);
 struct PlifNodeOptions {
   PlifNodeOptions(int64_t dim) : dim_(dim) {}
   TORCH_ARG(int64_t, dim);
-  TORCH_ARG(double, init_tau) = 2.0;   // w ~ N(logit(1 - 1/tau0), 0.5)
+  TORCH_ARG(double, init_tau) = 2.0;     // w ~ N(logit(1 - 1/tau0), 0.5)
   TORCH_ARG(double, v_threshold) = 0.5;  // v_th ~ U(0.5 v0, 1.5 v0)
   TORCH_ARG(double, surrogate_alpha) = 4.0;
-  TORCH_ARG(bool, spiking) = true;     // false: the same integrator without spike and reset
+  TORCH_ARG(bool, spiking) = true;  // false: the same integrator without spike and reset
 };
 
 // NeuronSpark's PLIFNode (papers.md 3.1): beta = sigmoid(w) per channel, soft reset, output the

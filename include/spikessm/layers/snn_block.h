@@ -21,7 +21,7 @@ struct SnnBlockOptions {
   TORCH_ARG(double, v_min) = 0.1;
   TORCH_ARG(double, surrogate_alpha) = 4.0;
   TORCH_ARG(bool, spiking) = true;
-  TORCH_ARG(int64_t, k_ref) = 16;      // App. A: K_ref
+  TORCH_ARG(int64_t, k_ref) = 16;       // App. A: K_ref
   TORCH_ARG(double, p_assumed) = 0.15;  // App. A: assumed input rate p
 };
 

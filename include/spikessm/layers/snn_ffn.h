@@ -13,7 +13,7 @@ struct SnnFfnOptions {
   SnnFfnOptions(int64_t d_model, int64_t d_ff) : d_model_(d_model), d_ff_(d_ff) {}
   TORCH_ARG(int64_t, d_model);
   TORCH_ARG(int64_t, d_ff);
-  TORCH_ARG(int64_t, n_layers) = 1;  // for the W_down scale
+  TORCH_ARG(int64_t, n_layers) = 1;                       // for the W_down scale
   TORCH_ARG(PlifNodeOptions, plif) = PlifNodeOptions(0);  // dim is set to d_ff
 };
 

@@ -58,7 +58,7 @@ class SpikingAttentionImpl : public torch::nn::Cloneable<SpikingAttentionImpl> {
   LinearBn q{nullptr}, k{nullptr}, v{nullptr}, proj{nullptr};
   torch::nn::Conv2d lrf3{nullptr}, lrf5{nullptr};  // depthwise, dilation 3 and 5 (lrf_*)
   NeuralDynamics dyn{nullptr};                     // lrf_dyn
-  StatsRecorderPtr recorder;                         // shared with the model; may be null
+  StatsRecorderPtr recorder;                       // shared with the model; may be null
   std::string name = "attn";
   // lrf_dyn in eval mode streams grid rows (same output) unless this is cleared or the recorder
   // is on (spike statistics are gathered on whole tensors).

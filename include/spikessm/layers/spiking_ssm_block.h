@@ -56,11 +56,11 @@ class SpikingSSMBlockImpl : public torch::nn::Cloneable<SpikingSSMBlockImpl> {
   torch::nn::Linear mix{nullptr};  // H -> 2H, then GLU
   torch::nn::LayerNorm layer_norm{nullptr};
   torch::nn::BatchNorm1d batch_norm{nullptr};
-  torch::Tensor ln_vth;  // (H)
+  torch::Tensor ln_vth;     // (H)
   SdnWeights sdn_weights;   // NeuronKind::Sdn: frozen, registered as buffers (checkpointed)
   SdnNet sdn_net{nullptr};  // NeuronKind::SdnScratch: trained with the task
 
-  StatsRecorderPtr recorder;             // the model's; reports "<stats_name>.lif" spikes
+  StatsRecorderPtr recorder;  // the model's; reports "<stats_name>.lif" spikes
   std::string stats_name = "block";
   int64_t sparse_mix_calls = 0, dense_mix_calls = 0;  // inference calls per mixing kernel
 

@@ -15,10 +15,10 @@ constexpr double kEnergyAcPj = 0.9;
 
 struct LayerOps {
   std::string name;
-  std::string kind;        // "AC" (spike-driven) or "MAC"
-  double firing_rate = -1; // rate of the spikes feeding this layer; -1 when not spiking
-  double dense_macs = 0;   // MACs of the same layer in a non-spiking network, per sample
-  double ops = 0;          // ACs (= rate x dense_macs) or MACs, per sample
+  std::string kind;              // "AC" (spike-driven) or "MAC"
+  double firing_rate = -1;       // rate of the spikes feeding this layer; -1 when not spiking
+  double dense_macs = 0;         // MACs of the same layer in a non-spiking network, per sample
+  double ops = 0;                // ACs (= rate x dense_macs) or MACs, per sample
   bool counted_by_paper = true;  // SpikingSSM counts only the feature-mixing layers
   double energy_pj() const { return ops * (kind == "AC" ? kEnergyAcPj : kEnergyMacPj); }
   // A layer that multiplies real values: as many MACs as its dense count.

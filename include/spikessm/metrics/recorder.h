@@ -26,8 +26,8 @@ struct LifTrace {
 };
 
 struct SpikeStats {
-  double spikes = 0;       // non-zero outputs (spikes)
-  double elements = 0;     // neurons x steps x sequences
+  double spikes = 0;         // non-zero outputs (spikes)
+  double elements = 0;       // neurons x steps x sequences
   torch::Tensor per_neuron;  // (D) float64 counts over everything but the last dim (traces)
   torch::Tensor raster;      // (steps, neurons) the first sequence seen (traces)
   torch::Tensor current;     // (steps, neurons) its input current, LIF populations (traces)

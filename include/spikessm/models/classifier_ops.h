@@ -1,6 +1,6 @@
 #pragma once
-// Per-layer operation counts of a SequenceClassifier after an evaluation pass that
-// collected spike statistics (set_collect_stats(true)).
+// Per-layer operation counts of a SequenceClassifier from the rates its blocks reported to
+// its recorder during an evaluation pass with set_collect_stats(true).
 #include "spikessm/metrics/energy.h"
 #include "spikessm/models/sequence_classifier.h"
 

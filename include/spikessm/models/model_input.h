@@ -12,12 +12,13 @@ namespace spikessm {
 
 enum class TaskInput { Signal, Tokens, TokenPairs, Image };
 SPIKESSM_NAMES(TaskInput, "input kind", EnumName<TaskInput>{TaskInput::Signal, "signal"},
-               EnumName<TaskInput>{TaskInput::Tokens, "tokens"}, EnumName<TaskInput>{TaskInput::TokenPairs, "token_pairs"},
+               EnumName<TaskInput>{TaskInput::Tokens, "tokens"},
+               EnumName<TaskInput>{TaskInput::TokenPairs, "token_pairs"},
                EnumName<TaskInput>{TaskInput::Image, "image"});
 
 struct ModelInput {
   TaskInput kind = TaskInput::Signal;
-  int64_t d_input = 1;         // features per step (signal) or vocabulary size (tokens)
+  int64_t d_input = 1;  // features per step (signal) or vocabulary size (tokens)
   int64_t n_classes = 10;
   std::vector<int64_t> image;  // (C, H, W) of image inputs, else empty
 };

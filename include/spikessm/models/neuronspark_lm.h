@@ -26,10 +26,10 @@ struct NeuronSparkLmOptions {
   TORCH_ARG(int64_t, n_layers) = 4;
   TORCH_ARG(int64_t, d_ff) = 384;
   TORCH_ARG(bool, spiking) = true;
-  TORCH_ARG(double, v_min) = 0.1;           // SNNBlock threshold floor V_min
-  TORCH_ARG(double, plif_tau) = 2.0;        // PLIFNode init_tau
-  TORCH_ARG(double, plif_v_th) = 0.5;       // PLIFNode v_threshold
-  TORCH_ARG(double, surrogate_alpha) = 4.0; // Sigmoid(alpha) surrogate
+  TORCH_ARG(double, v_min) = 0.1;            // SNNBlock threshold floor V_min
+  TORCH_ARG(double, plif_tau) = 2.0;         // PLIFNode init_tau
+  TORCH_ARG(double, plif_v_th) = 0.5;        // PLIFNode v_threshold
+  TORCH_ARG(double, surrogate_alpha) = 4.0;  // Sigmoid(alpha) surrogate
   TORCH_ARG(double, ponder_weight) = 0.01;
   TORCH_ARG(double, halt_bias) = -3.5;
   TORCH_ARG(int64_t, k_ref) = 16;

@@ -33,7 +33,8 @@ struct SequenceClassifierOptions {
   TORCH_ARG(BinaryS4DBlockOptions, binary) = BinaryS4DBlockOptions(1, 2);  // when BinaryS4D
 };
 
-class SequenceClassifierImpl : public torch::nn::Cloneable<SequenceClassifierImpl>, public ClassifierImpl {
+class SequenceClassifierImpl : public torch::nn::Cloneable<SequenceClassifierImpl>,
+                               public ClassifierImpl {
  public:
   explicit SequenceClassifierImpl(const SequenceClassifierOptions& options);
   void reset() override;
@@ -41,9 +42,9 @@ class SequenceClassifierImpl : public torch::nn::Cloneable<SequenceClassifierImp
   // x: (B, L, d_input) | (B, L) ids | (B, 2, L) ids -> logits: (B, n_classes)
   torch::Tensor forward(const torch::Tensor& x) override;
 
-  std::vector<SpikingSSMBlock> layers() const;         // the SpikingSSM blocks
-  std::vector<BinaryS4DBlock> binary_layers() const;   // the Binary S4D blocks
-  void set_collect_stats(bool on) override;  // also zeroes the counters when turned on
+  std::vector<SpikingSSMBlock> layers() const;        // the SpikingSSM blocks
+  std::vector<BinaryS4DBlock> binary_layers() const;  // the Binary S4D blocks
+  void set_collect_stats(bool on) override;           // also zeroes the counters when turned on
   StatsRecorder& stats() override { return *recorder_; }
   OpsReport ops_report(int64_t L) override;  // classifier_ops(*this, L)
   int64_t d_model() const;

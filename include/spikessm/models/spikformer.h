@@ -4,8 +4,8 @@
 //                           once and repeated over the T steps, as the input is static),
 //                           conv3x3 D/4->D/2 + BN + LIF, maxpool 2, conv3x3 D/2->D + BN + LIF,
 //                           maxpool 2, relative position embedding x + LIF(BN(conv3x3(x)))
-//  n_layers blocks          x = x + attention(x); x = x + MLP(x), MLP = LIF(BN(fc2(LIF(BN(fc1 x)))))
-//  head                     mean over tokens and the T steps -> Linear(D, n_classes)
+//  n_layers blocks          x = x + attention(x); x = x + MLP(x), MLP = LIF(BN(fc2(LIF(BN(fc1
+//  x))))) head                     mean over tokens and the T steps -> Linear(D, n_classes)
 // Neurons: tau 2, hard reset, detached reset, v_th 1 (0.5 in the attention LIF).
 // Input x: (B, C, H, W) float with H, W divisible by 4 -> logits (B, n_classes).
 #include <torch/torch.h>

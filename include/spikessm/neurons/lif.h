@@ -10,15 +10,14 @@
 
 namespace spikessm {
 
-
 struct LifOptions {
-  float tau = 0.125f;   // decay; the SDN checkpoint of the paper emulates 0.125
-  float v_th = 1.0f;    // threshold
+  float tau = 0.125f;  // decay; the SDN checkpoint of the paper emulates 0.125
+  float v_th = 1.0f;   // threshold
   ResetMode reset = ResetMode::Hard;
   GradMode grad = GradMode::BPTT;
   bool detach_reset = true;  // the paper's iterative neurons detach s in the reset
   Surrogate surrogate = Surrogate::Triangle;
-  float alpha = 4.0f;   // sharpness of Sigmoid/Atan surrogates
+  float alpha = 4.0f;  // sharpness of Sigmoid/Atan surrogates
 };
 
 // x: (B, L, D) float32/float64 input current -> s: (B, L, D) spikes in {0, 1}.

@@ -15,9 +15,9 @@
 namespace spikessm {
 
 struct PlifOptions {
-  ResetMode reset = ResetMode::Soft;  // NeuronSpark: soft
-  bool decay_input = true;            // scale the input by (1 - beta), as NeuronSpark does
-  bool detach_reset = false;          // true: no gradient through s in the reset
+  ResetMode reset = ResetMode::Soft;         // NeuronSpark: soft
+  bool decay_input = true;                   // scale the input by (1 - beta), as NeuronSpark does
+  bool detach_reset = false;                 // true: no gradient through s in the reset
   Surrogate surrogate = Surrogate::Sigmoid;  // NeuronSpark: Sigmoid(alpha = 4)
   float surrogate_alpha = 4.0f;
 };
@@ -30,15 +30,13 @@ struct PlifOutput {
 // x: (B, L, D), w: (D) decay logits, v_th: (D) thresholds, all one dtype (float32/float64);
 // v0: (B, D) initial membrane or undefined (zeros) -> s, v: (B, L, D).
 // Gradients to x, w, v_th and v0. Fused CPU kernel, one pass over time each way.
-PlifOutput plif_multistep(const torch::Tensor& x, const torch::Tensor& w,
-                          const torch::Tensor& v_th, const PlifOptions& opt = {},
-                          const torch::Tensor& v0 = {});
+PlifOutput plif_multistep(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& v_th,
+                          const PlifOptions& opt = {}, const torch::Tensor& v0 = {});
 
 namespace ref {
 // Reference twin: a loop over time of ATen ops, differentiated by autograd.
-PlifOutput plif_multistep(const torch::Tensor& x, const torch::Tensor& w,
-                          const torch::Tensor& v_th, const PlifOptions& opt = {},
-                          const torch::Tensor& v0 = {});
+PlifOutput plif_multistep(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& v_th,
+                          const PlifOptions& opt = {}, const torch::Tensor& v0 = {});
 }  // namespace ref
 
 }  // namespace spikessm

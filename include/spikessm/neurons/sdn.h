@@ -21,11 +21,11 @@ constexpr int64_t kSdnTaps = 8;   // causal window
 
 // Folded weights: 64 + 8 + 64 + 8 + 8 + 1 = 153 parameters.
 struct SdnWeights {
-  float tau = 0.125f;       // the LIF decay the network emulates
-  torch::Tensor w1, b1;     // (8, 8) taps (w1[c][k] multiplies x[t - 8 + k]), (8)
-  torch::Tensor w2, b2;     // (8, 8) out x in, (8)
-  torch::Tensor w3, b3;     // (8), (1)
-  std::string provenance;   // how these weights were made (command, seed, metrics)
+  float tau = 0.125f;      // the LIF decay the network emulates
+  torch::Tensor w1, b1;    // (8, 8) taps (w1[c][k] multiplies x[t - 8 + k]), (8)
+  torch::Tensor w2, b2;    // (8, 8) out x in, (8)
+  torch::Tensor w3, b3;    // (8), (1)
+  std::string provenance;  // how these weights were made (command, seed, metrics)
 };
 
 // JSON file with the folded weights and their provenance; throws InputError on bad files.
@@ -58,10 +58,10 @@ class SdnNetImpl : public torch::nn::Cloneable<SdnNetImpl> {
   // Fold the encoder and BatchNorm (running statistics) into three convolutions.
   SdnWeights fold(float tau) const;
 
-  torch::Tensor enc;           // (8)
-  torch::Tensor dw, dw_bias;   // (8, 8), (8)
-  torch::Tensor pw, pw_bias;   // (8, 8), (8)
-  torch::Tensor dec, dec_bias; // (8), (1)
+  torch::Tensor enc;            // (8)
+  torch::Tensor dw, dw_bias;    // (8, 8), (8)
+  torch::Tensor pw, pw_bias;    // (8, 8), (8)
+  torch::Tensor dec, dec_bias;  // (8), (1)
   torch::nn::BatchNorm1d bn1{nullptr}, bn2{nullptr};
 };
 TORCH_MODULE(SdnNet);

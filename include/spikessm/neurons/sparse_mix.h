@@ -17,14 +17,14 @@ torch::Tensor glu_halves(const torch::Tensor& z);
 
 // s: (M, K) float32 in {0, 1}, wt: (K, N) = W^T, bias: (N) or undefined -> (M, N);
 // glu: the GLU fused in, -> (M, N/2) (the pre-activation is never written).
-torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt, const torch::Tensor& bias,
-                           bool glu = false);
+torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt,
+                           const torch::Tensor& bias, bool glu = false);
 
 namespace ref {
 // The scalar twin in the same accumulation order: bit-equal to spike_linear (with glu, equal
 // to a few ulps: the kernel's sigmoid uses a vectorised exp).
-torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt, const torch::Tensor& bias,
-                           bool glu = false);
+torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt,
+                           const torch::Tensor& bias, bool glu = false);
 }  // namespace ref
 
 // The spiking rate below which spike_linear is faster than addmm for a (K -> N) layer at the

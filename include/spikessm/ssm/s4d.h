@@ -13,12 +13,11 @@
 
 namespace spikessm {
 
-
 struct S4DOptions {
   S4DOptions(int64_t d_model, int64_t d_state) : d_model_(d_model), d_state_(d_state) {}
-  TORCH_ARG(int64_t, d_model);          // H channels
-  TORCH_ARG(int64_t, d_state);          // N (even): N/2 complex conjugate-pair modes
-  TORCH_ARG(double, dt_min) = 1e-3;     // log dt ~ U[log dt_min, log dt_max] per channel
+  TORCH_ARG(int64_t, d_model);       // H channels
+  TORCH_ARG(int64_t, d_state);       // N (even): N/2 complex conjugate-pair modes
+  TORCH_ARG(double, dt_min) = 1e-3;  // log dt ~ U[log dt_min, log dt_max] per channel
   TORCH_ARG(double, dt_max) = 1e-1;
   TORCH_ARG(S4DInit, init) = S4DInit::Lin;
   TORCH_ARG(bool, trainable_b) = false;  // B fixed to 1 (SpikingSSM default) or learned

@@ -1,7 +1,7 @@
 #pragma once
 // BPE tokenizer trained and applied with sentencepiece (Debian's spm_train / spm_encode /
-// spm_export_vocab; see bpe_tokenizer.cpp for why not the library). Every line is encoded on its own
-// and followed by the <eos> id (sentencepiece pieces never hold a newline), so decode()
+// spm_export_vocab; see bpe_tokenizer.cpp for why not the library). Every line is encoded on its
+// own and followed by the <eos> id (sentencepiece pieces never hold a newline), so decode()
 // restores the text. Identity normalisation, no dummy prefix and byte fallback keep it
 // lossless: decode(encode(t)) == t for any UTF-8 text whose lines carry no '\r'.
 #include <memory>

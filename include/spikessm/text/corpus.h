@@ -23,7 +23,8 @@ LmCorpus load_corpus(const std::string& path);
 
 // The 90/5/5 character split of raw text; boundaries move forward to the next UTF-8
 // character start so that no character is cut.
-LmCorpus split_raw_text(const std::string& text, const std::string& name, const std::string& description);
+LmCorpus split_raw_text(const std::string& text, const std::string& name,
+                        const std::string& description);
 
 // The KJV text of `bible -f Gen1:1-Rev22:21`, one verse a line without its reference;
 // InputError when the bible program (Debian bible-kjv) is not installed.

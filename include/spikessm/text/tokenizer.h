@@ -34,7 +34,8 @@ int64_t count_words(const std::string& text);
 // Trains a tokenizer of `kind` on the training text (bpe_vocab: BPE vocabulary size); `where`
 // names the text's file in errors.
 std::unique_ptr<Tokenizer> train_tokenizer(const std::string& kind, const std::string& train_text,
-                                           int64_t bpe_vocab, const std::string& where = "the training text");
+                                           int64_t bpe_vocab,
+                                           const std::string& where = "the training text");
 // Reads <dir>/tokenizer.json; InputError naming the file when missing or malformed.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir);
 

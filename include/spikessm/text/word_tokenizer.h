@@ -16,7 +16,8 @@ class WordTokenizer : public Tokenizer {
   static constexpr int64_t kEos = 0, kUnk = 1;
   // Vocabulary from a training text; InputError naming `where` when it is not UTF-8 (the
   // vocabulary is saved as JSON, which holds UTF-8 only).
-  static WordTokenizer train(const std::string& text, const std::string& where = "the training text");
+  static WordTokenizer train(const std::string& text,
+                             const std::string& where = "the training text");
   // From a saved word list (index = id); InputError when it lacks <eos>/<unk> at 0/1 or
   // repeats a word. `where` names the source.
   WordTokenizer(std::vector<std::string> words, const std::string& where);

@@ -23,9 +23,9 @@ class DistributedError : public std::runtime_error {
 
 struct DistOptions {
   int rank = 0;
-  int world_size = 1;         // 1: no process group, every call is local
-  std::string master = "";    // "ADDR:PORT" of rank 0's TCPStore
-  double timeout_s = 60;      // rendezvous and every collective
+  int world_size = 1;       // 1: no process group, every call is local
+  std::string master = "";  // "ADDR:PORT" of rank 0's TCPStore
+  double timeout_s = 60;    // rendezvous and every collective
 };
 
 // Parses "ADDR:PORT"; InputError naming `flag` when malformed.

@@ -46,7 +46,9 @@ class NumericalGuard {
   int64_t consecutive() const { return consecutive_; }
   int64_t total() const { return total_; }
   int64_t limit() const { return max_; }
-  nlohmann::json state() const { return {{"consecutive_bad", consecutive_}, {"total_bad", total_}}; }
+  nlohmann::json state() const {
+    return {{"consecutive_bad", consecutive_}, {"total_bad", total_}};
+  }
   void restore(const nlohmann::json& j) {
     consecutive_ = j.value("consecutive_bad", int64_t(0));
     total_ = j.value("total_bad", int64_t(0));

@@ -22,11 +22,11 @@ struct LmEvalWindows {
 LmEvalWindows lm_eval_windows(const Config& cfg);
 
 struct LmEvalResult {
-  double nll_sum = 0;   // nats, over every scored target
-  int64_t tokens = 0;   // targets scored (the stream's length - 1)
-  int64_t bytes = 0;    // bytes of the evaluated text
-  int64_t words = 0;    // words of the text (whitespace words + one <eos> per line)
-  OpsReport ops;        // per token, when statistics were collected
+  double nll_sum = 0;  // nats, over every scored target
+  int64_t tokens = 0;  // targets scored (the stream's length - 1)
+  int64_t bytes = 0;   // bytes of the evaluated text
+  int64_t words = 0;   // words of the text (whitespace words + one <eos> per line)
+  OpsReport ops;       // per token, when statistics were collected
 
   double nll() const { return tokens > 0 ? nll_sum / double(tokens) : 0.0; }
   double token_ppl() const;
@@ -43,7 +43,7 @@ struct LmEvalResult {
 std::string lm_eval_text(const LmEvalResult& r, const std::string& split);
 
 LmEvalResult evaluate_lm(LanguageModelImpl& model, const torch::Tensor& tokens, int64_t context,
-                         int64_t stride, int64_t batch, int64_t bytes, int64_t words, bool with_stats,
-                         bool show_progress);
+                         int64_t stride, int64_t batch, int64_t bytes, int64_t words,
+                         bool with_stats, bool show_progress);
 
 }  // namespace spikessm

@@ -70,6 +70,7 @@ class Objective {
 struct TrainRunOptions;
 // The objective of cfg's model family (model.family), with its data loaded and model built.
 // A resumed language model reuses the tokenizer saved in its run directory.
-std::unique_ptr<Objective> make_objective(const Config& cfg, const TrainRunOptions& run, bool have_checkpoint);
+std::unique_ptr<Objective> make_objective(const Config& cfg, const TrainRunOptions& run,
+                                          bool have_checkpoint);
 
 }  // namespace spikessm

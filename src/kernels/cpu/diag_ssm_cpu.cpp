@@ -85,7 +85,8 @@ void backward_modes(const DiagSsmParams<T>& p, int64_t c, int64_t m0, int64_t h0
                     const std::vector<vec<T>>& x, const std::vector<vec<T>>& g,
                     std::vector<vec<T>>& dx, T* dw_out, T* dz_out) {
   const Direction dir = direction(c, p.L);
-  vec<T> zr[MB], zi[MB], wr[MB], wi[MB], mr[MB], mi[MB], vr[MB], vi[MB], gr[MB], gi[MB], sr[MB], si[MB];
+  vec<T> zr[MB], zi[MB], wr[MB], wi[MB], mr[MB], mi[MB], vr[MB], vi[MB], gr[MB], gi[MB], sr[MB],
+      si[MB];
   for (int k = 0; k < MB; ++k) {
     load_mode(p.z, p.M, h0, nv, m0 + k, zr[k], zi[k]);
     load_mode(p.w + c * p.H * p.M * 2, p.M, h0, nv, m0 + k, wr[k], wi[k]);
@@ -142,7 +143,8 @@ void diag_ssm_forward_cpu(const DiagSsmParams<T>& p) {
   at::parallel_for(0, p.B * blocks, 1, [&](int64_t begin, int64_t end) {
     std::vector<vec<T>> x, y;
     for (int64_t task = begin; task < end; ++task) {
-      const int64_t b = task / blocks, h0 = (task % blocks) * V, nv = std::min<int64_t>(V, p.H - h0);
+      const int64_t b = task / blocks, h0 = (task % blocks) * V,
+                    nv = std::min<int64_t>(V, p.H - h0);
       gather(p.u + b * p.L * p.H, p.L, p.H, h0, nv, x);
       y.assign(size_t(p.L), vec<T>{});
       for (int64_t c = 0; c < p.C; ++c)
@@ -167,7 +169,8 @@ void diag_ssm_backward_cpu(const DiagSsmParams<T>& p) {
   at::parallel_for(0, p.B * blocks, 1, [&](int64_t begin, int64_t end) {
     std::vector<vec<T>> x, g, dx;
     for (int64_t task = begin; task < end; ++task) {
-      const int64_t b = task / blocks, h0 = (task % blocks) * V, nv = std::min<int64_t>(V, p.H - h0);
+      const int64_t b = task / blocks, h0 = (task % blocks) * V,
+                    nv = std::min<int64_t>(V, p.H - h0);
       gather(p.u + b * p.L * p.H, p.L, p.H, h0, nv, x);
       gather(p.gy + b * p.L * p.H, p.L, p.H, h0, nv, g);
       dx.assign(size_t(p.L + 1), vec<T>{});

@@ -14,16 +14,16 @@ namespace spikessm::kernels {
 template <typename T>
 struct DiagSsmParams {
   int64_t B = 0, L = 0, H = 0, M = 0, C = 1;  // C = 2: bidirectional
-  const T* u = nullptr;   // (B, L, H)
-  const T* w = nullptr;   // (C, H, M, 2) complex as (re, im)
-  const T* z = nullptr;   // (H, M, 2)
-  const T* d = nullptr;   // (H)
-  T* y = nullptr;         // forward out: (B, L, H)
-  const T* gy = nullptr;  // backward in: (B, L, H)
-  T* du = nullptr;        // backward out: (B, L, H)
-  T* dw = nullptr;        // backward out: (C, H, M, 2)
-  T* dz = nullptr;        // backward out: (H, M, 2)
-  T* dd = nullptr;        // backward out: (H)
+  const T* u = nullptr;                       // (B, L, H)
+  const T* w = nullptr;                       // (C, H, M, 2) complex as (re, im)
+  const T* z = nullptr;                       // (H, M, 2)
+  const T* d = nullptr;                       // (H)
+  T* y = nullptr;                             // forward out: (B, L, H)
+  const T* gy = nullptr;                      // backward in: (B, L, H)
+  T* du = nullptr;                            // backward out: (B, L, H)
+  T* dw = nullptr;                            // backward out: (C, H, M, 2)
+  T* dz = nullptr;                            // backward out: (H, M, 2)
+  T* dd = nullptr;                            // backward out: (H)
 };
 
 // u: (B, L, H) -> y: (B, L, H)

@@ -50,7 +50,7 @@ at::Tensor fft_conv_forward_cpu(const at::Tensor& u, const at::Tensor& kc, const
                                 FftConvSaved& saved) {
   const int64_t B = u.size(0), L = u.size(1), H = u.size(2), n = kc.size(1);
   const int64_t F = n / 2 + 1;
-  saved.kf = torch::fft::rfft(kc, n, -1);                                // (H, F)
+  saved.kf = torch::fft::rfft(kc, n, -1);  // (H, F)
   saved.uf = at::empty({B, H, F}, saved.kf.options());
   auto y = at::empty_like(u);
   over_batch(B, [&](int64_t, int64_t b0, int64_t nb) {
@@ -72,7 +72,8 @@ void fft_conv_backward_cpu(const at::Tensor& gy, const at::Tensor& u, const at::
   const int64_t chunks = batch_chunks(B);
   du = at::empty_like(gy);
   // Per-thread partial sums over the batch, reduced afterwards in a fixed order.
-  std::vector<at::Tensor> dkf_part(static_cast<size_t>(chunks)), dd_part(static_cast<size_t>(chunks));
+  std::vector<at::Tensor> dkf_part(static_cast<size_t>(chunks)),
+      dd_part(static_cast<size_t>(chunks));
   auto kf_conj = saved.kf.conj().resolve_conj();
   over_batch(B, [&](int64_t c, int64_t b0, int64_t nb) {
     auto gb = gy.narrow(0, b0, nb);
@@ -81,7 +82,7 @@ void fft_conv_backward_cpu(const at::Tensor& gy, const at::Tensor& u, const at::
     dkf_part[size_t(c)] = at::zeros_like(saved.kf);
     accumulate_cross_spectrum(gf, saved.uf.narrow(0, b0, nb), dkf_part[size_t(c)]);
     dd_part[size_t(c)] = (gb * u.narrow(0, b0, nb)).sum(at::IntArrayRef{0, 1});  // (H)
-    auto dut = torch::fft::irfft(gf.mul_(kf_conj), n, -1).narrow(-1, 0, L);       // (nb, H, L)
+    auto dut = torch::fft::irfft(gf.mul_(kf_conj), n, -1).narrow(-1, 0, L);      // (nb, H, L)
     auto duslice = du.narrow(0, b0, nb);
     at::add_out(duslice, dut.transpose(1, 2), gb * d);
   });
@@ -90,7 +91,7 @@ void fft_conv_backward_cpu(const at::Tensor& gy, const at::Tensor& u, const at::
     dkf = dkf + dkf_part[i];
     ddv = ddv + dd_part[i];
   }
-  dkc = torch::fft::irfft(dkf, n, -1);                                   // (H, n)
+  dkc = torch::fft::irfft(dkf, n, -1);  // (H, n)
   dd = ddv;
 }
 

@@ -145,10 +145,10 @@ void backward_row(const LifBackwardParams<T>& p, int64_t b, int64_t d0, int64_t 
       } else {
         Vec<T> du_dup;  // du_t / du'_t
         if constexpr (kHard) {
-          du_dup = Vec<T>::blendv(one, zero, h >= zero);               // 1 - s
-          if constexpr (!kDetach) du_dup = du_dup - up * sg;           // - u' ds/du'
+          du_dup = Vec<T>::blendv(one, zero, h >= zero);      // 1 - s
+          if constexpr (!kDetach) du_dup = du_dup - up * sg;  // - u' ds/du'
         } else {
-          du_dup = kDetach ? one : one - v_th * sg;                    // 1 - v_th ds/du'
+          du_dup = kDetach ? one : one - v_th * sg;  // 1 - v_th ds/du'
         }
         const Vec<T> dup = g_sg + Vec<T>::loadu(carry + j) * du_dup;
         store(dup, dx + j, cnt, nt);
@@ -214,11 +214,16 @@ template <typename T>
 void lif_backward_cpu(const LifBackwardParams<T>& p) {
   if (p.B == 0 || p.L == 0 || p.D == 0) return;
   switch (p.opt.surrogate) {
-    case Surrogate::Triangle: return backward_dispatch<T, Surrogate::Triangle>(p);
-    case Surrogate::Sigmoid: return backward_dispatch<T, Surrogate::Sigmoid>(p);
-    case Surrogate::Atan: return backward_dispatch<T, Surrogate::Atan>(p);
-    case Surrogate::Rectangle: return backward_dispatch<T, Surrogate::Rectangle>(p);
-    case Surrogate::FastSigmoid: return backward_dispatch<T, Surrogate::FastSigmoid>(p);
+    case Surrogate::Triangle:
+      return backward_dispatch<T, Surrogate::Triangle>(p);
+    case Surrogate::Sigmoid:
+      return backward_dispatch<T, Surrogate::Sigmoid>(p);
+    case Surrogate::Atan:
+      return backward_dispatch<T, Surrogate::Atan>(p);
+    case Surrogate::Rectangle:
+      return backward_dispatch<T, Surrogate::Rectangle>(p);
+    case Surrogate::FastSigmoid:
+      return backward_dispatch<T, Surrogate::FastSigmoid>(p);
   }
 }
 

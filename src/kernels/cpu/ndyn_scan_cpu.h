@@ -13,14 +13,14 @@ namespace spikessm::kernels {
 template <typename T>
 struct NdynScanParams {
   int64_t R = 0, N = 0, D = 0, K = 0;  // rows, tokens, channels, dendrites
-  const T* u = nullptr;     // (R, N, D) token input
-  const T* a = nullptr;     // (K) diagonal decay
-  const T* beta = nullptr;  // (K - 1) coupling between dendrite i and i + 1
-  const T* c = nullptr;     // (K, D) soma weights
-  T gamma = 1;              // membrane capacitance constant
-  T* y = nullptr;           // (R, N, D) soma output
-  T* state = nullptr;       // (R, K, D) carried state: read at the start, written at the end;
-                            // null starts every row from zero (a whole sequence at once)
+  const T* u = nullptr;                // (R, N, D) token input
+  const T* a = nullptr;                // (K) diagonal decay
+  const T* beta = nullptr;             // (K - 1) coupling between dendrite i and i + 1
+  const T* c = nullptr;                // (K, D) soma weights
+  T gamma = 1;                         // membrane capacitance constant
+  T* y = nullptr;                      // (R, N, D) soma output
+  T* state = nullptr;  // (R, K, D) carried state: read at the start, written at the end;
+                       // null starts every row from zero (a whole sequence at once)
 };
 
 // u: (R, N, D) -> y: (R, N, D); rows run in parallel, tokens sequentially.

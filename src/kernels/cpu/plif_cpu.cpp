@@ -132,9 +132,7 @@ void plif_backward_cpu(const PlifBackwardParams<T>& p) {
     if (p.d_v0 != nullptr) std::fill(p.d_v0, p.d_v0 + p.B * p.D, T(0));
     return;
   }
-  dispatch_surrogate(p.opt.surrogate, [&](auto k) {
-    backward_dispatch<T, decltype(k)::value>(p);
-  });
+  dispatch_surrogate(p.opt.surrogate, [&](auto k) { backward_dispatch<T, decltype(k)::value>(p); });
 }
 
 template void plif_forward_cpu<float>(const PlifForwardParams<float>&);

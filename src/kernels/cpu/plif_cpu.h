@@ -30,7 +30,7 @@ struct PlifForwardParams {
 template <typename T>
 struct PlifBackwardParams {
   int64_t B = 0, L = 0, D = 0;
-  const T* x = nullptr;       // forward inputs, as above
+  const T* x = nullptr;  // forward inputs, as above
   const T* beta = nullptr;
   const T* v_th = nullptr;
   const T* v0 = nullptr;

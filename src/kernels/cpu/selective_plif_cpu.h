@@ -32,15 +32,15 @@ struct SelectivePlifBackwardParams {
   const T* beta = nullptr;
   const T* gain = nullptr;
   const T* v_th = nullptr;
-  const T* v0 = nullptr;       // (B, D) or null
-  const T* v = nullptr;        // (B, L, D) V_post saved by the forward; V_pre is recomputed
-  const T* grad_s = nullptr;   // (B, L, D) dL/ds; null: zero
-  const T* grad_v = nullptr;   // (B, L, D) dL/dV_post; null: zero
-  T* d_current = nullptr;      // (B, L, D)
-  T* d_beta = nullptr;         // (B, L, D)
-  T* d_gain = nullptr;         // (B, L, D)
-  T* d_vth = nullptr;          // (B, L, D)
-  T* d_v0 = nullptr;           // (B, D); null: not wanted
+  const T* v0 = nullptr;      // (B, D) or null
+  const T* v = nullptr;       // (B, L, D) V_post saved by the forward; V_pre is recomputed
+  const T* grad_s = nullptr;  // (B, L, D) dL/ds; null: zero
+  const T* grad_v = nullptr;  // (B, L, D) dL/dV_post; null: zero
+  T* d_current = nullptr;     // (B, L, D)
+  T* d_beta = nullptr;        // (B, L, D)
+  T* d_gain = nullptr;        // (B, L, D)
+  T* d_vth = nullptr;         // (B, L, D)
+  T* d_v0 = nullptr;          // (B, D); null: not wanted
   SelectivePlifKernelOptions opt;
 };
 

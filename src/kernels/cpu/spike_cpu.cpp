@@ -50,25 +50,25 @@ void ternary_backward_rows(const TernaryParams<T>& p) {
   const Vec<T> zero(T(0)), scale(p.scale);
   at::parallel_for(0, p.R, std::max<int64_t>(1, kGrain / std::max<int64_t>(1, p.D)),
                    [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const T* x = p.x + r * p.D;
-      const T* g = p.grad_q + r * p.D;
-      T* dx = p.dx + r * p.D;
-      const Vec<T> th(p.th[r]);
-      Vec<T> acc(T(0));
-      for (int64_t j = 0; j < p.D; j += V) {
-        const int64_t cnt = std::min(V, p.D - j);
-        const Vec<T> xv = load(x + j, cnt), gv = load(g + j, cnt);
-        acc = acc + gv * ternary_unit(xv, th);  // tail lanes load g = 0
-        store(gv * scale * (sg_of(xv - th) + sg_of(zero - xv - th)), dx + j, cnt);
-      }
-      __at_align__ T lanes[V];
-      acc.store(lanes);
-      T sum = 0;
-      for (int64_t i = 0; i < V; ++i) sum += lanes[i];
-      p.dscale_rows[r] = sum;
-    }
-  });
+                     for (int64_t r = begin; r < end; ++r) {
+                       const T* x = p.x + r * p.D;
+                       const T* g = p.grad_q + r * p.D;
+                       T* dx = p.dx + r * p.D;
+                       const Vec<T> th(p.th[r]);
+                       Vec<T> acc(T(0));
+                       for (int64_t j = 0; j < p.D; j += V) {
+                         const int64_t cnt = std::min(V, p.D - j);
+                         const Vec<T> xv = load(x + j, cnt), gv = load(g + j, cnt);
+                         acc = acc + gv * ternary_unit(xv, th);  // tail lanes load g = 0
+                         store(gv * scale * (sg_of(xv - th) + sg_of(zero - xv - th)), dx + j, cnt);
+                       }
+                       __at_align__ T lanes[V];
+                       acc.store(lanes);
+                       T sum = 0;
+                       for (int64_t i = 0; i < V; ++i) sum += lanes[i];
+                       p.dscale_rows[r] = sum;
+                     }
+                   });
 }
 
 template <typename T, Surrogate K>
@@ -100,9 +100,8 @@ void heaviside_forward_cpu(const HeavisideParams<T>& p) {
 
 template <typename T>
 void heaviside_backward_cpu(const HeavisideParams<T>& p) {
-  dispatch_surrogate(p.surrogate, [&](auto k) {
-    heaviside_backward_blocks<T, decltype(k)::value>(p);
-  });
+  dispatch_surrogate(p.surrogate,
+                     [&](auto k) { heaviside_backward_blocks<T, decltype(k)::value>(p); });
 }
 
 template <typename T>
@@ -132,9 +131,7 @@ void ternary_forward_cpu(const TernaryParams<T>& p) {
 template <typename T>
 void ternary_backward_cpu(const TernaryParams<T>& p) {
   if (p.R == 0) return;
-  dispatch_surrogate(p.surrogate, [&](auto k) {
-    ternary_backward_rows<T, decltype(k)::value>(p);
-  });
+  dispatch_surrogate(p.surrogate, [&](auto k) { ternary_backward_rows<T, decltype(k)::value>(p); });
 }
 
 template void heaviside_forward_cpu<float>(const HeavisideParams<float>&);

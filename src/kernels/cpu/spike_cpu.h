@@ -9,11 +9,11 @@ namespace spikessm::kernels {
 
 template <typename T>
 struct HeavisideParams {
-  int64_t n = 0;               // elements
-  const T* x = nullptr;        // (n)
-  const T* grad_s = nullptr;   // (n) backward only
-  T* s = nullptr;              // (n) forward output
-  T* dx = nullptr;             // (n) backward output
+  int64_t n = 0;              // elements
+  const T* x = nullptr;       // (n)
+  const T* grad_s = nullptr;  // (n) backward only
+  T* s = nullptr;             // (n) forward output
+  T* dx = nullptr;            // (n) backward output
   double v_th = 0.0;
   double surrogate_alpha = 4.0;
   Surrogate surrogate = Surrogate::Triangle;
@@ -28,16 +28,16 @@ void heaviside_backward_cpu(const HeavisideParams<T>& p);
 
 template <typename T>
 struct TernaryParams {
-  int64_t R = 0, D = 0;        // rows x last dimension
-  const T* x = nullptr;        // (R, D)
-  T* th = nullptr;             // (R) threshold per row: forward output, backward input
-  T* q = nullptr;              // (R, D) forward output
-  const T* grad_q = nullptr;   // (R, D) backward input
-  T* dx = nullptr;             // (R, D) backward output
-  T* dscale_rows = nullptr;    // (R) backward output: sum_d grad_q * Ter(x) / scale
+  int64_t R = 0, D = 0;       // rows x last dimension
+  const T* x = nullptr;       // (R, D)
+  T* th = nullptr;            // (R) threshold per row: forward output, backward input
+  T* q = nullptr;             // (R, D) forward output
+  const T* grad_q = nullptr;  // (R, D) backward input
+  T* dx = nullptr;            // (R, D) backward output
+  T* dscale_rows = nullptr;   // (R) backward output: sum_d grad_q * Ter(x) / scale
   T scale = T(1);
   double ratio = 0.15;
-  bool per_row = true;         // false: one threshold from the max over the whole tensor
+  bool per_row = true;  // false: one threshold from the max over the whole tensor
   double surrogate_alpha = 2.0;
   Surrogate surrogate = Surrogate::Atan;
 };

@@ -131,11 +131,13 @@ void spike_linear_cpu(const SpikeLinearParams& p) {
     for (int64_t mb = m0; mb < m1; mb += kRowBlock) {
       const int64_t me = std::min(mb + kRowBlock, m1);
       auto rows = [&](auto tile, int64_t c) {
-        for (int64_t m = mb; m < me; ++m) tile(p.bits + m * W, W, p.wt, N, p.bias, c, p.out + m * n_out);
+        for (int64_t m = mb; m < me; ++m)
+          tile(p.bits + m * W, W, p.wt, N, p.bias, c, p.out + m * n_out);
       };
       int64_t c = 0;
       if (p.glu) {  // half the tile width: value and gate each hold kTile / 2 accumulators
-        for (; c + kTile / 2 * V <= n_out; c += kTile / 2 * V) rows(accumulate_glu_tile<kTile / 2>, c);
+        for (; c + kTile / 2 * V <= n_out; c += kTile / 2 * V)
+          rows(accumulate_glu_tile<kTile / 2>, c);
         for (; c + V <= n_out; c += V) rows(accumulate_glu_tile<1>, c);
       } else {
         for (; c + kTile * V <= n_out; c += kTile * V) rows(accumulate_tile<kTile>, c);

@@ -8,12 +8,12 @@ namespace spikessm::kernels {
 template <typename T>
 struct VandermondeParams {
   int64_t C = 1, H = 0, M = 0, L = 0;
-  const T* w = nullptr;  // (C, H, M, 2) complex as (re, im)
-  const T* z = nullptr;  // (H, M, 2)
-  T* k = nullptr;        // forward out: (C, H, L)
-  const T* dk = nullptr; // backward in: (C, H, L)
-  T* dw = nullptr;       // backward out: (C, H, M, 2)
-  T* dz = nullptr;       // backward out: (H, M, 2)
+  const T* w = nullptr;   // (C, H, M, 2) complex as (re, im)
+  const T* z = nullptr;   // (H, M, 2)
+  T* k = nullptr;         // forward out: (C, H, L)
+  const T* dk = nullptr;  // backward in: (C, H, L)
+  T* dw = nullptr;        // backward out: (C, H, M, 2)
+  T* dz = nullptr;        // backward out: (H, M, 2)
 };
 
 // w: (C, H, M, 2), z: (H, M, 2) -> k: (C, H, L)

@@ -83,18 +83,19 @@ template <typename T>
 inline Vec<T> vec_exp(const Vec<T>& x) {
 #if defined(CPU_CAPABILITY_AVX2)
   if constexpr (std::is_same_v<T, float>) {
-    const __m256 xc = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
+    const __m256 xc =
+        _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
     const __m256 n = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504088896341f)),
                                      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256 r = _mm256_sub_ps(xc, _mm256_mul_ps(n, _mm256_set1_ps(0.693359375f)));
     r = _mm256_sub_ps(r, _mm256_mul_ps(n, _mm256_set1_ps(-2.12194440e-4f)));
     __m256 y = _mm256_set1_ps(1.9875691500e-4f);
-    for (float c : {1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f, 1.6666665459e-1f,
-                    5.0000001201e-1f})
+    for (float c :
+         {1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f})
       y = _mm256_add_ps(_mm256_mul_ps(y, r), _mm256_set1_ps(c));
     y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(y, r), r), r), _mm256_set1_ps(1.f));
-    const __m256i e = _mm256_slli_epi32(
-        _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    const __m256i e =
+        _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     return Vec<T>(_mm256_mul_ps(y, _mm256_castsi256_ps(e)));
   }
 #endif
@@ -138,11 +139,16 @@ template <typename F>
 decltype(auto) dispatch_surrogate(Surrogate kind, F&& f) {
   using S = Surrogate;
   switch (kind) {
-    case S::Triangle: return f(std::integral_constant<S, S::Triangle>{});
-    case S::Sigmoid: return f(std::integral_constant<S, S::Sigmoid>{});
-    case S::Atan: return f(std::integral_constant<S, S::Atan>{});
-    case S::Rectangle: return f(std::integral_constant<S, S::Rectangle>{});
-    case S::FastSigmoid: return f(std::integral_constant<S, S::FastSigmoid>{});
+    case S::Triangle:
+      return f(std::integral_constant<S, S::Triangle>{});
+    case S::Sigmoid:
+      return f(std::integral_constant<S, S::Sigmoid>{});
+    case S::Atan:
+      return f(std::integral_constant<S, S::Atan>{});
+    case S::Rectangle:
+      return f(std::integral_constant<S, S::Rectangle>{});
+    case S::FastSigmoid:
+      return f(std::integral_constant<S, S::FastSigmoid>{});
   }
   return f(std::integral_constant<S, S::Triangle>{});
 }

@@ -9,8 +9,7 @@ namespace spikessm::ref {
 
 // x: (B, L, D) -> s: (B, L, D)
 torch::Tensor lif_multistep(const torch::Tensor& x, const LifOptions& opt) {
-  TORCH_CHECK(x.dim() == 3, "[ref::lif_multistep] expected x of shape (B, L, D), got ",
-              x.sizes());
+  TORCH_CHECK(x.dim() == 3, "[ref::lif_multistep] expected x of shape (B, L, D), got ", x.sizes());
   TORCH_CHECK(x.is_floating_point(), "[ref::lif_multistep] expected a floating x, got ",
               x.scalar_type());
   if (x.size(1) == 0) return torch::zeros_like(x);

@@ -6,9 +6,8 @@
 namespace spikessm::ref {
 
 // x: (B, L, D), w, v_th: (D), v0: (B, D) or undefined -> s, v: (B, L, D)
-PlifOutput plif_multistep(const torch::Tensor& x, const torch::Tensor& w,
-                          const torch::Tensor& v_th, const PlifOptions& opt,
-                          const torch::Tensor& v0) {
+PlifOutput plif_multistep(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& v_th,
+                          const PlifOptions& opt, const torch::Tensor& v0) {
   TORCH_CHECK(x.dim() == 3 && w.dim() == 1 && v_th.dim() == 1,
               "[ref::plif_multistep] expected x (B, L, D), w (D), v_th (D)");
   if (x.size(1) == 0) return {torch::zeros_like(x), torch::zeros_like(x)};
@@ -18,8 +17,8 @@ PlifOutput plif_multistep(const torch::Tensor& x, const torch::Tensor& w,
   auto v = v0.defined() ? v0 : torch::zeros({x.size(0), x.size(2)}, x.options());
   for (const auto& x_t : x.unbind(1)) {
     const auto v_pre = beta * v + (opt.decay_input ? one_minus_beta * x_t : x_t);
-    const auto s = SpikeFunction::apply(v_pre - v_th, opt.surrogate,
-                                        static_cast<double>(opt.surrogate_alpha));
+    const auto s =
+        SpikeFunction::apply(v_pre - v_th, opt.surrogate, static_cast<double>(opt.surrogate_alpha));
     const auto s_reset = opt.detach_reset ? s.detach() : s;
     v = opt.reset == ResetMode::Hard ? v_pre * (1 - s_reset) : v_pre - v_th * s_reset;
     spikes.push_back(s);

@@ -17,8 +17,8 @@ torch::Tensor ternary_spike(const torch::Tensor& x, const torch::Tensor& scale,
                             const TernaryOptions& opt) {
   TORCH_CHECK(x.dim() >= 1 && scale.numel() == 1, "[ref::ternary_spike] bad shapes");
   const auto mag = x.detach().abs();
-  const auto m = opt.scope == TernaryScope::Row ? std::get<0>(mag.max(-1, /*keepdim=*/true))
-                                                : mag.max();
+  const auto m =
+      opt.scope == TernaryScope::Row ? std::get<0>(mag.max(-1, /*keepdim=*/true)) : mag.max();
   const auto th = m * opt.ratio;  // a constant: no gradient through max|x|
   const double a = opt.surrogate_alpha;
   const auto unit = SpikeFunction::apply(x - th, opt.surrogate, a) -
