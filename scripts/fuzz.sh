@@ -11,10 +11,20 @@ SECONDS_EACH=${1:-20}
 shift || true
 BUILD=${SPIKESSM_FUZZ_BUILD:-build-fuzz}
 command -v clang++ >/dev/null || { echo "fuzz: clang++ missing (scripts/setup.sh installs it)"; exit 1; }
-cmake -S fuzz -B "$BUILD" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# fuzz_cli links the main build's library (fuzz/CMakeLists.txt says why).
+LIB=${SPIKESSM_LIB:-build/libspikessm.a}
+[[ -f $LIB ]] && LIB=$(realpath "$LIB")
+cmake -S fuzz -B "$BUILD" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DSPIKESSM_LIB="$LIB" >/dev/null
 names=("$@")
 if ((${#names[@]} == 0)); then
   names=($(sed -n 's/^spikessm_fuzzer(\([a-z0-9_]*\) .*/\1/p' fuzz/CMakeLists.txt))
+  if [[ ! -f $LIB ]]; then
+    echo "fuzz: skipping fuzz_cli: no $LIB (build the project first, or set SPIKESSM_LIB)"
+    kept=()
+    for n in "${names[@]}"; do [[ $n == cli ]] || kept+=("$n"); done
+    names=("${kept[@]}")
+  fi
 fi
 # Only the harnesses that run are built.
 cmake --build "$BUILD" -j2 --target "${names[@]/#/fuzz_}" >/dev/null

@@ -9,6 +9,7 @@
 
 #define SPIKESSM_FUZZ_NO_MAIN
 #include "../fuzz/fuzz_checkpoint.cpp"
+#include "../fuzz/fuzz_cli.cpp"
 #include "../fuzz/fuzz_config.cpp"
 #include "../fuzz/fuzz_idx.cpp"
 #include "../fuzz/fuzz_cifar.cpp"
@@ -59,6 +60,7 @@ void expect_one_line_error(const std::function<void()>& read, const std::string&
 
 TEST(FuzzRegressions, Idx) { replay("idx", spikessm::fuzz::idx_one); }
 TEST(FuzzRegressions, Config) { replay("config", spikessm::fuzz::config_one); }
+TEST(FuzzRegressions, Cli) { replay("cli", spikessm::fuzz::cli_one); }
 TEST(FuzzRegressions, Checkpoint) { replay("checkpoint", spikessm::fuzz::checkpoint_one); }
 TEST(FuzzRegressions, Sdn) { replay("sdn", spikessm::fuzz::sdn_one); }
 TEST(FuzzRegressions, Nir) { replay("nir", spikessm::fuzz::nir_one); }
