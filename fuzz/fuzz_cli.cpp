@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "../tools/spikessm/commands.h"
+#include "config_round_trip.h"
 #include "spikessm/common/config.h"
 #include "spikessm/common/error.h"
 
@@ -26,20 +27,6 @@ const std::string& command_line() {
 namespace spikessm::fuzz {
 
 namespace {
-
-// The app of main.cpp (a fresh one per input: CLI11 keeps what it parsed).
-void add_commands(CLI::App& app) {
-  app.require_subcommand(1);
-  spikessm::cli::add_train(app);
-  spikessm::cli::add_eval(app);
-  spikessm::cli::add_sdn(app);
-  spikessm::cli::add_export(app);
-  spikessm::cli::add_import(app);
-  spikessm::cli::add_report(app);
-  spikessm::cli::add_data(app);
-  spikessm::cli::add_bench(app);
-  spikessm::cli::add_lm_generate(app);
-}
 
 // Thrown once everything is parsed and checked, before any subcommand's callback (which
 // would train, evaluate and write files) runs: CLI11 calls the top app's parse-complete
@@ -79,7 +66,7 @@ int cli_one(const uint8_t* data, size_t size) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   CLI::App app{"spikessm"};
-  add_commands(app);
+  spikessm::cli::add_commands(app);
   remove_schema_listing(app);
   app.parse_complete_callback([] { throw Parsed{}; });
   std::vector<std::string> sets;
@@ -96,10 +83,7 @@ int cli_one(const uint8_t* data, size_t size) {
   try {
     spikessm::Config c;
     for (const auto& s : sets) c.set(s);
-    const std::string once = c.to_toml();
-    spikessm::Config back;
-    back.merge_string(once, "round-trip");
-    if (back.to_toml() != once) std::abort();
+    expect_config_round_trip(c);
   } catch (const spikessm::InputError&) {
   }
   return 0;

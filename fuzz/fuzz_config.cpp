@@ -6,6 +6,7 @@
 #include <string>
 
 #include "spikessm/common/error.h"
+#include "config_round_trip.h"
 #include "spikessm/common/config.h"
 #include "spikessm/train/guard.h"
 
@@ -27,10 +28,7 @@ int config_one(const uint8_t* data, size_t size) {
         spikessm::FaultInjection::parse(text, "train.inject_nonfinite");
         return 0;
     }
-    const std::string once = c.to_toml();
-    spikessm::Config back;
-    back.merge_string(once, "round-trip");
-    if (back.to_toml() != once) std::abort();
+    expect_config_round_trip(c);
   } catch (const spikessm::InputError&) {
   }
   return 0;

@@ -30,7 +30,7 @@ torch::Tensor BinaryS4DBlockImpl::forward(const torch::Tensor& x) {
     z = heaviside_spike(z, {0.0, options.surrogate(), float(options.alpha())});  // {0, 1}
   else
     z = torch::gelu(z);
-  if (recorder) recorder->spikes(stats_name + ".act", z);
+  if (recorder && recorder->on()) recorder->spikes(stats_name + ".act", z);
   z = tied_dropout(z, options.dropout(), is_training());
   if (mix) {
     auto halves = mix(z).chunk(2, -1);  // (B, L, H) x 2

@@ -23,7 +23,7 @@ torch::Tensor GSUImpl::forward(const torch::Tensor& y) {
   t.surrogate_alpha = float(options.alpha());
   auto wa = ternary_spike(route_a->weight, torch::exp(log_scale_w), t);  // (H, H)
   auto ty = ternary_spike(y, torch::exp(log_scale_y), t);                // (B, L, H)
-  if (recorder) recorder->spikes(stats_name, ty);
+  if (recorder && recorder->on()) recorder->spikes(stats_name, ty);
   auto n = torch::nn::functional::linear(y, wa, route_a->bias);
   auto m = route_b(ty);
   auto out = n * m;

@@ -42,11 +42,10 @@ void StatsRecorder::spikes(const std::string& name, const torch::Tensor& s, int6
 void StatsRecorder::lif_spikes(const std::string& name, const torch::Tensor& s,
                                const torch::Tensor& current, const LifTrace& lif) {
   if (!on_) return;
-  const bool first = traces_ && (find(name) == nullptr || !find(name)->raster.defined());
   spikes(name, s);
-  if (!first) return;
-  torch::NoGradGuard no_grad;
   SpikeStats& p = population(name);
+  if (!traces_ || p.current.defined()) return;  // the first sequence's, as its raster
+  torch::NoGradGuard no_grad;
   p.current = first_sequence(current, 0);
   p.lif = lif;
 }

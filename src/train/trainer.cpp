@@ -98,7 +98,9 @@ class TrainLoop {
             std::to_string(o_.batch) + " is not divisible by the " +
                 std::to_string(run.dist.world_size) + " ranks (the global batch is split evenly)");
     // The rendezvous follows data loading, so the ranks meet ready to train.
-    dist_.emplace(dist_options(cfg, run));
+    DistOptions d = run.dist;
+    d.timeout_s = o_.dist_timeout_s;
+    dist_.emplace(d);
     per_epoch_ = obj_->steps_per_epoch();
     total_ = o_.epochs * per_epoch_;
     if (o_.max_steps > 0) total_ = std::min(total_, o_.max_steps);
@@ -111,11 +113,6 @@ class TrainLoop {
   TrainResult run();
 
  private:
-  static DistOptions dist_options(const Config& cfg, const TrainRunOptions& run) {
-    DistOptions d = run.dist;
-    d.timeout_s = cfg.get_float("train.dist_timeout_s");
-    return d;
-  }
   bool root() const { return dist_->is_root(); }
   void resume(bool have_ckpt);
   void check_resume_state(const nlohmann::json& st, const std::string& where) const;

@@ -46,16 +46,7 @@ int main(int argc, char** argv) {
     spikessm::cli::g_command_line += (i ? " " : "") + std::string(i ? argv[i] : "spikessm");
 
   CLI::App app{"spikessm: spiking state space models, trained and run on the CPU"};
-  app.require_subcommand(1);
-  spikessm::cli::add_train(app);
-  spikessm::cli::add_eval(app);
-  spikessm::cli::add_sdn(app);
-  spikessm::cli::add_export(app);
-  spikessm::cli::add_import(app);
-  spikessm::cli::add_report(app);
-  spikessm::cli::add_data(app);
-  spikessm::cli::add_bench(app);
-  spikessm::cli::add_lm_generate(app);
+  spikessm::cli::add_commands(app);
   // CLI11 reports an unknown command only as "a subcommand is required": name it instead.
   if (argc > 1 && argv[1][0] != '-') {
     std::string known;
