@@ -23,7 +23,7 @@ AREAS = [
     ("infer",),
     ("export",),
     ("api",),
-    ("tools",),
+    ("tools", "python"),  # the CLI and the Python bindings (python/csrc): library calls out
 ]
 LEVEL = {area: i for i, group in enumerate(AREAS) for area in group}
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.M)
@@ -36,8 +36,8 @@ def area_of(rel):
         return parts[2]
     if parts[0] == "src" and len(parts) > 2:
         return parts[1]
-    if parts[0] == "tools":
-        return "tools"
+    if parts[0] in ("tools", "python"):
+        return parts[0]
     return None
 
 
@@ -53,7 +53,7 @@ def main():
     root = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else
                            os.path.join(os.path.dirname(__file__), ".."))
     errors, files, includes = [], 0, 0
-    for top in ("include", "src", "tools"):
+    for top in ("include", "src", "tools", "python"):
         for d, _, names in os.walk(os.path.join(root, top)):
             for name in sorted(names):
                 if not name.endswith((".h", ".cpp")):

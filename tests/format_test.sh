@@ -4,7 +4,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 command -v clang-format >/dev/null || { echo "format_test: clang-format not installed (scripts/setup.sh installs it)"; exit 77; }
-mapfile -t files < <(git ls-files 'include/*.h' 'src/*.h' 'src/*.cpp' 'tools/*.h' 'tools/*.cpp' 'tests/*.h' \
+mapfile -t files < <(git ls-files 'include/*.h' 'src/*.h' 'src/*.cpp' 'tools/*.h' 'tools/*.cpp' 'python/*.h' 'python/*.cpp' 'tests/*.h' \
   'tests/*.cpp' 'bench/*.h' 'bench/*.cpp' 'fuzz/*.h' 'fuzz/*.cpp' 2>/dev/null || true)
 ((${#files[@]})) || { echo "format_test: not a git checkout, nothing to check"; exit 77; }
 bad=()

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "spikessm/common/error.h"
+
 #include "spikessm/data/task.h"
 #include "spikessm/text/lm_data.h"
 #include "spikessm/train/lm_eval.h"
@@ -11,10 +13,10 @@
 namespace spikessm {
 namespace {
 
-CheckpointEvaluation evaluate_classifier(TrainedModel& m) {
+CheckpointEvaluation evaluate_classifier(TrainedModel& m, bool keep_logits) {
   const Task task = load_task(m.cfg);
   const auto r = evaluate(*m.classifier, task.test_x, task.test_y,
-                          m.cfg.get_int("train.eval_batch_size"), true, true);
+                          m.cfg.get_int("train.eval_batch_size"), true, true, keep_logits);
   char head[256];
   std::snprintf(head, sizeof head, "data: %s\ntest accuracy %.4f (loss %.4f, %lld samples)\n",
                 task.description.c_str(), r.accuracy, r.loss, (long long)r.samples);
@@ -22,6 +24,7 @@ CheckpointEvaluation evaluate_classifier(TrainedModel& m) {
   out.stats["accuracy"] = r.accuracy;
   out.stats["loss"] = r.loss;
   out.stats["samples"] = r.samples;
+  out.logits = r.logits;
   return out;
 }
 
@@ -46,9 +49,11 @@ CheckpointEvaluation evaluate_language_model(TrainedModel& m) {
 }  // namespace
 
 CheckpointEvaluation evaluate_checkpoint(const std::string& path,
-                                         const std::vector<std::string>& sets) {
+                                         const std::vector<std::string>& sets, bool keep_logits) {
   TrainedModel m = load_trained_model(path, sets);
-  return m.is_language_model() ? evaluate_language_model(m) : evaluate_classifier(m);
+  require(!keep_logits || !m.is_language_model(), "--logits",
+          "is for classifiers; " + path + " holds a language model");
+  return m.is_language_model() ? evaluate_language_model(m) : evaluate_classifier(m, keep_logits);
 }
 
 }  // namespace spikessm

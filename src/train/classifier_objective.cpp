@@ -16,12 +16,12 @@
 namespace spikessm {
 
 EvalResult evaluate(SequenceClassifier& model, const torch::Tensor& x, const torch::Tensor& y,
-                    int64_t batch_size, bool with_stats, bool show_progress) {
-  return evaluate(*model, x, y, batch_size, with_stats, show_progress);
+                    int64_t batch_size, bool with_stats, bool show_progress, bool keep_logits) {
+  return evaluate(*model, x, y, batch_size, with_stats, show_progress, keep_logits);
 }
 
 EvalResult evaluate(ClassifierImpl& model, const torch::Tensor& x, const torch::Tensor& y,
-                    int64_t batch_size, bool with_stats, bool show_progress) {
+                    int64_t batch_size, bool with_stats, bool show_progress, bool keep_logits) {
   torch::NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
@@ -30,10 +30,12 @@ EvalResult evaluate(ClassifierImpl& model, const torch::Tensor& x, const torch::
   double loss_sum = 0;
   int64_t correct = 0;
   Progress bar("eval ", n);
+  std::vector<torch::Tensor> kept;
   for (int64_t i = 0; i < n; i += batch_size) {
     const int64_t b = std::min(batch_size, n - i);
     auto logits = model.forward(x.narrow(0, i, b));
     auto target = y.narrow(0, i, b);
+    if (keep_logits) kept.push_back(logits);
     loss_sum += torch::cross_entropy_loss(logits, target, {}, at::Reduction::Sum).item<double>();
     correct += logits.argmax(1).eq(target).sum().item<int64_t>();
     if (show_progress) {
@@ -47,6 +49,7 @@ EvalResult evaluate(ClassifierImpl& model, const torch::Tensor& x, const torch::
   r.samples = n;
   r.loss = loss_sum / double(std::max<int64_t>(n, 1));
   r.accuracy = double(correct) / double(std::max<int64_t>(n, 1));
+  if (keep_logits && !kept.empty()) r.logits = torch::cat(kept, 0);
   if (with_stats) r.ops = model.ops_report(x.size(1));
   model.set_collect_stats(false);
   model.train(was_training);

@@ -19,15 +19,18 @@ namespace spikessm {
 struct EvalResult {
   double loss = 0, accuracy = 0;
   int64_t samples = 0;
-  OpsReport ops;  // filled when statistics were collected
+  OpsReport ops;         // filled when statistics were collected
+  torch::Tensor logits;  // (N, n_classes) when keep_logits (`spikessm eval --logits`)
 };
 
 // x: (N, L, d) -> accuracy and mean cross-entropy; with_stats gathers spike statistics.
 // x: (N, C, H, W) images for image models. Works for any Classifier.
 EvalResult evaluate(ClassifierImpl& model, const torch::Tensor& x, const torch::Tensor& y,
-                    int64_t batch_size, bool with_stats, bool show_progress);
+                    int64_t batch_size, bool with_stats, bool show_progress,
+                    bool keep_logits = false);
 EvalResult evaluate(SequenceClassifier& model, const torch::Tensor& x, const torch::Tensor& y,
-                    int64_t batch_size, bool with_stats, bool show_progress);
+                    int64_t batch_size, bool with_stats, bool show_progress,
+                    bool keep_logits = false);
 
 struct TrainRunOptions {
   bool resume = false;     // continue from <out_dir>/checkpoint.pt if present

@@ -1,0 +1,31 @@
+"""spikessm: spiking state space models on the CPU, from Python.
+
+The package binds the spikessm C++ library (the same code as the ``spikessm`` command line):
+
+- ``spikessm.ops`` / ``spikessm.functional``: the neuron and state space ops, registered as
+  PyTorch operators (``torch.ops.spikessm.*``, usable under TorchScript) with autograd;
+- ``spikessm.nn``: ``torch.nn.Module`` views of the library's modules, whose parameters are
+  the C++ modules' own tensors (``state_dict()``, optimizers and ``.double()`` work on them);
+- ``spikessm.load`` / ``spikessm.save`` / ``spikessm.evaluate``: checkpoints shared with the CLI.
+
+All sequence tensors use the (B, L, D) layout: batch, time, features.
+"""
+import torch  # noqa: F401  (first: the extension links this very LibTorch)
+
+from . import _C
+from . import ops, functional, nn
+from .config import make_config
+from .checkpoints import load, save, evaluate, load_test_split
+from .generate import TokenStream
+
+__all__ = ["ops", "functional", "nn", "make_config", "load", "save", "evaluate",
+           "load_test_split", "TokenStream", "keep_freed_memory"]
+
+
+def keep_freed_memory():
+    """Set glibc's allocator as the spikessm CLI does: freed big buffers are kept for reuse.
+
+    On machines where fresh pages are slow this speeds up training loops several times
+    (docs/python.md); it affects the whole process, so it is not done on import.
+    """
+    _C.keep_freed_memory()
