@@ -16,6 +16,8 @@ PACKAGES=(
   libhdf5-dev             # NIR export/import (HDF5 files)
   gnuplot-nox             # figures of `spikessm report`
   python3-venv            # the NIR test makes a virtualenv and installs `nir` from PyPI
+  python3-torch python3-dev pybind11-dev   # the Python package (python/): the same LibTorch as libtorch-dev
+  python3-numpy python3-pytest             # its tests (CTest python_*) and examples
   libgloo-dev             # headers of the Gloo library libtorch's c10d was built with (data parallel)
   clang libclang-rt-14-dev llvm   # libFuzzer + ASan/UBSan for fuzz/ (scripts/fuzz.sh)
   clang-format            # the code's format (.clang-format), checked by CTest

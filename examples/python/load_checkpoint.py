@@ -22,9 +22,9 @@ def main(path):
     report = model.ops_report(x.shape[1])
     accuracy = (logits.argmax(1) == y).double().mean().item()
     print(f"python: test accuracy {accuracy:.4f} on {len(y)} samples, "
-          f"mean spiking rate {report['mean_rate']:.4f}")
+          f"mean spiking rate {report['mean_spiking_rate']:.4f}")
     for layer in report["layers"]:
-        if layer["firing_rate"] >= 0:
+        if "firing_rate" in layer:
             print(f"  {layer['name']:<28} rate {layer['firing_rate']:.4f}")
     _, cli = spikessm.evaluate(path)  # the library call behind `spikessm eval`
     print(f"spikessm eval: test accuracy {cli['accuracy']:.4f}")

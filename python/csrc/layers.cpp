@@ -19,6 +19,8 @@ using Module = torch::nn::Module;
 using Tensor = at::Tensor;
 using Release = py::call_guard<py::gil_scoped_release>;
 
+// torch::nn::Module is a virtual base: py::multiple_inheritance() makes pybind11 convert
+// pointers with the cast, not assume the base sits at the derived object's address.
 template <class T>
 using Class = py::class_<T, Module, std::shared_ptr<T>>;
 
@@ -50,7 +52,7 @@ LifOptions lif_options(Kwargs& kw) {
 }
 
 void bind_s4d(py::module_& m) {
-  Class<S4DImpl>(m, "S4D")
+  Class<S4DImpl>(m, "S4D", py::multiple_inheritance())
       .def(py::init([](int64_t d_model, int64_t d_state, const py::kwargs& kw) {
              Kwargs k(kw, "S4D");
              auto o = s4d_options(d_model, d_state, k);
@@ -91,7 +93,7 @@ void bind_s4d(py::module_& m) {
 }
 
 void bind_blocks(py::module_& m) {
-  Class<SpikingSSMBlockImpl>(m, "SpikingSSMBlock")
+  Class<SpikingSSMBlockImpl>(m, "SpikingSSMBlock", py::multiple_inheritance())
       .def(py::init([](int64_t d_model, int64_t d_state, const py::kwargs& kw) {
              Kwargs k(kw, "SpikingSSMBlock");
              SpikingSSMBlockOptions o(d_model, d_state);
@@ -114,7 +116,7 @@ void bind_blocks(py::module_& m) {
            py::arg("d_model"), py::arg("d_state"))
       .def("forward", &SpikingSSMBlockImpl::forward, Release());
 
-  Class<BinaryS4DBlockImpl>(m, "BinaryS4DBlock")
+  Class<BinaryS4DBlockImpl>(m, "BinaryS4DBlock", py::multiple_inheritance())
       .def(py::init([](int64_t d_model, int64_t d_state, const py::kwargs& kw) {
              Kwargs k(kw, "BinaryS4DBlock");
              BinaryS4DBlockOptions o(d_model, d_state);
@@ -133,7 +135,7 @@ void bind_blocks(py::module_& m) {
            py::arg("d_model"), py::arg("d_state"))
       .def("forward", &BinaryS4DBlockImpl::forward, Release());
 
-  Class<GSUImpl>(m, "GSU")
+  Class<GSUImpl>(m, "GSU", py::multiple_inheritance())
       .def(py::init([](int64_t d_model, const py::kwargs& kw) {
              Kwargs k(kw, "GSU");
              GSUOptions o(d_model);
@@ -159,7 +161,7 @@ PlifNodeOptions plif_node_options(int64_t dim, Kwargs& k) {
 }
 
 void bind_neuronspark(py::module_& m) {
-  Class<PlifNodeImpl>(m, "PlifNode")
+  Class<PlifNodeImpl>(m, "PlifNode", py::multiple_inheritance())
       .def(py::init([](int64_t dim, const py::kwargs& kw) {
              Kwargs k(kw, "PlifNode");
              auto o = plif_node_options(dim, k);
@@ -177,7 +179,7 @@ void bind_neuronspark(py::module_& m) {
           py::arg("x"), py::arg("v0") = py::none(), Release());
 
   // The layer as NeuronSparkLmImpl builds it: one set of PLIF options for every PLIF node.
-  Class<NeuronSparkLayerImpl>(m, "NeuronSparkLayer")
+  Class<NeuronSparkLayerImpl>(m, "NeuronSparkLayer", py::multiple_inheritance())
       .def(py::init([](int64_t d_model, int64_t n_state, int64_t d_ff, int64_t frames,
                        const py::kwargs& kw) {
              Kwargs k(kw, "NeuronSparkLayer");
@@ -214,7 +216,7 @@ void bind_neuronspark(py::module_& m) {
 }
 
 void bind_attention(py::module_& m) {
-  Class<NeuralDynamicsImpl>(m, "NeuralDynamics")
+  Class<NeuralDynamicsImpl>(m, "NeuralDynamics", py::multiple_inheritance())
       .def(py::init([](int64_t d_model, const py::kwargs& kw) {
              Kwargs k(kw, "NeuralDynamics");
              NeuralDynamicsOptions o(d_model);
@@ -243,7 +245,7 @@ void bind_attention(py::module_& m) {
       .def("coupling", &NeuralDynamicsImpl::coupling)
       .def_readwrite("parallel_in_eval", &NeuralDynamicsImpl::parallel_in_eval);
 
-  Class<SpikingAttentionImpl>(m, "SpikingAttention")
+  Class<SpikingAttentionImpl>(m, "SpikingAttention", py::multiple_inheritance())
       .def(py::init([](int64_t d_model, int64_t grid_h, int64_t grid_w, const py::kwargs& kw) {
              Kwargs k(kw, "SpikingAttention");
              SpikingAttentionOptions o(d_model, grid_h, grid_w);

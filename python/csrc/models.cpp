@@ -50,7 +50,8 @@ struct TokenStream {
 };
 
 void bind_classifier(py::module_& m) {
-  py::class_<ClassifierImpl, Module, std::shared_ptr<ClassifierImpl>>(m, "Classifier")
+  py::class_<ClassifierImpl, Module, std::shared_ptr<ClassifierImpl>>(m, "Classifier",
+                                                                      py::multiple_inheritance())
       .def("forward", &ClassifierImpl::forward, Release())
       .def("set_collect_stats", &ClassifierImpl::set_collect_stats, py::arg("on"))
       .def(
@@ -72,7 +73,8 @@ void bind_classifier(py::module_& m) {
 }
 
 void bind_language_model(py::module_& m) {
-  py::class_<LanguageModelImpl, Module, std::shared_ptr<LanguageModelImpl>>(m, "LanguageModel")
+  py::class_<LanguageModelImpl, Module, std::shared_ptr<LanguageModelImpl>>(
+      m, "LanguageModel", py::multiple_inheritance())
       .def("forward", &LanguageModelImpl::forward, Release())
       .def(
           "forward_with_state",

@@ -10,7 +10,9 @@ The package binds the spikessm C++ library (the same code as the ``spikessm`` co
 
 All sequence tensors use the (B, L, D) layout: batch, time, features.
 """
-import torch  # noqa: F401  (first: the extension links this very LibTorch)
+import os
+
+import torch  # first: the extension links this very LibTorch
 
 from . import _C
 from . import ops, functional, nn
@@ -19,7 +21,16 @@ from .checkpoints import load, save, evaluate, load_test_split
 from .generate import TokenStream
 
 __all__ = ["ops", "functional", "nn", "make_config", "load", "save", "evaluate",
-           "load_test_split", "TokenStream", "keep_freed_memory"]
+           "load_test_split", "TokenStream", "keep_freed_memory", "set_threads"]
+
+
+def set_threads(n=0):
+    """Intra-op threads as the CLI's ``--threads N`` (0: every core, the CLI's default).
+
+    PyTorch may start with fewer threads than cores; results of matrix products and
+    reductions depend on the thread count, so match it to reproduce a CLI run bit for bit.
+    """
+    torch.set_num_threads(n if n > 0 else (os.cpu_count() or 1))
 
 
 def keep_freed_memory():

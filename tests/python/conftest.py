@@ -6,6 +6,11 @@ import subprocess
 
 import pytest
 
+import spikessm
+
+# The CLI's default thread count (every core): outputs compared with the CLI's depend on it.
+spikessm.set_threads()
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 CLI = os.environ.get("SPIKESSM_CLI", str(REPO / "build" / "spikessm"))
 FMNIST = pathlib.Path("/usr/share/datasets/fashion-mnist")

@@ -87,7 +87,7 @@ def test_spikingjelly_lif_any_tau_float32():
     for i, tau in enumerate([1.5, 3.0, 10.0]):
         x, w = inputs(torch.float32, 100 + i)
         node = sj.LIFNode(tau=tau, decay_input=False, v_reset=0.0, step_mode="m",
-                          surrogate_function=sj_surrogate.ATan())
+                          surrogate_function=sj_surrogate.ATan(), detach_reset=True)
         check(run(lambda x: F.lif(x, tau=1.0 - 1.0 / tau, surrogate="atan", alpha=2.0), x, w),
               run(lambda x: time_first(node, x), x, w), f"LIFNode tau={tau}")
 
