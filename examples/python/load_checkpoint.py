@@ -11,8 +11,14 @@ import torch
 import spikessm
 
 
+# Bit-for-bit equal to the CLI: its thread count (every core) and one mixing kernel in both
+# runs ("auto" picks one by a timing taken in each process).
+SAME_AS_CLI = {"model.mix_kernel": "dense"}
+
+
 def main(path):
-    model = spikessm.load(path)  # a spikessm.nn.Classifier in eval mode
+    spikessm.set_threads()
+    model = spikessm.load(path, SAME_AS_CLI)  # a spikessm.nn.Classifier in eval mode
     print(f"{path}: step {model.step_count}, "
           f"{sum(p.numel() for p in model.parameters())} parameters")
     x, y, _ = spikessm.load_test_split(model.config_toml)  # the split eval reads
@@ -26,7 +32,7 @@ def main(path):
     for layer in report["layers"]:
         if "firing_rate" in layer:
             print(f"  {layer['name']:<28} rate {layer['firing_rate']:.4f}")
-    _, cli = spikessm.evaluate(path)  # the library call behind `spikessm eval`
+    _, cli = spikessm.evaluate(path, SAME_AS_CLI)  # the library call behind `spikessm eval`
     print(f"spikessm eval: test accuracy {cli['accuracy']:.4f}")
     return 0 if cli["accuracy"] == accuracy else 1
 

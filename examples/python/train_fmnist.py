@@ -2,7 +2,7 @@
 """A plain PyTorch training loop over spikessm.nn modules: a two-block SpikingSSM classifier on
 sequential Fashion-MNIST (2x2-pooled images read one pixel a step, L = 196).
 
-    PYTHONPATH=build/python /usr/bin/python3 examples/python/train_fmnist.py [--steps 60]
+    PYTHONPATH=build/python /usr/bin/python3 examples/python/train_fmnist.py [--steps 200]
 """
 import argparse
 import gzip
@@ -53,7 +53,7 @@ def main():
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--train", type=int, default=2048, help="training images used")
     ap.add_argument("--test", type=int, default=500, help="test images used")
-    ap.add_argument("--steps", type=int, default=60)
+    ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--min-accuracy", type=float, default=0.0,
                     help="exit 1 when the test accuracy ends below this (CI)")

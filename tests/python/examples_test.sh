@@ -12,7 +12,7 @@ ex=$root/examples/python
 mkdir -p "$work"
 case $name in
   train_fmnist)
-    exec "$py" "$ex/train_fmnist.py" --steps 60 --min-accuracy 0.3 ;;
+    exec "$py" "$ex/train_fmnist.py" --steps 200 --min-accuracy 0.5 ;;
   load_checkpoint)
     "$cli" train --config "$root/configs/quickstart.toml" --overwrite \
       --set train.out_dir="$work/run" --set train.max_steps=10 --set data.train_limit=320 \
@@ -20,7 +20,7 @@ case $name in
     exec "$py" "$ex/load_checkpoint.py" "$work/run/checkpoint.pt" ;;
   stream_lm)
     "$cli" train --config "$root/configs/lm/bible_ssm.toml" --overwrite \
-      --set train.out_dir="$work/lm" --set train.max_steps=20 --set lm.tokenizer=byte \
+      --set train.out_dir="$work/lm" --set train.max_steps=600 --set lm.tokenizer=byte \
       --set model.n_layers=1 --set model.d_model=32 --set model.d_state=8 \
       --set lm.context=64 --set train.batch_size=8 --set lm.valid_max_chars=2000 \
       --set train.max_minutes=0 >"$work/train.log" 2>&1 || { tail -20 "$work/train.log"; exit 1; }
