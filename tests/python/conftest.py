@@ -44,3 +44,15 @@ def trained_run(cli, tmp_path_factory):
     sets = [a for s in QUICK_SETS + [f"train.out_dir={out}"] for a in ("--set", s)]
     run_cli("train", "--config", REPO / "configs" / "quickstart.toml", *sets, "--overwrite")
     return out
+
+
+@pytest.fixture(scope="session")
+def trained_lm(cli, tmp_path_factory):
+    """A tiny spiking_ssm_lm trained by the CLI on Debian's King James Bible (byte tokens)."""
+    out = tmp_path_factory.mktemp("lm")
+    run_cli("train", "--config", REPO / "configs" / "lm" / "bible_ssm.toml", "--overwrite",
+            *[a for s in [f"train.out_dir={out}", "train.max_steps=40", "lm.tokenizer=byte",
+                          "model.n_layers=1", "model.d_model=32", "model.d_state=8",
+                          "lm.context=64", "train.batch_size=8", "train.max_minutes=0"]
+              for a in ("--set", s)])
+    return out

@@ -96,6 +96,9 @@ def test_save_is_read_by_eval_resume_and_export(trained_run, tmp_path):
     run_cli("export", "--format", "nir", "--checkpoint", out / "checkpoint.pt", "--out",
             tmp_path / "model.nir")
     assert (tmp_path / "model.nir").stat().st_size > 0
+    run_cli("report", "--checkpoint", out / "checkpoint.pt", "--out", tmp_path / "report",
+            "--samples", "50")
+    assert (tmp_path / "report" / "index.html").exists()
 
     run_cli("train", "--config", out / "config.toml", "--set", f"train.out_dir={out}",
             "--set", "train.max_steps=22", "--resume")
