@@ -18,6 +18,7 @@
 #include "../fuzz/fuzz_nir.cpp"
 #include "../fuzz/fuzz_pathfinder.cpp"
 #include "../fuzz/fuzz_png.cpp"
+#include "../fuzz/fuzz_safetensors.cpp"
 #include "../fuzz/fuzz_sdn.cpp"
 #include "../fuzz/fuzz_text.cpp"
 #include "test_util.h"
@@ -62,6 +63,7 @@ TEST(FuzzRegressions, Idx) { replay("idx", spikessm::fuzz::idx_one); }
 TEST(FuzzRegressions, Config) { replay("config", spikessm::fuzz::config_one); }
 TEST(FuzzRegressions, Cli) { replay("cli", spikessm::fuzz::cli_one); }
 TEST(FuzzRegressions, Checkpoint) { replay("checkpoint", spikessm::fuzz::checkpoint_one); }
+TEST(FuzzRegressions, Safetensors) { replay("safetensors", spikessm::fuzz::safetensors_one); }
 TEST(FuzzRegressions, Sdn) { replay("sdn", spikessm::fuzz::sdn_one); }
 TEST(FuzzRegressions, Nir) { replay("nir", spikessm::fuzz::nir_one); }
 TEST(FuzzRegressions, Listops) { replay("listops", spikessm::fuzz::listops_one); }

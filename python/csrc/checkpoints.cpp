@@ -5,6 +5,9 @@
 
 #include "py_common.h"
 #include "spikessm/api/evaluate.h"
+#include "spikessm/common/atomic_file.h"
+#include "spikessm/common/file_bytes.h"
+#include "spikessm/export/safetensors.h"
 #include "spikessm/train/checkpoint.h"
 #include "spikessm/train/optimizer.h"
 #include "spikessm/train/trained_model.h"
@@ -85,6 +88,21 @@ void bind_checkpoints(py::module_& m) {
       },
       py::arg("path"), py::arg("model"), py::arg("config_toml"), py::arg("model_input_json"),
       py::arg("step"), py::arg("tokenizer") = nullptr, Release());
+  m.def(
+      "write_safetensors",
+      [](const std::string& path, const NamedTensors& tensors,
+         const std::map<std::string, std::string>& metadata) {
+        write_file_atomic(path, safetensors_bytes(tensors, metadata));
+      },
+      py::arg("path"), py::arg("tensors"), py::arg("metadata"), Release());
+  m.def(
+      "read_safetensors",
+      [](const std::string& path) {
+        std::map<std::string, std::string> metadata;
+        auto tensors = read_safetensors(read_file_bytes(path), path, &metadata);
+        return std::make_tuple(tensors, metadata);
+      },
+      py::arg("path"), Release());
   m.def(
       "evaluate_checkpoint",
       [](const std::string& path, const std::vector<std::string>& sets) {

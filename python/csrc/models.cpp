@@ -199,6 +199,12 @@ void bind_config(py::module_& m) {
       py::arg("toml_text") = "", py::arg("sets") = std::vector<std::string>{},
       "The full config (every key) as TOML: defaults, then toml_text, then key=value sets.");
   m.def(
+      "config_family",
+      [](const std::string& toml_text) {
+        return make_config(toml_text, {}).get_string("model.family");
+      },
+      py::arg("toml_text"));
+  m.def(
       "read_file",
       [](const std::string& path) {
         Config probe;

@@ -17,11 +17,13 @@ import torch  # first: the extension links this very LibTorch
 from . import _C
 from . import ops, functional, nn
 from .config import make_config
-from .checkpoints import load, save, evaluate, load_test_split
+from .checkpoints import (load, save, evaluate, load_test_split, save_safetensors,
+                          read_safetensors, load_safetensors)
 from .generate import TokenStream
 
 __all__ = ["ops", "functional", "nn", "make_config", "load", "save", "evaluate",
-           "load_test_split", "TokenStream", "keep_freed_memory", "set_threads"]
+           "load_test_split", "save_safetensors", "read_safetensors",
+           "load_safetensors", "TokenStream", "keep_freed_memory", "set_threads"]
 
 
 def set_threads(n=0):

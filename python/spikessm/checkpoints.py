@@ -61,3 +61,39 @@ def evaluate(path, overrides=None):
 def load_test_split(config, overrides=None):
     """The test split the config's task reads (as eval does): (x, y, model_input)."""
     return _C.load_test_split(make_config(config, overrides))
+
+
+def save_safetensors(module, path, metadata=None):
+    """Write a module's ``state_dict()`` (or a dict of tensors) as a safetensors file.
+
+    Tensor names are the state-dict keys (for the library's models, the checkpoint names:
+    ``blocks.0.s4d.log_dt``). Metadata: ``format = "pt"``; for a spikessm.nn.Classifier or
+    LanguageModel also ``spikessm.config`` (the TOML), ``spikessm.family`` and, for a
+    classifier, ``spikessm.model_input`` (JSON), the same keys ``spikessm export --format
+    safetensors`` writes; then ``metadata`` (str -> str).
+    """
+    import torch
+    sd = module.state_dict() if isinstance(module, torch.nn.Module) else dict(module)
+    meta = {"format": "pt"}
+    if isinstance(module, (Classifier, LanguageModel)):
+        meta["spikessm.config"] = module.config_toml
+        meta["spikessm.family"] = module.family if isinstance(module, LanguageModel) else \
+            _C.config_family(module.config_toml)
+        if isinstance(module, Classifier):
+            meta["spikessm.model_input"] = json.dumps(module.model_input)
+    meta.update(metadata or {})
+    _C.write_safetensors(os.fspath(path), list(sd.items()), meta)
+
+
+def read_safetensors(path):
+    """The tensors of a safetensors file (a dict, in file order) and its metadata (a dict)."""
+    tensors, metadata = _C.read_safetensors(os.fspath(path))
+    return dict(tensors), metadata
+
+
+def load_safetensors(module, path, strict=True):
+    """Copy a safetensors file's tensors into ``module`` (``load_state_dict``); returns the
+    file's metadata."""
+    tensors, metadata = read_safetensors(path)
+    module.load_state_dict(tensors, strict=strict)
+    return metadata

@@ -8,7 +8,7 @@ class TokenStream:
 
     temperature (0: greedy), top_k (0: all), top_p (1: all), seed: as ``spikessm generate``.
     ``read(ids)`` reads a prompt (again later: continues the same state); iterate, or call
-    ``next()``, for the following tokens; ``text()`` helpers decode with the model's tokenizer.
+    ``next()``, for the following token ids; ``pieces(n)`` yields their bytes.
     """
 
     def __init__(self, model, temperature=1.0, top_k=0, top_p=1.0, seed=0):
