@@ -168,3 +168,19 @@ def test_classifier_from_config_and_stats():
     for (n1, p1), (n2, p2) in zip(clf.state_dict().items(), again.state_dict().items()):
         assert n1 == n2 and torch.equal(p1, p2)
     assert spikessm.make_config(clf.config_toml) == clf.config_toml
+
+
+def test_spikformer_with_lrf_dyn_attention():
+    torch.manual_seed(7)
+    clf = snn.Classifier(None, {"kind": "image", "d_input": 1, "n_classes": 10,
+                                "image": [1, 16, 16]},
+                         overrides={"model.family": "spikformer", "model.attention": "lrf_dyn",
+                                    "model.d_model": 16, "model.heads": 2,
+                                    "model.time_steps": 2, "model.n_layers": 1})
+    x = torch.rand(2, 1, 16, 16)
+    clf(x).sum().backward()
+    assert all(p.grad is not None for p in clf.parameters())
+    clf.eval()
+    with torch.no_grad():
+        assert clf(x).shape == (2, 10)
+    assert "bn0.running_mean" in clf.state_dict()
