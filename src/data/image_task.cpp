@@ -27,16 +27,16 @@ void standardise(Task& t, const torch::Tensor& train_u8, const torch::Tensor& te
 
 }  // namespace
 
-Task load_image_task(const Config& cfg) {
-  const std::string name = cfg.get_string("data.dataset");
-  const int64_t tr = cfg.get_int("data.train_limit"), te = cfg.get_int("data.test_limit");
+Task load_image_task(const DataOptions& o) {
+  const std::string& name = o.dataset;
+  const int64_t tr = o.train_limit, te = o.test_limit;
   Task t;
   t.input = TaskInput::Image;
   t.n_classes = 10;
   torch::Tensor train_u8, test_u8;
   std::string src;
   if (name == "fashion-mnist" || name == "mnist") {
-    std::string dir = cfg.get_string("data.dir");
+    std::string dir = o.dir;
     if (dir.empty()) dir = default_data_dir(name);
     require(!dir.empty(), "data.dir",
             "no default directory for dataset '" + name + "': set data.dir to its IDX folder");
@@ -47,13 +47,13 @@ Task load_image_task(const Config& cfg) {
     t.test_y = first(test.labels, te);
     src = dir;
   } else if (name == "cifar10") {
-    std::string dir = cfg.get_string("data.dir");
+    std::string dir = o.dir;
     if (dir.empty()) dir = "../shared/data/cifar10-jpeg";
     const std::string tar = fs::is_directory(dir) ? dir + "/cifar10-jpeg.tar" : dir;
     require(fs::exists(tar), "data.dir", "'" + tar + "' not found (expected cifar10-jpeg.tar)");
     auto c = load_cifar_tar(tar, true, true);
     // The tar is ordered by class: one seeded shuffle of each split, so limits keep all classes.
-    const uint64_t seed = uint64_t(cfg.get_int("data.split_seed"));
+    const uint64_t seed = o.split_seed;
     auto p = seeded_permutation(c.train_images.size(0), seed);
     auto q = seeded_permutation(c.test_images.size(0), seed + 1);
     train_u8 = first(c.train_images.index_select(0, p), tr);

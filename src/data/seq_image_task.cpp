@@ -19,26 +19,26 @@ static ImageSet take_first(ImageSet s, int64_t limit) {
   return s;
 }
 
-SeqImageTask load_seq_image_task(const Config& cfg) {
-  const std::string dataset = cfg.get_string("data.dataset");
-  std::string dir = cfg.get_string("data.dir");
+Task load_seq_image_task(const DataOptions& o) {
+  const std::string& dataset = o.dataset;
+  std::string dir = o.dir;
   if (dir.empty()) dir = default_data_dir(dataset);
   require(!dir.empty(), "data.dir",
           "no default directory for dataset '" + dataset +
               "': set data.dir to the folder of its IDX files");
-  auto train = take_first(load_idx_image_set(dir, true), cfg.get_int("data.train_limit"));
-  auto test = take_first(load_idx_image_set(dir, false), cfg.get_int("data.test_limit"));
+  auto train = take_first(load_idx_image_set(dir, true), o.train_limit);
+  auto test = take_first(load_idx_image_set(dir, false), o.test_limit);
 
   PixelSequenceOptions opt;
-  opt.pool = int(cfg.get_int("data.pool"));
-  opt.permute = cfg.get_bool("data.permute");
-  opt.permutation_seed = uint64_t(cfg.get_int("data.permutation_seed"));
+  opt.pool = int(o.pool);
+  opt.permute = o.permute;
+  opt.permutation_seed = o.permutation_seed;
   // Standardise with the pixel statistics of the training split.
   auto raw = train.images.to(torch::kFloat) / 255.0;
   opt.mean = raw.mean().item<float>();
   opt.std = raw.std().item<float>();
 
-  SeqImageTask t;
+  Task t;
   t.train_x = to_pixel_sequences(train.images, opt);
   t.test_x = to_pixel_sequences(test.images, opt);
   t.train_y = train.labels;

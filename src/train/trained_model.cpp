@@ -16,7 +16,8 @@ TrainedModel load_trained_model(const std::string& path, const std::vector<std::
   r.meta = read_checkpoint_meta(path);
   r.cfg.merge_string(r.meta.config_toml, path);
   for (const auto& s : sets) r.cfg.set(s);
-  torch::manual_seed(uint64_t(r.cfg.get_int("train.seed")));
+  r.train = train_options(r.cfg);
+  torch::manual_seed(r.train.loop.seed);
   if (is_language_model(r.cfg)) {
     const std::string dir = std::filesystem::path(path).parent_path().string();
     r.tokenizer = load_tokenizer(dir.empty() ? "." : dir);

@@ -12,60 +12,19 @@
 #include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
 #include "spikessm/common/progress.h"
-#include "spikessm/models/lm_build.h"
 #include "spikessm/train/checkpoint.h"
 #include "spikessm/train/guard.h"
 #include "spikessm/train/objective.h"
 #include "spikessm/train/optimizer.h"
 #include "spikessm/train/schedule.h"
+#include "spikessm/train/train_options.h"
 #include "run_dir.h"
 #include "seeds.h"
 
 namespace spikessm {
 namespace fs = std::filesystem;
 
-std::string checkpoint_path(const Config& cfg) {
-  return cfg.get_string("train.out_dir") + "/checkpoint.pt";
-}
-std::string metrics_path(const Config& cfg) {
-  return cfg.get_string("train.out_dir") + "/metrics.jsonl";
-}
-std::string stats_path(const Config& cfg) {
-  return cfg.get_string("train.out_dir") +
-         (is_language_model(cfg) ? "/lm_stats.json" : "/spike_stats.json");
-}
-
 namespace {
-
-// The train.* keys, read once.
-struct LoopOptions {
-  std::string out_dir;
-  uint64_t seed = 0;
-  int64_t batch = 0, epochs = 0, max_steps = 0, warmup = 0, log_every = 0, checkpoint_every = 0,
-          max_bad_steps = 0;
-  double grad_clip = 0, max_seconds = 0, dist_timeout_s = 0;
-  bool anneal_to_budget = false;
-  std::string inject_nonfinite;
-
-  static LoopOptions from(const Config& cfg) {
-    LoopOptions o;
-    o.out_dir = cfg.get_string("train.out_dir");
-    o.seed = uint64_t(cfg.get_int("train.seed"));
-    o.batch = cfg.get_int("train.batch_size");
-    o.epochs = cfg.get_int("train.epochs");
-    o.max_steps = cfg.get_int("train.max_steps");
-    o.warmup = cfg.get_int("train.warmup_steps");
-    o.log_every = cfg.get_int("train.log_every");
-    o.checkpoint_every = cfg.get_int("train.checkpoint_every");
-    o.max_bad_steps = cfg.get_int("train.max_bad_steps");
-    o.grad_clip = cfg.get_float("train.grad_clip");
-    o.max_seconds = cfg.get_float("train.max_minutes") * 60.0;
-    o.dist_timeout_s = cfg.get_float("train.dist_timeout_s");
-    o.anneal_to_budget = cfg.get_bool("train.anneal_to_budget");
-    o.inject_nonfinite = cfg.get_string("train.inject_nonfinite");
-    return o;
-  }
-};
 
 // Sums over the steps since the last "train" metrics line.
 struct Window {
@@ -84,16 +43,17 @@ class TrainLoop {
  public:
   TrainLoop(const Config& cfg, const TrainRunOptions& run)
       : cfg_(cfg),
-        o_(LoopOptions::from(cfg)),
-        ckpt_(checkpoint_path(cfg)),
-        metrics_(metrics_path(cfg)),
+        opts_(train_options(cfg)),
+        o_(opts_.loop),
+        ckpt_(checkpoint_path(o_.out_dir)),
+        metrics_(metrics_path(o_.out_dir)),
         inject_(FaultInjection::parse(o_.inject_nonfinite, "train.inject_nonfinite")),
         guard_(o_.max_bad_steps) {
     if (run.dist.rank == 0) lock_.emplace(o_.out_dir);  // rank 0 writes the run directory
     const bool have_ckpt = existing_run(ckpt_, run);
     torch::manual_seed(o_.seed);
-    obj_ = make_objective(cfg, run, have_ckpt);
-    opt_ = make_optimizer(obj_->model(), cfg, base_lrs_);
+    obj_ = make_objective(cfg, opts_, run.resume && have_ckpt);
+    opt_ = make_optimizer(obj_->model(), opts_.optimizer, base_lrs_);
     require(o_.batch % run.dist.world_size == 0, "train.batch_size",
             std::to_string(o_.batch) + " is not divisible by the " +
                 std::to_string(run.dist.world_size) + " ranks (the global batch is split evenly)");
@@ -130,8 +90,9 @@ class TrainLoop {
            (obj_->checkpoint_at_epoch_end() && done % per_epoch_ == 0);
   }
 
-  const Config& cfg_;
-  const LoopOptions o_;
+  const Config& cfg_;  // saved with every checkpoint and as config.toml
+  const TrainOptions opts_;
+  const LoopOptions& o_;
   const std::string ckpt_, metrics_;
   const FaultInjection inject_;
   NumericalGuard guard_;

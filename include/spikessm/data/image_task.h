@@ -11,11 +11,10 @@
 #include <cstdint>
 
 #include "spikessm/data/task.h"
-#include "spikessm/common/config.h"
 
 namespace spikessm {
 
-Task load_image_task(const Config& cfg);
+Task load_image_task(const DataOptions& o);
 
 // Seeded augmentation of a training batch: zero-pad by `pad`, crop back to (H, W) at a random
 // offset, and flip horizontally with probability 1/2 (when flip). The same seed gives the same

@@ -1,20 +1,14 @@
 #pragma once
-// The sequential image task from a Config: IDX images -> (N, L, 1) pixel sequences,
-// standardised with the training set's mean and std.
-#include <torch/torch.h>
+// IDX image sets (fashion-mnist, mnist) as pixel sequences: x (N, L, 1) float32, standardised
+// with the training split's pixel statistics; y (N,) int64.
+#include <string>
 
-#include "spikessm/common/config.h"
+#include "spikessm/data/task.h"
 
 namespace spikessm {
 
-struct SeqImageTask {
-  torch::Tensor train_x, train_y;  // (N, L, 1) float32, (N,) int64
-  torch::Tensor test_x, test_y;
-  int64_t L = 0, d_input = 1, n_classes = 10;
-  std::string description;  // e.g. "fashion-mnist, L = 784, 60000 train / 10000 test"
-};
-
+// The folder a dataset is read from when data.dir is empty ("" when it has none).
 std::string default_data_dir(const std::string& dataset);
-SeqImageTask load_seq_image_task(const Config& cfg);
+Task load_seq_image_task(const DataOptions& o);
 
 }  // namespace spikessm

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "spikessm/common/config.h"
+#include "spikessm/data/data_options.h"
 #include "spikessm/models/model_input.h"
 
 namespace spikessm {
@@ -33,8 +34,8 @@ struct Task {
   ModelInput model_input() const;
 };
 
-// The names data.dataset accepts.
-const std::vector<std::string>& task_names();
+// The task data.dataset names (data_options(cfg)).
+Task load_task(const DataOptions& o);
 Task load_task(const Config& cfg);
 
 // Seeded permutation of n items (the train/val/test splits of generated and IDX-free sets).

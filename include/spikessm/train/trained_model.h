@@ -12,12 +12,14 @@
 #include "spikessm/models/language_model.h"
 #include "spikessm/models/model_input.h"
 #include "spikessm/text/tokenizer.h"
+#include "spikessm/train/train_options.h"
 
 namespace spikessm {
 
 struct TrainedModel {
   std::string path;
   Config cfg;
+  TrainOptions train;  // cfg's training options (evaluation batch and windows)
   CheckpointMeta meta;
   ModelInput input;                      // classifiers: the shape facts the model was built for
   Classifier classifier;                 // set for the classifier families

@@ -47,10 +47,4 @@ struct TrainResult {
 // Trains cfg's model (any family) and evaluates it on the test split (rank 0).
 TrainResult run_training(const Config& cfg, const TrainRunOptions& run);
 
-// Where a run keeps its files.
-std::string checkpoint_path(const Config& cfg);
-std::string metrics_path(const Config& cfg);
-std::string stats_path(
-    const Config& cfg);  // spike_stats.json, or lm_stats.json for language models
-
 }  // namespace spikessm
