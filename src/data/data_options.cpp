@@ -15,6 +15,10 @@ DataOptions data_options(const Config& cfg) {
   o.pool = cfg.get_int("data.pool");
   o.permute = cfg.get_bool("data.permute");
   o.permutation_seed = uint64_t(cfg.get_int("data.permutation_seed"));
+  o.train_file = cfg.get_string("data.train");
+  o.val_file = cfg.get_string("data.val");
+  o.test_file = cfg.get_string("data.test");
+  o.standardize = cfg.get_bool("data.standardize");
   return o;
 }
 

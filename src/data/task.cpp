@@ -4,6 +4,7 @@
 #include <random>
 
 #include "spikessm/common/error.h"
+#include "spikessm/data/array_task.h"
 #include "spikessm/data/cifar_gray.h"
 #include "spikessm/data/fsdd.h"
 #include "spikessm/data/image_task.h"
@@ -253,6 +254,11 @@ Task load_task(const DataOptions& o) {
   if (name == "imdb") return imdb_task(o);
   if (name == "aan") return aan_task(o);
   if (name == "fsdd") return fsdd_task(o);
+  if (name == "arrays") {
+    Task t = load_array_task(o);
+    apply_limits(t, o);
+    return t;
+  }
   throw InputError("data.dataset: unknown dataset '" + name + "'");
 }
 

@@ -19,6 +19,8 @@ struct DataOptions {
   int64_t pool = 1;         // average pooling of pixel sequences and audio
   bool permute = false;     // a fixed seeded pixel permutation (psMNIST)
   uint64_t permutation_seed = 0;
+  std::string train_file, val_file, test_file;  // arrays: the user's files
+  bool standardize = true;                      // arrays: per-channel, training statistics
 };
 
 DataOptions data_options(const Config& cfg);
