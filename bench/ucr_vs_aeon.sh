@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SpikingSSM (and its non-spiking twin) on UCR/UEA sets that the aeon package ships as .ts
 # files, next to aeon's MiniRocket and 1-NN DTW on the same splits, all on this machine.
-# Makes build/aeon-venv (PyPI: aeon); prints one markdown table. Usage: bench/ucr_vs_aeon.sh
+# Makes build/aeon-venv (PyPI: aeon); prints one markdown table.
+# Usage: [SPIKESSM=path/to/spikessm] bench/ucr_vs_aeon.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=build/aeon-venv
@@ -10,6 +11,7 @@ if [[ ! -x $venv/bin/python ]]; then
   "$venv/bin/pip" install -q aeon==0.11.1
 fi
 out=build/ucr
+spikessm=${SPIKESSM:-build/spikessm}   # the binary (a copy keeps a rebuild from changing it mid-run)
 mkdir -p "$out"
 data=$("$venv/bin/python" -c "import aeon.datasets, os; print(os.path.join(os.path.dirname(aeon.datasets.__file__), 'data'))")
 echo "| set | SpikingSSM | non-spiking twin | spiking rate | train s | MiniRocket | 1-NN DTW |"
@@ -19,7 +21,7 @@ for set in GunPoint ItalyPowerDemand ArrowHead BasicMotions; do
   acc=() rate="" secs=""
   for spiking in true false; do
     run="$out/$set-$spiking"
-    build/spikessm train --config configs/arrays/ucr.toml --set data.train="$tr" \
+    "$spikessm" train --config configs/arrays/ucr.toml --set data.train="$tr" \
       --set data.test="$te" --set model.spiking=$spiking --set train.out_dir="$run" \
       --overwrite > "$run.log" 2>&1
     acc+=("$(grep -o 'test accuracy [0-9.]*' "$run.log" | awk '{print $3}')")
