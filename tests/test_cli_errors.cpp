@@ -90,8 +90,8 @@ std::map<std::string, std::string> bad_files() {
   f["type" + L] = lbls;
   f["trail" + I] = imgs + "extra";
   f["trail" + L] = lbls;
-  f["gz" + I + ".gz"] =
-      std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03 not deflate data", 30);
+  const char gz_header_then_junk[] = "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03 not deflate data";
+  f["gz" + I + ".gz"] = std::string(gz_header_then_junk, sizeof gz_header_then_junk - 1);
   f["gz" + L] = lbls;
   f["nolabels" + I] = imgs;
   // a run directory whose checkpoints are both damaged
