@@ -264,7 +264,13 @@ std::vector<BadCase> bad_cases() {
       {"MNIST without a directory", "train --set data.dataset=mnist" + out, "data.dir"},
       // checkpoints
       {"checkpoint missing", "eval --checkpoint {dir}/none.pt", "checkpoint file not found"},
-      {"checkpoint is a directory", "eval --checkpoint {dir}", "checkpoint file not found"},
+      {"checkpoint is a directory", "eval --checkpoint {dir}",
+       "is a directory, not a regular file (expected a checkpoint file)"},
+      {"checkpoint is a device", "eval --checkpoint /dev/zero",
+       "/dev/zero: is a character device, not a regular file (expected a checkpoint file)"},
+      {"resume from a device", "train --resume --set train.out_dir={dir}/devzero",
+       "devzero/checkpoint.pt: is a character device, not a regular file (expected a checkpoint "
+       "file); no previous checkpoint"},
       {"text file as checkpoint", "eval --checkpoint {dir}/notckpt.pt", "wrong magic bytes"},
       {"foreign/old LibTorch archive", "eval --checkpoint {dir}/zip.pt",
        "neither this version's format nor format 1"},
@@ -337,6 +343,8 @@ TEST(CliErrors, EachBadInputGivesOneLineAndExitCode2) {
     std::ofstream(dir / name, std::ios::binary) << bytes;
   }
   fs::create_directories(dir / "nolabels");
+  fs::create_directories(dir / "devzero");
+  fs::create_symlink("/dev/zero", dir / "devzero" / "checkpoint.pt");
   auto tiny = run_cli(fill("train" + kTinyRun, dir.string()));
   ASSERT_EQ(tiny.code, 0) << tiny.out;
   const auto cases = bad_cases();

@@ -154,7 +154,7 @@ void TrainLoop::resume(bool have_ckpt) {
   std::string path, bytes;
   if (root() && have_ckpt) {
     path = find_resumable_checkpoint(ckpt_);
-    bytes = read_file_bytes(path);
+    bytes = read_checkpoint_file(path);
   }
   bytes = dist_->broadcast_bytes(bytes, "the checkpoint");
   if (bytes.empty()) {
