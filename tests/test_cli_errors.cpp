@@ -94,6 +94,15 @@ std::map<std::string, std::string> bad_files() {
   f["gz" + I + ".gz"] = std::string(gz_header_then_junk, sizeof gz_header_then_junk - 1);
   f["gz" + L] = lbls;
   f["nolabels" + I] = imgs;
+  // test images of another size than the training images
+  const std::string small = idx({4, 14, 14}, std::string(4 * 196, '\x10'));
+  const std::string TI = "/t10k-images-idx3-ubyte", TL = "/t10k-labels-idx1-ubyte";
+  f["sizes" + I] = imgs;
+  f["sizes" + L] = lbls;
+  f["sizes" + TI] = small;
+  f["sizes" + TL] = lbls;
+  f["smalltest" + TI] = small;
+  f["smalltest" + TL] = lbls;
   // a run directory whose checkpoints are both damaged
   f["resumebad/checkpoint.pt"] = "damaged";
   f["resumebad/checkpoint.prev.pt"] = "damaged too";
@@ -262,6 +271,11 @@ std::vector<BadCase> bad_cases() {
       {"labels file missing", "train --set data.dir={dir}/nolabels" + out,
        "train-labels-idx1-ubyte.gz found"},
       {"MNIST without a directory", "train --set data.dataset=mnist" + out, "data.dir"},
+      {"training and test images of two sizes", "train --set data.dir={dir}/sizes" + out,
+       "sizes/t10k-images-idx3-ubyte: 14x14 images, but the training images "},
+      {"eval on test images of another size", "eval" + cls + " --set data.dir={dir}/smalltest",
+       "smalltest/t10k-images-idx3-ubyte: 14x14 images, but the training images of the "
+       "checkpoint are 28x28"},
       // checkpoints
       {"checkpoint missing", "eval --checkpoint {dir}/none.pt", "checkpoint file not found"},
       {"checkpoint is a directory", "eval --checkpoint {dir}",

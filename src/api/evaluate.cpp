@@ -12,7 +12,7 @@ namespace spikessm {
 namespace {
 
 CheckpointEvaluation evaluate_classifier(TrainedModel& m) {
-  const Task task = load_task(m.cfg);
+  const Task task = load_test_split(m);
   const auto r = evaluate(*m.classifier, task.test_x, task.test_y,
                           m.cfg.get_int("train.eval_batch_size"), true, true);
   char head[256];
@@ -26,7 +26,7 @@ CheckpointEvaluation evaluate_classifier(TrainedModel& m) {
 }
 
 CheckpointEvaluation evaluate_language_model(TrainedModel& m) {
-  const auto corpus = load_corpus(m.cfg.get_string("lm.data_dir"));
+  const auto corpus = load_corpus(m.cfg.get_string("lm.data_dir"), CorpusSplits::TestOnly);
   const LmEvalWindows win = lm_eval_windows(m.cfg);
   auto ids = to_token_tensor(m.tokenizer->encode(corpus.test));
   const auto r =

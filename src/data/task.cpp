@@ -33,20 +33,28 @@ torch::Tensor seeded_permutation(int64_t n, uint64_t seed) {
 
 namespace {
 
+// The first `limit` rows (all when limit is 0); an absent split stays absent.
 torch::Tensor first(const torch::Tensor& t, int64_t limit) {
-  return limit > 0 && limit < t.size(0) ? t.narrow(0, 0, limit) : t;
+  return t.defined() && limit > 0 && limit < t.size(0) ? t.narrow(0, 0, limit) : t;
 }
 
 void apply_limits(Task& t, const Config& cfg) {
   const int64_t tr = cfg.get_int("data.train_limit"), te = cfg.get_int("data.test_limit");
   t.train_x = first(t.train_x, tr);
   t.train_y = first(t.train_y, tr);
-  if (t.val_x.defined()) {
-    t.val_x = first(t.val_x, te);
-    t.val_y = first(t.val_y, te);
-  }
+  t.val_x = first(t.val_x, te);
+  t.val_y = first(t.val_y, te);
   t.test_x = first(t.test_x, te);
   t.test_y = first(t.test_y, te);
+}
+
+// Drops what was built beyond the test split (tasks read from one file build every split).
+Task only(TaskSplits splits, Task t) {
+  if (splits == TaskSplits::TestOnly) {
+    t.train_x = t.train_y = torch::Tensor();
+    t.val_x = t.val_y = torch::Tensor();
+  }
+  return t;
 }
 
 std::string data_dir(const Config& cfg, const std::string& dataset, const std::string& how) {
@@ -62,12 +70,12 @@ int64_t max_length(const Config& cfg, int64_t def) {
 }
 
 std::string sizes(const Task& t) {
-  return std::to_string(t.train_x.size(0)) + " train / " +
+  return (t.train_x.defined() ? std::to_string(t.train_x.size(0)) + " train / " : "") +
          (t.val_x.defined() ? std::to_string(t.val_x.size(0)) + " val / " : "") +
          std::to_string(t.test_x.size(0)) + " test";
 }
 
-Task listops_task(const Config& cfg) {
+Task listops_task(const Config& cfg, TaskSplits splits) {
   const std::string dir =
       data_dir(cfg, "listops",
                "a folder with basic_{train,val,test}.tsv (the LRA release's listops-1000, or "
@@ -75,13 +83,15 @@ Task listops_task(const Config& cfg) {
   const int64_t l_max = max_length(cfg, 2048);
   Task t;
   t.input = TaskInput::Tokens;
-  encode_listops(read_listops_tsv(dir + "/basic_train.tsv"), l_max, t.train_x, t.train_y);
-  encode_listops(read_listops_tsv(dir + "/basic_val.tsv"), l_max, t.val_x, t.val_y);
+  if (splits == TaskSplits::All) {
+    encode_listops(read_listops_tsv(dir + "/basic_train.tsv"), l_max, t.train_x, t.train_y);
+    encode_listops(read_listops_tsv(dir + "/basic_val.tsv"), l_max, t.val_x, t.val_y);
+  }
   encode_listops(read_listops_tsv(dir + "/basic_test.tsv"), l_max, t.test_x, t.test_y);
   t.d_input = kListOpsVocab;
   t.n_classes = 10;
   apply_limits(t, cfg);
-  t.L = t.train_x.size(1);
+  t.L = (t.train_x.defined() ? t.train_x : t.test_x).size(1);
   t.description = "listops (" + dir + "), tokens <= " + std::to_string(t.L) + ", " + sizes(t);
   return t;
 }
@@ -161,24 +171,27 @@ Task cifar_task(const Config& cfg) {
 }
 
 // Sets read in class order: one seeded shuffle of the train and test rows, so that
-// data.train_limit / data.test_limit keep every class.
+// data.train_limit / data.test_limit keep every class. Each split's order depends on its own
+// seed only, so a test split built alone is the same.
 void shuffle_train_and_test(Task& t, const Config& cfg) {
   const auto seed = uint64_t(cfg.get_int("data.split_seed"));
-  auto perm = seeded_permutation(t.train_x.size(0), seed);
-  t.train_x = t.train_x.index_select(0, perm);
-  t.train_y = t.train_y.index_select(0, perm);
+  if (t.train_x.defined()) {
+    auto perm = seeded_permutation(t.train_x.size(0), seed);
+    t.train_x = t.train_x.index_select(0, perm);
+    t.train_y = t.train_y.index_select(0, perm);
+  }
   auto tperm = seeded_permutation(t.test_x.size(0), seed + 1);
   t.test_x = t.test_x.index_select(0, tperm);
   t.test_y = t.test_y.index_select(0, tperm);
 }
 
-Task imdb_task(const Config& cfg) {
+Task imdb_task(const Config& cfg, TaskSplits splits) {
   const std::string dir =
       data_dir(cfg, "imdb", "the aclImdb folder (train/ and test/ with pos/ and neg/)");
   const int64_t l_max = max_length(cfg, 4096);
   Task t;
   t.input = TaskInput::Tokens;
-  read_imdb_split(dir, "train", l_max, t.train_x, t.train_y);
+  if (splits == TaskSplits::All) read_imdb_split(dir, "train", l_max, t.train_x, t.train_y);
   read_imdb_split(dir, "test", l_max, t.test_x, t.test_y);
   // The folders are ordered neg then pos.
   shuffle_train_and_test(t, cfg);
@@ -190,13 +203,15 @@ Task imdb_task(const Config& cfg) {
   return t;
 }
 
-Task aan_task(const Config& cfg) {
+Task aan_task(const Config& cfg, TaskSplits splits) {
   const std::string dir = data_dir(cfg, "aan", "a folder with new_aan_pairs.{train,eval,test}.tsv");
   const int64_t l_max = max_length(cfg, 4000);
   Task t;
   t.input = TaskInput::TokenPairs;
-  read_aan_tsv(dir + "/new_aan_pairs.train.tsv", l_max, t.train_x, t.train_y);
-  read_aan_tsv(dir + "/new_aan_pairs.eval.tsv", l_max, t.val_x, t.val_y);
+  if (splits == TaskSplits::All) {
+    read_aan_tsv(dir + "/new_aan_pairs.train.tsv", l_max, t.train_x, t.train_y);
+    read_aan_tsv(dir + "/new_aan_pairs.eval.tsv", l_max, t.val_x, t.val_y);
+  }
   read_aan_tsv(dir + "/new_aan_pairs.test.tsv", l_max, t.test_x, t.test_y);
   t.d_input = kByteVocab;
   t.n_classes = 2;
@@ -251,12 +266,12 @@ Task fsdd_task(const Config& cfg) {
 
 }  // namespace
 
-Task load_task(const Config& cfg) {
+Task load_task(const Config& cfg, TaskSplits splits, const TrainSplitStats& stats) {
   const std::string name = cfg.get_string("data.dataset");
-  if (cfg.get_string("data.layout") == "image") return load_image_task(cfg);
+  if (cfg.get_string("data.layout") == "image") return load_image_task(cfg, splits, stats);
   require(name != "cifar10", "data.dataset", "cifar10 (colour) needs data.layout = \"image\"");
   if (name == "fashion-mnist" || name == "mnist") {
-    SeqImageTask s = load_seq_image_task(cfg);
+    SeqImageTask s = load_seq_image_task(cfg, splits, stats);
     Task t;
     t.train_x = s.train_x;
     t.train_y = s.train_y;
@@ -265,16 +280,18 @@ Task load_task(const Config& cfg) {
     t.L = s.L;
     t.d_input = s.d_input;
     t.n_classes = s.n_classes;
+    t.stats = s.stats;
     t.description = s.description;
     return t;
   }
-  if (name == "listops") return listops_task(cfg);
-  if (name == "pathfinder32") return pathfinder_task(cfg, name, 32);
-  if (name == "pathx") return pathfinder_task(cfg, name, 128);
-  if (name == "cifar10-gray") return cifar_task(cfg);
-  if (name == "imdb") return imdb_task(cfg);
-  if (name == "aan") return aan_task(cfg);
-  if (name == "fsdd") return fsdd_task(cfg);
+  if (name == "listops") return listops_task(cfg, splits);
+  if (name == "imdb") return imdb_task(cfg, splits);
+  if (name == "aan") return aan_task(cfg, splits);
+  // One file (or folder) holds every split: read whole.
+  if (name == "pathfinder32") return only(splits, pathfinder_task(cfg, name, 32));
+  if (name == "pathx") return only(splits, pathfinder_task(cfg, name, 128));
+  if (name == "cifar10-gray") return only(splits, cifar_task(cfg));
+  if (name == "fsdd") return only(splits, fsdd_task(cfg));
   throw InputError("data.dataset: unknown dataset '" + name + "'");
 }
 
@@ -283,7 +300,8 @@ ModelInput Task::model_input() const {
   m.kind = input;
   m.d_input = d_input;
   m.n_classes = n_classes;
-  if (input == TaskInput::Image) m.image = {train_x.size(1), train_x.size(2), train_x.size(3)};
+  const torch::Tensor& x = train_x.defined() ? train_x : test_x;
+  if (input == TaskInput::Image) m.image = {x.size(1), x.size(2), x.size(3)};
   return m;
 }
 
