@@ -103,6 +103,8 @@ std::map<std::string, std::string> bad_files() {
   f["sizes" + TL] = lbls;
   f["smalltest" + TI] = small;
   f["smalltest" + TL] = lbls;
+  // a directory holding something a run does not write, given as a run directory
+  f["foreign/notes.txt"] = "mine";
   // a run directory whose checkpoints are both damaged
   f["resumebad/checkpoint.pt"] = "damaged";
   f["resumebad/checkpoint.prev.pt"] = "damaged too";
@@ -301,6 +303,9 @@ std::vector<BadCase> bad_cases() {
        "unknown key 'model.width'"},
       {"checkpoint without metadata", "eval --checkpoint {dir}/nometa.pt", "no 'meta' section"},
       {"eval without --checkpoint", "eval", "--checkpoint is required"},
+      {"run directory holding other files", "train --set train.out_dir={dir}/foreign",
+       "foreign: holds 'notes.txt', which is not a file of a training run; a new run replaces the "
+       "whole directory"},
       {"resume with every checkpoint damaged", "train --resume --set train.out_dir={dir}/resumebad",
        "previous checkpoint is unusable too"},
       {"resume with another state size", "train --resume" + kTinyRun + " --set model.d_state=8",
@@ -418,6 +423,20 @@ TEST(CliErrors, EachBadInputGivesOneLineAndExitCode2) {
       "needs the King James Bible from Debian (apt-get install bible-kjv bible-kjv-text, or "
       "scripts/setup.sh), "
       "or set lm.data_dir` |\n";
+  table +=
+      "\n## Run directories\n\n"
+      "A new run is written beside `train.out_dir` (in `OUT.staging-XXXXXX`) and takes its place "
+      "in one rename once its first checkpoint is on disk, so it replaces the whole directory "
+      "(tests/test_run_dir.cpp). Directories it will not replace:\n\n"
+      "| situation | exit | message |\n|---|---|---|\n"
+      "| the directory holds other files | 2 | `error: OUT: holds 'NAME', which is not a file of "
+      "a training run; a new run replaces the whole directory, so move it away or set "
+      "train.out_dir to a new directory` |\n"
+      "| the current directory, or one holding it | 2 | `error: train.out_dir: '.' is or holds the "
+      "current directory; a new run replaces its directory, so train into a directory of its own "
+      "(e.g. runs/NAME)` |\n"
+      "| a mount point | 2 | `error: OUT: is a mount point; a new run replaces its directory by a "
+      "rename, so set train.out_dir to a directory inside it` |\n";
   if (const char* path = std::getenv("SPIKESSM_ERRORS_MD")) std::ofstream(path) << table;
   fs::remove_all(dir);
 }
