@@ -12,7 +12,7 @@ namespace spikessm {
 namespace {
 
 CheckpointEvaluation evaluate_classifier(TrainedModel& m) {
-  const Task task = load_task(m.cfg);
+  const Task task = load_test_split(m);
   const auto r = evaluate(*m.classifier, task.test_x, task.test_y, m.train.eval_batch, true, true);
   char head[256];
   std::snprintf(head, sizeof head, "data: %s\ntest accuracy %.4f (loss %.4f, %lld samples)\n",
@@ -25,7 +25,7 @@ CheckpointEvaluation evaluate_classifier(TrainedModel& m) {
 }
 
 CheckpointEvaluation evaluate_language_model(TrainedModel& m) {
-  const auto corpus = load_corpus(lm_data_options(m.cfg).data_dir);
+  const auto corpus = load_corpus(lm_data_options(m.cfg).data_dir, CorpusSplits::TestOnly);
   const LmEvalWindows& win = m.train.lm.windows;
   auto ids = to_token_tensor(m.tokenizer->encode(corpus.test));
   const auto r = evaluate_lm(*m.lm, ids, win.context, win.stride, m.train.eval_batch,

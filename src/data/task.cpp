@@ -27,40 +27,49 @@ torch::Tensor seeded_permutation(int64_t n, uint64_t seed) {
 
 namespace {
 
+// The first `limit` rows (all when limit is 0); an absent split stays absent.
 torch::Tensor first(const torch::Tensor& t, int64_t limit) {
-  return limit > 0 && limit < t.size(0) ? t.narrow(0, 0, limit) : t;
+  return t.defined() && limit > 0 && limit < t.size(0) ? t.narrow(0, 0, limit) : t;
 }
 
 void apply_limits(Task& t, const DataOptions& o) {
-  const int64_t tr = o.train_limit, te = o.test_limit;  // validation takes the test limit
+  const int64_t tr = o.train_limit, te = o.test_limit;
   t.train_x = first(t.train_x, tr);
   t.train_y = first(t.train_y, tr);
-  if (t.val_x.defined()) {
-    t.val_x = first(t.val_x, te);
-    t.val_y = first(t.val_y, te);
-  }
+  t.val_x = first(t.val_x, te);
+  t.val_y = first(t.val_y, te);
   t.test_x = first(t.test_x, te);
   t.test_y = first(t.test_y, te);
 }
 
+// Drops what was built beyond the test split (tasks read from one file build every split).
+Task only(TaskSplits splits, Task t) {
+  if (splits == TaskSplits::TestOnly) {
+    t.train_x = t.train_y = torch::Tensor();
+    t.val_x = t.val_y = torch::Tensor();
+  }
+  return t;
+}
+
 std::string data_dir(const DataOptions& o, const std::string& dataset, const std::string& how) {
-  const std::string& dir = o.dir;
+  const std::string dir = o.dir;
   require(!dir.empty(), "data.dir", "dataset '" + dataset + "' needs data.dir: " + how);
   require(fs::exists(dir), "data.dir", "'" + dir + "' does not exist (" + how + ")");
   return dir;
 }
 
 int64_t max_length(const DataOptions& o, int64_t def) {
-  return o.max_length > 0 ? o.max_length : def;
+  const int64_t m = o.max_length;
+  return m > 0 ? m : def;
 }
 
 std::string sizes(const Task& t) {
-  return std::to_string(t.train_x.size(0)) + " train / " +
+  return (t.train_x.defined() ? std::to_string(t.train_x.size(0)) + " train / " : "") +
          (t.val_x.defined() ? std::to_string(t.val_x.size(0)) + " val / " : "") +
          std::to_string(t.test_x.size(0)) + " test";
 }
 
-Task listops_task(const DataOptions& o) {
+Task listops_task(const DataOptions& o, TaskSplits splits) {
   const std::string dir =
       data_dir(o, "listops",
                "a folder with basic_{train,val,test}.tsv (the LRA release's listops-1000, or "
@@ -68,13 +77,15 @@ Task listops_task(const DataOptions& o) {
   const int64_t l_max = max_length(o, 2048);
   Task t;
   t.input = TaskInput::Tokens;
-  encode_listops(read_listops_tsv(dir + "/basic_train.tsv"), l_max, t.train_x, t.train_y);
-  encode_listops(read_listops_tsv(dir + "/basic_val.tsv"), l_max, t.val_x, t.val_y);
+  if (splits == TaskSplits::All) {
+    encode_listops(read_listops_tsv(dir + "/basic_train.tsv"), l_max, t.train_x, t.train_y);
+    encode_listops(read_listops_tsv(dir + "/basic_val.tsv"), l_max, t.val_x, t.val_y);
+  }
   encode_listops(read_listops_tsv(dir + "/basic_test.tsv"), l_max, t.test_x, t.test_y);
   t.d_input = kListOpsVocab;
   t.n_classes = 10;
   apply_limits(t, o);
-  t.L = t.train_x.size(1);
+  t.L = (t.train_x.defined() ? t.train_x : t.test_x).size(1);
   t.description = "listops (" + dir + "), tokens <= " + std::to_string(t.L) + ", " + sizes(t);
   return t;
 }
@@ -152,24 +163,27 @@ Task cifar_task(const DataOptions& o) {
 }
 
 // Sets read in class order: one seeded shuffle of the train and test rows, so that
-// data.train_limit / data.test_limit keep every class.
+// data.train_limit / data.test_limit keep every class. Each split's order depends on its own
+// seed only, so a test split built alone is the same.
 void shuffle_train_and_test(Task& t, const DataOptions& o) {
   const auto seed = o.split_seed;
-  auto perm = seeded_permutation(t.train_x.size(0), seed);
-  t.train_x = t.train_x.index_select(0, perm);
-  t.train_y = t.train_y.index_select(0, perm);
+  if (t.train_x.defined()) {
+    auto perm = seeded_permutation(t.train_x.size(0), seed);
+    t.train_x = t.train_x.index_select(0, perm);
+    t.train_y = t.train_y.index_select(0, perm);
+  }
   auto tperm = seeded_permutation(t.test_x.size(0), seed + 1);
   t.test_x = t.test_x.index_select(0, tperm);
   t.test_y = t.test_y.index_select(0, tperm);
 }
 
-Task imdb_task(const DataOptions& o) {
+Task imdb_task(const DataOptions& o, TaskSplits splits) {
   const std::string dir =
       data_dir(o, "imdb", "the aclImdb folder (train/ and test/ with pos/ and neg/)");
   const int64_t l_max = max_length(o, 4096);
   Task t;
   t.input = TaskInput::Tokens;
-  read_imdb_split(dir, "train", l_max, t.train_x, t.train_y);
+  if (splits == TaskSplits::All) read_imdb_split(dir, "train", l_max, t.train_x, t.train_y);
   read_imdb_split(dir, "test", l_max, t.test_x, t.test_y);
   // The folders are ordered neg then pos.
   shuffle_train_and_test(t, o);
@@ -181,13 +195,15 @@ Task imdb_task(const DataOptions& o) {
   return t;
 }
 
-Task aan_task(const DataOptions& o) {
+Task aan_task(const DataOptions& o, TaskSplits splits) {
   const std::string dir = data_dir(o, "aan", "a folder with new_aan_pairs.{train,eval,test}.tsv");
   const int64_t l_max = max_length(o, 4000);
   Task t;
   t.input = TaskInput::TokenPairs;
-  read_aan_tsv(dir + "/new_aan_pairs.train.tsv", l_max, t.train_x, t.train_y);
-  read_aan_tsv(dir + "/new_aan_pairs.eval.tsv", l_max, t.val_x, t.val_y);
+  if (splits == TaskSplits::All) {
+    read_aan_tsv(dir + "/new_aan_pairs.train.tsv", l_max, t.train_x, t.train_y);
+    read_aan_tsv(dir + "/new_aan_pairs.eval.tsv", l_max, t.val_x, t.val_y);
+  }
   read_aan_tsv(dir + "/new_aan_pairs.test.tsv", l_max, t.test_x, t.test_y);
   t.d_input = kByteVocab;
   t.n_classes = 2;
@@ -242,34 +258,51 @@ Task fsdd_task(const DataOptions& o) {
 
 }  // namespace
 
-Task load_task(const DataOptions& o) {
-  const std::string& name = o.dataset;
-  if (o.image_layout) return load_image_task(o);
+Task load_task(const DataOptions& o, TaskSplits splits, const TrainSplitStats& stats) {
+  const std::string name = o.dataset;
+  if (o.image_layout) return load_image_task(o, splits, stats);
   require(name != "cifar10", "data.dataset", "cifar10 (colour) needs data.layout = \"image\"");
-  if (name == "fashion-mnist" || name == "mnist") return load_seq_image_task(o);
-  if (name == "listops") return listops_task(o);
-  if (name == "pathfinder32") return pathfinder_task(o, name, 32);
-  if (name == "pathx") return pathfinder_task(o, name, 128);
-  if (name == "cifar10-gray") return cifar_task(o);
-  if (name == "imdb") return imdb_task(o);
-  if (name == "aan") return aan_task(o);
-  if (name == "fsdd") return fsdd_task(o);
+  if (name == "fashion-mnist" || name == "mnist") {
+    SeqImageTask s = load_seq_image_task(o, splits, stats);
+    Task t;
+    t.train_x = s.train_x;
+    t.train_y = s.train_y;
+    t.test_x = s.test_x;
+    t.test_y = s.test_y;
+    t.L = s.L;
+    t.d_input = s.d_input;
+    t.n_classes = s.n_classes;
+    t.stats = s.stats;
+    t.description = s.description;
+    return t;
+  }
+  if (name == "listops") return listops_task(o, splits);
+  if (name == "imdb") return imdb_task(o, splits);
+  if (name == "aan") return aan_task(o, splits);
+  // One file (or folder) holds every split: read whole.
+  if (name == "pathfinder32") return only(splits, pathfinder_task(o, name, 32));
+  if (name == "pathx") return only(splits, pathfinder_task(o, name, 128));
+  if (name == "cifar10-gray") return only(splits, cifar_task(o));
+  if (name == "fsdd") return only(splits, fsdd_task(o));
   if (name == "arrays") {
     Task t = load_array_task(o);
     apply_limits(t, o);
-    return t;
+    return only(splits, std::move(t));
   }
   throw InputError("data.dataset: unknown dataset '" + name + "'");
 }
 
-Task load_task(const Config& cfg) { return load_task(data_options(cfg)); }
+Task load_task(const Config& cfg, TaskSplits splits, const TrainSplitStats& stats) {
+  return load_task(data_options(cfg), splits, stats);
+}
 
 ModelInput Task::model_input() const {
   ModelInput m;
   m.kind = input;
   m.d_input = d_input;
   m.n_classes = n_classes;
-  if (input == TaskInput::Image) m.image = {train_x.size(1), train_x.size(2), train_x.size(3)};
+  const torch::Tensor& x = train_x.defined() ? train_x : test_x;
+  if (input == TaskInput::Image) m.image = {x.size(1), x.size(2), x.size(3)};
   return m;
 }
 

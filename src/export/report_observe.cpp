@@ -27,7 +27,7 @@ StatsRecorder record(Model& model, F&& f) {
 }
 
 ReportObservation observe_classifier(TrainedModel& m, const ReportOptions& opt) {
-  const Task task = load_task(m.cfg);
+  const Task task = load_test_split(m);
   const int64_t n_test = task.test_x.size(0);
   check_index(opt.sample_index, n_test, "test samples");
   const int64_t n = opt.samples > 0 ? std::min(opt.samples, n_test) : n_test;
@@ -58,7 +58,7 @@ ReportObservation observe_classifier(TrainedModel& m, const ReportOptions& opt) 
 }
 
 ReportObservation observe_language_model(TrainedModel& m, const ReportOptions& opt) {
-  const auto corpus = load_corpus(lm_data_options(m.cfg).data_dir);
+  const auto corpus = load_corpus(lm_data_options(m.cfg).data_dir, CorpusSplits::TestOnly);
   const LmEvalWindows& win = m.train.lm.windows;
   const auto ids = to_token_tensor(m.tokenizer->encode(corpus.test));  // (N,)
   const int64_t windows = std::max<int64_t>(1, (ids.size(0) - 1) / win.context);

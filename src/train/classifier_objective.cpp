@@ -144,6 +144,7 @@ class ClassifierObjective : public Objective {
   }
   void add_checkpoint_state(nlohmann::json& state) const override {
     state["model_input"] = to_json(task_.model_input());
+    if (!task_.stats.empty()) state["train_split"] = to_json(task_.stats);
   }
 
   bool checkpoint_at_epoch_end() const override { return true; }

@@ -33,4 +33,11 @@ TrainedModel load_trained_model(const std::string& path, const std::vector<std::
   return r;
 }
 
+Task load_test_split(const TrainedModel& m) {
+  const auto saved = m.meta.state.find("train_split");
+  const TrainSplitStats stats =
+      saved != m.meta.state.end() ? train_split_stats_from_json(*saved, m.path) : TrainSplitStats{};
+  return load_task(m.cfg, TaskSplits::TestOnly, stats);
+}
+
 }  // namespace spikessm

@@ -18,8 +18,10 @@
 #include "spikessm/train/optimizer.h"
 #include "spikessm/train/schedule.h"
 #include "spikessm/train/train_options.h"
+#include "metrics_log.h"
 #include "run_dir.h"
 #include "seeds.h"
+#include "train_clock.h"
 
 namespace spikessm {
 namespace fs = std::filesystem;
@@ -45,12 +47,12 @@ class TrainLoop {
       : cfg_(cfg),
         opts_(train_options(cfg)),
         o_(opts_.loop),
-        ckpt_(checkpoint_path(o_.out_dir)),
-        metrics_(metrics_path(o_.out_dir)),
         inject_(FaultInjection::parse(o_.inject_nonfinite, "train.inject_nonfinite")),
         guard_(o_.max_bad_steps) {
-    if (run.dist.rank == 0) lock_.emplace(o_.out_dir);  // rank 0 writes the run directory
-    const bool have_ckpt = existing_run(ckpt_, run);
+    if (run.dist.rank == 0) run_dir_.emplace(o_.out_dir);  // rank 0 writes the run directory
+    const bool have_ckpt = existing_run(ckpt(), run);
+    // Anything but a resumed checkpoint is a new run, staged until its first checkpoint.
+    if (run_dir_ && !(run.resume && have_ckpt)) run_dir_->start_new_run();
     torch::manual_seed(o_.seed);
     obj_ = make_objective(cfg, opts_, run.resume && have_ckpt);
     opt_ = make_optimizer(obj_->model(), opts_.optimizer, base_lrs_);
@@ -74,12 +76,16 @@ class TrainLoop {
 
  private:
   bool root() const { return dist_->is_root(); }
+  // The run's files: in its staging directory until its first checkpoint (rank 0).
+  std::string dir() const { return run_dir_ ? run_dir_->path() : o_.out_dir; }
+  std::string ckpt() const { return dir() + "/checkpoint.pt"; }
+  std::string metrics() const { return dir() + "/metrics.jsonl"; }
   void resume(bool have_ckpt);
   void check_resume_state(const nlohmann::json& st, const std::string& where) const;
   void open_run_dir();
   void save(int64_t steps_done);
   void log(const nlohmann::json& j) {
-    if (root()) append_metric(metrics_, j);
+    if (root()) append_metric(metrics(), j);
   }
   bool out_of_time();
   bool train_step(int64_t step);  // false: the step was skipped (non-finite)
@@ -93,10 +99,9 @@ class TrainLoop {
   const Config& cfg_;  // saved with every checkpoint and as config.toml
   const TrainOptions opts_;
   const LoopOptions& o_;
-  const std::string ckpt_, metrics_;
   const FaultInjection inject_;
   NumericalGuard guard_;
-  std::optional<RunDirLock> lock_;
+  std::optional<RunDir> run_dir_;
   std::optional<Distributed> dist_;
   std::unique_ptr<Objective> obj_;
   std::vector<double> base_lrs_;
@@ -114,16 +119,17 @@ void TrainLoop::resume(bool have_ckpt) {
   // an empty message), so a multi-machine run needs no shared file system.
   std::string path, bytes;
   if (root() && have_ckpt) {
-    path = find_resumable_checkpoint(ckpt_);
-    bytes = read_file_bytes(path);
+    path = find_resumable_checkpoint(ckpt());
+    bytes = read_checkpoint_file(path);
   }
   bytes = dist_->broadcast_bytes(bytes, "the checkpoint");
   if (bytes.empty()) {
     if (root())
-      std::fprintf(stderr, "--resume: no checkpoint at %s, starting from scratch\n", ckpt_.c_str());
+      std::fprintf(stderr, "--resume: no checkpoint at %s, starting from scratch\n",
+                   ckpt().c_str());
     return;
   }
-  if (!root()) path = ckpt_ + " (from rank 0)";
+  if (!root()) path = ckpt() + " (from rank 0)";
   const CheckpointMeta meta = load_checkpoint_bytes(bytes, path, obj_->model(), opt_.get());
   step_ = meta.step;
   try {
@@ -162,13 +168,12 @@ void TrainLoop::check_resume_state(const nlohmann::json& st, const std::string& 
 
 void TrainLoop::open_run_dir() {
   if (!root()) return;
-  fs::create_directories(o_.out_dir);
   if (step_ == 0) {
-    write_file_atomic(o_.out_dir + "/config.toml", cfg_.to_toml());
-    obj_->on_new_run(o_.out_dir);
-    std::ofstream(metrics_, std::ios::trunc);
+    write_file_atomic(dir() + "/config.toml", cfg_.to_toml());
+    obj_->on_new_run(dir());
+    std::ofstream(metrics(), std::ios::trunc);
   } else {
-    drop_metrics_after(metrics_, step_);  // lines logged after the checkpoint, before the crash
+    drop_metrics_after(metrics(), step_);  // lines logged after the checkpoint, before the crash
   }
   obj_->print_plan(total_, dist_->world_size());
 }
@@ -184,7 +189,8 @@ void TrainLoop::save(int64_t done) {
                 {"guard", guard_.state()},
                 {"train_seconds", clock_.seconds()}};
   obj_->add_checkpoint_state(meta.state);
-  save_checkpoint(ckpt_, obj_->model(), opt_.get(), meta);
+  save_checkpoint(ckpt(), obj_->model(), opt_.get(), meta);
+  run_dir_->commit();  // a new run takes train.out_dir's place with its first checkpoint
 }
 
 // train.max_minutes: rank 0's clock decides, or the ranks would part ways.
@@ -257,8 +263,10 @@ void TrainLoop::skip_step(int64_t step, bool loss_ok) {
        {"total", guard_.total()}});
   if (stop) {
     std::string kept = "no checkpoint was written yet";
-    if (root() && checkpoint_exists(ckpt_)) {
-      const std::string good = find_resumable_checkpoint(ckpt_);
+    if (root() && run_dir_->staged())
+      kept += " (train.out_dir " + o_.out_dir + " is not changed)";
+    else if (root() && checkpoint_exists(ckpt())) {
+      const std::string good = find_resumable_checkpoint(ckpt());
       kept = "the last good checkpoint " + good + " (step " +
              std::to_string(read_checkpoint_meta(good).step) + ") is kept";
     }
@@ -327,8 +335,10 @@ TrainResult TrainLoop::run() {
   result.train_seconds = clock_.seconds();
   for (const auto& p : obj_->model().parameters()) result.parameters += p.numel();
   if (!root()) return result;  // the final report (with spike statistics) is rank 0's
+  // A new run has taken train.out_dir's place by now: it took at least one step (epochs >= 1,
+  // an epoch >= 1 step), and its last step, or the time budget, saved a checkpoint.
   const nlohmann::json final_line = obj_->final_test(total_, result);
-  if (!has_final_eval(metrics_, total_)) append_metric(metrics_, final_line);
+  if (!has_final_eval(metrics(), total_)) append_metric(metrics(), final_line);
   return result;
 }
 

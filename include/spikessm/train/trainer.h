@@ -3,6 +3,8 @@
 // language models; train/objective.h is what it asks of each), and classifier evaluation.
 // Files in train.out_dir: checkpoint.pt (+ checkpoint.prev.pt), config.toml, metrics.jsonl,
 // the final statistics (spike_stats.json or lm_stats.json), and a language model's tokenizer.
+// A new run writes them beside train.out_dir and takes its place with its first checkpoint
+// (src/train/run_dir.h).
 #include <torch/torch.h>
 
 #include <string>
