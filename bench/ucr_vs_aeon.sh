@@ -24,19 +24,19 @@ for set in GunPoint ItalyPowerDemand ArrowHead BasicMotions; do
     "$spikessm" train --config configs/arrays/ucr.toml --set data.train="$tr" \
       --set data.test="$te" --set model.spiking=$spiking --set train.out_dir="$run" \
       --overwrite > "$run.log" 2>&1
-    acc+=("$(grep -o 'test accuracy [0-9.]*' "$run.log" | awk '{print $3}')")
+    acc+=("$(grep '^test accuracy' "$run.log" | awk '{print $3}')")
     if [[ $spiking == true ]]; then
       rate=$(grep -o '"mean_spiking_rate": [0-9.e-]*' "$run/spike_stats.json" | head -1 | awk '{print $2}')
-      secs=$(grep -o 'in [0-9.]* s' "$run.log" | head -1 | awk '{print $2}')
+      secs=$(grep '^trained' "$run.log" | awk '{print $5}')
     fi
   done
   base=$("$venv/bin/python" - "$tr" "$te" <<'PY'
 import sys
 from aeon.datasets import load_from_tsfile
-from aeon.classification.convolution_based import MiniRocketClassifier
+from aeon.classification.convolution_based import RocketClassifier
 from aeon.classification.distance_based import KNeighborsTimeSeriesClassifier
 xtr, ytr = load_from_tsfile(sys.argv[1]); xte, yte = load_from_tsfile(sys.argv[2])
-r = MiniRocketClassifier(random_state=0).fit(xtr, ytr).score(xte, yte)
+r = RocketClassifier(rocket_transform="minirocket", random_state=0).fit(xtr, ytr).score(xte, yte)
 d = KNeighborsTimeSeriesClassifier(distance="dtw", n_neighbors=1).fit(xtr, ytr).score(xte, yte)
 print(f"{r:.4f} | {d:.4f}")
 PY

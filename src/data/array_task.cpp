@@ -95,7 +95,9 @@ std::vector<std::string> class_order(const std::vector<std::string>& labels) {
   std::set<std::string> uniq(labels.begin(), labels.end());
   std::vector<std::string> names(uniq.begin(), uniq.end());
   const bool numeric = std::all_of(names.begin(), names.end(), [](const std::string& s) {
-    return !s.empty() && s.find_first_not_of("-0123456789") == std::string::npos;
+    const size_t digits = s.size() - (s[0] == '-');  // an integer that std::stoll takes
+    return !s.empty() && digits >= 1 && digits <= 18 &&
+           s.find_first_not_of("0123456789", s[0] == '-') == std::string::npos;
   });
   if (numeric)
     std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
