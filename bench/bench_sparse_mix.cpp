@@ -76,7 +76,7 @@ void BM_ModelInference(benchmark::State& state, MixKernel kind) {
   Config cfg;
   cfg.merge_string(read_checkpoint_meta(g_checkpoint).config_toml, g_checkpoint);
   cfg.set("data.test_limit=" + std::to_string(g_samples));
-  auto task = load_seq_image_task(cfg);
+  auto task = load_task(cfg);
   auto model = build_classifier(cfg, task.d_input, task.n_classes);
   load_checkpoint(g_checkpoint, *model, nullptr);
   model->eval();

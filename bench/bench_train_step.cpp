@@ -27,7 +27,7 @@ void BM_TrainStep(benchmark::State& state) {
   torch::manual_seed(0);
   auto model = build_classifier(cfg, 1, 10);
   std::vector<double> lrs;
-  auto opt = make_optimizer(*model, cfg, lrs);
+  auto opt = make_optimizer(*model, train_options(cfg).optimizer, lrs);
   auto x = torch::randn({batch, L, 1});
   auto y = torch::randint(0, 10, {batch});
   for (auto _ : state) {

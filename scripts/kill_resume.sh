@@ -72,6 +72,9 @@ fi
 echo "uninterrupted run: ${ref_s} s (${train_s} s of training, $total steps), final $(verify "$OUT/ref/checkpoint.pt")"
 
 run="$OUT/killed"
+# The log exists before the first part starts: the wait below reads it at once, possibly before
+# the background job has opened it.
+: >"$OUT/killed.log"
 resume=()
 bad=0
 landed=0

@@ -1,6 +1,7 @@
 // Checkpoint container: every damaged byte and every truncation is refused; a save keeps the
 // previous good file; resume falls back to it when the latest is corrupt.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -116,6 +117,40 @@ TEST(Checkpoint, SaveKeepsThePreviousGoodFileAndResumeFallsBackToIt) {
     EXPECT_NE(m.find("checkpoint.pt"), std::string::npos) << m;
     EXPECT_NE(m.find("previous checkpoint is unusable"), std::string::npos) << m;
   }
+}
+
+TEST(Checkpoint, EveryReadRefusesAFileThatIsNotRegular) {
+  // /dev/zero would be read until memory runs out, a FIFO would block: refused before reading,
+  // by the loaders, by resume's search for a good file (which then falls back to the previous
+  // one) and by a save deciding whether the current file is worth keeping.
+  const auto dir = spikessm::testing::scratch_dir("ckpt_special_" + std::to_string(getpid()));
+  ASSERT_EQ(::mkfifo((dir / "fifo.pt").c_str(), 0600), 0);
+  for (const auto& [path, kind] :
+       {std::pair<std::string, std::string>{"/dev/zero", "is a character device"},
+        {(dir / "fifo.pt").string(), "is a FIFO"},
+        {dir.string(), "is a directory"}}) {
+    const std::string want =
+        path + ": " + kind + ", not a regular file (expected a checkpoint file)";
+    for (int reader = 0; reader < 2; ++reader) {
+      try {
+        if (reader == 0) read_checkpoint_meta(path);
+        if (reader == 1) read_checkpoint_file(path);
+        ADD_FAILURE() << path << " was read";
+      } catch (const InputError& e) {
+        EXPECT_EQ(std::string(e.what()), want);
+      }
+    }
+  }
+  EXPECT_THROW(read_checkpoint_file((dir / "none.pt").string()), InputError);
+  const fs::path ck = dir / "checkpoint.pt", prev = dir / "checkpoint.prev.pt";
+  torch::nn::Linear lin(3, 2);
+  save_linear(prev, lin, 4);
+  fs::create_symlink("/dev/zero", ck);
+  EXPECT_EQ(find_resumable_checkpoint(ck.string()), prev.string());
+  save_linear(ck, lin, 5);  // the device is not "a good file" to rotate over prev
+  EXPECT_EQ(read_checkpoint_meta(prev.string()).step, 4);
+  EXPECT_EQ(read_checkpoint_meta(ck.string()).step, 5);
+  fs::remove_all(dir);
 }
 
 TEST(Checkpoint, RestoresWeightsAndRngState) {

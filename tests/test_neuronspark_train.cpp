@@ -74,10 +74,10 @@ TEST(NeuronSparkOptimizer, NeuronParametersGetTenTimesTheLearningRate) {
   Config cfg;
   cfg.set("train.lr=0.002");
   std::vector<double> lrs;
-  auto plain = make_optimizer(m, cfg, lrs);
+  auto plain = make_optimizer(m, train_options(cfg).optimizer, lrs);
   EXPECT_EQ(plain->param_groups().size(), 1u);
   cfg.set("train.neuron_lr_mult=10");
-  auto opt = make_optimizer(m, cfg, lrs);
+  auto opt = make_optimizer(m, train_options(cfg).optimizer, lrs);
   ASSERT_EQ(opt->param_groups().size(), 2u);
   EXPECT_DOUBLE_EQ(lrs[1], 0.02);
   const auto& neuron = opt->param_groups()[1].params();

@@ -110,6 +110,15 @@ TEST(SdnFiles, DataRoundTripAndTruncation) {
   EXPECT_THROW(load_sdn_data((dir / "junk.bin").string()), InputError);
 }
 
+TEST(SdnData, RefusesASetBeyondItsBound) {
+  // Refused before any allocation (100000 x 10000000 steps would need 9 TB).
+  EXPECT_THROW(generate_sdn_data(100000, 10000000, 0.125f, 1), spikessm::InputError);
+  EXPECT_THROW(generate_sdn_data(spikessm::kMaxSdnSteps / 8 + 1, 8, 0.125f, 1),
+               spikessm::InputError);
+  EXPECT_THROW(generate_sdn_data(0, 8, 0.125f, 1), spikessm::InputError);
+  EXPECT_EQ(generate_sdn_data(2, 8, 0.125f, 1).input.numel(), 16);
+}
+
 TEST(SdnFiles, WeightsRoundTripAndBadFiles) {
   auto dir = testing::scratch_dir("sdn_weights");
   auto w = random_weights(6);

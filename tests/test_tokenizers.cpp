@@ -10,6 +10,7 @@
 #include "spikessm/text/byte_tokenizer.h"
 #include "spikessm/text/corpus.h"
 #include "spikessm/text/word_tokenizer.h"
+#include "cli_runner.h"
 #include "test_util.h"
 
 using namespace spikessm;
@@ -146,4 +147,100 @@ TEST(Tokenizers, MissingSentencepieceIsNamed) {
   EXPECT_EQ(msg,
             "spm_train: not found; the BPE tokenizer needs Debian's sentencepiece (apt-get install "
             "sentencepiece, or scripts/setup.sh)");
+}
+
+namespace {
+
+// Text with enough distinct pairs for a 300-piece BPE (259 fixed pieces + merges).
+std::string varied_text() {
+  std::string text;
+  uint64_t s = 42;
+  for (int line = 0; line < 400; ++line) {
+    for (int w = 0; w < 12; ++w) {
+      s = s * 6364136223846793005ull + 1442695040888963407ull;
+      const int len = 2 + int((s >> 60) % 6);
+      for (int c = 0; c < len; ++c) text += char('a' + int((s >> (8 + 4 * c)) % 20));
+      text += ' ';
+    }
+    text += '\n';
+  }
+  return text;
+}
+
+// PATH with a directory first whose spm_encode is `script` (a stand-in for a failing tool).
+struct FakeSpmEncode {
+  explicit FakeSpmEncode(const std::string& script) : dir(scratch_dir("fake_spm")) {
+    const auto path = dir / "spm_encode";
+    spikessm::testing::write_file(path, "#!/bin/sh\n" + script + "\n");
+    std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+    const char* old = std::getenv("PATH");
+    saved = old ? old : "";
+    setenv("PATH", (dir.string() + ":" + saved).c_str(), 1);
+  }
+  ~FakeSpmEncode() {
+    setenv("PATH", saved.c_str(), 1);
+    std::filesystem::remove_all(dir);
+  }
+  std::filesystem::path dir;
+  std::string saved;
+};
+
+std::string encode_error(const Tokenizer& t) {
+  try {
+    t.encode("some text\nmore text\n");
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST(Tokenizers, SpmEncodeFailingIsAnInputErrorNamingToolAndModel) {
+  auto bpe = BpeTokenizer::train(varied_text(), 300);
+  auto dir = scratch_dir("tok_spm_encode");
+  bpe->save(dir.string());
+  auto saved = load_tokenizer(dir.string());
+  const std::string model = (dir / "tokenizer.model").string();
+  {
+    FakeSpmEncode fake("echo 'spm_encode: model is broken' >&2; exit 3");
+    const std::string m = encode_error(*saved);
+    EXPECT_EQ(m, model +
+                     ": spm_encode failed to encode 2 lines of text with this sentencepiece "
+                     "model (spm_encode: model is broken)");
+  }
+  {
+    FakeSpmEncode fake("echo '12 x7 5'");
+    const std::string m = encode_error(*saved);
+    EXPECT_EQ(m.find(model + ": spm_encode answered '12 x7 5' on line 1"), 0u) << m;
+  }
+  {
+    FakeSpmEncode fake("echo 12");  // one line for two
+    const std::string m = encode_error(*saved);
+    EXPECT_NE(m.find("spm_encode answered 1 lines for 2"), std::string::npos) << m;
+  }
+  EXPECT_EQ(saved->decode(saved->encode("abc\n")), "abc\n");  // the real tool again
+}
+
+TEST(Tokenizers, SpmEncodeFailingInTheCliIsOneLineAndExitCode2) {
+  auto dir = scratch_dir("tok_spm_cli");
+  spikessm::testing::write_file(dir / "corpus.txt", varied_text());
+  const std::string run = (dir / "run").string();
+  auto r = spikessm::testing::run_cli(
+      "train --set model.family=spiking_ssm_lm --set lm.tokenizer=bpe --set lm.bpe_vocab=300"
+      " --set lm.data_dir=" +
+      (dir / "corpus.txt").string() +
+      " --set lm.context=16 --set model.d_model=8 --set model.d_state=4 --set model.n_layers=1"
+      " --set train.batch_size=2 --set train.max_steps=1 --set train.out_dir=" +
+      run);
+  ASSERT_EQ(r.code, 0) << r.out;
+  FakeSpmEncode fake("echo 'spm_encode: cannot read input' >&2; exit 1");
+  r = spikessm::testing::run_cli("eval --checkpoint " + run + "/checkpoint.pt");
+  EXPECT_EQ(r.code, 2) << r.out;
+  const std::string head = "error: " + run + "/tokenizer.model: spm_encode failed to encode ",
+                    tail = " with this sentencepiece model (spm_encode: cannot read input)\n";
+  EXPECT_EQ(r.out.find(head), 0u) << r.out;
+  ASSERT_GT(r.out.size(), tail.size());
+  EXPECT_EQ(r.out.substr(r.out.size() - tail.size()), tail) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
 }

@@ -22,6 +22,8 @@
 #include "../src/train/run_dir.h"
 
 using namespace spikessm;
+using spikessm::testing::spawn_cli;
+using spikessm::testing::wait_exit;
 namespace fs = std::filesystem;
 
 namespace {
@@ -54,26 +56,6 @@ std::vector<std::string> config_args(const Config& c) {
   const std::string path = c.get_string("train.out_dir") + ".toml";
   std::ofstream(path) << c.to_toml();
   return {"train", "--config", path};
-}
-
-pid_t spawn(const std::vector<std::string>& args) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char*> argv{const_cast<char*>(SPIKESSM_CLI)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    freopen("/dev/null", "w", stderr);
-    freopen("/dev/null", "w", stdout);
-    execv(SPIKESSM_CLI, argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 std::vector<torch::Tensor> load_params(const Config& c, const std::string& ckpt) {
@@ -112,7 +94,7 @@ TEST(Training, ResumeAfterKillMatchesUninterruptedRun) {
     c->set("model.dropout=0.1");  // exercises the per-step RNG
     c->set("train.checkpoint_every=3");
   }
-  ASSERT_EQ(wait_exit(spawn(config_args(a))), 0);
+  ASSERT_EQ(wait_exit(spawn_cli(config_args(a))), 0);
 
   // Kill run b with SIGKILL twice, each time as soon as a new checkpoint lands (plus a few
   // ms, to also hit the middle of the next step or save), resuming in between.
@@ -121,7 +103,7 @@ TEST(Training, ResumeAfterKillMatchesUninterruptedRun) {
   for (int kill_no = 0; kill_no < 2; ++kill_no) {
     auto args = config_args(b);
     if (kill_no > 0) args.push_back("--resume");
-    pid_t pid = spawn(args);
+    pid_t pid = spawn_cli(args);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
     int status = 0;
     auto step_on_disk = [&]() -> int64_t {
@@ -146,7 +128,7 @@ TEST(Training, ResumeAfterKillMatchesUninterruptedRun) {
   EXPECT_LT(stopped_at, 40) << "the run finished before it could be interrupted";
   auto args = config_args(b);
   args.push_back("--resume");
-  ASSERT_EQ(wait_exit(spawn(args)), 0);
+  ASSERT_EQ(wait_exit(spawn_cli(args)), 0);
   EXPECT_FALSE(fs::exists(ckpt_b.string() + ".tmp")) << "a temp file was left behind";
   EXPECT_TRUE(fs::exists(dir / "b" / "checkpoint.prev.pt"));
 
@@ -252,7 +234,7 @@ TEST(Training, OneProcessAtATimeInARunDirectory) {
   auto dir = spikessm::testing::scratch_dir("train_lock_" + std::to_string(getpid()));
   Config c = short_config(dir / "run", 320);
   {
-    RunDirLock busy((dir / "run").string());
+    RunDir busy((dir / "run").string());
     try {
       run_training(c, {});
       ADD_FAILURE() << "a second run started in a locked directory";

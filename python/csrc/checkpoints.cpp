@@ -10,6 +10,7 @@
 #include "spikessm/export/safetensors.h"
 #include "spikessm/train/checkpoint.h"
 #include "spikessm/train/optimizer.h"
+#include "spikessm/train/train_options.h"
 #include "spikessm/train/trained_model.h"
 #include "spikessm/train/trainer.h"
 
@@ -57,7 +58,7 @@ void save(const std::string& path, Module& model, const std::string& config_toml
     meta.state["model_input"] = j;
   }
   std::vector<double> base_lrs;
-  auto opt = make_optimizer(model, cfg, base_lrs);
+  auto opt = make_optimizer(model, train_options(cfg).optimizer, base_lrs);
   const auto dir = std::filesystem::path(path).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir);
   save_checkpoint(path, model, opt.get(), meta);

@@ -14,9 +14,9 @@ namespace spikessm {
 namespace {
 
 CheckpointEvaluation evaluate_classifier(TrainedModel& m, bool keep_logits) {
-  const Task task = load_task(m.cfg);
-  const auto r = evaluate(*m.classifier, task.test_x, task.test_y,
-                          m.cfg.get_int("train.eval_batch_size"), true, true, keep_logits);
+  const Task task = load_test_split(m);
+  const auto r = evaluate(*m.classifier, task.test_x, task.test_y, m.train.eval_batch, true, true,
+                          keep_logits);
   char head[256];
   std::snprintf(head, sizeof head, "data: %s\ntest accuracy %.4f (loss %.4f, %lld samples)\n",
                 task.description.c_str(), r.accuracy, r.loss, (long long)r.samples);
@@ -29,12 +29,11 @@ CheckpointEvaluation evaluate_classifier(TrainedModel& m, bool keep_logits) {
 }
 
 CheckpointEvaluation evaluate_language_model(TrainedModel& m) {
-  const auto corpus = load_corpus(m.cfg.get_string("lm.data_dir"));
-  const LmEvalWindows win = lm_eval_windows(m.cfg);
+  const auto corpus = load_corpus(lm_data_options(m.cfg).data_dir, CorpusSplits::TestOnly);
+  const LmEvalWindows& win = m.train.lm.windows;
   auto ids = to_token_tensor(m.tokenizer->encode(corpus.test));
-  const auto r =
-      evaluate_lm(*m.lm, ids, win.context, win.stride, m.cfg.get_int("train.eval_batch_size"),
-                  int64_t(corpus.test.size()), count_words(corpus.test), true, true);
+  const auto r = evaluate_lm(*m.lm, ids, win.context, win.stride, m.train.eval_batch,
+                             int64_t(corpus.test.size()), count_words(corpus.test), true, true);
   char head[512];
   std::snprintf(head, sizeof head, "data: %s; %s tokenizer; model %s%s\n",
                 corpus.description.c_str(), m.tokenizer->kind().c_str(), m.lm->family().c_str(),

@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -11,15 +12,8 @@
 #include "spikessm/common/error.h"
 
 namespace spikessm {
-namespace {
 
-const ConfigKey* find_key(const std::string& key) {
-  for (const auto& k : config_schema())
-    if (k.key == key) return &k;
-  return nullptr;
-}
-
-std::string describe(const ConfigValue& v) {
+std::string format_config_value(const ConfigValue& v) {
   return std::visit(
       [](const auto& x) -> std::string {
         using T = std::decay_t<decltype(x)>;
@@ -34,6 +28,28 @@ std::string describe(const ConfigValue& v) {
         }
       },
       v);
+}
+
+std::string config_schema_help() {
+  std::string out;
+  char line[512];
+  for (const auto& k : config_schema()) {
+    std::string choices;
+    for (const auto& c : k.choices) choices += (choices.empty() ? " (one of: " : ", ") + c;
+    if (!choices.empty()) choices += ")";
+    std::snprintf(line, sizeof line, "%-24s %-20s ", k.key.c_str(),
+                  format_config_value(k.def).c_str());
+    out += line + k.help + choices + "\n";
+  }
+  return out;
+}
+
+namespace {
+
+const ConfigKey* find_key(const std::string& key) {
+  for (const auto& k : config_schema())
+    if (k.key == key) return &k;
+  return nullptr;
 }
 
 const char* type_name(const ConfigValue& v) {
@@ -184,14 +200,14 @@ void Config::assign(const std::string& key, ConfigValue v, const std::string& so
   if (!spec)
     throw InputError(source + ": unknown key '" + key + "' (see `spikessm train --help-config`)");
   if (v.index() != spec->def.index())
-    throw InputError(source + ": " + key + " = " + describe(v) + " should be " +
+    throw InputError(source + ": " + key + " = " + format_config_value(v) + " should be " +
                      type_name(spec->def));
   if (spec->min < spec->max && (v.index() == 1 || v.index() == 2)) {
     double x = v.index() == 1 ? double(std::get<int64_t>(v)) : std::get<double>(v);
     if (!std::isfinite(x) || x < spec->min || x > spec->max) {
       std::ostringstream os;
-      os << source << ": " << key << " = " << describe(v) << " is out of range [" << spec->min
-         << ", " << spec->max << "]";
+      os << source << ": " << key << " = " << format_config_value(v) << " is out of range ["
+         << spec->min << ", " << spec->max << "]";
       throw InputError(os.str());
     }
   }
@@ -206,7 +222,9 @@ void Config::assign(const std::string& key, ConfigValue v, const std::string& so
       ok |= (c == s);
       list += (list.empty() ? "" : ", ") + c;
     }
-    if (!ok) throw InputError(source + ": " + key + " = " + describe(v) + " is not one of " + list);
+    if (!ok)
+      throw InputError(source + ": " + key + " = " + format_config_value(v) + " is not one of " +
+                       list);
   }
   values_[key] = std::move(v);
 }
@@ -303,7 +321,7 @@ std::string Config::to_toml() const {
     } else if (v.index() == 3) {
       os << name << " = " << toml::value<std::string>(std::get<std::string>(v)) << "\n";
     } else {
-      os << name << " = " << describe(v) << "\n";
+      os << name << " = " << format_config_value(v) << "\n";
     }
   }
   return os.str();

@@ -55,7 +55,17 @@ ImageSet load_idx_image_set(const std::string& dir, bool train) {
   require(max_label < 10, lbl_path,
           "label " + std::to_string(max_label) + " out of range (expected 0 to 9)");
   s.labels = lbl.to(torch::kInt64);  // (N,) int64: what cross_entropy takes
+  s.images_path = img_path;
   return s;
+}
+
+void require_training_size(const ImageSet& test, int64_t height, int64_t width,
+                           const std::string& trained_on) {
+  const int64_t h = test.images.size(1), w = test.images.size(2);
+  require(h == height && w == width, test.images_path,
+          std::to_string(h) + "x" + std::to_string(w) + " images, but " + trained_on + " are " +
+              std::to_string(height) + "x" + std::to_string(width) +
+              " (expected test images of the training size)");
 }
 
 }  // namespace spikessm

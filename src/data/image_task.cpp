@@ -17,63 +17,111 @@ torch::Tensor first(const torch::Tensor& t, int64_t limit) {
   return limit > 0 && limit < t.size(0) ? t.narrow(0, 0, limit) : t;
 }
 
-// (N, C, H, W) uint8 -> float, standardised per channel with train's statistics.
+// (N, C, H, W) uint8 -> float, standardised per channel with train's statistics (computed
+// here when train_u8 is given, else taken from t.stats).
 void standardise(Task& t, const torch::Tensor& train_u8, const torch::Tensor& test_u8) {
-  auto train = train_u8.to(torch::kFloat) / 255.0;
-  auto mean = train.mean({0, 2, 3}, true), std = train.std({0, 2, 3}, true, true);
-  t.train_x = (train - mean) / std;
+  torch::Tensor mean, std;
+  if (train_u8.defined()) {
+    auto train = train_u8.to(torch::kFloat) / 255.0;
+    mean = train.mean({0, 2, 3}, true);
+    std = train.std({0, 2, 3}, true, true);
+    t.train_x = (train - mean) / std;
+    auto as_vector = [](const torch::Tensor& v) {
+      auto d = v.to(torch::kFloat64).contiguous();
+      return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
+    };
+    t.stats = {as_vector(mean), as_vector(std), train_u8.size(2), train_u8.size(3)};
+  } else {
+    require(int64_t(t.stats.mean.size()) == test_u8.size(1), "data.dataset",
+            std::to_string(test_u8.size(1)) + " channels, the checkpoint's training statistics " +
+                std::to_string(t.stats.mean.size()));
+    auto channels = [&](const std::vector<double>& v) {
+      return torch::tensor(v, torch::kFloat64).to(torch::kFloat).view({1, -1, 1, 1});
+    };
+    mean = channels(t.stats.mean);
+    std = channels(t.stats.std);
+  }
   t.test_x = (test_u8.to(torch::kFloat) / 255.0 - mean) / std;
+}
+
+// MNIST-layout IDX images; the training files only when their statistics are not given.
+std::string idx_images(const DataOptions& o, bool with_train, Task& t, torch::Tensor& train_u8,
+                       torch::Tensor& test_u8) {
+  const std::string name = o.dataset;
+  const int64_t tr = o.train_limit, te = o.test_limit;
+  std::string dir = o.dir;
+  if (dir.empty()) dir = default_data_dir(name);
+  require(!dir.empty(), "data.dir",
+          "no default directory for dataset '" + name + "': set data.dir to its IDX folder");
+  ImageSet train;
+  if (with_train) train = load_idx_image_set(dir, true);
+  auto test = load_idx_image_set(dir, false);
+  if (with_train)
+    require_training_size(test, train.images.size(1), train.images.size(2),
+                          "the training images " + train.images_path);
+  else
+    require_training_size(test, t.stats.height, t.stats.width,
+                          "the training images of the checkpoint");
+  if (with_train) {
+    train_u8 = first(train.images, tr).unsqueeze(1);
+    t.train_y = first(train.labels, tr);
+  }
+  test_u8 = first(test.images, te).unsqueeze(1);
+  t.test_y = first(test.labels, te);
+  return dir;
+}
+
+// The tar holds both splits: read whole.
+std::string cifar_images(const DataOptions& o, Task& t, torch::Tensor& train_u8,
+                         torch::Tensor& test_u8) {
+  const int64_t tr = o.train_limit, te = o.test_limit;
+  std::string dir = o.dir;
+  if (dir.empty()) dir = "../shared/data/cifar10-jpeg";
+  const std::string tar = fs::is_directory(dir) ? dir + "/cifar10-jpeg.tar" : dir;
+  require(fs::exists(tar), "data.dir", "'" + tar + "' not found (expected cifar10-jpeg.tar)");
+  auto c = load_cifar_tar(tar, true, true);
+  // The tar is ordered by class: one seeded shuffle of each split, so limits keep all classes.
+  const uint64_t seed = o.split_seed;
+  auto p = seeded_permutation(c.train_images.size(0), seed);
+  auto q = seeded_permutation(c.test_images.size(0), seed + 1);
+  train_u8 = first(c.train_images.index_select(0, p), tr);
+  t.train_y = first(c.train_labels.index_select(0, p), tr);
+  test_u8 = first(c.test_images.index_select(0, q), te);
+  t.test_y = first(c.test_labels.index_select(0, q), te);
+  t.crop_pad = 4;
+  t.hflip = true;
+  return tar + ", lossy JPEG copy";
 }
 
 }  // namespace
 
-Task load_image_task(const Config& cfg) {
-  const std::string name = cfg.get_string("data.dataset");
-  const int64_t tr = cfg.get_int("data.train_limit"), te = cfg.get_int("data.test_limit");
+Task load_image_task(const DataOptions& o, TaskSplits splits, const TrainSplitStats& stats) {
+  const std::string name = o.dataset;
   Task t;
   t.input = TaskInput::Image;
   t.n_classes = 10;
   torch::Tensor train_u8, test_u8;
   std::string src;
   if (name == "fashion-mnist" || name == "mnist") {
-    std::string dir = cfg.get_string("data.dir");
-    if (dir.empty()) dir = default_data_dir(name);
-    require(!dir.empty(), "data.dir",
-            "no default directory for dataset '" + name + "': set data.dir to its IDX folder");
-    auto train = load_idx_image_set(dir, true), test = load_idx_image_set(dir, false);
-    train_u8 = first(train.images, tr).unsqueeze(1);
-    test_u8 = first(test.images, te).unsqueeze(1);
-    t.train_y = first(train.labels, tr);
-    t.test_y = first(test.labels, te);
-    src = dir;
+    const bool with_train = splits == TaskSplits::All || stats.empty();
+    if (!with_train) t.stats = stats;
+    src = idx_images(o, with_train, t, train_u8, test_u8);
   } else if (name == "cifar10") {
-    std::string dir = cfg.get_string("data.dir");
-    if (dir.empty()) dir = "../shared/data/cifar10-jpeg";
-    const std::string tar = fs::is_directory(dir) ? dir + "/cifar10-jpeg.tar" : dir;
-    require(fs::exists(tar), "data.dir", "'" + tar + "' not found (expected cifar10-jpeg.tar)");
-    auto c = load_cifar_tar(tar, true, true);
-    // The tar is ordered by class: one seeded shuffle of each split, so limits keep all classes.
-    const uint64_t seed = uint64_t(cfg.get_int("data.split_seed"));
-    auto p = seeded_permutation(c.train_images.size(0), seed);
-    auto q = seeded_permutation(c.test_images.size(0), seed + 1);
-    train_u8 = first(c.train_images.index_select(0, p), tr);
-    t.train_y = first(c.train_labels.index_select(0, p), tr);
-    test_u8 = first(c.test_images.index_select(0, q), te);
-    t.test_y = first(c.test_labels.index_select(0, q), te);
-    t.crop_pad = 4;
-    t.hflip = true;
-    src = tar + ", lossy JPEG copy";
+    src = cifar_images(o, t, train_u8, test_u8);
   } else {
     throw InputError("data.dataset: '" + name +
                      "' has no image layout (expected fashion-mnist, mnist or cifar10)");
   }
   standardise(t, train_u8, test_u8);
-  t.d_input = t.train_x.size(1);
-  t.L = t.train_x.size(2) * t.train_x.size(3);
+  if (splits == TaskSplits::TestOnly) t.train_x = t.train_y = torch::Tensor();
+  const auto& x = t.test_x;
+  t.d_input = x.size(1);
+  t.L = x.size(2) * x.size(3);
   t.description =
-      name + " images (" + src + "), " + std::to_string(t.train_x.size(1)) + "x" +
-      std::to_string(t.train_x.size(2)) + "x" + std::to_string(t.train_x.size(3)) + ", " +
-      std::to_string(t.train_x.size(0)) + " train / " + std::to_string(t.test_x.size(0)) + " test" +
+      name + " images (" + src + "), " + std::to_string(x.size(1)) + "x" +
+      std::to_string(x.size(2)) + "x" + std::to_string(x.size(3)) + ", " +
+      (t.train_x.defined() ? std::to_string(t.train_x.size(0)) + " train / " : "") +
+      std::to_string(x.size(0)) + " test" +
       (t.crop_pad > 0 ? ", random crop (pad " + std::to_string(t.crop_pad) + ") + flip" : "");
   return t;
 }

@@ -19,34 +19,51 @@ static ImageSet take_first(ImageSet s, int64_t limit) {
   return s;
 }
 
-SeqImageTask load_seq_image_task(const Config& cfg) {
-  const std::string dataset = cfg.get_string("data.dataset");
-  std::string dir = cfg.get_string("data.dir");
+SeqImageTask load_seq_image_task(const DataOptions& o, TaskSplits splits,
+                                 const TrainSplitStats& saved) {
+  const std::string dataset = o.dataset;
+  std::string dir = o.dir;
   if (dir.empty()) dir = default_data_dir(dataset);
   require(!dir.empty(), "data.dir",
           "no default directory for dataset '" + dataset +
               "': set data.dir to the folder of its IDX files");
-  auto train = take_first(load_idx_image_set(dir, true), cfg.get_int("data.train_limit"));
-  auto test = take_first(load_idx_image_set(dir, false), cfg.get_int("data.test_limit"));
-
   PixelSequenceOptions opt;
-  opt.pool = int(cfg.get_int("data.pool"));
-  opt.permute = cfg.get_bool("data.permute");
-  opt.permutation_seed = uint64_t(cfg.get_int("data.permutation_seed"));
-  // Standardise with the pixel statistics of the training split.
-  auto raw = train.images.to(torch::kFloat) / 255.0;
-  opt.mean = raw.mean().item<float>();
-  opt.std = raw.std().item<float>();
-
+  opt.pool = int(o.pool);
+  opt.permute = o.permute;
+  opt.permutation_seed = o.permutation_seed;
   SeqImageTask t;
-  t.train_x = to_pixel_sequences(train.images, opt);
+  ImageSet test;
+  if (splits == TaskSplits::All || saved.empty()) {
+    auto train = take_first(load_idx_image_set(dir, true), o.train_limit);
+    test = take_first(load_idx_image_set(dir, false), o.test_limit);
+    require_training_size(test, train.images.size(1), train.images.size(2),
+                          "the training images " + train.images_path);
+    // Standardise with the pixel statistics of the training split.
+    auto raw = train.images.to(torch::kFloat) / 255.0;
+    opt.mean = raw.mean().item<float>();
+    opt.std = raw.std().item<float>();
+    t.stats = {{opt.mean}, {opt.std}, train.images.size(1), train.images.size(2)};
+    if (splits == TaskSplits::All) {
+      t.train_x = to_pixel_sequences(train.images, opt);
+      t.train_y = train.labels;
+    }
+  } else {
+    require(saved.mean.size() == 1, "data.dataset",
+            dataset + " has one channel, the checkpoint's training statistics " +
+                std::to_string(saved.mean.size()));
+    test = take_first(load_idx_image_set(dir, false), o.test_limit);
+    require_training_size(test, saved.height, saved.width, "the training images of the checkpoint");
+    opt.mean = float(saved.mean[0]);
+    opt.std = float(saved.std[0]);
+    t.stats = saved;
+  }
   t.test_x = to_pixel_sequences(test.images, opt);
-  t.train_y = train.labels;
   t.test_y = test.labels;
-  t.L = t.train_x.size(1);
-  t.description = dataset + (opt.permute ? " (permuted)" : "") + ", L = " + std::to_string(t.L) +
-                  ", " + std::to_string(t.train_x.size(0)) + " train / " +
-                  std::to_string(t.test_x.size(0)) + " test";
+  t.L = t.test_x.size(1);
+  t.description =
+      dataset + (opt.permute ? " (permuted)" : "") + ", L = " + std::to_string(t.L) + ", " +
+      (t.train_x.defined() ? std::to_string(t.train_x.size(0)) + " train / " : std::string()) +
+      std::to_string(t.test_x.size(0)) + " test";
   return t;
 }
 

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "spikessm/common/error.h"
+#include "spikessm/data/array_task.h"
 #include "spikessm/data/cifar_gray.h"
 #include "spikessm/data/fsdd.h"
 #include "spikessm/data/image_task.h"
@@ -14,13 +15,6 @@
 
 namespace spikessm {
 namespace fs = std::filesystem;
-
-const std::vector<std::string>& task_names() {
-  static const std::vector<std::string> names = {
-      "fashion-mnist", "mnist", "listops", "pathfinder32", "pathx",
-      "cifar10-gray",  "imdb",  "aan",     "cifar10",      "fsdd"};
-  return names;
-}
 
 torch::Tensor seeded_permutation(int64_t n, uint64_t seed) {
   std::vector<int64_t> idx(static_cast<size_t>(n));
@@ -33,55 +27,65 @@ torch::Tensor seeded_permutation(int64_t n, uint64_t seed) {
 
 namespace {
 
+// The first `limit` rows (all when limit is 0); an absent split stays absent.
 torch::Tensor first(const torch::Tensor& t, int64_t limit) {
-  return limit > 0 && limit < t.size(0) ? t.narrow(0, 0, limit) : t;
+  return t.defined() && limit > 0 && limit < t.size(0) ? t.narrow(0, 0, limit) : t;
 }
 
-void apply_limits(Task& t, const Config& cfg) {
-  const int64_t tr = cfg.get_int("data.train_limit"), te = cfg.get_int("data.test_limit");
+void apply_limits(Task& t, const DataOptions& o) {
+  const int64_t tr = o.train_limit, te = o.test_limit;
   t.train_x = first(t.train_x, tr);
   t.train_y = first(t.train_y, tr);
-  if (t.val_x.defined()) {
-    t.val_x = first(t.val_x, te);
-    t.val_y = first(t.val_y, te);
-  }
+  t.val_x = first(t.val_x, te);
+  t.val_y = first(t.val_y, te);
   t.test_x = first(t.test_x, te);
   t.test_y = first(t.test_y, te);
 }
 
-std::string data_dir(const Config& cfg, const std::string& dataset, const std::string& how) {
-  const std::string dir = cfg.get_string("data.dir");
+// Drops what was built beyond the test split (tasks read from one file build every split).
+Task only(TaskSplits splits, Task t) {
+  if (splits == TaskSplits::TestOnly) {
+    t.train_x = t.train_y = torch::Tensor();
+    t.val_x = t.val_y = torch::Tensor();
+  }
+  return t;
+}
+
+std::string data_dir(const DataOptions& o, const std::string& dataset, const std::string& how) {
+  const std::string dir = o.dir;
   require(!dir.empty(), "data.dir", "dataset '" + dataset + "' needs data.dir: " + how);
   require(fs::exists(dir), "data.dir", "'" + dir + "' does not exist (" + how + ")");
   return dir;
 }
 
-int64_t max_length(const Config& cfg, int64_t def) {
-  const int64_t m = cfg.get_int("data.max_length");
+int64_t max_length(const DataOptions& o, int64_t def) {
+  const int64_t m = o.max_length;
   return m > 0 ? m : def;
 }
 
 std::string sizes(const Task& t) {
-  return std::to_string(t.train_x.size(0)) + " train / " +
+  return (t.train_x.defined() ? std::to_string(t.train_x.size(0)) + " train / " : "") +
          (t.val_x.defined() ? std::to_string(t.val_x.size(0)) + " val / " : "") +
          std::to_string(t.test_x.size(0)) + " test";
 }
 
-Task listops_task(const Config& cfg) {
+Task listops_task(const DataOptions& o, TaskSplits splits) {
   const std::string dir =
-      data_dir(cfg, "listops",
+      data_dir(o, "listops",
                "a folder with basic_{train,val,test}.tsv (the LRA release's listops-1000, or "
                "`spikessm data generate listops --out DIR`)");
-  const int64_t l_max = max_length(cfg, 2048);
+  const int64_t l_max = max_length(o, 2048);
   Task t;
   t.input = TaskInput::Tokens;
-  encode_listops(read_listops_tsv(dir + "/basic_train.tsv"), l_max, t.train_x, t.train_y);
-  encode_listops(read_listops_tsv(dir + "/basic_val.tsv"), l_max, t.val_x, t.val_y);
+  if (splits == TaskSplits::All) {
+    encode_listops(read_listops_tsv(dir + "/basic_train.tsv"), l_max, t.train_x, t.train_y);
+    encode_listops(read_listops_tsv(dir + "/basic_val.tsv"), l_max, t.val_x, t.val_y);
+  }
   encode_listops(read_listops_tsv(dir + "/basic_test.tsv"), l_max, t.test_x, t.test_y);
   t.d_input = kListOpsVocab;
   t.n_classes = 10;
-  apply_limits(t, cfg);
-  t.L = t.train_x.size(1);
+  apply_limits(t, o);
+  t.L = (t.train_x.defined() ? t.train_x : t.test_x).size(1);
   t.description = "listops (" + dir + "), tokens <= " + std::to_string(t.L) + ", " + sizes(t);
   return t;
 }
@@ -105,37 +109,36 @@ void split_811(Task& t, const torch::Tensor& x, const torch::Tensor& y, uint64_t
   pick(n_train + n_val, n_test, t.test_x, t.test_y);
 }
 
-Task pathfinder_task(const Config& cfg, const std::string& name, int size) {
+Task pathfinder_task(const DataOptions& o, const std::string& name, int size) {
   const std::string dir =
-      data_dir(cfg, name,
+      data_dir(o, name,
                "the LRA pathfinder" + std::to_string(size) +
                    " folder (curv_contour_length_14/ with "
                    "metadata/ and imgs/), or `spikessm data generate pathfinder --size " +
                    std::to_string(size) + " --out DIR`");
-  auto set = read_pathfinder_dir(dir, cfg.get_int("data.read_limit"));
+  auto set = read_pathfinder_dir(dir, o.read_limit);
   require(set.images.size(1) == size && set.images.size(2) == size, "data.dir",
           "'" + dir + "' holds " + std::to_string(set.images.size(1)) + "x" +
               std::to_string(set.images.size(2)) + " images, expected " + std::to_string(size));
   Task t;
-  split_811(t, flatten_pixels(set.images, 0.5, 0.5), set.labels,
-            uint64_t(cfg.get_int("data.split_seed")));
+  split_811(t, flatten_pixels(set.images, 0.5, 0.5), set.labels, o.split_seed);
   t.d_input = 1;
   t.n_classes = 2;
-  apply_limits(t, cfg);
+  apply_limits(t, o);
   t.L = int64_t(size) * size;
   t.description = name + " (" + dir + "), L = " + std::to_string(t.L) + ", " + sizes(t);
   return t;
 }
 
-Task cifar_task(const Config& cfg) {
-  std::string dir = cfg.get_string("data.dir");
+Task cifar_task(const DataOptions& o) {
+  std::string dir = o.dir;
   if (dir.empty()) dir = "../shared/data/cifar10-jpeg";
   const std::string tar = fs::is_directory(dir) ? dir + "/cifar10-jpeg.tar" : dir;
   require(fs::exists(tar), "data.dir", "'" + tar + "' not found (expected cifar10-jpeg.tar)");
   auto c = load_cifar_gray_tar(tar, true);
   // LRA: train[:90%] / train[90%:] / test. Our tar is ordered by class, so the 45k/5k cut is
   // taken after a seeded shuffle.
-  auto perm = seeded_permutation(c.train_images.size(0), uint64_t(cfg.get_int("data.split_seed")));
+  auto perm = seeded_permutation(c.train_images.size(0), o.split_seed);
   auto imgs = c.train_images.index_select(0, perm);
   auto labels = c.train_labels.index_select(0, perm);
   const int64_t n_train = imgs.size(0) * 9 / 10;
@@ -148,59 +151,63 @@ Task cifar_task(const Config& cfg) {
   t.val_x = flatten_pixels(imgs.narrow(0, n_train, imgs.size(0) - n_train), mean, std);
   t.val_y = labels.narrow(0, n_train, imgs.size(0) - n_train);
   // The test files are ordered by class too: shuffle once so data.test_limit keeps all classes.
-  auto tperm =
-      seeded_permutation(c.test_images.size(0), uint64_t(cfg.get_int("data.split_seed")) + 1);
+  auto tperm = seeded_permutation(c.test_images.size(0), o.split_seed + 1);
   t.test_x = flatten_pixels(c.test_images.index_select(0, tperm), mean, std);
   t.test_y = c.test_labels.index_select(0, tperm);
   t.d_input = 1;
   t.n_classes = 10;
-  apply_limits(t, cfg);
+  apply_limits(t, o);
   t.L = 1024;
   t.description = "cifar10-gray from lossy JPEG (" + tar + "), L = 1024, " + sizes(t);
   return t;
 }
 
 // Sets read in class order: one seeded shuffle of the train and test rows, so that
-// data.train_limit / data.test_limit keep every class.
-void shuffle_train_and_test(Task& t, const Config& cfg) {
-  const auto seed = uint64_t(cfg.get_int("data.split_seed"));
-  auto perm = seeded_permutation(t.train_x.size(0), seed);
-  t.train_x = t.train_x.index_select(0, perm);
-  t.train_y = t.train_y.index_select(0, perm);
+// data.train_limit / data.test_limit keep every class. Each split's order depends on its own
+// seed only, so a test split built alone is the same.
+void shuffle_train_and_test(Task& t, const DataOptions& o) {
+  const auto seed = o.split_seed;
+  if (t.train_x.defined()) {
+    auto perm = seeded_permutation(t.train_x.size(0), seed);
+    t.train_x = t.train_x.index_select(0, perm);
+    t.train_y = t.train_y.index_select(0, perm);
+  }
   auto tperm = seeded_permutation(t.test_x.size(0), seed + 1);
   t.test_x = t.test_x.index_select(0, tperm);
   t.test_y = t.test_y.index_select(0, tperm);
 }
 
-Task imdb_task(const Config& cfg) {
+Task imdb_task(const DataOptions& o, TaskSplits splits) {
   const std::string dir =
-      data_dir(cfg, "imdb", "the aclImdb folder (train/ and test/ with pos/ and neg/)");
-  const int64_t l_max = max_length(cfg, 4096);
+      data_dir(o, "imdb", "the aclImdb folder (train/ and test/ with pos/ and neg/)");
+  const int64_t l_max = max_length(o, 4096);
   Task t;
   t.input = TaskInput::Tokens;
-  read_imdb_split(dir, "train", l_max, t.train_x, t.train_y);
+  if (splits == TaskSplits::All) read_imdb_split(dir, "train", l_max, t.train_x, t.train_y);
   read_imdb_split(dir, "test", l_max, t.test_x, t.test_y);
   // The folders are ordered neg then pos.
-  shuffle_train_and_test(t, cfg);
+  shuffle_train_and_test(t, o);
   t.d_input = kByteVocab;
   t.n_classes = 2;
-  apply_limits(t, cfg);
+  apply_limits(t, o);
   t.L = l_max;
   t.description = "imdb bytes (" + dir + "), L <= " + std::to_string(l_max) + ", " + sizes(t);
   return t;
 }
 
-Task aan_task(const Config& cfg) {
-  const std::string dir = data_dir(cfg, "aan", "a folder with new_aan_pairs.{train,eval,test}.tsv");
-  const int64_t l_max = max_length(cfg, 4000);
+Task aan_task(const DataOptions& o, TaskSplits splits) {
+  const std::string dir = data_dir(o, "aan", "a folder with new_aan_pairs.{train,eval,test}.tsv");
+  const int64_t l_max = max_length(o, 4000);
   Task t;
   t.input = TaskInput::TokenPairs;
-  read_aan_tsv(dir + "/new_aan_pairs.train.tsv", l_max, t.train_x, t.train_y);
-  read_aan_tsv(dir + "/new_aan_pairs.eval.tsv", l_max, t.val_x, t.val_y);
+  if (splits == TaskSplits::All) {
+    read_aan_tsv(dir + "/new_aan_pairs.train.tsv", l_max, t.train_x, t.train_y);
+    read_aan_tsv(dir + "/new_aan_pairs.eval.tsv", l_max, t.val_x, t.val_y);
+  }
   read_aan_tsv(dir + "/new_aan_pairs.test.tsv", l_max, t.test_x, t.test_y);
   t.d_input = kByteVocab;
   t.n_classes = 2;
-  apply_limits(t, cfg);
+  apply_limits(t, o);
   t.L = l_max;
   t.description =
       "aan byte pairs (" + dir + "), L <= " + std::to_string(l_max) + " each, " + sizes(t);
@@ -208,13 +215,13 @@ Task aan_task(const Config& cfg) {
 }
 
 // Spoken digits: the official test split (index 0-4), validation index 5-9, train 10-49.
-Task fsdd_task(const Config& cfg) {
-  std::string dir = cfg.get_string("data.dir");
+Task fsdd_task(const DataOptions& o) {
+  std::string dir = o.dir;
   if (dir.empty()) dir = "../shared/data/fsdd";
   const std::string tar = fs::is_directory(dir) ? dir + "/recordings.tar" : dir;
   require(fs::exists(tar), "data.dir",
           "'" + tar + "' not found (expected the FSDD recordings.tar)");
-  const int64_t max_samples = max_length(cfg, 8192), pool = cfg.get_int("data.pool");
+  const int64_t max_samples = max_length(o, 8192), pool = o.pool;
   require(max_samples >= pool, "data.max_length",
           std::to_string(max_samples) + " samples is less than one pooling window of " +
               std::to_string(pool));
@@ -238,10 +245,10 @@ Task fsdd_task(const Config& cfg) {
   if (!x[1].empty()) stack(1, t.val_x, t.val_y);
   stack(2, t.test_x, t.test_y);
   // The tar is ordered by file name, digit first.
-  shuffle_train_and_test(t, cfg);
+  shuffle_train_and_test(t, o);
   t.d_input = 1;
   t.n_classes = 10;
-  apply_limits(t, cfg);
+  apply_limits(t, o);
   t.L = max_samples / pool;
   t.description = "fsdd spoken digits (" + tar + "), " + std::to_string(kFsddRate / pool) +
                   " Hz, L = " + std::to_string(t.L) + " (" + std::to_string(trimmed) +
@@ -251,12 +258,12 @@ Task fsdd_task(const Config& cfg) {
 
 }  // namespace
 
-Task load_task(const Config& cfg) {
-  const std::string name = cfg.get_string("data.dataset");
-  if (cfg.get_string("data.layout") == "image") return load_image_task(cfg);
+Task load_task(const DataOptions& o, TaskSplits splits, const TrainSplitStats& stats) {
+  const std::string name = o.dataset;
+  if (o.image_layout) return load_image_task(o, splits, stats);
   require(name != "cifar10", "data.dataset", "cifar10 (colour) needs data.layout = \"image\"");
   if (name == "fashion-mnist" || name == "mnist") {
-    SeqImageTask s = load_seq_image_task(cfg);
+    SeqImageTask s = load_seq_image_task(o, splits, stats);
     Task t;
     t.train_x = s.train_x;
     t.train_y = s.train_y;
@@ -265,17 +272,28 @@ Task load_task(const Config& cfg) {
     t.L = s.L;
     t.d_input = s.d_input;
     t.n_classes = s.n_classes;
+    t.stats = s.stats;
     t.description = s.description;
     return t;
   }
-  if (name == "listops") return listops_task(cfg);
-  if (name == "pathfinder32") return pathfinder_task(cfg, name, 32);
-  if (name == "pathx") return pathfinder_task(cfg, name, 128);
-  if (name == "cifar10-gray") return cifar_task(cfg);
-  if (name == "imdb") return imdb_task(cfg);
-  if (name == "aan") return aan_task(cfg);
-  if (name == "fsdd") return fsdd_task(cfg);
+  if (name == "listops") return listops_task(o, splits);
+  if (name == "imdb") return imdb_task(o, splits);
+  if (name == "aan") return aan_task(o, splits);
+  // One file (or folder) holds every split: read whole.
+  if (name == "pathfinder32") return only(splits, pathfinder_task(o, name, 32));
+  if (name == "pathx") return only(splits, pathfinder_task(o, name, 128));
+  if (name == "cifar10-gray") return only(splits, cifar_task(o));
+  if (name == "fsdd") return only(splits, fsdd_task(o));
+  if (name == "arrays") {
+    Task t = load_array_task(o);
+    apply_limits(t, o);
+    return only(splits, std::move(t));
+  }
   throw InputError("data.dataset: unknown dataset '" + name + "'");
+}
+
+Task load_task(const Config& cfg, TaskSplits splits, const TrainSplitStats& stats) {
+  return load_task(data_options(cfg), splits, stats);
 }
 
 ModelInput Task::model_input() const {
@@ -283,7 +301,8 @@ ModelInput Task::model_input() const {
   m.kind = input;
   m.d_input = d_input;
   m.n_classes = n_classes;
-  if (input == TaskInput::Image) m.image = {train_x.size(1), train_x.size(2), train_x.size(3)};
+  const torch::Tensor& x = train_x.defined() ? train_x : test_x;
+  if (input == TaskInput::Image) m.image = {x.size(1), x.size(2), x.size(3)};
   return m;
 }
 

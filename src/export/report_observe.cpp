@@ -27,7 +27,7 @@ StatsRecorder record(Model& model, F&& f) {
 }
 
 ReportObservation observe_classifier(TrainedModel& m, const ReportOptions& opt) {
-  const Task task = load_task(m.cfg);
+  const Task task = load_test_split(m);
   const int64_t n_test = task.test_x.size(0);
   check_index(opt.sample_index, n_test, "test samples");
   const int64_t n = opt.samples > 0 ? std::min(opt.samples, n_test) : n_test;
@@ -36,7 +36,7 @@ ReportObservation observe_classifier(TrainedModel& m, const ReportOptions& opt) 
   EvalResult eval;
   ob.over_samples = record(model, [&] {
     eval = evaluate(model, task.test_x.narrow(0, 0, n), task.test_y.narrow(0, 0, n),
-                    m.cfg.get_int("train.eval_batch_size"), true, false);
+                    m.train.eval_batch, true, false);
   });
   ob.data = task.description;
   ob.samples = n;
@@ -58,8 +58,8 @@ ReportObservation observe_classifier(TrainedModel& m, const ReportOptions& opt) 
 }
 
 ReportObservation observe_language_model(TrainedModel& m, const ReportOptions& opt) {
-  const auto corpus = load_corpus(m.cfg.get_string("lm.data_dir"));
-  const LmEvalWindows win = lm_eval_windows(m.cfg);
+  const auto corpus = load_corpus(lm_data_options(m.cfg).data_dir, CorpusSplits::TestOnly);
+  const LmEvalWindows& win = m.train.lm.windows;
   const auto ids = to_token_tensor(m.tokenizer->encode(corpus.test));  // (N,)
   const int64_t windows = std::max<int64_t>(1, (ids.size(0) - 1) / win.context);
   check_index(opt.sample_index, windows, "test windows");
@@ -72,8 +72,7 @@ ReportObservation observe_language_model(TrainedModel& m, const ReportOptions& o
   LmEvalResult eval;
   ob.over_samples = record(model, [&] {
     eval = evaluate_lm(model, ids.narrow(0, 0, tokens), win.context, win.context,
-                       m.cfg.get_int("train.eval_batch_size"),
-                       int64_t(double(corpus.test.size()) * share),
+                       m.train.eval_batch, int64_t(double(corpus.test.size()) * share),
                        int64_t(double(count_words(corpus.test)) * share), true, false);
   });
   ob.data =

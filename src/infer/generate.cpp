@@ -95,7 +95,7 @@ void save_gen_state(const std::string& path, const GenState& g, const nlohmann::
 }
 
 GenState load_gen_state(const std::string& path, LanguageModelImpl& model, nlohmann::json* info) {
-  const std::string bytes = read_file_bytes(path);
+  const std::string bytes = read_regular_file(path, "generation state file");
   const auto sections = decode_checkpoint(bytes.data(), bytes.size(), path);
   const std::string* meta_s = find_section(sections, "lm_state_info");
   const std::string* tens_s = find_section(sections, "lm_state_tensors");

@@ -23,8 +23,15 @@ ModelInput model_input_from_json(const nlohmann::json& j, const std::string& whe
     throw InputError(where + ": checkpoint model_input is malformed (" + std::string(e.what()) +
                      ")");
   }
-  require(m.d_input > 0 && m.n_classes > 0 && (m.image.empty() || m.image.size() == 3), where,
-          "checkpoint model_input has impossible sizes");
+  // Bounds as large as any model here takes, so that a damaged entry cannot ask the builder
+  // for terabytes.
+  constexpr int64_t kMax = int64_t(1) << 24;
+  bool ok = m.d_input > 0 && m.d_input <= kMax && m.n_classes > 0 && m.n_classes <= kMax &&
+            (m.image.empty() || m.image.size() == 3);
+  for (int64_t d : m.image) ok = ok && d > 0 && d <= 65536;
+  require(ok, where,
+          "checkpoint model_input has impossible sizes (d_input and n_classes 1.." +
+              std::to_string(kMax) + ", image (C, H, W) each 1..65536)");
   return m;
 }
 

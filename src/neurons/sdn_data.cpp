@@ -11,6 +11,10 @@
 namespace spikessm {
 
 SdnDataset generate_sdn_data(int64_t n, int64_t L, float tau, uint64_t seed) {
+  require(n > 0 && L > 0 && n <= kMaxSdnSteps / L, "SDN data",
+          std::to_string(n) + " sequences of " + std::to_string(L) +
+              " steps (expected positive sizes of at most " + std::to_string(kMaxSdnSteps) +
+              " steps in all)");
   SdnDataset d;
   d.tau = tau;
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include <cctype>
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -89,7 +90,7 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::train(const std::string& text, int64
 }
 
 BpeTokenizer::BpeTokenizer(const std::string& model_bytes, const std::string& where)
-    : model_bytes_(model_bytes), dir_(make_temp_dir()) {
+    : model_bytes_(model_bytes), where_(where), dir_(make_temp_dir()) {
   write_text(dir_ + "/m.model", model_bytes_);
   const auto r = run_spm(
       {"spm_export_vocab", "--model=" + dir_ + "/m.model", "--output=" + dir_ + "/vocab.tsv"});
@@ -123,24 +124,39 @@ std::vector<int64_t> BpeTokenizer::encode(const std::string& text) const {
   write_text(dir_ + "/in.txt", joined);
   const auto r = run_spm({"spm_encode", "--model=" + dir_ + "/m.model", "--output_format=id"},
                          dir_ + "/in.txt", dir_ + "/out.txt");
-  TORCH_CHECK(r.ok(), "[BpeTokenizer] spm_encode failed: ", r.error_line());
+  if (!r.found) throw spm_missing("spm_encode");
+  if (!r.ok())
+    throw InputError(where_ + ": spm_encode failed to encode " + std::to_string(lines.size()) +
+                     " lines of text with this sentencepiece model (" + r.error_line() + ")");
+  auto bad_output = [&](const std::string& what) {
+    return InputError(where_ + ": spm_encode answered " + what +
+                      " (expected one line of ids below " + std::to_string(vocab_size()) +
+                      " per input line)");
+  };
   std::ifstream in(dir_ + "/out.txt");
   std::vector<int64_t> ids;
   std::string out_line;
   size_t n = 0;
   while (std::getline(in, out_line)) {  // one output line per input line
-    size_t pos = 0;
-    while (pos < out_line.size()) {
-      size_t sp = out_line.find(' ', pos);
-      if (sp == std::string::npos) sp = out_line.size();
-      if (sp > pos) ids.push_back(std::stoll(out_line.substr(pos, sp - pos)));
-      pos = sp + 1;
+    const char* p = out_line.data();
+    const char* end = p + out_line.size();
+    while (p < end) {
+      if (*p == ' ') {
+        ++p;
+        continue;
+      }
+      int64_t id = -1;
+      const auto [next, ec] = std::from_chars(p, end, id);
+      if (ec != std::errc() || id < 0 || id >= vocab_size() || (next < end && *next != ' '))
+        throw bad_output("'" + out_line.substr(0, 40) + "' on line " + std::to_string(n + 1));
+      ids.push_back(id);
+      p = next;
     }
     ids.push_back(eos_);
     ++n;
   }
-  TORCH_CHECK(n == lines.size(), "[BpeTokenizer] spm_encode returned ", n, " lines for ",
-              lines.size());
+  if (n != lines.size())
+    throw bad_output(std::to_string(n) + " lines for " + std::to_string(lines.size()));
   return ids;
 }
 

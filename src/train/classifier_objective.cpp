@@ -8,7 +8,6 @@
 #include "spikessm/data/image_task.h"
 #include "spikessm/data/pixel_sequence.h"
 #include "spikessm/data/task.h"
-#include "spikessm/models/build.h"
 #include "spikessm/train/trainer.h"
 #include "objectives.h"
 #include "seeds.h"
@@ -82,13 +81,13 @@ EvalResult evaluate_sharded(ClassifierImpl& model, const torch::Tensor& x, const
 
 class ClassifierObjective : public Objective {
  public:
-  explicit ClassifierObjective(const Config& cfg)
-      : cfg_(cfg),
-        seed_(uint64_t(cfg.get_int("train.seed"))),
-        batch_(cfg.get_int("train.batch_size")),
-        eval_batch_(cfg.get_int("train.eval_batch_size")),
-        task_(load_task(cfg)),
-        model_(build_model(cfg, task_.model_input())),
+  ClassifierObjective(const TrainOptions& o, Task task, Classifier model)
+      : out_dir_(o.loop.out_dir),
+        seed_(o.loop.seed),
+        batch_(o.loop.batch),
+        eval_batch_(o.eval_batch),
+        task_(std::move(task)),
+        model_(std::move(model)),
         n_train_(task_.train_x.size(0)) {
     require(
         n_train_ >= batch_, "train.batch_size",
@@ -148,6 +147,7 @@ class ClassifierObjective : public Objective {
   }
   void add_checkpoint_state(nlohmann::json& state) const override {
     state["model_input"] = to_json(task_.model_input());
+    if (!task_.stats.empty()) state["train_split"] = to_json(task_.stats);
   }
 
   bool checkpoint_at_epoch_end() const override { return true; }
@@ -175,13 +175,15 @@ class ClassifierObjective : public Objective {
     stats["accuracy"] = t.accuracy;
     stats["split"] = "test";
     stats["samples"] = t.samples;
-    write_file_atomic(stats_path(cfg_), stats.dump(2) + "\n");
+    const std::string stats_file = out_dir_ + "/spike_stats.json";
+    write_file_atomic(stats_file, stats.dump(2) + "\n");
     char head[160];
     std::snprintf(head, sizeof head,
                   "trained %lld steps in %.1f s\ntest accuracy %.4f (loss %.4f, %lld samples)\n",
                   (long long)total, result.train_seconds, t.accuracy, t.loss, (long long)t.samples);
-    result.report = head + t.ops.to_table() + "checkpoint " + checkpoint_path(cfg_) + "\nmetrics " +
-                    metrics_path(cfg_) + "\nspike statistics " + stats_path(cfg_) + "\n";
+    result.report = head + t.ops.to_table() + "checkpoint " + checkpoint_path(out_dir_) +
+                    "\nmetrics " + metrics_path(out_dir_) + "\nspike statistics " + stats_file +
+                    "\n";
     return {{"kind", "eval"},
             {"split", "test"},
             {"step", total},
@@ -192,7 +194,7 @@ class ClassifierObjective : public Objective {
   }
 
  private:
-  const Config& cfg_;
+  const std::string out_dir_;
   const uint64_t seed_;
   const int64_t batch_, eval_batch_;
   Task task_;
@@ -204,8 +206,9 @@ class ClassifierObjective : public Objective {
 
 }  // namespace
 
-std::unique_ptr<Objective> make_classifier_objective(const Config& cfg) {
-  return std::make_unique<ClassifierObjective>(cfg);
+std::unique_ptr<Objective> make_classifier_objective(const TrainOptions& o, Task task,
+                                                     Classifier model) {
+  return std::make_unique<ClassifierObjective>(o, std::move(task), std::move(model));
 }
 
 }  // namespace spikessm

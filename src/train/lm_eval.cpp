@@ -3,24 +3,10 @@
 #include <cmath>
 #include <cstdio>
 
-#include "spikessm/common/error.h"
-#include "spikessm/common/config.h"
 #include "spikessm/text/lm_batches.h"
 #include "spikessm/common/progress.h"
 
 namespace spikessm {
-
-LmEvalWindows lm_eval_windows(const Config& cfg) {
-  LmEvalWindows w;
-  w.context = cfg.get_int("lm.eval_context") > 0 ? cfg.get_int("lm.eval_context")
-                                                 : cfg.get_int("lm.context");
-  w.stride = cfg.get_int("lm.eval_stride") > 0 ? cfg.get_int("lm.eval_stride") : w.context;
-  require(w.stride <= w.context, "lm.eval_stride",
-          std::to_string(w.stride) + " exceeds the evaluation window of " +
-              std::to_string(w.context) + " tokens (expected 1.." + std::to_string(w.context) +
-              ", or 0 for non-overlapping windows)");
-  return w;
-}
 
 double LmEvalResult::token_ppl() const { return std::exp(nll()); }
 

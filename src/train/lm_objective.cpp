@@ -4,7 +4,6 @@
 #include <cstdio>
 
 #include "spikessm/common/atomic_file.h"
-#include "spikessm/models/lm_build.h"
 #include "spikessm/text/lm_batches.h"
 #include "spikessm/text/lm_data.h"
 #include "spikessm/train/lm_eval.h"
@@ -16,17 +15,17 @@ namespace {
 
 class LmObjective : public Objective {
  public:
-  LmObjective(const Config& cfg, const std::string& tokenizer_dir)
-      : cfg_(cfg),
-        windows_(lm_eval_windows(cfg)),
-        seed_(uint64_t(cfg.get_int("train.seed"))),
-        batch_(cfg.get_int("train.batch_size")),
-        context_(cfg.get_int("lm.context")),
-        eval_batch_(cfg.get_int("train.eval_batch_size")),
-        eval_every_(cfg.get_int("lm.eval_every")),
-        valid_max_chars_(cfg.get_int("lm.valid_max_chars")),
-        data_(load_lm_data(cfg, tokenizer_dir)),
-        model_(build_language_model(cfg, data_.tokenizer->vocab_size())) {}
+  LmObjective(const TrainOptions& o, LmData data, LanguageModel model)
+      : out_dir_(o.loop.out_dir),
+        windows_(o.lm.windows),
+        seed_(o.loop.seed),
+        batch_(o.loop.batch),
+        context_(o.lm.context),
+        eval_batch_(o.eval_batch),
+        eval_every_(o.lm.eval_every),
+        valid_max_chars_(o.lm.valid_max_chars),
+        data_(std::move(data)),
+        model_(std::move(model)) {}
 
   torch::nn::Module& model() override { return *model_; }
   int64_t steps_per_epoch() const override {
@@ -111,15 +110,16 @@ class LmObjective : public Objective {
     stats["parameters"] = result.parameters;
     stats["family"] = model_->family();
     stats["spiking"] = model_->spiking();
-    write_file_atomic(stats_path(cfg_), stats.dump(2) + "\n");
+    const std::string stats_file = out_dir_ + "/lm_stats.json";
+    write_file_atomic(stats_file, stats.dump(2) + "\n");
     char head[512];
     std::snprintf(head, sizeof head,
                   "trained %lld steps in %.1f s (%lld parameters; %s; %s tokenizer)\n",
                   (long long)total, result.train_seconds, (long long)result.parameters,
                   data_.corpus.description.c_str(), data_.tokenizer->kind().c_str());
     result.report = head + lm_eval_text(result.lm_test, "test") + "checkpoint " +
-                    checkpoint_path(cfg_) + "\nmetrics " + metrics_path(cfg_) + "\nstatistics " +
-                    stats_path(cfg_) + "\n";
+                    checkpoint_path(out_dir_) + "\nmetrics " + metrics_path(out_dir_) +
+                    "\nstatistics " + stats_file + "\n";
     return j;
   }
 
@@ -130,7 +130,7 @@ class LmObjective : public Objective {
                        int64_t(text.size()), count_words(text), final, final);
   }
 
-  const Config& cfg_;
+  const std::string out_dir_;
   const LmEvalWindows windows_;
   const uint64_t seed_;
   const int64_t batch_, context_, eval_batch_, eval_every_, valid_max_chars_;
@@ -142,8 +142,9 @@ class LmObjective : public Objective {
 
 }  // namespace
 
-std::unique_ptr<Objective> make_lm_objective(const Config& cfg, const std::string& tokenizer_dir) {
-  return std::make_unique<LmObjective>(cfg, tokenizer_dir);
+std::unique_ptr<Objective> make_lm_objective(const TrainOptions& o, LmData data,
+                                             LanguageModel model) {
+  return std::make_unique<LmObjective>(o, std::move(data), std::move(model));
 }
 
 }  // namespace spikessm

@@ -22,11 +22,11 @@ bool is_neuron_parameter(const std::string& name) {
   return false;
 }
 
-std::unique_ptr<torch::optim::AdamW> make_optimizer(torch::nn::Module& model, const Config& cfg,
+std::unique_ptr<torch::optim::AdamW> make_optimizer(torch::nn::Module& model,
+                                                    const OptimizerOptions& o,
                                                     std::vector<double>& base_lrs) {
-  const double lr = cfg.get_float("train.lr"), wd = cfg.get_float("train.weight_decay");
-  const double ssm_lr = std::min(lr, cfg.get_float("train.ssm_lr"));
-  const double neuron_mult = cfg.get_float("train.neuron_lr_mult");
+  const double lr = o.lr, wd = o.weight_decay, ssm_lr = std::min(lr, o.ssm_lr);
+  const double neuron_mult = o.neuron_lr_mult;
   std::vector<torch::Tensor> regular, ssm, neuron;
   for (const auto& p : model.named_parameters()) {
     if (!p.value().requires_grad()) continue;

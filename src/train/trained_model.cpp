@@ -16,7 +16,8 @@ TrainedModel load_trained_model(const std::string& path, const std::vector<std::
   r.meta = read_checkpoint_meta(path);
   r.cfg.merge_string(r.meta.config_toml, path);
   for (const auto& s : sets) r.cfg.set(s);
-  torch::manual_seed(uint64_t(r.cfg.get_int("train.seed")));
+  r.train = train_options(r.cfg);
+  torch::manual_seed(r.train.loop.seed);
   if (is_language_model(r.cfg)) {
     const std::string dir = std::filesystem::path(path).parent_path().string();
     r.tokenizer = load_tokenizer(dir.empty() ? "." : dir);
@@ -30,6 +31,13 @@ TrainedModel load_trained_model(const std::string& path, const std::vector<std::
   load_checkpoint(path, r.module(), nullptr);
   r.module().eval();
   return r;
+}
+
+Task load_test_split(const TrainedModel& m) {
+  const auto saved = m.meta.state.find("train_split");
+  const TrainSplitStats stats =
+      saved != m.meta.state.end() ? train_split_stats_from_json(*saved, m.path) : TrainSplitStats{};
+  return load_task(m.cfg, TaskSplits::TestOnly, stats);
 }
 
 }  // namespace spikessm

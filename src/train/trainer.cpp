@@ -12,60 +12,21 @@
 #include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
 #include "spikessm/common/progress.h"
-#include "spikessm/models/lm_build.h"
 #include "spikessm/train/checkpoint.h"
 #include "spikessm/train/guard.h"
 #include "spikessm/train/objective.h"
 #include "spikessm/train/optimizer.h"
 #include "spikessm/train/schedule.h"
+#include "spikessm/train/train_options.h"
+#include "metrics_log.h"
 #include "run_dir.h"
 #include "seeds.h"
+#include "train_clock.h"
 
 namespace spikessm {
 namespace fs = std::filesystem;
 
-std::string checkpoint_path(const Config& cfg) {
-  return cfg.get_string("train.out_dir") + "/checkpoint.pt";
-}
-std::string metrics_path(const Config& cfg) {
-  return cfg.get_string("train.out_dir") + "/metrics.jsonl";
-}
-std::string stats_path(const Config& cfg) {
-  return cfg.get_string("train.out_dir") +
-         (is_language_model(cfg) ? "/lm_stats.json" : "/spike_stats.json");
-}
-
 namespace {
-
-// The train.* keys, read once.
-struct LoopOptions {
-  std::string out_dir;
-  uint64_t seed = 0;
-  int64_t batch = 0, epochs = 0, max_steps = 0, warmup = 0, log_every = 0, checkpoint_every = 0,
-          max_bad_steps = 0;
-  double grad_clip = 0, max_seconds = 0, dist_timeout_s = 0;
-  bool anneal_to_budget = false;
-  std::string inject_nonfinite;
-
-  static LoopOptions from(const Config& cfg) {
-    LoopOptions o;
-    o.out_dir = cfg.get_string("train.out_dir");
-    o.seed = uint64_t(cfg.get_int("train.seed"));
-    o.batch = cfg.get_int("train.batch_size");
-    o.epochs = cfg.get_int("train.epochs");
-    o.max_steps = cfg.get_int("train.max_steps");
-    o.warmup = cfg.get_int("train.warmup_steps");
-    o.log_every = cfg.get_int("train.log_every");
-    o.checkpoint_every = cfg.get_int("train.checkpoint_every");
-    o.max_bad_steps = cfg.get_int("train.max_bad_steps");
-    o.grad_clip = cfg.get_float("train.grad_clip");
-    o.max_seconds = cfg.get_float("train.max_minutes") * 60.0;
-    o.dist_timeout_s = cfg.get_float("train.dist_timeout_s");
-    o.anneal_to_budget = cfg.get_bool("train.anneal_to_budget");
-    o.inject_nonfinite = cfg.get_string("train.inject_nonfinite");
-    return o;
-  }
-};
 
 // Sums over the steps since the last "train" metrics line.
 struct Window {
@@ -84,16 +45,17 @@ class TrainLoop {
  public:
   TrainLoop(const Config& cfg, const TrainRunOptions& run)
       : cfg_(cfg),
-        o_(LoopOptions::from(cfg)),
-        ckpt_(checkpoint_path(cfg)),
-        metrics_(metrics_path(cfg)),
+        opts_(train_options(cfg)),
+        o_(opts_.loop),
         inject_(FaultInjection::parse(o_.inject_nonfinite, "train.inject_nonfinite")),
         guard_(o_.max_bad_steps) {
-    if (run.dist.rank == 0) lock_.emplace(o_.out_dir);  // rank 0 writes the run directory
-    const bool have_ckpt = existing_run(ckpt_, run);
+    if (run.dist.rank == 0) run_dir_.emplace(o_.out_dir);  // rank 0 writes the run directory
+    const bool have_ckpt = existing_run(ckpt(), run);
+    // Anything but a resumed checkpoint is a new run, staged until its first checkpoint.
+    if (run_dir_ && !(run.resume && have_ckpt)) run_dir_->start_new_run();
     torch::manual_seed(o_.seed);
-    obj_ = make_objective(cfg, run, have_ckpt);
-    opt_ = make_optimizer(obj_->model(), cfg, base_lrs_);
+    obj_ = make_objective(cfg, opts_, run.resume && have_ckpt);
+    opt_ = make_optimizer(obj_->model(), opts_.optimizer, base_lrs_);
     require(o_.batch % run.dist.world_size == 0, "train.batch_size",
             std::to_string(o_.batch) + " is not divisible by the " +
                 std::to_string(run.dist.world_size) + " ranks (the global batch is split evenly)");
@@ -114,12 +76,16 @@ class TrainLoop {
 
  private:
   bool root() const { return dist_->is_root(); }
+  // The run's files: in its staging directory until its first checkpoint (rank 0).
+  std::string dir() const { return run_dir_ ? run_dir_->path() : o_.out_dir; }
+  std::string ckpt() const { return dir() + "/checkpoint.pt"; }
+  std::string metrics() const { return dir() + "/metrics.jsonl"; }
   void resume(bool have_ckpt);
   void check_resume_state(const nlohmann::json& st, const std::string& where) const;
   void open_run_dir();
   void save(int64_t steps_done);
   void log(const nlohmann::json& j) {
-    if (root()) append_metric(metrics_, j);
+    if (root()) append_metric(metrics(), j);
   }
   bool out_of_time();
   bool train_step(int64_t step);  // false: the step was skipped (non-finite)
@@ -130,12 +96,12 @@ class TrainLoop {
            (obj_->checkpoint_at_epoch_end() && done % per_epoch_ == 0);
   }
 
-  const Config& cfg_;
-  const LoopOptions o_;
-  const std::string ckpt_, metrics_;
+  const Config& cfg_;  // saved with every checkpoint and as config.toml
+  const TrainOptions opts_;
+  const LoopOptions& o_;
   const FaultInjection inject_;
   NumericalGuard guard_;
-  std::optional<RunDirLock> lock_;
+  std::optional<RunDir> run_dir_;
   std::optional<Distributed> dist_;
   std::unique_ptr<Objective> obj_;
   std::vector<double> base_lrs_;
@@ -153,16 +119,17 @@ void TrainLoop::resume(bool have_ckpt) {
   // an empty message), so a multi-machine run needs no shared file system.
   std::string path, bytes;
   if (root() && have_ckpt) {
-    path = find_resumable_checkpoint(ckpt_);
-    bytes = read_file_bytes(path);
+    path = find_resumable_checkpoint(ckpt());
+    bytes = read_checkpoint_file(path);
   }
   bytes = dist_->broadcast_bytes(bytes, "the checkpoint");
   if (bytes.empty()) {
     if (root())
-      std::fprintf(stderr, "--resume: no checkpoint at %s, starting from scratch\n", ckpt_.c_str());
+      std::fprintf(stderr, "--resume: no checkpoint at %s, starting from scratch\n",
+                   ckpt().c_str());
     return;
   }
-  if (!root()) path = ckpt_ + " (from rank 0)";
+  if (!root()) path = ckpt() + " (from rank 0)";
   const CheckpointMeta meta = load_checkpoint_bytes(bytes, path, obj_->model(), opt_.get());
   step_ = meta.step;
   try {
@@ -201,13 +168,12 @@ void TrainLoop::check_resume_state(const nlohmann::json& st, const std::string& 
 
 void TrainLoop::open_run_dir() {
   if (!root()) return;
-  fs::create_directories(o_.out_dir);
   if (step_ == 0) {
-    write_file_atomic(o_.out_dir + "/config.toml", cfg_.to_toml());
-    obj_->on_new_run(o_.out_dir);
-    std::ofstream(metrics_, std::ios::trunc);
+    write_file_atomic(dir() + "/config.toml", cfg_.to_toml());
+    obj_->on_new_run(dir());
+    std::ofstream(metrics(), std::ios::trunc);
   } else {
-    drop_metrics_after(metrics_, step_);  // lines logged after the checkpoint, before the crash
+    drop_metrics_after(metrics(), step_);  // lines logged after the checkpoint, before the crash
   }
   obj_->print_plan(total_, dist_->world_size());
 }
@@ -223,7 +189,8 @@ void TrainLoop::save(int64_t done) {
                 {"guard", guard_.state()},
                 {"train_seconds", clock_.seconds()}};
   obj_->add_checkpoint_state(meta.state);
-  save_checkpoint(ckpt_, obj_->model(), opt_.get(), meta);
+  save_checkpoint(ckpt(), obj_->model(), opt_.get(), meta);
+  run_dir_->commit();  // a new run takes train.out_dir's place with its first checkpoint
 }
 
 // train.max_minutes: rank 0's clock decides, or the ranks would part ways.
@@ -296,8 +263,10 @@ void TrainLoop::skip_step(int64_t step, bool loss_ok) {
        {"total", guard_.total()}});
   if (stop) {
     std::string kept = "no checkpoint was written yet";
-    if (root() && checkpoint_exists(ckpt_)) {
-      const std::string good = find_resumable_checkpoint(ckpt_);
+    if (root() && run_dir_->staged())
+      kept += " (train.out_dir " + o_.out_dir + " is not changed)";
+    else if (root() && checkpoint_exists(ckpt())) {
+      const std::string good = find_resumable_checkpoint(ckpt());
       kept = "the last good checkpoint " + good + " (step " +
              std::to_string(read_checkpoint_meta(good).step) + ") is kept";
     }
@@ -366,8 +335,10 @@ TrainResult TrainLoop::run() {
   result.train_seconds = clock_.seconds();
   for (const auto& p : obj_->model().parameters()) result.parameters += p.numel();
   if (!root()) return result;  // the final report (with spike statistics) is rank 0's
+  // A new run has taken train.out_dir's place by now: it took at least one step (epochs >= 1,
+  // an epoch >= 1 step), and its last step, or the time budget, saved a checkpoint.
   const nlohmann::json final_line = obj_->final_test(total_, result);
-  if (!has_final_eval(metrics_, total_)) append_metric(metrics_, final_line);
+  if (!has_final_eval(metrics(), total_)) append_metric(metrics(), final_line);
   return result;
 }
 

@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "flags.h"
+#include "spikessm/data/inspect.h"
 #include "spikessm/common/error.h"
 #include "spikessm/data/listops.h"
 #include "spikessm/data/lra_stats.h"
@@ -83,7 +84,7 @@ void stats(const DataArgs& a) {
 void add_data(CLI::App& app) {
   auto a = std::make_shared<DataArgs>();
   auto* cmd =
-      app.add_subcommand("data", "generate the synthetic LRA sets and check their statistics");
+      app.add_subcommand("data", "inspect your data files; generate the synthetic LRA sets");
   cmd->require_subcommand(1);
   auto* gen = cmd->add_subcommand(
       "generate", "write ListOps TSVs or Pathfinder folders in the official layout");
@@ -105,6 +106,9 @@ void add_data(CLI::App& app) {
     set_threads(0);
     generate(*a);
   });
+  auto* ins = cmd->add_subcommand("inspect", "what spikessm reads from a data file of yours");
+  ins->add_option("file", a->out, ".npz, .npy, a folder of .npy files, or .ts")->required();
+  ins->callback([a] { std::fputs(inspect_data_file(a->out).c_str(), stdout); });
   auto* st = cmd->add_subcommand("stats", "fidelity statistics of n generated samples (markdown)");
   st->add_option("set", a->what, "listops | pathfinder")->required();
   st->add_option("-n", a->n, "samples")->required()->check(kSamples);

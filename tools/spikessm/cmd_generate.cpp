@@ -10,14 +10,76 @@
 
 namespace spikessm::cli {
 
+namespace {
+
+struct GenerateArgs {
+  std::string checkpoint, prompt, state_in, state_out;
+  int64_t max_tokens = 100, threads = 0;
+  bool quiet = false;
+  SamplingOptions s;
+};
+
+void print_speed(const GenerateStats& stats) {
+  std::fprintf(stderr,
+               "prompt: %lld tokens in %.3f s (%.1f tokens/s); generated: %lld tokens in %.3f s "
+               "(%.1f tokens/s); peak RSS %.1f MiB\n",
+               (long long)stats.prompt_tokens, stats.prompt_seconds,
+               stats.prompt_seconds > 0 ? double(stats.prompt_tokens) / stats.prompt_seconds : 0.0,
+               (long long)stats.generated, stats.generate_seconds,
+               stats.generate_seconds > 0 ? double(stats.generated) / stats.generate_seconds : 0.0,
+               peak_rss_mib());
+}
+
+void run_generate(const GenerateArgs& a) {
+  check_sampling(a.s);
+  require(!a.prompt.empty() || !a.state_in.empty(), "--prompt",
+          "is empty (give a prompt, or --state-in to continue a saved state)");
+  set_threads(a.threads);
+  auto lm = load_trained_model(a.checkpoint);
+  require(lm.is_language_model(), a.checkpoint,
+          "is a classifier checkpoint, not a language model's");
+  auto& model = *lm.lm;
+  GenState g;
+  GenerateStats stats;
+  const bool have_state = !a.state_in.empty();
+  if (have_state) g = load_gen_state(a.state_in, model, nullptr);
+  // The prompt ends where the user's text ends: no <eos> after its last line.
+  std::vector<int64_t> prompt = lm.tokenizer->encode(a.prompt);
+  if (!a.prompt.empty() && a.prompt.back() != '\n' && lm.tokenizer->kind() != "byte" &&
+      !prompt.empty())
+    prompt.pop_back();
+  read_prompt(model, prompt, have_state, g, stats);
+  if (!a.quiet) {
+    std::fputs(a.prompt.c_str(), stdout);
+    // Word pieces carry their blank after the word: the prompt's last word needs one too.
+    if (lm.tokenizer->kind() == "word" && !a.prompt.empty() && a.prompt.back() != ' ' &&
+        a.prompt.back() != '\n')
+      std::fputs(" ", stdout);
+    std::fflush(stdout);
+  }
+  generate_tokens(
+      model, a.max_tokens, a.s, g,
+      [&](int64_t id) {
+        if (a.quiet) return;
+        std::fputs(lm.tokenizer->piece(id).c_str(), stdout);
+        std::fflush(stdout);
+      },
+      stats);
+  if (!a.quiet) std::fputs("\n", stdout);
+  std::fflush(stdout);  // the text before the statistics line
+  if (!a.state_out.empty())
+    save_gen_state(a.state_out, g,
+                   {{"family", model.family()},
+                    {"spiking", model.spiking()},
+                    {"vocab", model.vocab_size()},
+                    {"checkpoint", a.checkpoint}});
+  print_speed(stats);
+}
+
+}  // namespace
+
 void add_lm_generate(CLI::App& app) {
-  struct Args {
-    std::string checkpoint, prompt, state_in, state_out;
-    int64_t max_tokens = 100, threads = 0;
-    bool quiet = false;
-    SamplingOptions s;
-  };
-  auto a = std::make_shared<Args>();
+  auto a = std::make_shared<GenerateArgs>();
   auto* cmd = app.add_subcommand(
       "generate", "generate text with a language model, printing tokens as they come");
   cmd->add_option("--checkpoint", a->checkpoint, "checkpoint.pt of a language model")->required();
@@ -37,59 +99,7 @@ void add_lm_generate(CLI::App& app) {
   cmd->add_option("--threads", a->threads, "intra-op threads (0: all cores)")
       ->check(range_of("train.threads"));
   cmd->add_flag("--quiet", a->quiet, "print only the statistics, not the text");
-  cmd->callback([a] {
-    check_sampling(a->s);
-    require(!a->prompt.empty() || !a->state_in.empty(), "--prompt",
-            "is empty (give a prompt, or --state-in to continue a saved state)");
-    set_threads(a->threads);
-    auto lm = load_trained_model(a->checkpoint);
-    require(lm.is_language_model(), a->checkpoint,
-            "is a classifier checkpoint, not a language model's");
-    auto& model = *lm.lm;
-    GenState g;
-    GenerateStats stats;
-    const bool have_state = !a->state_in.empty();
-    if (have_state) g = load_gen_state(a->state_in, model, nullptr);
-    // The prompt ends where the user's text ends: no <eos> after its last line.
-    std::vector<int64_t> prompt = lm.tokenizer->encode(a->prompt);
-    if (!a->prompt.empty() && a->prompt.back() != '\n' && lm.tokenizer->kind() != "byte" &&
-        !prompt.empty())
-      prompt.pop_back();
-    read_prompt(model, prompt, have_state, g, stats);
-    if (!a->quiet) {
-      std::fputs(a->prompt.c_str(), stdout);
-      // Word pieces carry their blank after the word: the prompt's last word needs one too.
-      if (lm.tokenizer->kind() == "word" && !a->prompt.empty() && a->prompt.back() != ' ' &&
-          a->prompt.back() != '\n')
-        std::fputs(" ", stdout);
-      std::fflush(stdout);
-    }
-    generate_tokens(
-        model, a->max_tokens, a->s, g,
-        [&](int64_t id) {
-          if (a->quiet) return;
-          std::fputs(lm.tokenizer->piece(id).c_str(), stdout);
-          std::fflush(stdout);
-        },
-        stats);
-    if (!a->quiet) std::fputs("\n", stdout);
-    std::fflush(stdout);  // the text before the statistics line
-    if (!a->state_out.empty())
-      save_gen_state(a->state_out, g,
-                     {{"family", model.family()},
-                      {"spiking", model.spiking()},
-                      {"vocab", model.vocab_size()},
-                      {"checkpoint", a->checkpoint}});
-    std::fprintf(
-        stderr,
-        "prompt: %lld tokens in %.3f s (%.1f tokens/s); generated: %lld tokens in %.3f s "
-        "(%.1f tokens/s); peak RSS %.1f MiB\n",
-        (long long)stats.prompt_tokens, stats.prompt_seconds,
-        stats.prompt_seconds > 0 ? double(stats.prompt_tokens) / stats.prompt_seconds : 0.0,
-        (long long)stats.generated, stats.generate_seconds,
-        stats.generate_seconds > 0 ? double(stats.generated) / stats.generate_seconds : 0.0,
-        peak_rss_mib());
-  });
+  cmd->callback([a] { run_generate(*a); });
 }
 
 }  // namespace spikessm::cli

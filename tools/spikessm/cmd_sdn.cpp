@@ -17,6 +17,7 @@ struct DataArgs {
   int64_t n = 10000, length = 1024;
   double tau = 0.125;
   uint64_t seed = 2;
+  std::string sizes = "--n x --length";  // the flags that set n and length, for messages
 };
 
 // Generated sets: sequences and their length (the flags' ranges).
@@ -24,7 +25,11 @@ const CLI::Validator kSequences = int_range(1, 100000000), kLength = int_range(1
 
 SdnDataset get_data(const DataArgs& a) {
   if (!a.file.empty()) return load_sdn_data(a.file);
-  require(a.n > 0 && a.length > 0, "--n/--length", "must be positive");
+  require(a.n > 0 && a.length > 0, a.sizes, "must be positive");
+  require(a.n <= kMaxSdnSteps / a.length, a.sizes,
+          std::to_string(a.n) + " x " + std::to_string(a.length) + " = " +
+              std::to_string(a.n * a.length) + " steps is more than one data set may hold (" +
+              std::to_string(kMaxSdnSteps) + " steps, 9 bytes each in memory); lower one of them");
   require(a.tau > 0 && a.tau <= 1, "--tau", "must be in (0, 1]");
   return generate_sdn_data(a.n, a.length, float(a.tau), a.seed);
 }
@@ -56,7 +61,8 @@ void add_generate(CLI::App& sdn) {
 
 void add_train_sdn(CLI::App& sdn) {
   struct Args {
-    DataArgs train{"", 100000, 1024, 0.125, 1}, test{"", 10000, 1024, 0.125, 2};
+    DataArgs train{"", 100000, 1024, 0.125, 1, "--n-train x --length"},
+        test{"", 10000, 1024, 0.125, 2, "--n-test x --length"};
     SdnTrainOptions opt;
     std::string loss = "mse", out, log;
     int64_t threads = 0;

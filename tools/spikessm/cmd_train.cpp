@@ -12,26 +12,6 @@
 
 namespace spikessm::cli {
 
-static void print_schema() {
-  for (const auto& k : config_schema()) {
-    std::string def = std::visit(
-        [](const auto& v) -> std::string {
-          using T = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<T, bool>)
-            return v ? "true" : "false";
-          else if constexpr (std::is_same_v<T, std::string>)
-            return "\"" + v + "\"";
-          else
-            return std::to_string(v);
-        },
-        k.def);
-    std::string choices;
-    for (const auto& c : k.choices) choices += (choices.empty() ? " (one of: " : ", ") + c;
-    if (!choices.empty()) choices += ")";
-    std::printf("%-24s %-20s %s%s\n", k.key.c_str(), def.c_str(), k.help.c_str(), choices.c_str());
-  }
-}
-
 void add_train(CLI::App& app) {
   struct Args {
     std::string config;
@@ -61,7 +41,7 @@ void add_train(CLI::App& app) {
   cmd->add_flag_callback(
       "--help-config",
       [] {
-        print_schema();
+        std::fputs(config_schema_help().c_str(), stdout);
         throw CLI::Success();
       },
       "list every config key with its default");

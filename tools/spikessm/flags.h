@@ -2,7 +2,7 @@
 // The one check of every numeric flag, run by CLI11 while it parses (before any work): a flag
 // that stands for a config key takes that key's range from the schema (--threads is
 // train.threads), the others state their own. A bad value ends the run with one line:
-// "error: --threads: 2000 is out of range [0, 1024] (the range of train.threads) (see --help)",
+// "error: --threads: 2000 is out of range [0, 256] (the range of train.threads) (see --help)",
 // exit 2.
 #include <CLI/CLI.hpp>
 

@@ -21,6 +21,10 @@ struct ConfigKey {
 };
 
 const std::vector<ConfigKey>& config_schema();
+// A value as a config file writes it (true, 64, 0.001, "text").
+std::string format_config_value(const ConfigValue& v);
+// Every key: its default, meaning and choices, one line each (`train --help-config`).
+std::string config_schema_help();
 
 class Config {
  public:

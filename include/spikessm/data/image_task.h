@@ -15,7 +15,9 @@
 
 namespace spikessm {
 
-Task load_image_task(const Config& cfg);
+// TestOnly with `stats` (from a checkpoint) reads only the test IDX files.
+Task load_image_task(const DataOptions& o, TaskSplits splits = TaskSplits::All,
+                     const TrainSplitStats& stats = {});
 
 // Seeded augmentation of a training batch: zero-pad by `pad`, crop back to (H, W) at a random
 // offset, and flip horizontally with probability 1/2 (when flip). The same seed gives the same

@@ -13,11 +13,14 @@
 #include <string>
 
 #include "spikessm/common/config.h"
+#include "spikessm/data/data_options.h"
+#include "spikessm/data/task_splits.h"
 #include "spikessm/models/model_input.h"
 
 namespace spikessm {
 
 struct Task {
+  // train and val are undefined when only the test split was asked for (TaskSplits::TestOnly).
   torch::Tensor train_x, train_y, val_x, val_y, test_x, test_y;
   TaskInput input = TaskInput::Signal;
   int64_t L = 0;
@@ -28,14 +31,20 @@ struct Task {
   // zero padding by crop_pad pixels, and horizontal flip with probability 1/2.
   int64_t crop_pad = 0;
   bool hflip = false;
+  // What the test inputs of an image set take from the training split (empty for the others);
+  // checkpoints keep it so that evaluation reads no training file.
+  TrainSplitStats stats;
 
   // The shape facts the model builder needs (models/model_input.h).
   ModelInput model_input() const;
 };
 
-// The names data.dataset accepts.
-const std::vector<std::string>& task_names();
-Task load_task(const Config& cfg);
+// `stats`: the training split's statistics saved with a model, used by TestOnly (image sets
+// then read no training file; without them they do, for the statistics).
+Task load_task(const DataOptions& o, TaskSplits splits = TaskSplits::All,
+               const TrainSplitStats& stats = {});
+Task load_task(const Config& cfg, TaskSplits splits = TaskSplits::All,
+               const TrainSplitStats& stats = {});  // data_options(cfg)
 
 // Seeded permutation of n items (the train/val/test splits of generated and IDX-free sets).
 torch::Tensor seeded_permutation(int64_t n, uint64_t seed);

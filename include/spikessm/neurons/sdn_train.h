@@ -18,7 +18,11 @@ struct SdnDataset {
   torch::Tensor spike;  // (N, L) uint8 spikes of the exact LIF
 };
 
-// Deterministic in (n, L, tau, seed).
+// The most steps (n x L) one generated set may hold: 9 bytes a step, and writing it copies it
+// twice more, so 2^28 steps take about 7 GB at their peak (the default training set is 2^26.6).
+constexpr int64_t kMaxSdnSteps = int64_t(1) << 28;
+
+// Deterministic in (n, L, tau, seed). InputError when n x L exceeds kMaxSdnSteps.
 SdnDataset generate_sdn_data(int64_t n, int64_t L, float tau, uint64_t seed);
 // Binary file: magic, sizes, tau, then the three arrays. Written atomically; loading checks
 // every size and throws InputError naming the file.

@@ -23,6 +23,7 @@ class BpeTokenizer : public Tokenizer {
 
   std::string kind() const override { return "bpe"; }
   int64_t vocab_size() const override;
+  // InputError naming spm_encode and the model when the tool fails or answers nonsense.
   std::vector<int64_t> encode(const std::string& text) const override;
   std::string decode(const std::vector<int64_t>& ids) const override;
   std::string piece(int64_t id) const override;
@@ -30,6 +31,7 @@ class BpeTokenizer : public Tokenizer {
 
  private:
   std::string model_bytes_;
+  std::string where_;                // the model's file (or origin), for messages
   std::string dir_;                  // private temporary directory holding the model file
   std::vector<std::string> pieces_;  // id -> piece
   int64_t eos_ = 0;

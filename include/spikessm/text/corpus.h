@@ -17,9 +17,14 @@ struct LmCorpus {
   std::string train_source;  // the file (or program) the training split came from, for errors
 };
 
+// Evaluation reads the test split alone where it has a file of its own (WikiText, PTB); raw text
+// is split from one file, read whole.
+enum class CorpusSplits { All, TestOnly };
+
 // path: a directory in one of the layouts above, a raw text file, or "" for the Bible.
-// InputError naming the path when it matches no layout or a split is empty.
-LmCorpus load_corpus(const std::string& path);
+// InputError naming the path when it matches no layout or a split is empty. TestOnly leaves
+// train and valid empty when the layout keeps them in files of their own.
+LmCorpus load_corpus(const std::string& path, CorpusSplits splits = CorpusSplits::All);
 
 // The 90/5/5 character split of raw text; boundaries move forward to the next UTF-8
 // character start so that no character is cut.

@@ -18,6 +18,10 @@ namespace spikessm {
 void save_checkpoint(const std::string& path, torch::nn::Module& model,
                      torch::optim::Optimizer* optimizer, const CheckpointMeta& meta);
 
+// The bytes of a checkpoint file: every read of one goes through here. InputError when it is
+// missing or not a regular file (/dev/zero, a FIFO, a directory).
+std::string read_checkpoint_file(const std::string& path);
+
 // Reads only the metadata (to rebuild the model before loading its weights).
 CheckpointMeta read_checkpoint_meta(const std::string& path);
 

@@ -11,16 +11,6 @@
 
 namespace spikessm {
 
-class Config;
-
-// The evaluation windows a config asks for: lm.eval_context tokens (0: lm.context) moved by
-// lm.eval_stride (0: the window length, non-overlapping). InputError when the stride exceeds
-// the window.
-struct LmEvalWindows {
-  int64_t context = 0, stride = 0;
-};
-LmEvalWindows lm_eval_windows(const Config& cfg);
-
 struct LmEvalResult {
   double nll_sum = 0;  // nats, over every scored target
   int64_t tokens = 0;  // targets scored (the stream's length - 1)

@@ -13,6 +13,7 @@
 
 #include "spikessm/common/config.h"
 #include "spikessm/train/distributed.h"
+#include "spikessm/train/train_options.h"
 
 namespace spikessm {
 
@@ -67,10 +68,9 @@ class Objective {
   virtual nlohmann::json final_test(int64_t total_steps, TrainResult& result) = 0;
 };
 
-struct TrainRunOptions;
 // The objective of cfg's model family (model.family), with its data loaded and model built.
 // A resumed language model reuses the tokenizer saved in its run directory.
-std::unique_ptr<Objective> make_objective(const Config& cfg, const TrainRunOptions& run,
-                                          bool have_checkpoint);
+std::unique_ptr<Objective> make_objective(const Config& cfg, const TrainOptions& opts,
+                                          bool resuming);
 
 }  // namespace spikessm

@@ -8,16 +8,19 @@
 
 #include "spikessm/common/checkpoint_format.h"
 #include "spikessm/common/config.h"
+#include "spikessm/data/task.h"
 #include "spikessm/models/classifier.h"
 #include "spikessm/models/language_model.h"
 #include "spikessm/models/model_input.h"
 #include "spikessm/text/tokenizer.h"
+#include "spikessm/train/train_options.h"
 
 namespace spikessm {
 
 struct TrainedModel {
   std::string path;
   Config cfg;
+  TrainOptions train;  // cfg's training options (evaluation batch and windows)
   CheckpointMeta meta;
   ModelInput input;                      // classifiers: the shape facts the model was built for
   Classifier classifier;                 // set for the classifier families
@@ -31,5 +34,9 @@ struct TrainedModel {
 // InputError when the file is missing, corrupt, or does not match the model its config builds.
 // A classifier checkpoint from before ModelInput was saved reads its task's data to rebuild it.
 TrainedModel load_trained_model(const std::string& path, const std::vector<std::string>& sets = {});
+
+// A classifier's test split, and only it: an image set takes the training split's statistics
+// saved in the checkpoint (an older checkpoint without them reads the training files for them).
+Task load_test_split(const TrainedModel& m);
 
 }  // namespace spikessm

@@ -3,6 +3,8 @@
 // language models; train/objective.h is what it asks of each), and classifier evaluation.
 // Files in train.out_dir: checkpoint.pt (+ checkpoint.prev.pt), config.toml, metrics.jsonl,
 // the final statistics (spike_stats.json or lm_stats.json), and a language model's tokenizer.
+// A new run writes them beside train.out_dir and takes its place with its first checkpoint
+// (src/train/run_dir.h).
 #include <torch/torch.h>
 
 #include <string>
@@ -49,11 +51,5 @@ struct TrainResult {
 
 // Trains cfg's model (any family) and evaluates it on the test split (rank 0).
 TrainResult run_training(const Config& cfg, const TrainRunOptions& run);
-
-// Where a run keeps its files.
-std::string checkpoint_path(const Config& cfg);
-std::string metrics_path(const Config& cfg);
-std::string stats_path(
-    const Config& cfg);  // spike_stats.json, or lm_stats.json for language models
 
 }  // namespace spikessm

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# SpikingSSM (and its non-spiking twin) on UCR/UEA sets that the aeon package ships as .ts
+# files, next to aeon's MiniRocket and 1-NN DTW on the same splits, all on this machine.
+# Makes build/aeon-venv (PyPI: aeon); prints one markdown table.
+# Usage: [SPIKESSM=path/to/spikessm] bench/ucr_vs_aeon.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=build/aeon-venv
+if [[ ! -x $venv/bin/python ]]; then
+  /usr/bin/python3 -m venv "$venv"
+  "$venv/bin/pip" install -q aeon==0.11.1
+fi
+out=build/ucr
+spikessm=${SPIKESSM:-build/spikessm}   # the binary (a copy keeps a rebuild from changing it mid-run)
+mkdir -p "$out"
+data=$("$venv/bin/python" -c "import aeon.datasets, os; print(os.path.join(os.path.dirname(aeon.datasets.__file__), 'data'))")
+echo "| set | SpikingSSM | non-spiking twin | spiking rate | train s | MiniRocket | 1-NN DTW |"
+echo "|---|---|---|---|---|---|---|"
+for set in GunPoint ItalyPowerDemand ArrowHead BasicMotions; do
+  tr="$data/$set/${set}_TRAIN.ts" te="$data/$set/${set}_TEST.ts"
+  acc=() rate="" secs=""
+  for spiking in true false; do
+    run="$out/$set-$spiking"
+    "$spikessm" train --config configs/arrays/ucr.toml --set data.train="$tr" \
+      --set data.test="$te" --set model.spiking=$spiking --set train.out_dir="$run" \
+      --overwrite > "$run.log" 2>&1
+    acc+=("$(grep '^test accuracy' "$run.log" | awk '{print $3}')")
+    if [[ $spiking == true ]]; then
+      rate=$(grep -o '"mean_spiking_rate": [0-9.e-]*' "$run/spike_stats.json" | head -1 | awk '{print $2}')
+      secs=$(grep '^trained' "$run.log" | awk '{print $5}')
+    fi
+  done
+  base=$("$venv/bin/python" - "$tr" "$te" <<'PY'
+import sys
+from aeon.datasets import load_from_tsfile
+from aeon.classification.convolution_based import RocketClassifier
+from aeon.classification.distance_based import KNeighborsTimeSeriesClassifier
+xtr, ytr = load_from_tsfile(sys.argv[1]); xte, yte = load_from_tsfile(sys.argv[2])
+r = RocketClassifier(rocket_transform="minirocket", random_state=0).fit(xtr, ytr).score(xte, yte)
+d = KNeighborsTimeSeriesClassifier(distance="dtw", n_neighbors=1).fit(xtr, ytr).score(xte, yte)
+print(f"{r:.4f} | {d:.4f}")
+PY
+)
+  echo "| $set | ${acc[0]} | ${acc[1]} | $rate | $secs | $base |"
+done

@@ -1,0 +1,24 @@
+#pragma once
+// The user's own sequences (data.dataset = "arrays"), from .npz archives, folders of .npy
+// files or .ts files (data/npy.h, data/ts_format.h):
+//   x: (N, L) or (N, L, C) floats -> (N, L, C) float32 signals; (N, L) integers are token
+//      ids (shifted by one: 0 is the padding id of the embedding encoder);
+//   y: (N,) class labels, integers or (.ts) strings, mapped to 0..K-1 in sorted order.
+#include <string>
+#include <vector>
+
+#include "spikessm/data/task.h"
+
+namespace spikessm {
+
+// One split as read from its file, before labels are mapped.
+struct ArraySplit {
+  torch::Tensor x;                  // (N, L, C) float32, or (N, L) int64 ids
+  std::vector<std::string> labels;  // per row, as text ("3", "walking")
+  std::string source;
+};
+ArraySplit read_array_split(const std::string& path);
+
+Task load_array_task(const DataOptions& o);
+
+}  // namespace spikessm

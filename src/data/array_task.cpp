@@ -1,0 +1,180 @@
+#include "spikessm/data/array_task.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "spikessm/common/error.h"
+#include "spikessm/data/npy.h"
+#include "spikessm/data/ts_format.h"
+
+namespace spikessm {
+namespace fs = std::filesystem;
+namespace {
+
+bool ends_with(const std::string& s, const std::string& end) {
+  return s.size() >= end.size() && s.compare(s.size() - end.size(), end.size(), end) == 0;
+}
+
+std::vector<std::string> label_texts(const torch::Tensor& y, const std::string& where) {
+  require(y.dim() == 1, where,
+          "y has shape " + std::to_string(y.dim()) + "-d, expected (N,) class labels");
+  require(!y.is_floating_point() || y.eq(y.round()).all().item<bool>(), where,
+          "y holds fractional values, expected integer class labels");
+  auto ids = y.to(torch::kInt64);
+  std::vector<std::string> out;
+  out.reserve(size_t(ids.size(0)));
+  const int64_t* p = ids.data_ptr<int64_t>();
+  for (int64_t i = 0; i < ids.size(0); ++i) out.push_back(std::to_string(p[i]));
+  return out;
+}
+
+// x as the model reads it: (N, L, C) float32 signals, or (N, L) int64 ids.
+torch::Tensor model_layout(torch::Tensor x, const std::string& where) {
+  require(x.dim() == 2 || x.dim() == 3, where,
+          "x has " + std::to_string(x.dim()) + " dimensions, expected (N, L) or (N, L, C)");
+  require(x.size(0) > 0 && x.size(1) > 0, where, "x is empty");
+  if (!x.is_floating_point() && x.scalar_type() != torch::kBool && x.dim() == 2) {
+    require(x.min().item<int64_t>() >= 0, where, "x holds negative token ids");
+    return x.to(torch::kInt64) + 1;  // token ids, shifted: 0 is the padding id
+  }
+  if (x.dim() == 2) x = x.unsqueeze(2);
+  if (x.scalar_type() != torch::kFloat32) x = x.to(torch::kFloat32);
+  return x;
+}
+
+ArraySplit from_arrays(const torch::Tensor& x, const torch::Tensor& y, const std::string& where) {
+  ArraySplit s;
+  s.source = where;
+  s.x = model_layout(x, where);
+  s.labels = label_texts(y, where);
+  require(int64_t(s.labels.size()) == s.x.size(0), where,
+          "x has " + std::to_string(s.x.size(0)) + " rows but y has " +
+              std::to_string(s.labels.size()));
+  if (s.x.is_floating_point() && s.x.numel() < (int64_t(1) << 28))  // mapped giants: trust
+    require(torch::isfinite(s.x).all().item<bool>(), where, "x holds NaN or Inf values");
+  return s;
+}
+
+}  // namespace
+
+ArraySplit read_array_split(const std::string& path) {
+  require(fs::exists(path), path,
+          "does not exist (expected an .npz, a folder of .npy files or a .ts file)");
+  if (fs::is_directory(path)) {
+    for (const char* f : {"/x.npy", "/y.npy"})
+      require(fs::exists(path + f), path, std::string("has no ") + (f + 1));
+    return from_arrays(read_npy(path + "/x.npy"), read_npy(path + "/y.npy"), path);
+  }
+  if (ends_with(path, ".ts")) {
+    TsData d = read_ts(path);
+    require(d.missing == 0, path,
+            std::to_string(d.missing) + " missing values ('?'), expected none");
+    require(d.lengths.min().item<int64_t>() == d.x.size(1), path,
+            "rows have unequal lengths (" + std::to_string(d.lengths.min().item<int64_t>()) +
+                " to " + std::to_string(d.x.size(1)) + " steps), expected equal lengths");
+    require(!d.labels.empty(), path, "has no class labels (@classLabel true expected)");
+    ArraySplit s;
+    s.source = path;
+    s.x = d.x;
+    s.labels = std::move(d.labels);
+    return s;
+  }
+  require(ends_with(path, ".npz"), path,
+          "unknown format (expected .npz, .ts, or a folder with x.npy and y.npy)");
+  auto arrays = read_npz(path);
+  for (const char* k : {"x", "y"})
+    require(arrays.count(k), path, std::string("has no array '") + k + "'");
+  return from_arrays(arrays["x"], arrays["y"], path);
+}
+
+namespace {
+
+// Labels -> ids 0..K-1: integers in numeric order, other text in byte order.
+std::vector<std::string> class_order(const std::vector<std::string>& labels) {
+  std::set<std::string> uniq(labels.begin(), labels.end());
+  std::vector<std::string> names(uniq.begin(), uniq.end());
+  const bool numeric = std::all_of(names.begin(), names.end(), [](const std::string& s) {
+    const size_t digits = s.size() - (s[0] == '-');  // an integer that std::stoll takes
+    return !s.empty() && digits >= 1 && digits <= 18 &&
+           s.find_first_not_of("0123456789", s[0] == '-') == std::string::npos;
+  });
+  if (numeric)
+    std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+      return std::stoll(a) < std::stoll(b);
+    });
+  return names;
+}
+
+torch::Tensor class_ids(const ArraySplit& s, const std::vector<std::string>& names) {
+  std::vector<int64_t> ids;
+  for (const auto& l : s.labels) {
+    const auto it = std::find(names.begin(), names.end(), l);
+    require(it != names.end(), s.source, "class '" + l + "' does not occur in the training set");
+    ids.push_back(int64_t(it - names.begin()));
+  }
+  return torch::tensor(ids, torch::kInt64);
+}
+
+}  // namespace
+
+Task load_array_task(const DataOptions& o) {
+  require(!o.train_file.empty(), "data.train",
+          "dataset 'arrays' needs data.train (an .npz, a folder of .npy files or a .ts file)");
+  ArraySplit train = read_array_split(o.train_file);
+  const auto names = class_order(train.labels);
+  require(names.size() >= 2, o.train_file,
+          "has " + std::to_string(names.size()) + " class, expected at least 2");
+  Task t;
+  t.input = train.x.is_floating_point() ? TaskInput::Signal : TaskInput::Tokens;
+  t.train_x = train.x;
+  t.train_y = class_ids(train, names);
+  auto take = [&](const std::string& file, torch::Tensor& x, torch::Tensor& y) {
+    ArraySplit s = read_array_split(file);
+    require(s.x.dim() == train.x.dim() && s.x.size(1) == train.x.size(1) &&
+                (s.x.dim() == 2 || s.x.size(2) == train.x.size(2)),
+            file, "has rows of another shape than data.train's");
+    x = s.x;
+    y = class_ids(s, names);
+  };
+  if (!o.val_file.empty()) take(o.val_file, t.val_x, t.val_y);
+  if (!o.test_file.empty()) {
+    take(o.test_file, t.test_x, t.test_y);
+  } else {  // a seeded 80/10/10 split of the training file
+    auto perm = seeded_permutation(t.train_x.size(0), o.split_seed);
+    const int64_t n = perm.size(0), n_test = std::max<int64_t>(1, n / 10),
+                  n_val = o.val_file.empty() ? n / 10 : 0;
+    auto pick = [&](int64_t a, int64_t len, torch::Tensor& x, torch::Tensor& y) {
+      auto idx = perm.narrow(0, a, len);
+      x = t.train_x.index_select(0, idx);
+      y = t.train_y.index_select(0, idx);
+    };
+    pick(n - n_test, n_test, t.test_x, t.test_y);
+    if (n_val > 0) pick(n - n_test - n_val, n_val, t.val_x, t.val_y);
+    pick(0, n - n_test - n_val, t.train_x, t.train_y);
+  }
+  if (o.standardize && t.input == TaskInput::Signal) {  // per channel, training statistics
+    const std::vector<int64_t> rows_steps = {0, 1};
+    const auto mu = t.train_x.mean(rows_steps, true);                       // (1, 1, C)
+    const auto sd = t.train_x.std(rows_steps, true, true).clamp_min(1e-8);  // (1, 1, C)
+    for (auto* x : {&t.train_x, &t.val_x, &t.test_x})
+      if (x->defined()) *x = (*x - mu) / sd;
+  }
+  t.L = t.train_x.size(1);
+  int64_t vocab = 1;
+  for (const auto* x : {&t.train_x, &t.val_x, &t.test_x})
+    if (x->defined() && !x->is_floating_point())
+      vocab = std::max(vocab, x->max().item<int64_t>() + 1);
+  t.d_input = t.input == TaskInput::Signal ? t.train_x.size(2) : vocab;
+  t.n_classes = int64_t(names.size());
+  t.description = "arrays (" + o.train_file + "), L = " + std::to_string(t.L) + ", " +
+                  std::to_string(t.input == TaskInput::Signal ? t.train_x.size(2) : 1) +
+                  (t.input == TaskInput::Signal ? " channels, " : " token stream, ") +
+                  std::to_string(names.size()) + " classes, " + std::to_string(t.train_x.size(0)) +
+                  " train / " +
+                  (t.val_x.defined() ? std::to_string(t.val_x.size(0)) + " val / " : "") +
+                  std::to_string(t.test_x.size(0)) + " test";
+  return t;
+}
+
+}  // namespace spikessm

@@ -1,0 +1,105 @@
+#include "spikessm/data/inspect.h"
+
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include "spikessm/common/error.h"
+#include "spikessm/data/array_task.h"
+#include "spikessm/data/npy.h"
+#include "spikessm/data/ts_format.h"
+
+namespace spikessm {
+namespace fs = std::filesystem;
+namespace {
+
+std::string shape_text(const torch::Tensor& t) {
+  std::string s = "(";
+  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
+  return s + (t.dim() == 1 ? ",)" : ")");
+}
+
+// NumPy's names of the dtypes as read (uint16 arrives widened to int32).
+const char* dtype_name(torch::ScalarType s) {
+  switch (s) {
+    case torch::kBool:
+      return "bool";
+    case torch::kUInt8:
+      return "uint8";
+    case torch::kInt8:
+      return "int8";
+    case torch::kInt16:
+      return "int16";
+    case torch::kInt32:
+      return "int32";
+    case torch::kInt64:
+      return "int64";
+    case torch::kFloat64:
+      return "float64";
+    default:
+      return "float32";
+  }
+}
+
+void describe_array(std::ostream& os, const std::string& name, const torch::Tensor& t) {
+  os << name << ": shape " << shape_text(t) << ", " << dtype_name(t.scalar_type());
+  if (t.is_floating_point() && t.numel() > 0) {
+    const int64_t bad = (~torch::isfinite(t)).sum().item<int64_t>();
+    auto finite = t.masked_select(torch::isfinite(t));
+    os << ", " << bad << " NaN/Inf";
+    if (finite.numel() > 0)
+      os << ", range [" << finite.min().item<double>() << ", " << finite.max().item<double>()
+         << "]";
+  } else if (t.numel() > 0 && t.scalar_type() != torch::kBool) {
+    os << ", range [" << t.min().item<int64_t>() << ", " << t.max().item<int64_t>() << "]";
+  }
+  os << "\n";
+}
+
+void describe_classes(std::ostream& os, const std::vector<std::string>& labels) {
+  std::map<std::string, int64_t> counts;
+  for (const auto& l : labels) ++counts[l];
+  os << "classes: " << counts.size() << " (";
+  bool first = true;
+  for (const auto& [name, n] : counts) {
+    os << (first ? "" : ", ") << name << ": " << n;
+    first = false;
+  }
+  os << ")\n";
+}
+
+}  // namespace
+
+std::string inspect_data_file(const std::string& path) {
+  std::ostringstream os;
+  os << path << "\n";
+  const bool ts = path.size() > 3 && path.compare(path.size() - 3, 3, ".ts") == 0;
+  if (ts) {
+    const TsData d = read_ts(path);
+    os << "problem: " << (d.problem.empty() ? "(unnamed)" : d.problem) << "\n"
+       << "rows: " << d.x.size(0) << ", dimensions: " << d.x.size(2) << ", length "
+       << d.lengths.min().item<int64_t>() << ".." << d.lengths.max().item<int64_t>()
+       << ", missing values: " << d.missing << "\n";
+    if (!d.labels.empty()) describe_classes(os, d.labels);
+    if (!d.targets.empty()) os << "regression targets: " << d.targets.size() << "\n";
+  } else if (fs::is_directory(path)) {
+    for (const auto& e : fs::directory_iterator(path))
+      if (e.path().extension() == ".npy")
+        describe_array(os, e.path().filename().string(), read_npy(e.path().string()));
+  } else if (path.size() > 4 && path.compare(path.size() - 4, 4, ".npy") == 0) {
+    describe_array(os, fs::path(path).filename().string(), read_npy(path));
+  } else {
+    for (const auto& [name, t] : read_npz(path)) describe_array(os, name, t);
+  }
+  try {
+    const ArraySplit s = read_array_split(path);
+    if (!ts) describe_classes(os, s.labels);
+    os << "data.dataset = \"arrays\" reads it as x " << shape_text(s.x)
+       << (s.x.is_floating_point() ? " signals" : " token ids") << "\n";
+  } catch (const InputError& e) {
+    os << "data.dataset = \"arrays\" does not accept it: " << e.what() << "\n";
+  }
+  return os.str();
+}
+
+}  // namespace spikessm
