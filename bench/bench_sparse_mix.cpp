@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "bench_main.h"
-#include "spikessm/data/seq_image_task.h"
+#include "spikessm/data/task.h"
 #include "spikessm/neurons/sparse_mix.h"
 #include "spikessm/common/config.h"
 #include "spikessm/models/build.h"

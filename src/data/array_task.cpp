@@ -12,10 +12,6 @@ namespace spikessm {
 namespace fs = std::filesystem;
 namespace {
 
-bool ends_with(const std::string& s, const std::string& end) {
-  return s.size() >= end.size() && s.compare(s.size() - end.size(), end.size(), end) == 0;
-}
-
 std::vector<std::string> label_texts(const torch::Tensor& y, const std::string& where) {
   require(y.dim() == 1, where,
           "y has shape " + std::to_string(y.dim()) + "-d, expected (N,) class labels");
@@ -58,15 +54,28 @@ ArraySplit from_arrays(const torch::Tensor& x, const torch::Tensor& y, const std
 
 }  // namespace
 
+ArrayFile array_file_kind(const std::string& path) {
+  auto ends_with = [&](const std::string& end) {
+    return path.size() >= end.size() &&
+           path.compare(path.size() - end.size(), end.size(), end) == 0;
+  };
+  if (fs::is_directory(path)) return ArrayFile::Folder;
+  if (ends_with(".ts")) return ArrayFile::Ts;
+  if (ends_with(".npz")) return ArrayFile::Npz;
+  if (ends_with(".npy")) return ArrayFile::Npy;
+  return ArrayFile::Unknown;
+}
+
 ArraySplit read_array_split(const std::string& path) {
   require(fs::exists(path), path,
           "does not exist (expected an .npz, a folder of .npy files or a .ts file)");
-  if (fs::is_directory(path)) {
+  const ArrayFile kind = array_file_kind(path);
+  if (kind == ArrayFile::Folder) {
     for (const char* f : {"/x.npy", "/y.npy"})
       require(fs::exists(path + f), path, std::string("has no ") + (f + 1));
     return from_arrays(read_npy(path + "/x.npy"), read_npy(path + "/y.npy"), path);
   }
-  if (ends_with(path, ".ts")) {
+  if (kind == ArrayFile::Ts) {
     TsData d = read_ts(path);
     require(d.missing == 0, path,
             std::to_string(d.missing) + " missing values ('?'), expected none");
@@ -80,7 +89,7 @@ ArraySplit read_array_split(const std::string& path) {
     s.labels = std::move(d.labels);
     return s;
   }
-  require(ends_with(path, ".npz"), path,
+  require(kind == ArrayFile::Npz, path,
           "unknown format (expected .npz, .ts, or a folder with x.npy and y.npy)");
   auto arrays = read_npz(path);
   for (const char* k : {"x", "y"})

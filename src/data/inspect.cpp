@@ -73,7 +73,8 @@ void describe_classes(std::ostream& os, const std::vector<std::string>& labels) 
 std::string inspect_data_file(const std::string& path) {
   std::ostringstream os;
   os << path << "\n";
-  const bool ts = path.size() > 3 && path.compare(path.size() - 3, 3, ".ts") == 0;
+  const ArrayFile kind = array_file_kind(path);
+  const bool ts = kind == ArrayFile::Ts;
   if (ts) {
     const TsData d = read_ts(path);
     os << "problem: " << (d.problem.empty() ? "(unnamed)" : d.problem) << "\n"
@@ -82,11 +83,11 @@ std::string inspect_data_file(const std::string& path) {
        << ", missing values: " << d.missing << "\n";
     if (!d.labels.empty()) describe_classes(os, d.labels);
     if (!d.targets.empty()) os << "regression targets: " << d.targets.size() << "\n";
-  } else if (fs::is_directory(path)) {
+  } else if (kind == ArrayFile::Folder) {
     for (const auto& e : fs::directory_iterator(path))
       if (e.path().extension() == ".npy")
         describe_array(os, e.path().filename().string(), read_npy(e.path().string()));
-  } else if (path.size() > 4 && path.compare(path.size() - 4, 4, ".npy") == 0) {
+  } else if (kind == ArrayFile::Npy) {
     describe_array(os, fs::path(path).filename().string(), read_npy(path));
   } else {
     for (const auto& [name, t] : read_npz(path)) describe_array(os, name, t);

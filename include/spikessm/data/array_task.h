@@ -11,6 +11,10 @@
 
 namespace spikessm {
 
+// How a path holds arrays: a folder of .npy files, or a file by its name's ending.
+enum class ArrayFile { Folder, Npz, Npy, Ts, Unknown };
+ArrayFile array_file_kind(const std::string& path);
+
 // One split as read from its file, before labels are mapped.
 struct ArraySplit {
   torch::Tensor x;                  // (N, L, C) float32, or (N, L) int64 ids

@@ -9,7 +9,7 @@
 namespace spikessm {
 
 struct DataOptions {
-  std::string dataset;                      // a name of task_names() (data/task.h)
+  std::string dataset;                      // a choice of the schema's data.dataset
   bool image_layout = false;                // (N, C, H, W) images instead of pixel sequences
   std::string dir;                          // the data's folder or file ("": the dataset's default)
   int64_t train_limit = 0, test_limit = 0;  // the first n samples of a split (0: all)
