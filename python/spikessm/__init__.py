@@ -6,7 +6,8 @@ The package binds the spikessm C++ library (the same code as the ``spikessm`` co
   PyTorch operators (``torch.ops.spikessm.*``, usable under TorchScript) with autograd;
 - ``spikessm.nn``: ``torch.nn.Module`` views of the library's modules, whose parameters are
   the C++ modules' own tensors (``state_dict()``, optimizers and ``.double()`` work on them);
-- ``spikessm.load`` / ``spikessm.save`` / ``spikessm.evaluate``: checkpoints shared with the CLI.
+- ``spikessm.load`` / ``spikessm.save`` / ``spikessm.evaluate``: checkpoints shared with the CLI;
+- ``spikessm.from_official``: weights trained with the official SpikingSSM PyTorch code.
 
 All sequence tensors use the (B, L, D) layout: batch, time, features.
 """
@@ -20,10 +21,13 @@ from .config import make_config
 from .checkpoints import (load, save, evaluate, load_test_split, save_safetensors,
                           read_safetensors, load_safetensors)
 from .generate import TokenStream
+from . import official
+from .official import from_official, OfficialWeightsError
 
 __all__ = ["ops", "functional", "nn", "make_config", "load", "save", "evaluate",
            "load_test_split", "save_safetensors", "read_safetensors",
-           "load_safetensors", "TokenStream", "keep_freed_memory", "set_threads"]
+           "load_safetensors", "TokenStream", "keep_freed_memory", "set_threads", "official",
+           "from_official", "OfficialWeightsError"]
 
 
 def set_threads(n=0):
