@@ -24,6 +24,8 @@ Name and parameterisation map (layer i; official prefix ``model.s4_layers.i.``):
   model.norms.i.*             [prenorm]      norm.*
   encoder.0.weight, bias                     encoder.weight, bias        Linear or Embedding
   decoder.0.output_transform.weight, bias    decoder.weight, bias        after mean pooling
+  decoder.0.retrieval.classifier.0.*         retrieval_mlp.*             nli features reordered
+  decoder.0.retrieval.classifier.2.*         decoder.*                   (AAN)
 """
 import os
 import re
@@ -41,6 +43,7 @@ _NORM = re.compile(r"^model\.norms\.(\d+)\.(.+)$")
 _SDN = ("conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "conv3.weight",
         "conv3.bias")
 _LAYER_NORM_KEYS = ("weight", "bias")
+_RETRIEVAL = "decoder.0.retrieval.classifier."  # s4's RetrievalDecoder (AAN), nli head
 _BATCH_NORM_KEYS = ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")
 
 
@@ -131,8 +134,18 @@ def official_config(sd, prenorm, neuron=None):
     enc_w = _shape_of(sd, "encoder.0.weight", 2, "the s4 pipeline's linear or embedding "
                       "encoder")
     tokens = "encoder.0.bias" not in sd  # nn.Embedding has no bias, nn.Linear has one
-    dec_w = _shape_of(sd, "decoder.0.output_transform.weight", 2,
-                      "the s4 pipeline's sequence decoder, mode pool")
+    retrieval = _RETRIEVAL + "0.weight" in sd
+    if retrieval:
+        if _RETRIEVAL + "4.weight" in sd:
+            raise OfficialWeightsError(f"'{_RETRIEVAL}4.weight': s4's retrieval head with "
+                                       "nli = false does not map (spikessm has the nli head)")
+        if not tokens:
+            raise OfficialWeightsError("'encoder.0.bias': a retrieval model reads token ids "
+                                       "(an embedding encoder, which has no bias)")
+        dec_w = _shape_of(sd, _RETRIEVAL + "2.weight", 2, "the nli head's output layer")
+    else:
+        dec_w = _shape_of(sd, "decoder.0.output_transform.weight", 2,
+                          "the s4 pipeline's sequence decoder, mode pool")
     overrides = {
         "model.family": "classifier", "model.block": "spiking_ssm",
         "model.n_layers": len(layers), "model.d_model": H, "model.d_state": 2 * c_shape[2],
@@ -146,7 +159,8 @@ def official_config(sd, prenorm, neuron=None):
         "model.encoder": "embedding" if tokens else "linear",
     }
     d_input = enc_w[0] if tokens else enc_w[1]
-    model_input = {"kind": "tokens" if tokens else "signal", "d_input": d_input,
+    kind = "token_pairs" if retrieval else "tokens" if tokens else "signal"
+    model_input = {"kind": kind, "d_input": d_input,
                    "n_classes": dec_w[0], "image": []}
     return overrides, model_input
 
@@ -195,21 +209,30 @@ def _convert(sd, overrides, model_input):
             t = _get(sd, f"model.norms.{i}.{k}", shape, used)
             if overrides["model.prenorm"]:
                 out[q + "norm." + k] = t
-    if model_input["kind"] == "tokens":
+    if model_input["kind"] in ("tokens", "token_pairs"):
         out["encoder.weight"] = _get(sd, "encoder.0.weight", (model_input["d_input"], H), used)
     else:
         out["encoder.weight"] = _get(sd, "encoder.0.weight", (H, model_input["d_input"]), used)
         out["encoder.bias"] = _get(sd, "encoder.0.bias", (H,), used)
     K = model_input["n_classes"]
-    out["decoder.weight"] = _get(sd, "decoder.0.output_transform.weight", (K, H), used)
-    out["decoder.bias"] = _get(sd, "decoder.0.output_transform.bias", (K,), used)
+    if model_input["kind"] == "token_pairs":
+        # s4's nli features are [u, v, u - v, u * v]; spikessm's [u, v, u * v, u - v].
+        w = _get(sd, _RETRIEVAL + "0.weight", (H, 4 * H), used)
+        out["retrieval_mlp.weight"] = torch.cat([w[:, :2 * H], w[:, 3 * H:], w[:, 2 * H:3 * H]],
+                                                1)
+        out["retrieval_mlp.bias"] = _get(sd, _RETRIEVAL + "0.bias", (H,), used)
+        out["decoder.weight"] = _get(sd, _RETRIEVAL + "2.weight", (K, H), used)
+        out["decoder.bias"] = _get(sd, _RETRIEVAL + "2.bias", (K,), used)
+    else:
+        out["decoder.weight"] = _get(sd, "decoder.0.output_transform.weight", (K, H), used)
+        out["decoder.bias"] = _get(sd, "decoder.0.output_transform.bias", (K,), used)
     extra = sorted(set(sd) - used)
     if extra:
         raise OfficialWeightsError(
             f"unexpected key '{extra[0]}'" + (f" (and {len(extra) - 1} more)" if len(extra) > 1
                                               else "") +
             ": not part of a mapped official configuration (SpikingSSM backbone with SS4D "
-            "layers, s4's linear or embedding encoder and pooling sequence decoder)")
+            "layers, s4's linear or embedding encoder, pooling sequence or retrieval decoder)")
     return out
 
 
@@ -224,8 +247,11 @@ def from_official(source, prenorm, neuron=None, overrides=None):
     overrides: further spikessm config keys (e.g. {"model.mix_kernel": "dense"}); keys that fix
       the mapped architecture cannot be overridden.
 
-    The norm kind, sizes, bidirectionality, trainable B, shared or learnable threshold and the
-    encoder (linear for signals, embedding for token ids) are read from the names and shapes.
+    The norm kind, sizes, bidirectionality, trainable B, shared or learnable threshold, the
+    encoder (linear for signals, embedding for token ids) and the decoder (pooling, or AAN's
+    retrieval head) are read from the names and shapes. Inputs: (B, L, d_input) signals;
+    (B, L) ids padded with 0 at the end; retrieval: (B, 2, L) =
+    ``torch.stack([first_docs, second_docs], 1)`` where s4 concatenates them along the batch.
     """
     sd = read_official_state_dict(source)
     mapped, model_input = official_config(sd, prenorm, neuron)

@@ -8,8 +8,9 @@ official models with the s4 pipeline's linear encoder and pooling decoder (the s
 names as the s4 trainer's checkpoints), and writes per model one safetensors file:
 
   state/<official key>   the official state dict, as the s4 trainer names it
-  input                  a fixed input (B, L, d_input) float32, or (B, L) int64 token ids
-  lengths                (B) int64 token counts (token models: the decoder pools over these)
+  input                  a fixed input (B, L, d_input) float32, or (B, L) int64 token ids, or
+                         for retrieval (2B, L): the B first documents, then the B second ones
+  lengths                token counts (token models: the decoder pools over these)
   logits                 the official float32 logits (B, n_classes)
   logits64               the official logits of the float64 twin (LIF neurons only)
   spikes                 (n_layers) spikes per layer in the float32 forward
@@ -76,6 +77,10 @@ SMALL = {
                            layer=dict(d_state=4, lr=0.001, bidirectional=True, trainable_B=True,
                                       neuron="sdn"),
                            vocab=12, n_classes=10, batch=3, length=24),
+    # aan.yaml: two documents through one tower, s4's retrieval decoder (nli head, GELU).
+    "aan_pairs": dict(d_model=8, n_layers=2, dropout=0.0, prenorm=True, norm="batch",
+                      layer=dict(d_state=4, lr=0.001, bidirectional=True, neuron="sdn"),
+                      vocab=10, n_classes=2, batch=3, length=20, retrieval=True),
 }
 REALISTIC = {
     # pminst.yaml with d_model 64 (4 layers, N 64, L 784).
@@ -136,7 +141,7 @@ def build_official(spec):
     import torch
     from torch import nn
     import src.models.nn.utils as U
-    from src.tasks.decoders import SequenceDecoder
+    from src.tasks.decoders import RetrievalDecoder, SequenceDecoder
     from models.spike.ss4d import SpikingSSM
 
     class Pipeline(nn.Module):
@@ -149,9 +154,13 @@ def build_official(spec):
             self.model = SpikingSSM(d_model=H, n_layers=spec["n_layers"],
                                     dropout=spec["dropout"], prenorm=spec["prenorm"],
                                     norm=spec["norm"], layer=dict(spec["layer"]))
-            self.decoder = U.PassthroughSequential(
-                SequenceDecoder(H, spec["n_classes"], l_output=0, mode="pool",
-                                use_lengths="vocab" in spec))
+            if spec.get("retrieval"):  # the aan pipeline's decoder
+                dec = RetrievalDecoder(H, spec["n_classes"], nli=True, activation="gelu",
+                                       mode="pool", use_lengths=True)
+            else:
+                dec = SequenceDecoder(H, spec["n_classes"], l_output=0, mode="pool",
+                                      use_lengths="vocab" in spec)
+            self.decoder = U.PassthroughSequential(dec)
 
         def forward(self, x, lengths=None):
             x, _ = self.encoder(x)
@@ -202,11 +211,14 @@ def run_case(name, spec, seed, out):
     B, L = spec["batch"], spec["length"]
     lengths = None
     if "vocab" in spec:
-        # Ids 1..vocab-1, padded with 0 at the end to the longest sequence (one full length).
-        x = torch.randint(1, spec["vocab"], (B, L), generator=gen)
-        lengths = torch.tensor([L] + [int(v) for v in torch.randint(L // 2, L, (B - 1,),
+        # Ids 1..vocab-1, padded with <pad> = 0 at the end to the longest sequence (one has full
+        # length), as s4's LRA collate functions pad. Retrieval: the first and second documents
+        # of the B pairs, concatenated along the batch (2B, L), as s4's AAN collate does.
+        R = 2 * B if spec.get("retrieval") else B
+        x = torch.randint(1, spec["vocab"], (R, L), generator=gen)
+        lengths = torch.tensor([L] + [int(v) for v in torch.randint(L // 2, L, (R - 1,),
                                                                        generator=gen)])
-        for b in range(B):
+        for b in range(R):
             x[b, lengths[b]:] = 0
     else:
         x = spec.get("input_scale", 1.0) * torch.randn(B, L, spec["d_input"], generator=gen)

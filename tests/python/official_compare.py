@@ -26,10 +26,12 @@ def compare(path, threads=None):
                                    neuron=spec["layer"].get("neuron", "sdn"),
                                    overrides={"model.mix_kernel": "dense"})
     x = tensors["input"]
+    B, L, H = x.shape[0], x.shape[1], spec["d_model"]  # sequences through the blocks
+    if spec.get("retrieval"):  # official (2B, L): first documents, then second ones
+        x = torch.stack([x[:B // 2], x[B // 2:]], 1)  # -> (B/2, 2, L)
     model.collect_stats(True)
     with torch.no_grad():
         logits = model(x)
-    B, L, H = x.shape[0], x.shape[1], spec["d_model"]
     # The firing rate of block i is reported on its mixing layer, whose input the spikes are.
     rates = {e["name"]: e["firing_rate"] for e in model.ops_report(L)["layers"]
              if "firing_rate" in e}

@@ -21,7 +21,7 @@ CASES = sorted(p.stem for p in FIXTURES.glob("*.safetensors"))
 def test_fixture_present():
     # One case per mapped official configuration family (see make_official_fixture.py).
     assert set(CASES) == {"psmnist_sdn", "pathx_sdn_trainable_b", "lif_bptt_bidirectional",
-                          "lif_sltt_batch_fixed_vth", "listops_tokens"}
+                          "lif_sltt_batch_fixed_vth", "listops_tokens", "aan_pairs"}
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -94,6 +94,9 @@ def test_unexpected_key_and_neuron():
     _raises(sd, r"unexpected key 'model\.s4_layers\.0\.kernel\.P'")
     sd, _ = _official("lif_bptt_bidirectional")
     _raises(sd, r"neuron 'sdn': the state dict has no SDN network", neuron="sdn")
+    sd, _ = _official("aan_pairs")
+    sd["decoder.0.retrieval.classifier.4.weight"] = torch.zeros(2, 4)  # s4's nli = false head
+    _raises(sd, r"nli = false does not map")
     _raises({"model.encoder.weight": torch.zeros(2)}, r"no 'model\.s4_layers")
     _raises({"model.s4_layers.0.D": "x"}, r"expected a tensor")
 
