@@ -28,7 +28,9 @@ Name and parameterisation map (layer i; official prefix ``model.s4_layers.i.``):
   decoder.0.retrieval.classifier.2.*         decoder.*                   (AAN)
 """
 import os
+import pickle
 import re
+import types
 from collections.abc import Mapping
 
 import torch
@@ -52,16 +54,57 @@ class OfficialWeightsError(ValueError):
     key and what was expected)."""
 
 
+class _Unavailable:
+    """Stands in for a class the checkpoint names but this Python cannot import (the s4
+    trainer pickles its OmegaConf hyperparameters next to the weights); tensors never need it."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __setstate__(self, state):
+        pass
+
+
+class _TolerantUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        try:
+            return super().find_class(module, name)
+        except (ImportError, AttributeError):
+            return _Unavailable
+
+
+_TOLERANT_PICKLE = types.SimpleNamespace(__name__="pickle", Unpickler=_TolerantUnpickler,
+                                         load=pickle.load)
+
+
+def _torch_load(path):
+    try:
+        return torch.load(path, map_location="cpu")
+    except (ImportError, AttributeError):
+        pass  # a class this Python lacks, typically omegaconf's: retry without it
+    # torch 1.13's torch.load ignores its pickle_module argument, so read the zip one level
+    # down, where the unpickler is honoured.
+    ser = torch.serialization
+    with ser._open_file_like(path, "rb") as f, ser._open_zipfile_reader(f) as z:
+        return ser._load(z, "cpu", _TOLERANT_PICKLE, encoding="utf-8")
+
+
+def _norm_kind(sd):
+    return "batch" if "model.norms.0.running_mean" in sd else "layer"
+
+
 def read_official_state_dict(source):
     """The official tensors as a flat {name: tensor} dict.
 
     source: a path to a ``torch.save`` file (a Lightning checkpoint with ``state_dict``, or the
-    state dict itself) or a mapping of either form. Keys are named as the s4 trainer names
+    state dict itself) or a mapping of either form. Classes the file names but this Python
+    cannot import (the trainer's OmegaConf hyperparameters) are skipped, not needed. A torch.save
+    file is a pickle: read only files you trust. Keys are named as the s4 trainer names
     them: ``model.s4_layers.*``, ``model.norms.*``, ``encoder.0.*``, ``decoder.0.*``.
     """
     if isinstance(source, (str, os.PathLike)):
         try:
-            source = torch.load(os.fspath(source), map_location="cpu")
+            source = _torch_load(os.fspath(source))
         except Exception as e:  # any unreadable file: one clear line
             raise OfficialWeightsError(f"{os.fspath(source)}: cannot read a torch.save file "
                                        f"({type(e).__name__}: {e})") from None
@@ -130,7 +173,7 @@ def official_config(sd, prenorm, neuron=None):
             f"neuron '{neuron}': the state dict {'has' if has_sdn else 'has no'} SDN network "
             f"('{p}neuron.model.conv1.weight'); the official SDN neuron carries one, the LIF "
             "neurons (bptt, sltt) none")
-    norm = "batch" if "model.norms.0.running_mean" in sd else "layer"
+    norm = _norm_kind(sd)
     enc_w = _shape_of(sd, "encoder.0.weight", 2, "the s4 pipeline's linear or embedding "
                       "encoder")
     tokens = "encoder.0.bias" not in sd  # nn.Embedding has no bias, nn.Linear has one
@@ -202,8 +245,7 @@ def _convert(sd, overrides, model_input):
             out[q + "sdn_w1"], out[q + "sdn_b1"] = w[0][:, 0, :], w[1]
             out[q + "sdn_w2"], out[q + "sdn_b2"] = w[2][..., 0], w[3]
             out[q + "sdn_w3"], out[q + "sdn_b3"] = w[4][0, :, 0], w[5]
-        norm = "batch" if "model.norms.0.running_mean" in sd else "layer"
-        keys = _BATCH_NORM_KEYS if norm == "batch" else _LAYER_NORM_KEYS
+        keys = _BATCH_NORM_KEYS if _norm_kind(sd) == "batch" else _LAYER_NORM_KEYS
         for k in keys:
             shape = () if k == "num_batches_tracked" else (H,)
             t = _get(sd, f"model.norms.{i}.{k}", shape, used)

@@ -5,7 +5,9 @@ models must give the same logits and fire the same spikes, and bad state dicts m
 OfficialWeightsError naming the key."""
 import json
 import pathlib
+import sys
 import tomllib
+import types
 
 import pytest
 import torch
@@ -59,6 +61,30 @@ def test_reads_lightning_checkpoint_file(tmp_path):
     torch.save({"epoch": 3, "state_dict": sd}, path)
     tensors, _ = spikessm.read_safetensors(FIXTURES / "lif_bptt_bidirectional.safetensors")
     m = spikessm.from_official(str(path), prenorm=True, neuron="bptt")
+    with torch.no_grad():
+        assert (m(tensors["input"]) - tensors["logits"]).abs().max().item() < 1e-5
+
+
+def test_reads_checkpoint_with_unimportable_classes(tmp_path, monkeypatch):
+    # The s4 trainer pickles its OmegaConf hyperparameters next to the weights; Debian's
+    # Python has no omegaconf. A class of a module that is gone when loading stands in for it.
+    stub = types.ModuleType("trainer_config_stub")
+
+    class DictConfig:
+        def __init__(self):
+            self.content = {"model": {"prenorm": True}}
+
+    DictConfig.__module__, DictConfig.__qualname__ = stub.__name__, "DictConfig"
+    stub.DictConfig = DictConfig
+    monkeypatch.setitem(sys.modules, stub.__name__, stub)
+    sd, _ = _official("lif_bptt_bidirectional")
+    path = tmp_path / "last.ckpt"
+    torch.save({"state_dict": sd, "hyper_parameters": DictConfig()}, path)
+    monkeypatch.delitem(sys.modules, stub.__name__)
+    with pytest.raises(ImportError):
+        torch.load(path)
+    tensors, _ = spikessm.read_safetensors(FIXTURES / "lif_bptt_bidirectional.safetensors")
+    m = spikessm.from_official(str(path), prenorm=True)
     with torch.no_grad():
         assert (m(tensors["input"]) - tensors["logits"]).abs().max().item() < 1e-5
 
