@@ -41,11 +41,10 @@ __all__ = ["OfficialWeightsError", "from_official", "read_official_state_dict",
            "official_config"]
 
 _LAYER = re.compile(r"^model\.s4_layers\.(\d+)\.(.+)$")
-_NORM = re.compile(r"^model\.norms\.(\d+)\.(.+)$")
 _SDN = ("conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "conv3.weight",
         "conv3.bias")
-_LAYER_NORM_KEYS = ("weight", "bias")
 _RETRIEVAL = "decoder.0.retrieval.classifier."  # s4's RetrievalDecoder (AAN), nli head
+_LAYER_NORM_KEYS = ("weight", "bias")
 _BATCH_NORM_KEYS = ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")
 
 
