@@ -138,7 +138,6 @@ def prepare(args):
 def build_official(spec):
     """The official backbone between the s4 pipeline's encoder and decoder, named as the s4
     trainer names them (encoder.0, model, decoder.0)."""
-    import torch
     from torch import nn
     import src.models.nn.utils as U
     from src.tasks.decoders import RetrievalDecoder, SequenceDecoder
