@@ -36,7 +36,7 @@ import sys
 # What the official model files import beyond torch and numpy (scipy pinned to a release built
 # for Debian's numpy 1.24, installed without its numpy 2 requirement).
 PIP_PACKAGES = ["einops==0.8.2", "opt_einsum==3.4.0", "omegaconf==2.3.1", "hydra-core==1.3.8",
-                "rich", "safetensors==0.8.0"]
+                "rich==15.0.0", "safetensors==0.8.0"]
 PIP_NO_DEPS = ["scipy==1.11.4"]
 
 # s4's src/utils/train.py imports pytorch_lightning only for the rank_zero_only logging
