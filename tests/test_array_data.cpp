@@ -142,6 +142,33 @@ TEST(ArrayData, LabelsMapToClassesInOrder) {
   expect_input_error([&] { load_array_task(o); }, "another shape");
 }
 
+// Evaluation reads data.test alone, with the classes and statistics the checkpoint saved.
+TEST(ArrayData, EvaluationReadsOnlyTheTestFile) {
+  DataOptions o;
+  o.dataset = "arrays";
+  o.train_file = fixture("arrays/train.npz");
+  o.test_file = fixture("arrays/test.npz");
+  const Task full = load_array_task(o);
+  ASSERT_EQ(full.stats.classes, (std::vector<std::string>{"3", "7"}));
+  ASSERT_EQ(full.stats.mean.size(), 2u);
+  const auto saved = train_split_stats_from_json(to_json(full.stats), "checkpoint.pt");
+  o.train_file = "/no/such/training/file.npz";
+  const Task alone = load_task(o, TaskSplits::TestOnly, saved);
+  EXPECT_FALSE(alone.train_x.defined());
+  EXPECT_TRUE(alone.test_x.equal(full.test_x));
+  EXPECT_TRUE(alone.test_y.equal(full.test_y));
+  EXPECT_EQ(alone.model_input().d_input, full.model_input().d_input);
+  EXPECT_EQ(alone.n_classes, full.n_classes);
+  auto fewer = saved;
+  fewer.classes = {"3"};
+  expect_input_error([&] { load_task(o, TaskSplits::TestOnly, fewer); },
+                     "class '7' does not occur in the training set");
+  auto channels = saved;
+  channels.mean = channels.std = {0.0, 1.0, 1.0};
+  expect_input_error([&] { load_task(o, TaskSplits::TestOnly, channels); },
+                     "2 signal channels, the checkpoint's training set 3");
+}
+
 // The same data through the IDX reader and through .npy files: the same weights, bit for bit.
 TEST(ArrayData, TrainingFromNpyEqualsTrainingFromIdx) {
   const auto dir = spikessm::testing::scratch_dir("array_idx");

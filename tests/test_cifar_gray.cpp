@@ -5,6 +5,7 @@
 
 #include "spikessm/common/error.h"
 #include "spikessm/data/cifar_gray.h"
+#include "spikessm/data/task.h"
 #include "spikessm/data/text_io.h"
 #include "test_util.h"
 
@@ -78,4 +79,28 @@ TEST(CifarGray, RealJpegTar) {
   const double mean = c.train_images.to(torch::kFloat).mean().item<double>();
   EXPECT_GT(mean, 100);
   EXPECT_LT(mean, 140);
+  // Evaluation decodes only the test members.
+  auto test_only = load_cifar_gray_tar(tar, true, false);
+  EXPECT_FALSE(test_only.train_images.defined());
+  EXPECT_TRUE(test_only.test_images.equal(c.test_images));
+  EXPECT_TRUE(test_only.test_labels.equal(c.test_labels));
+}
+
+TEST(CifarGray, EvaluationTakesTheSavedTrainingStatistics) {
+  const std::string dir = spikessm::testing::shared_data_dir() + "/cifar10-jpeg";
+  SPIKESSM_SKIP_UNLESS_EXISTS(dir + "/cifar10-jpeg.tar");
+  Config c;
+  c.set("data.dataset=cifar10-gray");
+  c.set("data.dir=" + dir);
+  c.set("data.test_limit=300");
+  const Task full = load_task(c);
+  ASSERT_EQ(full.stats.mean.size(), 1u);
+  const auto stats = train_split_stats_from_json(to_json(full.stats), "checkpoint.pt");
+  const Task alone = load_task(c, TaskSplits::TestOnly, stats);
+  EXPECT_FALSE(alone.train_x.defined());
+  EXPECT_TRUE(alone.test_x.equal(full.test_x));
+  EXPECT_TRUE(alone.test_y.equal(full.test_y));
+  auto colour = stats;
+  colour.mean = colour.std = {0.5, 0.5, 0.5};
+  EXPECT_THROW(load_task(c, TaskSplits::TestOnly, colour), InputError);
 }

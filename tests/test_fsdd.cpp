@@ -214,3 +214,34 @@ TEST(Fsdd, TrainsThroughTheCli) {
   EXPECT_GE(stats["accuracy"].get<double>(), 0.0);
   EXPECT_GT(stats["mean_spiking_rate"].get<double>(), 0.0);
 }
+
+TEST(Fsdd, EvaluationDecodesOnlyTheTestRecordings) {
+  const auto dir = spikessm::testing::scratch_dir("fsdd_test_only");
+  std::vector<std::pair<std::string, std::string>> good, broken;
+  for (int digit = 0; digit < 2; ++digit)
+    for (int index : {0, 3, 7, 12, 30}) {
+      const std::string name = "recordings/" + std::to_string(digit) + "_ann_" +
+                                std::to_string(index) + ".wav";
+      std::vector<int16_t> pcm(64);
+      for (size_t i = 0; i < pcm.size(); ++i) pcm[i] = int16_t((i * 97 + index * 13 + digit) % 400);
+      good.push_back({name, riff_wav(1, 8000, pcm)});
+      // The training and validation recordings of the second tar are not WAV at all.
+      broken.push_back({name, index < 5 ? good.back().second : "not a wav"});
+    }
+  spikessm::testing::write_file(dir / "good.tar", ustar(good));
+  spikessm::testing::write_file(dir / "broken.tar", ustar(broken));
+  Config c;
+  c.set("data.dataset=fsdd");
+  c.set("data.max_length=64");
+  c.set("data.dir=" + (dir / "good.tar").string());
+  const Task full = load_task(c);
+  c.set("data.dir=" + (dir / "broken.tar").string());
+  EXPECT_THROW(load_task(c), InputError);
+  const Task alone = load_task(c, TaskSplits::TestOnly);
+  EXPECT_FALSE(alone.train_x.defined());
+  EXPECT_FALSE(alone.val_x.defined());
+  ASSERT_EQ(alone.test_x.size(0), 4);
+  EXPECT_TRUE(alone.test_x.equal(full.test_x));
+  EXPECT_TRUE(alone.test_y.equal(full.test_y));
+  fs::remove_all(dir);
+}

@@ -9,6 +9,7 @@
 #include "spikessm/data/lra_stats.h"
 #include "spikessm/data/pathfinder.h"
 #include "spikessm/data/png_io.h"
+#include "spikessm/data/task.h"
 #include "test_util.h"
 #include "../src/data/pathfinder_morphology.h"
 
@@ -65,6 +66,30 @@ TEST(Pathfinder, OfficialLayoutRoundTrip) {
   EXPECT_TRUE(torch::equal(set.images[13], generate_pathfinder(p, 3, 13).image));
   EXPECT_EQ(read_pathfinder_dir(root.string(), 7).images.size(0), 7);
   EXPECT_THROW(read_pathfinder_dir((dir / "imgs").string(), 0), InputError);
+}
+
+TEST(Pathfinder, EvaluationDecodesOnlyTheTestImages) {
+  auto dir = spikessm::testing::scratch_dir("pathfinder_test_only");
+  write_pathfinder_dir(dir.string(), pathfinder_params(32), 5, 30, 10, false);
+  Config c;
+  c.set("data.dataset=pathfinder32");
+  c.set("data.dir=" + dir.string());
+  const Task full = load_task(c);
+  ASSERT_EQ(full.test_x.size(0), 3);
+  // The 80/10/10 split takes the last tenth of the seeded permutation as the test rows: every
+  // other image is overwritten with bytes that are not a PNG.
+  const auto rows = list_pathfinder_dir(dir.string(), 0);
+  ASSERT_EQ(rows.size(), 30u);
+  const auto perm = seeded_permutation(30, 42);
+  for (int64_t i = 0; i < 27; ++i)
+    std::ofstream(rows[size_t(perm[i].item<int64_t>())].image, std::ios::trunc) << "no png";
+  EXPECT_THROW(load_task(c), InputError);
+  const Task alone = load_task(c, TaskSplits::TestOnly);
+  EXPECT_FALSE(alone.train_x.defined());
+  EXPECT_FALSE(alone.val_x.defined());
+  EXPECT_TRUE(alone.test_x.equal(full.test_x));
+  EXPECT_TRUE(alone.test_y.equal(full.test_y));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Pathfinder, PngRoundTrip) {

@@ -125,9 +125,26 @@ torch::Tensor class_ids(const ArraySplit& s, const std::vector<std::string>& nam
   return torch::tensor(ids, torch::kInt64);
 }
 
-}  // namespace
+std::vector<double> as_vector(const torch::Tensor& v) {
+  auto d = v.to(torch::kFloat64).contiguous();
+  return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
+}
 
-Task load_array_task(const DataOptions& o) {
+// A split read from `file` with the training set's classes and row shape.
+void read_split(const std::string& file, const std::vector<std::string>& names,
+                const torch::Tensor& like, torch::Tensor& x, torch::Tensor& y) {
+  ArraySplit s = read_array_split(file);
+  require(!like.defined() ||
+              (s.x.dim() == like.dim() && s.x.size(1) == like.size(1) &&
+               (s.x.dim() == 2 || s.x.size(2) == like.size(2))),
+          file, "has rows of another shape than data.train's");
+  x = s.x;
+  y = class_ids(s, names);
+}
+
+// Every split from the files (or the seeded split of data.train); t.stats records what the
+// test split takes from training.
+Task arrays_with_train(const DataOptions& o) {
   require(!o.train_file.empty(), "data.train",
           "dataset 'arrays' needs data.train (an .npz, a folder of .npy files or a .ts file)");
   ArraySplit train = read_array_split(o.train_file);
@@ -138,17 +155,9 @@ Task load_array_task(const DataOptions& o) {
   t.input = train.x.is_floating_point() ? TaskInput::Signal : TaskInput::Tokens;
   t.train_x = train.x;
   t.train_y = class_ids(train, names);
-  auto take = [&](const std::string& file, torch::Tensor& x, torch::Tensor& y) {
-    ArraySplit s = read_array_split(file);
-    require(s.x.dim() == train.x.dim() && s.x.size(1) == train.x.size(1) &&
-                (s.x.dim() == 2 || s.x.size(2) == train.x.size(2)),
-            file, "has rows of another shape than data.train's");
-    x = s.x;
-    y = class_ids(s, names);
-  };
-  if (!o.val_file.empty()) take(o.val_file, t.val_x, t.val_y);
+  if (!o.val_file.empty()) read_split(o.val_file, names, t.train_x, t.val_x, t.val_y);
   if (!o.test_file.empty()) {
-    take(o.test_file, t.test_x, t.test_y);
+    read_split(o.test_file, names, t.train_x, t.test_x, t.test_y);
   } else {  // a seeded 80/10/10 split of the training file
     auto perm = seeded_permutation(t.train_x.size(0), o.split_seed);
     const int64_t n = perm.size(0), n_test = std::max<int64_t>(1, n / 10),
@@ -162,25 +171,68 @@ Task load_array_task(const DataOptions& o) {
     if (n_val > 0) pick(n - n_test - n_val, n_val, t.val_x, t.val_y);
     pick(0, n - n_test - n_val, t.train_x, t.train_y);
   }
+  t.stats.classes = names;
   if (o.standardize && t.input == TaskInput::Signal) {  // per channel, training statistics
     const std::vector<int64_t> rows_steps = {0, 1};
     const auto mu = t.train_x.mean(rows_steps, true);                       // (1, 1, C)
     const auto sd = t.train_x.std(rows_steps, true, true).clamp_min(1e-8);  // (1, 1, C)
     for (auto* x : {&t.train_x, &t.val_x, &t.test_x})
       if (x->defined()) *x = (*x - mu) / sd;
+    t.stats.mean = as_vector(mu);
+    t.stats.std = as_vector(sd);
   }
-  t.L = t.train_x.size(1);
-  int64_t vocab = 1;
-  for (const auto* x : {&t.train_x, &t.val_x, &t.test_x})
-    if (x->defined() && !x->is_floating_point())
-      vocab = std::max(vocab, x->max().item<int64_t>() + 1);
-  t.d_input = t.input == TaskInput::Signal ? t.train_x.size(2) : vocab;
-  t.n_classes = int64_t(names.size());
-  t.description = "arrays (" + o.train_file + "), L = " + std::to_string(t.L) + ", " +
-                  std::to_string(t.input == TaskInput::Signal ? t.train_x.size(2) : 1) +
+  if (t.input == TaskInput::Tokens) {
+    t.stats.vocab = 1;
+    for (const auto* x : {&t.train_x, &t.val_x, &t.test_x})
+      if (x->defined()) t.stats.vocab = std::max(t.stats.vocab, x->max().item<int64_t>() + 1);
+  }
+  return t;
+}
+
+// Only data.test, with the classes, standardisation and vocabulary saved at training.
+Task arrays_test_only(const DataOptions& o, const TrainSplitStats& saved) {
+  Task t;
+  read_split(o.test_file, saved.classes, torch::Tensor(), t.test_x, t.test_y);
+  t.input = t.test_x.is_floating_point() ? TaskInput::Signal : TaskInput::Tokens;
+  t.stats = saved;
+  if (!saved.mean.empty()) {
+    require(t.input == TaskInput::Signal && int64_t(saved.mean.size()) == t.test_x.size(2),
+            o.test_file,
+            "has " + std::to_string(t.test_x.dim() == 3 ? t.test_x.size(2) : 0) +
+                " signal channels, the checkpoint's training set " +
+                std::to_string(saved.mean.size()));
+    auto channel = [](const std::vector<double>& v) {
+      return torch::tensor(v, torch::kFloat64).to(torch::kFloat).view({1, 1, -1});
+    };
+    t.test_x = (t.test_x - channel(saved.mean)) / channel(saved.std);
+  }
+  if (t.input == TaskInput::Tokens) {
+    require(saved.vocab > 0, o.test_file, "holds token ids, the checkpoint's training set signals");
+    const int64_t top = t.test_x.max().item<int64_t>();
+    require(top < saved.vocab, o.test_file,
+            "token id " + std::to_string(top - 1) + " is beyond the checkpoint's vocabulary of " +
+                std::to_string(saved.vocab - 1) + " ids");
+  }
+  return t;
+}
+
+}  // namespace
+
+Task load_array_task(const DataOptions& o, TaskSplits splits, const TrainSplitStats& saved) {
+  // A seeded split needs the training file; so does a checkpoint saved without class names.
+  const bool test_only =
+      splits == TaskSplits::TestOnly && !o.test_file.empty() && !saved.classes.empty();
+  Task t = test_only ? arrays_test_only(o, saved) : arrays_with_train(o);
+  const auto& x = test_only ? t.test_x : t.train_x;
+  const int64_t channels = t.input == TaskInput::Signal ? x.size(2) : 1;
+  t.L = x.size(1);
+  t.d_input = t.input == TaskInput::Signal ? channels : t.stats.vocab;
+  t.n_classes = int64_t(t.stats.classes.size());
+  t.description = "arrays (" + (test_only ? o.test_file : o.train_file) +
+                  "), L = " + std::to_string(t.L) + ", " + std::to_string(channels) +
                   (t.input == TaskInput::Signal ? " channels, " : " token stream, ") +
-                  std::to_string(names.size()) + " classes, " + std::to_string(t.train_x.size(0)) +
-                  " train / " +
+                  std::to_string(t.n_classes) + " classes, " +
+                  (t.train_x.defined() ? std::to_string(t.train_x.size(0)) + " train / " : "") +
                   (t.val_x.defined() ? std::to_string(t.val_x.size(0)) + " val / " : "") +
                   std::to_string(t.test_x.size(0)) + " test";
   return t;

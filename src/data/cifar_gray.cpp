@@ -80,11 +80,12 @@ torch::Tensor decode_jpeg_rgb(const std::string& bytes, const std::string& what)
   return hwc.permute({2, 0, 1}).contiguous();  // (3, 32, 32)
 }
 
-CifarGray load_cifar_gray_tar(const std::string& tar_path, bool check_md5) {
-  return load_cifar_tar(tar_path, check_md5, false);
+CifarGray load_cifar_gray_tar(const std::string& tar_path, bool check_md5, bool with_train) {
+  return load_cifar_tar(tar_path, check_md5, false, with_train);
 }
 
-CifarGray load_cifar_tar(const std::string& tar_path, bool check_md5, bool color) {
+CifarGray load_cifar_tar(const std::string& tar_path, bool check_md5, bool color,
+                         bool with_train) {
   const std::string tar = read_file_bytes(tar_path);
   if (check_md5) {
     const std::string got = md5_hex(tar);
@@ -109,14 +110,18 @@ CifarGray load_cifar_tar(const std::string& tar_path, bool check_md5, bool color
       if (cls == kCifarClasses[k]) c = k;
     const int which = split == "train" ? 0 : split == "test" ? 1 : -1;
     require(c >= 0 && which >= 0, tar_path, "unexpected member " + name);
+    if (which == 0 && !with_train) continue;  // decoding is the cost: skip what is not asked for
     const std::string member = tar.substr(m.offset, m.size), where = tar_path + ":" + name;
     img[which].push_back(color ? decode_jpeg_rgb(member, where) : decode_jpeg_gray(member, where));
     lab[which].push_back(c);
   }
-  require(!img[0].empty() && !img[1].empty(), tar_path, "no train/test JPEG files found");
+  require((!with_train || !img[0].empty()) && !img[1].empty(), tar_path,
+          "no train/test JPEG files found");
   CifarGray out;
-  out.train_images = torch::stack(img[0]);
-  out.train_labels = torch::tensor(lab[0], torch::kInt64);
+  if (with_train) {
+    out.train_images = torch::stack(img[0]);
+    out.train_labels = torch::tensor(lab[0], torch::kInt64);
+  }
   out.test_images = torch::stack(img[1]);
   out.test_labels = torch::tensor(lab[1], torch::kInt64);
   return out;

@@ -17,7 +17,8 @@ bool all_digits(const std::string& s) {
 
 }  // namespace
 
-std::vector<FsddRecording> read_fsdd_tar(const std::string& tar_path) {
+std::vector<FsddRecording> read_fsdd_tar(const std::string& tar_path,
+                                         const std::function<bool(int64_t)>& keep_index) {
   const std::string tar = read_file_bytes(tar_path);
   std::vector<FsddRecording> out;
   for (const auto& m : tar_members(tar, tar_path)) {
@@ -36,6 +37,7 @@ std::vector<FsddRecording> read_fsdd_tar(const std::string& tar_path) {
       r.speaker = stem.substr(a + 1, b - a - 1);
     }
     require(named && r.digit <= 9, where, "expected a name {digit 0-9}_{speaker}_{index}.wav");
+    if (keep_index && !keep_index(r.index)) continue;
     auto wav = decode_wav_mono(tar.substr(m.offset, m.size), where);
     require(wav.sample_rate == kFsddRate, where,
             "sample rate " + std::to_string(wav.sample_rate) + " Hz, expected 8000");

@@ -71,21 +71,23 @@ std::string idx_images(const DataOptions& o, bool with_train, Task& t, torch::Te
   return dir;
 }
 
-// The tar holds both splits: read whole.
-std::string cifar_images(const DataOptions& o, Task& t, torch::Tensor& train_u8,
+// The tar holds both splits; its training members are decoded only when with_train.
+std::string cifar_images(const DataOptions& o, bool with_train, Task& t, torch::Tensor& train_u8,
                          torch::Tensor& test_u8) {
   const int64_t tr = o.train_limit, te = o.test_limit;
   std::string dir = o.dir;
   if (dir.empty()) dir = "../shared/data/cifar10-jpeg";
   const std::string tar = fs::is_directory(dir) ? dir + "/cifar10-jpeg.tar" : dir;
   require(fs::exists(tar), "data.dir", "'" + tar + "' not found (expected cifar10-jpeg.tar)");
-  auto c = load_cifar_tar(tar, true, true);
+  auto c = load_cifar_tar(tar, true, true, with_train);
   // The tar is ordered by class: one seeded shuffle of each split, so limits keep all classes.
   const uint64_t seed = o.split_seed;
-  auto p = seeded_permutation(c.train_images.size(0), seed);
+  if (with_train) {
+    auto p = seeded_permutation(c.train_images.size(0), seed);
+    train_u8 = first(c.train_images.index_select(0, p), tr);
+    t.train_y = first(c.train_labels.index_select(0, p), tr);
+  }
   auto q = seeded_permutation(c.test_images.size(0), seed + 1);
-  train_u8 = first(c.train_images.index_select(0, p), tr);
-  t.train_y = first(c.train_labels.index_select(0, p), tr);
   test_u8 = first(c.test_images.index_select(0, q), te);
   t.test_y = first(c.test_labels.index_select(0, q), te);
   t.crop_pad = 4;
@@ -102,12 +104,13 @@ Task load_image_task(const DataOptions& o, TaskSplits splits, const TrainSplitSt
   t.n_classes = 10;
   torch::Tensor train_u8, test_u8;
   std::string src;
+  // The training images only for training, or for a checkpoint saved without their statistics.
+  const bool with_train = splits == TaskSplits::All || stats.empty();
+  if (!with_train) t.stats = stats;
   if (name == "fashion-mnist" || name == "mnist") {
-    const bool with_train = splits == TaskSplits::All || stats.empty();
-    if (!with_train) t.stats = stats;
     src = idx_images(o, with_train, t, train_u8, test_u8);
   } else if (name == "cifar10") {
-    src = cifar_images(o, t, train_u8, test_u8);
+    src = cifar_images(o, with_train, t, train_u8, test_u8);
   } else {
     throw InputError("data.dataset: '" + name +
                      "' has no image layout (expected fashion-mnist, mnist or cifar10)");

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <random>
 #include <sstream>
 #include <tuple>
@@ -523,7 +524,7 @@ int64_t write_pathfinder_dir(const std::string& out_dir, const PathfinderParams&
   return positives;
 }
 
-PathfinderSet read_pathfinder_dir(const std::string& dir_, int64_t limit) {
+std::vector<PathfinderRow> list_pathfinder_dir(const std::string& dir_, int64_t limit) {
   std::string dir = dir_;
   if (!fs::is_directory(dir + "/metadata") && fs::is_directory(dir + "/curv_contour_length_14"))
     dir += "/curv_contour_length_14";
@@ -538,8 +539,7 @@ PathfinderSet read_pathfinder_dir(const std::string& dir_, int64_t limit) {
     files.push_back({end && *end == 0 ? id : -1, e.path().string()});
   }
   std::sort(files.begin(), files.end());
-  std::vector<torch::Tensor> imgs;
-  std::vector<int64_t> labels;
+  std::vector<PathfinderRow> rows;
   for (const auto& [id, path] : files) {
     std::ifstream in(path);
     std::string line;
@@ -549,26 +549,46 @@ PathfinderSet read_pathfinder_dir(const std::string& dir_, int64_t limit) {
       std::istringstream ls(line);
       std::string sub, fn, idx, label;
       if (!(ls >> sub >> fn >> idx >> label)) continue;
-      require(label == "0" || label == "1", path + ":" + std::to_string(lineno),
-              "label '" + label + "' is not 0 or 1");
-      const std::string img = dir + "/" + sub + "/" + fn;
       const std::string at = path + ":" + std::to_string(lineno);
+      require(label == "0" || label == "1", at, "label '" + label + "' is not 0 or 1");
+      const std::string img = dir + "/" + sub + "/" + fn;
       std::error_code ec;
       require(fs::is_regular_file(img, ec), at, "image " + img + " is not a file");
       if (fs::file_size(img, ec) == 0) continue;  // the empty file S4 blacklists
-      imgs.push_back(read_png_gray(img));
-      require(imgs.back().sizes() == imgs.front().sizes(), at,
-              "image " + img + " is " + std::to_string(imgs.back().size(0)) + "x" +
-                  std::to_string(imgs.back().size(1)) + ", the first one " +
-                  std::to_string(imgs.front().size(0)) + "x" +
-                  std::to_string(imgs.front().size(1)));
-      labels.push_back(label == "1");
-      if (limit > 0 && int64_t(labels.size()) >= limit) break;
+      rows.push_back({img, label == "1", at});
+      if (limit > 0 && int64_t(rows.size()) >= limit) break;
     }
-    if (limit > 0 && int64_t(labels.size()) >= limit) break;
+    if (limit > 0 && int64_t(rows.size()) >= limit) break;
   }
-  require(!imgs.empty(), dir, "no images listed in metadata/");
+  require(!rows.empty(), dir, "no images listed in metadata/");
+  return rows;
+}
+
+PathfinderSet read_pathfinder_rows(const std::vector<PathfinderRow>& rows,
+                                   const std::vector<int64_t>& which) {
+  std::vector<torch::Tensor> imgs;
+  std::vector<int64_t> labels;
+  imgs.reserve(which.size());
+  for (const int64_t i : which) {
+    TORCH_CHECK(i >= 0 && i < int64_t(rows.size()), "[read_pathfinder_rows] row ", i,
+                " out of range");
+    const auto& r = rows[size_t(i)];
+    imgs.push_back(read_png_gray(r.image));
+    require(imgs.back().sizes() == imgs.front().sizes(), r.at,
+            "image " + r.image + " is " + std::to_string(imgs.back().size(0)) + "x" +
+                std::to_string(imgs.back().size(1)) + ", the first one " +
+                std::to_string(imgs.front().size(0)) + "x" + std::to_string(imgs.front().size(1)));
+    labels.push_back(r.label);
+  }
+  TORCH_CHECK(!imgs.empty(), "[read_pathfinder_rows] no rows asked for");
   return {torch::stack(imgs), torch::tensor(labels, torch::kInt64)};
+}
+
+PathfinderSet read_pathfinder_dir(const std::string& dir, int64_t limit) {
+  const auto rows = list_pathfinder_dir(dir, limit);
+  std::vector<int64_t> all(rows.size());
+  std::iota(all.begin(), all.end(), int64_t(0));
+  return read_pathfinder_rows(rows, all);
 }
 
 }  // namespace spikessm

@@ -1,5 +1,6 @@
 #include "spikessm/data/task.h"
 
+#include <array>
 #include <filesystem>
 #include <random>
 
@@ -95,64 +96,86 @@ torch::Tensor flatten_pixels(const torch::Tensor& img, double mean, double std) 
   return ((img.to(torch::kFloat) / 255.0 - mean) / std).reshape({img.size(0), -1, 1});
 }
 
-// 80/10/10 split of a seeded permutation (S4 uses random_split 80/10/10, seed 42).
-void split_811(Task& t, const torch::Tensor& x, const torch::Tensor& y, uint64_t seed) {
-  const int64_t n = x.size(0), n_val = n / 10, n_test = n / 10, n_train = n - n_val - n_test;
+// 80/10/10 split of n rows by a seeded permutation (S4 uses random_split 80/10/10, seed 42):
+// rows of train, val and test, in that order.
+std::array<torch::Tensor, 3> split_811(int64_t n, uint64_t seed) {
+  const int64_t n_val = n / 10, n_test = n / 10, n_train = n - n_val - n_test;
   auto perm = seeded_permutation(n, seed);
-  auto pick = [&](int64_t a, int64_t len, torch::Tensor& ox, torch::Tensor& oy) {
-    auto idx = perm.narrow(0, a, len);
-    ox = x.index_select(0, idx);
-    oy = y.index_select(0, idx);
-  };
-  pick(0, n_train, t.train_x, t.train_y);
-  pick(n_train, n_val, t.val_x, t.val_y);
-  pick(n_train + n_val, n_test, t.test_x, t.test_y);
+  return {perm.narrow(0, 0, n_train), perm.narrow(0, n_train, n_val),
+          perm.narrow(0, n_train + n_val, n_test)};
 }
 
-Task pathfinder_task(const DataOptions& o, const std::string& name, int size) {
+// Only the images of the splits built are decoded (evaluation decodes the test split's).
+Task pathfinder_task(const DataOptions& o, TaskSplits splits, const std::string& name, int size) {
   const std::string dir =
       data_dir(o, name,
                "the LRA pathfinder" + std::to_string(size) +
                    " folder (curv_contour_length_14/ with "
                    "metadata/ and imgs/), or `spikessm data generate pathfinder --size " +
                    std::to_string(size) + " --out DIR`");
-  auto set = read_pathfinder_dir(dir, o.read_limit);
-  require(set.images.size(1) == size && set.images.size(2) == size, "data.dir",
-          "'" + dir + "' holds " + std::to_string(set.images.size(1)) + "x" +
-              std::to_string(set.images.size(2)) + " images, expected " + std::to_string(size));
+  const auto rows = list_pathfinder_dir(dir, o.read_limit);
+  const auto parts = split_811(int64_t(rows.size()), o.split_seed);
+  auto read = [&](const torch::Tensor& part, int64_t limit, torch::Tensor& x, torch::Tensor& y) {
+    auto idx = (limit > 0 && limit < part.size(0) ? part.narrow(0, 0, limit) : part).contiguous();
+    if (idx.size(0) == 0) return;
+    auto set = read_pathfinder_rows(
+        rows, std::vector<int64_t>(idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + idx.numel()));
+    require(set.images.size(1) == size && set.images.size(2) == size, "data.dir",
+            "'" + dir + "' holds " + std::to_string(set.images.size(1)) + "x" +
+                std::to_string(set.images.size(2)) + " images, expected " + std::to_string(size));
+    x = flatten_pixels(set.images, 0.5, 0.5);
+    y = set.labels;
+  };
   Task t;
-  split_811(t, flatten_pixels(set.images, 0.5, 0.5), set.labels, o.split_seed);
+  if (splits == TaskSplits::All) {
+    read(parts[0], o.train_limit, t.train_x, t.train_y);
+    read(parts[1], o.test_limit, t.val_x, t.val_y);
+  }
+  read(parts[2], o.test_limit, t.test_x, t.test_y);
+  require(t.test_x.defined(), "data.dir",
+          "'" + dir + "' lists " + std::to_string(rows.size()) +
+              " images: too few for a test split (a tenth of them)");
   t.d_input = 1;
   t.n_classes = 2;
-  apply_limits(t, o);
   t.L = int64_t(size) * size;
   t.description = name + " (" + dir + "), L = " + std::to_string(t.L) + ", " + sizes(t);
   return t;
 }
 
-Task cifar_task(const DataOptions& o) {
+// Without the training images (evaluation of a checkpoint that saved their statistics) only the
+// test members are decoded.
+Task cifar_task(const DataOptions& o, TaskSplits splits, const TrainSplitStats& saved) {
   std::string dir = o.dir;
   if (dir.empty()) dir = "../shared/data/cifar10-jpeg";
   const std::string tar = fs::is_directory(dir) ? dir + "/cifar10-jpeg.tar" : dir;
   require(fs::exists(tar), "data.dir", "'" + tar + "' not found (expected cifar10-jpeg.tar)");
-  auto c = load_cifar_gray_tar(tar, true);
-  // LRA: train[:90%] / train[90%:] / test. Our tar is ordered by class, so the 45k/5k cut is
-  // taken after a seeded shuffle.
-  auto perm = seeded_permutation(c.train_images.size(0), o.split_seed);
-  auto imgs = c.train_images.index_select(0, perm);
-  auto labels = c.train_labels.index_select(0, perm);
-  const int64_t n_train = imgs.size(0) * 9 / 10;
-  auto train_imgs = imgs.narrow(0, 0, n_train);
-  auto raw = train_imgs.to(torch::kFloat) / 255.0;
-  const double mean = raw.mean().item<double>(), std = raw.std().item<double>();
+  const bool with_train = splits == TaskSplits::All || saved.empty();
+  auto c = load_cifar_gray_tar(tar, true, with_train);
   Task t;
-  t.train_x = flatten_pixels(train_imgs, mean, std);
-  t.train_y = labels.narrow(0, 0, n_train);
-  t.val_x = flatten_pixels(imgs.narrow(0, n_train, imgs.size(0) - n_train), mean, std);
-  t.val_y = labels.narrow(0, n_train, imgs.size(0) - n_train);
+  if (with_train) {
+    // LRA: train[:90%] / train[90%:] / test. Our tar is ordered by class, so the 45k/5k cut is
+    // taken after a seeded shuffle.
+    auto perm = seeded_permutation(c.train_images.size(0), o.split_seed);
+    auto imgs = c.train_images.index_select(0, perm);
+    auto labels = c.train_labels.index_select(0, perm);
+    const int64_t n_train = imgs.size(0) * 9 / 10;
+    auto train_imgs = imgs.narrow(0, 0, n_train);
+    auto raw = train_imgs.to(torch::kFloat) / 255.0;
+    const double mean = raw.mean().item<double>(), std = raw.std().item<double>();
+    t.stats = {{mean}, {std}, 32, 32};
+    t.train_x = flatten_pixels(train_imgs, mean, std);
+    t.train_y = labels.narrow(0, 0, n_train);
+    t.val_x = flatten_pixels(imgs.narrow(0, n_train, imgs.size(0) - n_train), mean, std);
+    t.val_y = labels.narrow(0, n_train, imgs.size(0) - n_train);
+  } else {
+    require(saved.mean.size() == 1 && saved.std.size() == 1, "data.dataset",
+            "cifar10-gray, but the checkpoint's training statistics have " +
+                std::to_string(saved.mean.size()) + " channels (expected 1)");
+    t.stats = saved;
+  }
   // The test files are ordered by class too: shuffle once so data.test_limit keeps all classes.
   auto tperm = seeded_permutation(c.test_images.size(0), o.split_seed + 1);
-  t.test_x = flatten_pixels(c.test_images.index_select(0, tperm), mean, std);
+  t.test_x = flatten_pixels(c.test_images.index_select(0, tperm), t.stats.mean[0], t.stats.std[0]);
   t.test_y = c.test_labels.index_select(0, tperm);
   t.d_input = 1;
   t.n_classes = 10;
@@ -215,7 +238,8 @@ Task aan_task(const DataOptions& o, TaskSplits splits) {
 }
 
 // Spoken digits: the official test split (index 0-4), validation index 5-9, train 10-49.
-Task fsdd_task(const DataOptions& o) {
+// Only the recordings of the splits built are decoded.
+Task fsdd_task(const DataOptions& o, TaskSplits splits) {
   std::string dir = o.dir;
   if (dir.empty()) dir = "../shared/data/fsdd";
   const std::string tar = fs::is_directory(dir) ? dir + "/recordings.tar" : dir;
@@ -228,20 +252,22 @@ Task fsdd_task(const DataOptions& o) {
   std::vector<torch::Tensor> x[3];
   std::vector<int64_t> y[3];
   int64_t trimmed = 0;
-  for (const auto& r : read_fsdd_tar(tar)) {
+  const bool test_only = splits == TaskSplits::TestOnly;
+  for (const auto& r : read_fsdd_tar(tar, [&](int64_t index) { return !test_only || index < 5; })) {
     const int split = r.index < 5 ? 2 : r.index < 10 ? 1 : 0;  // test, val, train
     x[split].push_back(fsdd_signal(r.samples, max_samples, pool));
     y[split].push_back(r.digit);
     trimmed += int64_t(r.samples.size()) > max_samples;
   }
-  require(!x[0].empty() && !x[2].empty(), tar,
-          "needs recordings with index >= 10 (train) and 0-4 (test)");
+  require((test_only || !x[0].empty()) && !x[2].empty(), tar,
+          test_only ? "needs recordings with index 0-4 (test)"
+                    : "needs recordings with index >= 10 (train) and 0-4 (test)");
   auto stack = [&](int s, torch::Tensor& ox, torch::Tensor& oy) {
     ox = torch::stack(x[s]);
     oy = torch::tensor(y[s], torch::kInt64);
   };
   Task t;
-  stack(0, t.train_x, t.train_y);
+  if (!x[0].empty()) stack(0, t.train_x, t.train_y);
   if (!x[1].empty()) stack(1, t.val_x, t.val_y);
   stack(2, t.test_x, t.test_y);
   // The tar is ordered by file name, digit first.
@@ -280,12 +306,12 @@ Task load_task(const DataOptions& o, TaskSplits splits, const TrainSplitStats& s
   if (name == "imdb") return imdb_task(o, splits);
   if (name == "aan") return aan_task(o, splits);
   // One file (or folder) holds every split: read whole.
-  if (name == "pathfinder32") return only(splits, pathfinder_task(o, name, 32));
-  if (name == "pathx") return only(splits, pathfinder_task(o, name, 128));
-  if (name == "cifar10-gray") return only(splits, cifar_task(o));
-  if (name == "fsdd") return only(splits, fsdd_task(o));
+  if (name == "pathfinder32") return pathfinder_task(o, splits, name, 32);
+  if (name == "pathx") return pathfinder_task(o, splits, name, 128);
+  if (name == "cifar10-gray") return only(splits, cifar_task(o, splits, stats));
+  if (name == "fsdd") return fsdd_task(o, splits);
   if (name == "arrays") {
-    Task t = load_array_task(o);
+    Task t = load_array_task(o, splits, stats);
     apply_limits(t, o);
     return only(splits, std::move(t));
   }

@@ -23,6 +23,9 @@ struct ArraySplit {
 };
 ArraySplit read_array_split(const std::string& path);
 
-Task load_array_task(const DataOptions& o);
+// Training reads data.train (and data.val, data.test); evaluation of a checkpoint (TestOnly
+// with the statistics it saved) reads only data.test. `saved` empty: every split is read.
+Task load_array_task(const DataOptions& o, TaskSplits splits = TaskSplits::All,
+                     const TrainSplitStats& saved = {});
 
 }  // namespace spikessm

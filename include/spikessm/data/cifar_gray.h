@@ -19,11 +19,13 @@ struct CifarGray {
   torch::Tensor test_images, test_labels;  // (10000, 32, 32), (10000,)
 };
 
-// Reads the tar (verifying its md5 when check_md5); InputError on a bad file.
-CifarGray load_cifar_gray_tar(const std::string& tar_path, bool check_md5);
+// Reads the tar (verifying its md5 when check_md5); InputError on a bad file. Without
+// with_train the training members are not decoded and train_* stay undefined.
+CifarGray load_cifar_gray_tar(const std::string& tar_path, bool check_md5, bool with_train = true);
 
 // The same tar decoded in colour (color = true): images (N, 3, 32, 32) uint8 RGB.
-CifarGray load_cifar_tar(const std::string& tar_path, bool check_md5, bool color);
+CifarGray load_cifar_tar(const std::string& tar_path, bool check_md5, bool color,
+                         bool with_train = true);
 
 // JPEG bytes -> (3, 32, 32) uint8 RGB. InputError (naming `what`) on a decode failure.
 torch::Tensor decode_jpeg_rgb(const std::string& bytes, const std::string& what);

@@ -4,6 +4,7 @@
 // index 0-4 in the test set; we hold out index 5-9 of the rest as validation (see fsdd_task).
 #include <torch/torch.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,9 +18,11 @@ struct FsddRecording {
   std::string speaker;
 };
 
-// Every .wav member of the tar, in archive order. InputError when a name does not follow
-// {digit}_{speaker}_{index}.wav, a file is not mono WAV at 8 kHz, or there is no recording.
-std::vector<FsddRecording> read_fsdd_tar(const std::string& tar_path);
+// Every .wav member of the tar, in archive order; with keep_index, only the recordings whose
+// index it accepts are decoded and returned. InputError when a name does not follow
+// {digit}_{speaker}_{index}.wav, a kept file is not mono WAV at 8 kHz, or none is kept.
+std::vector<FsddRecording> read_fsdd_tar(const std::string& tar_path,
+                                         const std::function<bool(int64_t)>& keep_index = {});
 
 // One recording -> (L, 1) float32 input: the first max_samples samples, averaged over
 // non-overlapping windows of `pool` samples, scaled to zero mean and unit variance over the

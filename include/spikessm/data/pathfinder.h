@@ -59,9 +59,24 @@ struct PathfinderSet {
   torch::Tensor images;  // (N, size, size) uint8
   torch::Tensor labels;  // (N,) int64
 };
-// Reads the official image folders + metadata: `dir` is the difficulty folder (holding
-// metadata/ and imgs/) or its parent with curv_contour_length_14/. Rows in metadata file
-// order (files sorted numerically); limit > 0 reads only the first `limit` rows.
+// One image listed in the metadata: its file, label (0/1) and the metadata line naming it.
+struct PathfinderRow {
+  std::string image;
+  int64_t label = 0;
+  std::string at;  // "<metadata file>:<line>", for errors
+};
+
+// Lists the official image folders' metadata without decoding an image: `dir` is the
+// difficulty folder (holding metadata/ and imgs/) or its parent with curv_contour_length_14/.
+// Rows in metadata file order (files sorted numerically), empty image files skipped;
+// limit > 0 lists only the first `limit` rows.
+std::vector<PathfinderRow> list_pathfinder_dir(const std::string& dir, int64_t limit);
+
+// Decodes rows[which[0]], rows[which[1]], ... (all the same size, else InputError).
+PathfinderSet read_pathfinder_rows(const std::vector<PathfinderRow>& rows,
+                                   const std::vector<int64_t>& which);
+
+// Every listed row: read_pathfinder_rows(list_pathfinder_dir(dir, limit), 0..n-1).
 PathfinderSet read_pathfinder_dir(const std::string& dir, int64_t limit);
 
 }  // namespace spikessm

@@ -7,18 +7,22 @@
 
 namespace spikessm {
 
-// Training builds every split; evaluation builds only the test split, and reads only the test
-// files where the task keeps that split in files of its own (IDX sets, ListOps, IMDB, AAN).
-// Tasks kept in one file (Pathfinder's folder, the CIFAR and FSDD tars) read it whole.
+// Training builds every split; evaluation builds only the test split: it reads only the test
+// files where a task keeps its splits in files of their own (IDX sets, ListOps, IMDB, AAN,
+// arrays with data.test), and decodes only the test members where one file or folder holds
+// every split (Pathfinder, the CIFAR and FSDD tars).
 enum class TaskSplits { All, TestOnly };
 
-// What the test inputs of an image set take from its training split: the standardisation (one
-// mean and std per channel, over the training images kept by data.train_limit) and the image
-// size. Saved in checkpoints, so that evaluating the test split needs no training file.
+// What the test inputs take from the training split: the standardisation (one mean and std per
+// channel, over the training rows kept by data.train_limit), an image set's image size, and
+// for arrays the class names in id order and the token vocabulary. Saved in checkpoints, so
+// that evaluating the test split needs no training file.
 struct TrainSplitStats {
   std::vector<double> mean, std;
-  int64_t height = 0, width = 0;
-  bool empty() const { return mean.empty(); }
+  int64_t height = 0, width = 0;     // image sets only
+  std::vector<std::string> classes;  // arrays: label text of class id 0, 1, ...
+  int64_t vocab = 0;                 // arrays of token ids: the encoder's d_input
+  bool empty() const { return mean.empty() && classes.empty(); }
 };
 
 nlohmann::json to_json(const TrainSplitStats& s);
