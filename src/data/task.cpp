@@ -230,7 +230,7 @@ Task fsdd_task(const DataOptions& o) {
   int64_t trimmed = 0;
   for (const auto& r : read_fsdd_tar(tar)) {
     const int split = r.index < 5 ? 2 : r.index < 10 ? 1 : 0;  // test, val, train
-    x[split].push_back(fsdd_signal(r.samples, max_samples, pool));
+    x[split].push_back(fsdd_signal(r.samples, max_samples, pool, o.standardize));
     y[split].push_back(r.digit);
     trimmed += int64_t(r.samples.size()) > max_samples;
   }
