@@ -149,7 +149,8 @@ TEST(ClassifierStream, Float32ChunkedEqualsParallel) {
   ClassifierStream stream(model);
   auto s = stream.initial_state(B);
   torch::Tensor logits;
-  for (int64_t t = 0; t < L; t += 64) logits = stream.forward_with_state(x.narrow(1, t, std::min<int64_t>(64, L - t)), s);
+  for (int64_t t = 0; t < L; t += 64)
+    logits = stream.forward_with_state(x.narrow(1, t, std::min<int64_t>(64, L - t)), s);
   EXPECT_LT((logits - full).abs().max().item<double>(), 1e-4);
   EXPECT_TRUE(logits.argmax(1).equal(full.argmax(1)));
 }

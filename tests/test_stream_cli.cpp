@@ -119,9 +119,9 @@ TEST_F(StreamCli, RealRecordingsStreamToTheParallelPrediction) {
       EXPECT_NEAR(fin["probs"][size_t(c)].get<double>(), probs[c].item<double>(), 1e-5);
     // The same samples as raw 16-bit PCM on stdin, read in other chunks.
     const std::string raw = (dir_ / (std::to_string(i) + ".raw")).string();
-    auto p = run_cli("stream --checkpoint " + ckpt("causal") +
-                     " --input - --format s16le --rate 8000 --length 512 --chunk 33 --json < " +
-                     raw);
+    auto p =
+        run_cli("stream --checkpoint " + ckpt("causal") +
+                " --input - --format s16le --rate 8000 --length 512 --chunk 33 --json < " + raw);
     ASSERT_EQ(p.code, 0) << p.out;
     auto fin2 = last_event(p.out, "final");
     ASSERT_FALSE(fin2.is_null()) << p.out;
@@ -164,8 +164,8 @@ TEST_F(StreamCli, BadInputsAreOneLineAndExitTwo) {
   std::memcpy(&w16[28], &byte_rate, 4);
   spikessm::testing::write_file(dir_ / "16k.wav", w16);
   // A damaged state file.
-  auto ok = run_cli("stream --checkpoint " + ckpt("causal") + " --input " + wav +
-                    " --state-out " + (dir_ / "good.bin").string());
+  auto ok = run_cli("stream --checkpoint " + ckpt("causal") + " --input " + wav + " --state-out " +
+                    (dir_ / "good.bin").string());
   ASSERT_EQ(ok.code, 0) << ok.out;
   std::string st = spikessm::read_file_bytes((dir_ / "good.bin").string());
   st[st.size() - 10] ^= 1;

@@ -146,8 +146,7 @@ ClassifierState load_stream_state(const std::string& path, const ClassifierStrea
   s.steps = meta.value("steps", int64_t(-1));
   stream.check_state(s, path);
   const auto& p = tensors[size_t(nb + 1)];
-  require(p.dim() == 1 && p.scalar_type() == torch::kFloat, path,
-          "holds no pending-sample vector");
+  require(p.dim() == 1 && p.scalar_type() == torch::kFloat, path, "holds no pending-sample vector");
   if (pending) pending->assign(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
   if (info) *info = meta;
   return s;

@@ -52,9 +52,7 @@ class Pooler {
     }
     return steps;
   }
-  int64_t samples_for(int64_t max_steps) const {
-    return max_steps * pool_ - int64_t(buf_.size());
-  }
+  int64_t samples_for(int64_t max_steps) const { return max_steps * pool_ - int64_t(buf_.size()); }
   std::vector<float> buf_;
 
  private:
@@ -64,8 +62,11 @@ class Pooler {
 class PcmSource : public StepSource {
  public:
   PcmSource(std::FILE* f, PcmFormat format, const StreamInputSpec& in, std::string what)
-      : f_(f), bytes_per_(format == PcmFormat::S16LE ? 2 : 4), format_(format),
-        pooler_(in.pool), what_(std::move(what)) {}
+      : f_(f),
+        bytes_per_(format == PcmFormat::S16LE ? 2 : 4),
+        format_(format),
+        pooler_(in.pool),
+        what_(std::move(what)) {}
 
   int64_t read(float* out, int64_t max_steps) override {
     const int64_t want = pooler_.samples_for(max_steps);
@@ -91,8 +92,8 @@ class PcmSource : public StepSource {
         const int16_t v = int16_t(uint16_t(b[0]) | uint16_t(b[1]) << 8);
         samples_[size_t(i)] = float(v) / 32768.0f;  // as libsndfile reads 16-bit WAV
       } else {
-        const uint32_t u = uint32_t(b[0]) | uint32_t(b[1]) << 8 | uint32_t(b[2]) << 16 |
-                           uint32_t(b[3]) << 24;
+        const uint32_t u =
+            uint32_t(b[0]) | uint32_t(b[1]) << 8 | uint32_t(b[2]) << 16 | uint32_t(b[3]) << 24;
         float v;
         std::memcpy(&v, &u, 4);
         require(std::isfinite(v), what_,

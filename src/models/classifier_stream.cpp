@@ -90,8 +90,9 @@ void ClassifierStream::check_state(const ClassifierState& s, const std::string& 
            s.blocks[i].scalar_type() == fresh.blocks[i].scalar_type() &&
            s.blocks[i].is_contiguous();
   require(same, where,
-          "holds a state of other shapes than this model's (" + std::to_string(fresh.blocks.size()) +
-              " block tensors of width " + std::to_string(model_->d_model()) + " expected)");
+          "holds a state of other shapes than this model's (" +
+              std::to_string(fresh.blocks.size()) + " block tensors of width " +
+              std::to_string(model_->d_model()) + " expected)");
 }
 
 torch::Tensor ClassifierStream::spiking_block(size_t i, const torch::Tensor& x,
@@ -146,8 +147,8 @@ torch::Tensor ClassifierStream::forward_with_state(const torch::Tensor& x, Class
   const auto& o = model_->options;
   TORCH_CHECK(x.dim() == 3 && x.size(1) >= 1 && x.size(2) == o.d_input() &&
                   x.size(0) == s.pooled_sum.size(0),
-              "[ClassifierStream] x must be (B, T >= 1, ", o.d_input(), ") with B = ",
-              s.pooled_sum.size(0), ", got ", x.sizes());
+              "[ClassifierStream] x must be (B, T >= 1, ", o.d_input(),
+              ") with B = ", s.pooled_sum.size(0), ", got ", x.sizes());
   TORCH_CHECK(x.scalar_type() == model_->encoder->weight.scalar_type(),
               "[ClassifierStream] x must have the model's dtype");
   torch::NoGradGuard ng;

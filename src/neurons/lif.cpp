@@ -115,7 +115,8 @@ torch::Tensor lif_multistep(const torch::Tensor& x, const LifOptions& opt) {
 
 // x: (B, L, D), v: (B, D) -> s: (B, L, D); v advanced by L steps.
 torch::Tensor lif_stream(const torch::Tensor& x, const LifOptions& opt, torch::Tensor& v) {
-  TORCH_CHECK(x.dim() == 3 && (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kDouble) &&
+  TORCH_CHECK(x.dim() == 3 &&
+                  (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kDouble) &&
                   x.device().is_cpu(),
               "[lif_stream] expected a CPU float32/float64 x of shape (B, L, D), got ", x.sizes());
   TORCH_CHECK(v.defined() && v.dim() == 2 && v.size(0) == x.size(0) && v.size(1) == x.size(2) &&

@@ -53,19 +53,22 @@ void print_event(const StreamEvent& e, const StreamInputSpec& in, bool json) {
   static const char* names[] = {"running", "final", "detection", "timeout"};
   const double t = seconds_of(e.step, in);
   if (json) {
-    nlohmann::json j = {{"event", names[e.kind]}, {"step", e.step},
-                        {"t", t},                 {"steps_since_reset", e.steps_since_reset},
-                        {"class", e.cls},         {"p", e.p},
+    nlohmann::json j = {{"event", names[e.kind]},
+                        {"step", e.step},
+                        {"t", t},
+                        {"steps_since_reset", e.steps_since_reset},
+                        {"class", e.cls},
+                        {"p", e.p},
                         {"probs", e.probs}};
     std::printf("%s\n", j.dump().c_str());
   } else if (e.kind == StreamEvent::Running) {
-    std::printf("t=%.3fs step %lld: class %lld p=%.3f  [", t, (long long)e.step,
-                (long long)e.cls, e.p);
+    std::printf("t=%.3fs step %lld: class %lld p=%.3f  [", t, (long long)e.step, (long long)e.cls,
+                e.p);
     for (size_t i = 0; i < e.probs.size(); ++i) std::printf(i ? " %.3f" : "%.3f", e.probs[i]);
     std::printf("]\n");
   } else if (e.kind == StreamEvent::Final) {
-    std::printf("decision: class %lld p=%.3f (over %lld steps, t=%.3fs)\n", (long long)e.cls,
-                e.p, (long long)e.steps_since_reset, t);
+    std::printf("decision: class %lld p=%.3f (over %lld steps, t=%.3fs)\n", (long long)e.cls, e.p,
+                (long long)e.steps_since_reset, t);
   } else if (e.kind == StreamEvent::Detection) {
     std::printf("detected: class %lld p=%.3f at t=%.3fs (after %lld steps)\n", (long long)e.cls,
                 e.p, t, (long long)e.steps_since_reset);

@@ -18,9 +18,9 @@ namespace spikessm {
 
 // What the model's task did to a recording before the first layer, from its data options.
 struct StreamInputSpec {
-  int64_t rate = 0;      // samples per second of audio inputs (0: the task is not audio)
-  int64_t pool = 1;      // samples averaged into one step (audio)
-  int64_t d_input = 1;   // features per step
+  int64_t rate = 0;     // samples per second of audio inputs (0: the task is not audio)
+  int64_t pool = 1;     // samples averaged into one step (audio)
+  int64_t d_input = 1;  // features per step
 };
 // InputError naming data.standardize when the task standardises each recording (a statistic
 // of the whole recording, which a stream cannot know in advance).
@@ -53,28 +53,28 @@ std::unique_ptr<StepSource> array_source(const std::string& path, const StreamIn
 
 // What to read and report.
 struct StreamRunOptions {
-  int64_t chunk = 256;        // steps per forward_with_state call
-  int64_t report_every = 0;   // steps between running-probability reports (0: none)
-  int64_t length = 0;         // > 0: read exactly this many steps (pad with zeros, or stop)
-  bool detect = false;        // detection mode (see StreamEvent::Detection)
-  double threshold = 0.9;     // detection: top probability that triggers a decision
-  int64_t min_steps = 1000;   // detection: steps since the last reset before deciding
-  int64_t window = 4096;      // detection: steps without a decision before a reset
+  int64_t chunk = 256;       // steps per forward_with_state call
+  int64_t report_every = 0;  // steps between running-probability reports (0: none)
+  int64_t length = 0;        // > 0: read exactly this many steps (pad with zeros, or stop)
+  bool detect = false;       // detection mode (see StreamEvent::Detection)
+  double threshold = 0.9;    // detection: top probability that triggers a decision
+  int64_t min_steps = 1000;  // detection: steps since the last reset before deciding
+  int64_t window = 4096;     // detection: steps without a decision before a reset
 };
 void check_stream_options(const StreamRunOptions& o);  // InputError naming the flag
 
 struct StreamEvent {
   enum Kind { Running, Final, Detection, Timeout } kind = Running;
-  int64_t step = 0;            // steps read since the stream began (incl. a resumed state)
+  int64_t step = 0;  // steps read since the stream began (incl. a resumed state)
   int64_t steps_since_reset = 0;
-  int64_t cls = -1;            // argmax class
-  double p = 0;                // its probability
-  std::vector<double> probs;   // (n_classes)
+  int64_t cls = -1;           // argmax class
+  double p = 0;               // its probability
+  std::vector<double> probs;  // (n_classes)
 };
 
 struct StreamStats {
   int64_t steps = 0, chunks = 0;
-  double compute_seconds = 0;     // inside the model
+  double compute_seconds = 0;  // inside the model
   double slowest_chunk_seconds = 0;
   double peak_rss_mib = 0;
 };
