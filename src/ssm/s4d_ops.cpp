@@ -145,13 +145,13 @@ torch::Tensor diag_ssm_stream(const torch::Tensor& u, const torch::Tensor& w,
       state.defined() && state.sizes() == torch::IntArrayRef({B, H, M, 2}) && state.is_contiguous(),
       "[diag_ssm_stream] state must be a contiguous (B, H, M, 2) = (", B, ", ", H, ", ", M,
       ", 2), got ", state.sizes());
-  for (const auto* t : {&w, &z, &d, &state})
+  for (const torch::Tensor* t : {&w, &z, &d, static_cast<const torch::Tensor*>(&state)})
     TORCH_CHECK(t->scalar_type() == u.scalar_type(),
                 "[diag_ssm_stream] u, w, z, d and state must share one floating dtype");
   const auto uc = u.contiguous();
   auto y = torch::empty_like(uc);
   AT_DISPATCH_FLOATING_TYPES(u.scalar_type(), "diag_ssm_stream", [&] {
-    auto p = params<scalar_t>(uc, w, z, d);
+    auto p = DiagSsmFunction::params<scalar_t>(uc, w, z, d);
     p.y = y.data_ptr<scalar_t>();
     p.state = state.data_ptr<scalar_t>();
     kernels::diag_ssm_forward_cpu(p);
