@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """`spikessm stream` on the FSDD test recordings (index 0-4 of every speaker and digit).
 
   accuracy  stream every test recording (a WAV file each, --length = the training length) and
@@ -9,7 +9,7 @@
             per-step latency and peak RSS
   gen       the concatenated stream as raw s16le on stdout (for your own pipelines)
 
-Standard library only (tarfile, wave); the CLI is started without a shell.
+Debian's python3 (tarfile, wave; numpy for `accuracy`); the CLI is started without a shell.
 """
 import argparse
 import io
@@ -44,10 +44,11 @@ def test_recordings(tar_path):
 
 def stream_bytes(recs, seconds, gap, manifest):
     """Yields s16le chunks: the recordings in turn (repeated as needed) with `gap` seconds of
-    silence after each, until `seconds` of audio; appends (start, end, digit) to manifest."""
+    silence after each, until `seconds` of audio (0: each recording once); appends
+    (start, end, digit) to manifest."""
     total, limit, silence = 0, int(seconds * 8000), b"\0\0" * int(gap * 8000)
     i = 0
-    while total < limit:
+    while (total < limit) if seconds > 0 else (i < len(recs)):
         _name, digit, _wav, pcm = recs[i % len(recs)]
         n = len(pcm) // 2
         manifest.append((total, total + n, digit))
@@ -165,7 +166,8 @@ def main():
     ap.add_argument("--checkpoint", default="runs/fsdd_causal/checkpoint.pt")
     ap.add_argument("--tar", default="../shared/data/fsdd/recordings.tar")
     ap.add_argument("--length", type=int, default=4096, help="accuracy: steps per recording")
-    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--seconds", type=float, default=60.0,
+                    help="detect, long, gen: seconds of audio (0: every test recording once)")
     ap.add_argument("--gap", type=float, default=0.0, help="seconds of silence after each")
     ap.add_argument("--chunk", type=int, default=256)
     ap.add_argument("--threshold", type=float, default=0.8)
