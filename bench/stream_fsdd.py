@@ -90,16 +90,19 @@ def cmd_accuracy(a):
     recs = test_recordings(a.tar)
     correct, hist = 0, [0] * 10
     with tempfile.TemporaryDirectory() as tmp:
-        for name, digit, data, _pcm in recs:
-            path = os.path.join(tmp, name)
-            with open(path, "wb") as f:
+        paths = []
+        for name, _digit, data, _pcm in recs:
+            paths.append(os.path.join(tmp, name))
+            with open(paths[-1], "wb") as f:
                 f.write(data)
-            lines, _ = run_stream(a.cli, ["--checkpoint", a.checkpoint, "--input", path,
-                                          "--length", str(a.length), "--json"])
-            final = [json.loads(l) for l in lines if '"final"' in l][-1]
-            correct += final["class"] == digit
-            hist[final["class"]] += 1
-            os.remove(path)
+        # One process streams every file in turn, each from a fresh state.
+        lines, err = run_stream(a.cli, ["--checkpoint", a.checkpoint, "--length", str(a.length),
+                                        "--json", "--chunk", str(a.chunk), "--input"] + paths)
+        finals = {json.loads(l)["input"]: json.loads(l) for l in lines if '"final"' in l}
+        for path, (_name, digit, _data, _pcm) in zip(paths, recs):
+            c = finals[path]["class"]
+            correct += c == digit
+            hist[c] += 1
         logits = os.path.join(tmp, "logits.npy")
         ev = subprocess.run([a.cli, "eval", "--checkpoint", a.checkpoint, "--logits", logits],
                             capture_output=True, text=True, check=True)
@@ -110,7 +113,7 @@ def cmd_accuracy(a):
     print(json.dumps({"recordings": len(recs), "stream_correct": correct,
                       "stream_accuracy": correct / len(recs),
                       "stream_predicted_per_class": hist, "eval_predicted_per_class": eval_hist,
-                      "eval_report": acc_line}, indent=1))
+                      "eval_report": acc_line, "stream_summary": err.strip()}, indent=1))
 
 
 def cmd_detect(a):

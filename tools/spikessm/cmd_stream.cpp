@@ -14,7 +14,8 @@ namespace spikessm::cli {
 namespace {
 
 struct StreamArgs {
-  std::string checkpoint, input, format, state_in, state_out;
+  std::string checkpoint, format, state_in, state_out;
+  std::vector<std::string> inputs;  // each streamed from a fresh state, in turn
   int64_t rate = 0, threads = 1;
   double every_seconds = 0;
   bool json = false;
@@ -25,8 +26,9 @@ bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
-std::unique_ptr<StepSource> open_source(const StreamArgs& a, const StreamInputSpec& in) {
-  if (a.input == "-") {
+std::unique_ptr<StepSource> open_source(const StreamArgs& a, const std::string& input,
+                                        const StreamInputSpec& in) {
+  if (input == "-") {
     require(!a.format.empty(), "--format",
             "is required for raw samples on stdin (s16le or f32le, mono)");
     require(a.rate > 0, "--rate", "is required for raw samples on stdin (samples per second)");
@@ -37,9 +39,9 @@ std::unique_ptr<StepSource> open_source(const StreamArgs& a, const StreamInputSp
   }
   require(a.format.empty() && a.rate == 0, "--format",
           "and --rate describe raw samples on stdin (--input -); a file carries its own");
-  if (ends_with(a.input, ".wav") || ends_with(a.input, ".WAV")) return wav_source(a.input, in);
-  if (ends_with(a.input, ".npy")) return array_source(a.input, in);
-  throw InputError("--input: '" + a.input +
+  if (ends_with(input, ".wav") || ends_with(input, ".WAV")) return wav_source(input, in);
+  if (ends_with(input, ".npy")) return array_source(input, in);
+  throw InputError("--input: '" + input +
                    "' (expected a .wav file, an .npy array of model inputs, or - for raw "
                    "samples on stdin)");
 }
@@ -49,7 +51,8 @@ double seconds_of(int64_t step, const StreamInputSpec& in) {
   return in.rate > 0 ? double(step * in.pool) / double(in.rate) : double(step);
 }
 
-void print_event(const StreamEvent& e, const StreamInputSpec& in, bool json) {
+void print_event(const StreamEvent& e, const StreamInputSpec& in, bool json,
+                 const std::string& input) {
   static const char* names[] = {"running", "final", "detection", "timeout"};
   const double t = seconds_of(e.step, in);
   if (json) {
@@ -59,7 +62,8 @@ void print_event(const StreamEvent& e, const StreamInputSpec& in, bool json) {
                         {"steps_since_reset", e.steps_since_reset},
                         {"class", e.cls},
                         {"p", e.p},
-                        {"probs", e.probs}};
+                        {"probs", e.probs},
+                        {"input", input}};
     std::printf("%s\n", j.dump().c_str());
   } else if (e.kind == StreamEvent::Running) {
     std::printf("t=%.3fs step %lld: class %lld p=%.3f  [", t, (long long)e.step, (long long)e.cls,
@@ -67,6 +71,7 @@ void print_event(const StreamEvent& e, const StreamInputSpec& in, bool json) {
     for (size_t i = 0; i < e.probs.size(); ++i) std::printf(i ? " %.3f" : "%.3f", e.probs[i]);
     std::printf("]\n");
   } else if (e.kind == StreamEvent::Final) {
+    if (!input.empty()) std::printf("%s: ", input.c_str());
     std::printf("decision: class %lld p=%.3f (over %lld steps, t=%.3fs)\n", (long long)e.cls, e.p,
                 (long long)e.steps_since_reset, t);
   } else if (e.kind == StreamEvent::Detection) {
@@ -94,20 +99,37 @@ void run_stream_cmd(const StreamArgs& a) {
     run.report_every = std::max<int64_t>(
         1, int64_t(a.every_seconds * (in.rate > 0 ? double(in.rate) / double(in.pool) : 1.0)));
   check_stream_options(run);
-  auto src = open_source(a, in);
-  ClassifierState state = stream.initial_state(1);
-  if (!a.state_in.empty()) {
-    std::vector<float> pending;
-    state = load_stream_state(a.state_in, stream, &pending, nullptr);
-    require(int64_t(pending.size()) < in.pool, a.state_in,
-            "holds " + std::to_string(pending.size()) + " pending samples, more than a window");
-    src->set_pending(pending);
+  require(a.inputs.size() == 1 || (a.state_in.empty() && a.state_out.empty()), "--state-out",
+          "and --state-in take one --input");
+  for (const auto& input : a.inputs)
+    require(input != "-" || a.inputs.size() == 1, "--input", "- (stdin) must be the only input");
+  // Every input from a fresh state, one after the other, in one process.
+  StreamStats total;
+  for (const auto& input : a.inputs) {
+    auto src = open_source(a, input, in);
+    ClassifierState state = stream.initial_state(1);
+    if (!a.state_in.empty()) {
+      std::vector<float> pending;
+      state = load_stream_state(a.state_in, stream, &pending, nullptr);
+      require(int64_t(pending.size()) < in.pool, a.state_in,
+              "holds " + std::to_string(pending.size()) + " pending samples, more than a window");
+      src->set_pending(pending);
+    }
+    const auto stats = run_stream(stream, state, *src, run, [&](const StreamEvent& e) {
+      // Text output names the input only when there are several.
+      print_event(e, in, a.json, a.json || a.inputs.size() > 1 ? input : std::string());
+    });
+    if (!a.state_out.empty())
+      save_stream_state(a.state_out, state, src->pending(),
+                        {{"family", "sequence_classifier"}, {"checkpoint", a.checkpoint}});
+    total.steps += stats.steps;
+    total.chunks += stats.chunks;
+    total.compute_seconds += stats.compute_seconds;
+    total.slowest_chunk_seconds =
+        std::max(total.slowest_chunk_seconds, stats.slowest_chunk_seconds);
+    total.peak_rss_mib = stats.peak_rss_mib;
   }
-  const auto stats = run_stream(stream, state, *src, run,
-                                [&](const StreamEvent& e) { print_event(e, in, a.json); });
-  if (!a.state_out.empty())
-    save_stream_state(a.state_out, state, src->pending(),
-                      {{"family", "sequence_classifier"}, {"checkpoint", a.checkpoint}});
+  const auto& stats = total;
   std::fprintf(stderr,
                "streamed %lld steps (%.1f s of input) in %lld chunks: %.2f us a step, slowest "
                "chunk %.3f ms; peak RSS %.1f MiB\n",
@@ -124,9 +146,9 @@ void add_stream(CLI::App& app) {
       "stream", "run a causal sequence classifier over an input as it arrives, in chunks");
   cmd->add_option("--checkpoint", a->checkpoint, "checkpoint.pt of a causal sequence classifier")
       ->required();
-  cmd->add_option("--input", a->input,
+  cmd->add_option("--input", a->inputs,
                   "a mono .wav file, an .npy array (L, d) of model inputs, or - for raw samples "
-                  "on stdin")
+                  "on stdin; several files are streamed in turn, each from a fresh state")
       ->required();
   cmd->add_option("--format", a->format, "raw samples on stdin: s16le or f32le (mono)");
   cmd->add_option("--rate", a->rate, "raw samples on stdin: samples per second")
