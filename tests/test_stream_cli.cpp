@@ -83,6 +83,9 @@ class StreamCli : public ::testing::Test {
       samples_.push_back(wav.samples);
     }
   }
+  static void TearDownTestSuite() {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
   void SetUp() override { SPIKESSM_SKIP_UNLESS_EXISTS(fsdd_tar()); }
   static std::string ckpt(const std::string& which) {
     return (dir_ / which / "checkpoint.pt").string();
