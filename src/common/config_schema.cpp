@@ -75,7 +75,9 @@ const std::vector<ConfigKey>& config_schema() {
        0,
        0,
        {},
-       "arrays: standardise each channel with the training split's mean and std"},
+       "arrays: standardise each channel with the training split's mean and std; fsdd: each "
+       "recording to zero mean and unit variance (false: the raw waveform, which a causal "
+       "model can stream)"},
 
       {"model.n_layers", int64_t(2), 1, 64, {}, "number of SpikingSSM blocks"},
       {"model.d_model", int64_t(64), 1, 8192, {}, "channels H"},

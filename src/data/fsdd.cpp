@@ -48,7 +48,8 @@ std::vector<FsddRecording> read_fsdd_tar(const std::string& tar_path,
   return out;
 }
 
-torch::Tensor fsdd_signal(const std::vector<float>& samples, int64_t max_samples, int64_t pool) {
+torch::Tensor fsdd_signal(const std::vector<float>& samples, int64_t max_samples, int64_t pool,
+                          bool standardize) {
   const int64_t L = max_samples / pool;
   const int64_t n = std::min<int64_t>(int64_t(samples.size()) / pool, L);  // whole windows kept
   std::vector<double> v(size_t(n), 0.0);
@@ -64,7 +65,9 @@ torch::Tensor fsdd_signal(const std::vector<float>& samples, int64_t max_samples
   const double scale = 1.0 / std::sqrt(var / double(std::max<int64_t>(n, 1)) + 1e-12);
   auto out = torch::zeros({L, 1}, torch::kFloat);
   auto* o = out.data_ptr<float>();
-  for (int64_t t = 0; t < n; ++t) o[t] = float((v[size_t(t)] - mean) * scale);
+  for (int64_t t = 0; t < n; ++t)
+    o[t] = standardize ? float((v[size_t(t)] - mean) * scale)
+                       : fsdd_pool_window(samples.data() + t * pool, pool);
   return out;
 }
 

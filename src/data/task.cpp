@@ -255,7 +255,7 @@ Task fsdd_task(const DataOptions& o, TaskSplits splits) {
   const bool test_only = splits == TaskSplits::TestOnly;
   for (const auto& r : read_fsdd_tar(tar, [&](int64_t index) { return !test_only || index < 5; })) {
     const int split = r.index < 5 ? 2 : r.index < 10 ? 1 : 0;  // test, val, train
-    x[split].push_back(fsdd_signal(r.samples, max_samples, pool));
+    x[split].push_back(fsdd_signal(r.samples, max_samples, pool, o.standardize));
     y[split].push_back(r.digit);
     trimmed += int64_t(r.samples.size()) > max_samples;
   }

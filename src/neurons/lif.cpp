@@ -30,9 +30,10 @@ kernels::LifKernelOptions kernel_options(const LifOptions& o) {
   return k;
 }
 
-// x: (B, L, D) contiguous -> s: (B, L, D); also writes u': (B, L, D) when u_pre is defined.
-torch::Tensor run_forward(const torch::Tensor& x, const LifOptions& opt,
-                          const torch::Tensor& u_pre) {
+// x: (B, L, D) contiguous -> s: (B, L, D); also writes u': (B, L, D) when u_pre is defined,
+// and carries the membrane v: (B, D) in and out when it is defined (streaming).
+torch::Tensor run_forward(const torch::Tensor& x, const LifOptions& opt, const torch::Tensor& u_pre,
+                          const torch::Tensor& v = torch::Tensor()) {
   auto s = torch::empty_like(x);
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "lif_forward_cpu", [&] {
     kernels::LifForwardParams<scalar_t> p;
@@ -40,6 +41,7 @@ torch::Tensor run_forward(const torch::Tensor& x, const LifOptions& opt,
     p.x = x.data_ptr<scalar_t>();
     p.s = s.data_ptr<scalar_t>();
     p.u_pre = u_pre.defined() ? u_pre.data_ptr<scalar_t>() : nullptr;
+    p.v = v.defined() ? v.data_ptr<scalar_t>() : nullptr;
     p.opt = kernel_options(opt);
     kernels::lif_forward_cpu(p);
   });
@@ -109,6 +111,19 @@ torch::Tensor lif_multistep(const torch::Tensor& x, const LifOptions& opt) {
   const auto xc = x.contiguous();
   if (torch::GradMode::is_enabled() && x.requires_grad()) return LifFunction::apply(xc, opt);
   return run_forward(xc, opt, torch::Tensor());  // inference: u' is not kept
+}
+
+// x: (B, L, D), v: (B, D) -> s: (B, L, D); v advanced by L steps.
+torch::Tensor lif_stream(const torch::Tensor& x, const LifOptions& opt, torch::Tensor& v) {
+  TORCH_CHECK(x.dim() == 3 &&
+                  (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kDouble) &&
+                  x.device().is_cpu(),
+              "[lif_stream] expected a CPU float32/float64 x of shape (B, L, D), got ", x.sizes());
+  TORCH_CHECK(v.defined() && v.dim() == 2 && v.size(0) == x.size(0) && v.size(1) == x.size(2) &&
+                  v.scalar_type() == x.scalar_type() && v.is_contiguous(),
+              "[lif_stream] v must be a contiguous (B, D) = (", x.size(0), ", ", x.size(2),
+              ") tensor of x's dtype");
+  return run_forward(x.contiguous(), opt, torch::Tensor(), v);
 }
 
 }  // namespace spikessm

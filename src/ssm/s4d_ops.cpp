@@ -126,6 +126,39 @@ torch::Tensor diag_ssm(const torch::Tensor& u, const torch::Tensor& w, const tor
   return DiagSsmFunction::apply(u, w, z, d);
 }
 
+torch::Tensor diag_ssm_stream(const torch::Tensor& u, const torch::Tensor& w,
+                              const torch::Tensor& z, const torch::Tensor& d,
+                              torch::Tensor& state) {
+  TORCH_CHECK(u.dim() == 3 && u.is_floating_point() && u.device().is_cpu(),
+              "[diag_ssm_stream] u must be a CPU float tensor (B, L, H), got ", u.sizes());
+  const int64_t B = u.size(0), H = u.size(2);
+  TORCH_CHECK(
+      w.dim() == 4 && w.size(0) == 1 && w.size(1) == H && w.size(3) == 2 && w.is_contiguous(),
+      "[diag_ssm_stream] w must be a contiguous causal (1, H, M, 2) with H = ", H, ", got ",
+      w.sizes());
+  const int64_t M = w.size(2);
+  TORCH_CHECK(z.sizes() == torch::IntArrayRef({H, M, 2}) && z.is_contiguous(),
+              "[diag_ssm_stream] z must be a contiguous (H, M, 2) matching w, got ", z.sizes());
+  TORCH_CHECK(d.dim() == 1 && d.size(0) == H && d.is_contiguous(),
+              "[diag_ssm_stream] d must be (H), got ", d.sizes());
+  TORCH_CHECK(
+      state.defined() && state.sizes() == torch::IntArrayRef({B, H, M, 2}) && state.is_contiguous(),
+      "[diag_ssm_stream] state must be a contiguous (B, H, M, 2) = (", B, ", ", H, ", ", M,
+      ", 2), got ", state.sizes());
+  for (const torch::Tensor* t : {&w, &z, &d, static_cast<const torch::Tensor*>(&state)})
+    TORCH_CHECK(t->scalar_type() == u.scalar_type(),
+                "[diag_ssm_stream] u, w, z, d and state must share one floating dtype");
+  const auto uc = u.contiguous();
+  auto y = torch::empty_like(uc);
+  AT_DISPATCH_FLOATING_TYPES(u.scalar_type(), "diag_ssm_stream", [&] {
+    auto p = DiagSsmFunction::params<scalar_t>(uc, w, z, d);
+    p.y = y.data_ptr<scalar_t>();
+    p.state = state.data_ptr<scalar_t>();
+    kernels::diag_ssm_forward_cpu(p);
+  });
+  return y;
+}
+
 torch::Tensor circular_layout(const torch::Tensor& k, int64_t n) {
   const int64_t L = k.size(2);
   auto kc = torch::constant_pad_nd(k[0], {0, n - L});

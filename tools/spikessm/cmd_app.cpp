@@ -15,6 +15,7 @@ void add_commands(CLI::App& app) {
   add_data(app);
   add_bench(app);
   add_lm_generate(app);
+  add_stream(app);
 }
 
 }  // namespace spikessm::cli

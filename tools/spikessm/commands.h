@@ -16,6 +16,7 @@ void add_report(CLI::App& app);
 void add_data(CLI::App& app);         // cmd_data.cpp
 void add_bench(CLI::App& app);        // cmd_bench.cpp
 void add_lm_generate(CLI::App& app);  // cmd_generate.cpp
+void add_stream(CLI::App& app);       // cmd_stream.cpp
 // Every subcommand above, on a fresh app (cmd_app.cpp).
 void add_commands(CLI::App& app);
 

@@ -26,7 +26,17 @@ std::vector<FsddRecording> read_fsdd_tar(const std::string& tar_path,
 
 // One recording -> (L, 1) float32 input: the first max_samples samples, averaged over
 // non-overlapping windows of `pool` samples, scaled to zero mean and unit variance over the
-// recording, then zero-padded at the end to L = max_samples / pool.
-torch::Tensor fsdd_signal(const std::vector<float>& samples, int64_t max_samples, int64_t pool);
+// recording (standardize; a statistic of the whole recording, so not streamable), then
+// zero-padded at the end to L = max_samples / pool.
+torch::Tensor fsdd_signal(const std::vector<float>& samples, int64_t max_samples, int64_t pool,
+                          bool standardize = true);
+
+// The streaming twin of the pooling above: the mean of `pool` consecutive samples, summed in
+// double in order and rounded once, exactly as fsdd_signal computes it without standardize.
+inline float fsdd_pool_window(const float* samples, int64_t pool) {
+  double v = 0.0;
+  for (int64_t k = 0; k < pool; ++k) v += samples[k];
+  return float(v / double(pool));
+}
 
 }  // namespace spikessm

@@ -24,6 +24,11 @@ struct LifOptions {
 // Fused CPU kernel with a custom backward (one reverse pass over time).
 torch::Tensor lif_multistep(const torch::Tensor& x, const LifOptions& opt);
 
+// Streaming inference (no autograd): as lif_multistep, starting from the membrane v (after
+// reset) and leaving it where the last step left it, so chunks in turn equal one long run.
+// x: (B, L, D), v: (B, D) contiguous, x's dtype -> s: (B, L, D); updates v.
+torch::Tensor lif_stream(const torch::Tensor& x, const LifOptions& opt, torch::Tensor& v);
+
 namespace ref {
 // Reference twin: a plain loop over time of ATen ops, differentiated by autograd.
 // x: (B, L, D) -> s: (B, L, D)

@@ -19,6 +19,13 @@ torch::Tensor fft_conv(const torch::Tensor& u, const torch::Tensor& kc, const to
 torch::Tensor diag_ssm(const torch::Tensor& u, const torch::Tensor& w, const torch::Tensor& z,
                        const torch::Tensor& d);
 
+// Streaming inference (no autograd) of the causal diag_ssm: starts from the mode states
+// s (the kernel's, s_t = z s_{t-1} + w x_t per channel and mode) and leaves them after the last
+// step, so chunks in turn give exactly (bit for bit) the outputs of one diag_ssm over the whole.
+// u: (B, L, H), w: (1, H, M, 2), z: (H, M, 2), d: (H), state: (B, H, M, 2) -> y: (B, L, H)
+torch::Tensor diag_ssm_stream(const torch::Tensor& u, const torch::Tensor& w,
+                              const torch::Tensor& z, const torch::Tensor& d, torch::Tensor& state);
+
 // The (H, n) FFT-circle layout of a (C, H, L) kernel: causal lags first, anti-causal at the end.
 torch::Tensor circular_layout(const torch::Tensor& k, int64_t n);
 

@@ -54,15 +54,17 @@ void load_mode(const T* a, int64_t M, int64_t h0, int64_t nv, int64_t m, vec<T>&
   }
 }
 
+// st: sample b's causal mode states (H, M, 2) carried across chunks, or null (zero start).
 template <typename T, int MB>
 void forward_modes(const DiagSsmParams<T>& p, int64_t c, int64_t m0, int64_t h0, int64_t nv,
-                   const std::vector<vec<T>>& x, std::vector<vec<T>>& y) {
+                   const std::vector<vec<T>>& x, std::vector<vec<T>>& y, T* st) {
   const Direction dir = direction(c, p.L);
   vec<T> zr[MB], zi[MB], wr[MB], wi[MB], sr[MB], si[MB];
   for (int k = 0; k < MB; ++k) {
     load_mode(p.z, p.M, h0, nv, m0 + k, zr[k], zi[k]);
     load_mode(p.w + c * p.H * p.M * 2, p.M, h0, nv, m0 + k, wr[k], wi[k]);
     sr[k] = si[k] = vec<T>{};
+    if (st != nullptr) load_mode(st, p.M, h0, nv, m0 + k, sr[k], si[k]);
   }
   const vec<T>* xp = x.data() + dir.shift;
   vec<T>* yp = y.data();
@@ -78,6 +80,12 @@ void forward_modes(const DiagSsmParams<T>& p, int64_t c, int64_t m0, int64_t h0,
     }
     yp[t] = acc;
   }
+  if (st != nullptr)
+    for (int k = 0; k < MB; ++k)
+      for (int64_t j = 0; j < nv; ++j) {
+        st[((h0 + j) * p.M + m0 + k) * 2] = sr[k][j];
+        st[((h0 + j) * p.M + m0 + k) * 2 + 1] = si[k][j];
+      }
 }
 
 template <typename T, int MB>
@@ -147,9 +155,10 @@ void diag_ssm_forward_cpu(const DiagSsmParams<T>& p) {
                     nv = std::min<int64_t>(V, p.H - h0);
       gather(p.u + b * p.L * p.H, p.L, p.H, h0, nv, x);
       y.assign(size_t(p.L), vec<T>{});
+      T* st = p.state != nullptr ? p.state + b * p.H * p.M * 2 : nullptr;
       for (int64_t c = 0; c < p.C; ++c)
         over_mode_blocks(p.M, [&](auto mb, int64_t m0) {
-          forward_modes<T, decltype(mb)::value>(p, c, m0, h0, nv, x, y);
+          forward_modes<T, decltype(mb)::value>(p, c, m0, h0, nv, x, y, c == 0 ? st : nullptr);
         });
       T* out = p.y + b * p.L * p.H;
       for (int64_t t = 0; t < p.L; ++t)

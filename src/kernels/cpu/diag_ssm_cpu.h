@@ -24,6 +24,9 @@ struct DiagSsmParams {
   T* dw = nullptr;                            // backward out: (C, H, M, 2)
   T* dz = nullptr;                            // backward out: (H, M, 2)
   T* dd = nullptr;                            // backward out: (H)
+  // Streaming (forward, C = 1 only): the causal mode states s, read as s_0 before the first
+  // step and overwritten with s_L after the last, so consecutive chunks equal one long scan.
+  T* state = nullptr;  // (B, H, M, 2) complex as (re, im); null: start from zero
 };
 
 // u: (B, L, H) -> y: (B, L, H)

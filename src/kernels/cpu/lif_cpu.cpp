@@ -93,6 +93,8 @@ template <typename T, bool kHard, bool kSave>
 void forward_row(const LifForwardParams<T>& p, int64_t b, int64_t d0, int64_t n, bool nt) {
   constexpr int64_t V = Vec<T>::size();
   __at_align__ T u[kMaxChunk + V] = {};  // membrane after reset, carried across time
+  T* carried = p.v != nullptr ? p.v + b * p.D + d0 : nullptr;
+  if (carried != nullptr) std::copy(carried, carried + n, u);
   const Vec<T> tau(static_cast<T>(p.opt.tau)), v_th(static_cast<T>(p.opt.v_th));
   const Vec<T> zero(T(0)), one(T(1));
   for (int64_t t = 0; t < p.L; ++t) {
@@ -111,6 +113,7 @@ void forward_row(const LifForwardParams<T>& p, int64_t b, int64_t d0, int64_t n,
       Vec<T>::blendv(up, kHard ? zero : h, fired).store(u + j);
     }
   }
+  if (carried != nullptr) std::copy(u, u + n, carried);
 }
 
 // Reverse scan. carry = dL/du_t arriving from step t + 1 (BPTT only):

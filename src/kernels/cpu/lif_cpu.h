@@ -25,6 +25,9 @@ struct LifForwardParams {
   const T* x = nullptr;  // (B, L, D) input current
   T* s = nullptr;        // (B, L, D) spikes, exactly 0 or 1
   T* u_pre = nullptr;    // (B, L, D) pre-spike membrane u'_t; may be null (inference)
+  // Streaming: the membrane u after reset, read as u_0 before the first step and overwritten
+  // with u_L after the last, so consecutive chunks equal one long run. Null: start from 0.
+  T* v = nullptr;  // (B, D)
   LifKernelOptions opt;
 };
 

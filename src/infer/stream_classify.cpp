@@ -1,0 +1,155 @@
+#include "spikessm/infer/stream_classify.h"
+
+#include <chrono>
+#include <sstream>
+
+#include "spikessm/common/atomic_file.h"
+#include "spikessm/common/checkpoint_format.h"
+#include "spikessm/common/error.h"
+#include "spikessm/common/file_bytes.h"
+#include "spikessm/infer/generate.h"
+
+namespace spikessm {
+
+void check_stream_options(const StreamRunOptions& o) {
+  require(o.chunk >= 1 && o.chunk <= (int64_t(1) << 20), "--chunk",
+          std::to_string(o.chunk) + " (expected 1 to 1048576 steps)");
+  require(o.report_every >= 0, "--every", "must be >= 0 steps (0: no running reports)");
+  require(o.length >= 0, "--length", "must be >= 0 steps (0: as long as the input)");
+  require(o.threshold > 0 && o.threshold <= 1, "--threshold",
+          std::to_string(o.threshold) + " (expected a probability in (0, 1])");
+  require(o.min_steps >= 1, "--min-steps", "must be >= 1");
+  require(o.window >= o.min_steps, "--window", "must be >= --min-steps");
+  require(!(o.detect && o.length > 0), "--length", "does not apply in detection mode");
+}
+
+namespace {
+
+StreamEvent event_of(StreamEvent::Kind kind, const torch::Tensor& logits, int64_t step,
+                     int64_t since_reset) {
+  StreamEvent e;
+  e.kind = kind;
+  e.step = step;
+  e.steps_since_reset = since_reset;
+  auto p = torch::softmax(logits[0].to(torch::kDouble), 0).contiguous();
+  e.probs.assign(p.data_ptr<double>(), p.data_ptr<double>() + p.numel());
+  e.cls = p.argmax().item<int64_t>();
+  e.p = e.probs[size_t(e.cls)];
+  return e;
+}
+
+}  // namespace
+
+StreamStats run_stream(ClassifierStream& stream, ClassifierState& state, StepSource& src,
+                       const StreamRunOptions& o,
+                       const std::function<void(const StreamEvent&)>& on_event) {
+  check_stream_options(o);
+  const int64_t d = stream.model().options.d_input();
+  const auto dtype = stream.model().encoder->weight.scalar_type();
+  // One buffer for the samples and one input tensor, reused by every chunk.
+  std::vector<float> buf(size_t(o.chunk * d));
+  auto x = torch::empty({1, o.chunk, d}, torch::TensorOptions().dtype(dtype));
+  StreamStats st;
+  int64_t total = state.steps;
+  bool ended = false;
+  torch::Tensor logits;
+  while (!ended) {
+    int64_t want = o.chunk;
+    if (o.length > 0) want = std::min(want, o.length - st.steps);
+    if (want <= 0) break;
+    // Chunks end on report boundaries, so reports fall on exact multiples of report_every.
+    if (o.report_every > 0) want = std::min(want, o.report_every - st.steps % o.report_every);
+    int64_t n = src.read(buf.data(), want);
+    if (n == 0 && o.length > 0) {  // pad a short input with silence up to --length
+      std::fill(buf.begin(), buf.begin() + want * d, 0.0f);
+      n = want;
+    }
+    if (n == 0) break;
+    auto xs = x.narrow(1, 0, n);
+    auto xf = torch::from_blob(buf.data(), {1, n, d}, torch::kFloat);
+    xs.copy_(xf);
+    const auto t0 = std::chrono::steady_clock::now();
+    logits = stream.forward_with_state(xs, state);
+    const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    st.compute_seconds += sec;
+    st.slowest_chunk_seconds = std::max(st.slowest_chunk_seconds, sec);
+    ++st.chunks;
+    st.steps += n;
+    total += n;
+    // A read of fewer steps than asked may be a slow pipe: only n == 0 ends the input.
+    if (o.report_every > 0 && st.steps % o.report_every == 0)
+      on_event(event_of(StreamEvent::Running, logits, total, state.steps));
+    if (o.detect) {
+      const auto e = event_of(StreamEvent::Detection, logits, total, state.steps);
+      if (state.steps >= o.min_steps && e.p >= o.threshold) {
+        on_event(e);
+        stream.reset(state);
+        logits = torch::Tensor();
+      } else if (state.steps >= o.window) {
+        auto t = e;
+        t.kind = StreamEvent::Timeout;
+        on_event(t);
+        stream.reset(state);
+        logits = torch::Tensor();
+      }
+    }
+  }
+  if (state.steps > 0) {
+    if (!logits.defined()) logits = stream.logits(state);
+    on_event(event_of(StreamEvent::Final, logits, total, state.steps));
+  }
+  st.peak_rss_mib = peak_rss_mib();
+  return st;
+}
+
+void save_stream_state(const std::string& path, const ClassifierState& state,
+                       const std::vector<float>& pending, const nlohmann::json& info) {
+  std::vector<torch::Tensor> tensors = state.blocks;
+  tensors.push_back(state.pooled_sum);
+  tensors.push_back(torch::tensor(pending, torch::kFloat));  // (< pool) samples
+  std::ostringstream os;
+  torch::save(tensors, os);
+  nlohmann::json meta = info;
+  meta["steps"] = state.steps;
+  meta["n_block_tensors"] = state.blocks.size();
+  write_file_atomic(path, encode_checkpoint({{"stream_state_info", meta.dump()},
+                                             {"stream_state_tensors", os.str()}}));
+}
+
+ClassifierState load_stream_state(const std::string& path, const ClassifierStream& stream,
+                                  std::vector<float>* pending, nlohmann::json* info) {
+  const std::string bytes = read_regular_file(path, "stream state file");
+  const auto sections = decode_checkpoint(bytes.data(), bytes.size(), path);
+  const std::string* meta_s = find_section(sections, "stream_state_info");
+  const std::string* tens_s = find_section(sections, "stream_state_tensors");
+  require(meta_s && tens_s, path, "is not a stream state file (written by stream --state-out)");
+  nlohmann::json meta;
+  try {
+    meta = nlohmann::json::parse(*meta_s);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(path + ": state information is not valid JSON (" + e.what() + ")");
+  }
+  std::vector<torch::Tensor> tensors;
+  try {
+    std::istringstream is(*tens_s);
+    torch::load(tensors, is);
+  } catch (const c10::Error& e) {
+    throw InputError(path + ": state tensors do not load (" + e.what_without_backtrace() + ")");
+  }
+  const int64_t nb = meta.value("n_block_tensors", int64_t(-1));
+  require(nb >= 0 && int64_t(tensors.size()) == nb + 2, path,
+          "holds " + std::to_string(tensors.size()) + " tensors, not the state it describes");
+  ClassifierState s;
+  s.blocks.assign(tensors.begin(), tensors.begin() + nb);
+  for (auto& t : s.blocks) t = t.contiguous();
+  s.pooled_sum = tensors[size_t(nb)].contiguous();
+  s.steps = meta.value("steps", int64_t(-1));
+  stream.check_state(s, path);
+  const auto& p = tensors[size_t(nb + 1)];
+  require(p.dim() == 1 && p.scalar_type() == torch::kFloat, path, "holds no pending-sample vector");
+  if (pending) pending->assign(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+  if (info) *info = meta;
+  return s;
+}
+
+}  // namespace spikessm
