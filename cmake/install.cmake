@@ -14,8 +14,7 @@ set(SPIKESSM_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/spikessm)
 
 install(TARGETS spikessm RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS spikessm_lib EXPORT spikessmTargets
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/spikessm DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.h")
 install(EXPORT spikessmTargets NAMESPACE spikessm:: DESTINATION ${SPIKESSM_CMAKE_DIR})
@@ -35,13 +34,18 @@ install(FILES ${PROJECT_BINARY_DIR}/spikessmConfig.cmake
 # modules where Debian ships one.
 set(SPIKESSM_PC_TORCH_CFLAGS "")
 foreach(dir ${TORCH_INCLUDE_DIRS})
-  string(APPEND SPIKESSM_PC_TORCH_CFLAGS " -I${dir}")
+  # -I/usr/include would break the compiler's #include_next of its own C++ headers.
+  if(NOT dir IN_LIST CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES)
+    string(APPEND SPIKESSM_PC_TORCH_CFLAGS " -I${dir}")
+  endif()
 endforeach()
 get_filename_component(SPIKESSM_PC_TORCH_LIBDIR "${c10_LIBRARY}" DIRECTORY)
 set(SPIKESSM_PC_HDF5_LIBS "")
 foreach(lib ${HDF5_C_LIBRARIES})
   string(APPEND SPIKESSM_PC_HDF5_LIBS " ${lib}")
 endforeach()
+# From <prefix>/<libdir>/pkgconfig back to <prefix>, e.g. "../..".
+file(RELATIVE_PATH SPIKESSM_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 configure_file(${PROJECT_SOURCE_DIR}/cmake/spikessm.pc.in ${PROJECT_BINARY_DIR}/spikessm.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/spikessm.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
