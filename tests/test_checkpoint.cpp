@@ -6,9 +6,15 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include "cli_runner.h"
 #include "spikessm/common/error.h"
+#include "spikessm/common/version.h"
 #include "spikessm/train/checkpoint.h"
+#include "spikessm/train/trained_model.h"
 #include "spikessm/common/checkpoint_format.h"
 #include "test_util.h"
 
@@ -240,5 +246,144 @@ TEST(Checkpoint, ShapesAreComparedBeforeAnyWeightIsCopied) {
                              torch::nn::LayerNorm(torch::nn::LayerNormOptions({3})));
   load_checkpoint((dir / "c.pt").string(), *same, nullptr);
   EXPECT_TRUE(torch::equal(same->parameters()[0], saved->parameters()[0]));
+  fs::remove_all(dir);
+}
+
+namespace {
+
+// `file` with its header's format version replaced (and the header checksum redone): a file
+// as a later spikessm would write it, or an impossible older one.
+std::string with_container_version(std::string file, uint32_t version) {
+  for (int i = 0; i < 4; ++i) file[8 + i] = char((version >> (8 * i)) & 0xff);
+  const uint32_t crc = crc32_of(file.data(), 28);
+  for (int i = 0; i < 4; ++i) file[28 + i] = char((crc >> (8 * i)) & 0xff);
+  return file;
+}
+
+// The checkpoint at `path` rewritten as a future format would plausibly look: format 3 in the
+// header and the metadata, a metadata field and a section this version does not know.
+std::string as_future_format(const std::string& bytes) {
+  auto sections = decode_checkpoint(bytes.data(), bytes.size(), "f");
+  for (auto& [name, body] : sections)
+    if (name == "meta") {
+      auto j = nlohmann::json::parse(body);
+      j["format"] = 3;
+      j["spikessm_version"] = "9.0.0";
+      j["quantisation"] = {{"bits", 4}};
+      body = j.dump();
+    }
+  sections.emplace_back("future_section", "bytes this version skips");
+  return with_container_version(encode_checkpoint(sections), 3);
+}
+
+int count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (size_t p = 0; (p = text.find(what, p)) != std::string::npos; p += what.size()) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST(Checkpoint, RecordsTheSpikessmThatWroteIt) {
+  const auto dir = spikessm::testing::scratch_dir("ckpt_version");
+  torch::nn::Linear lin(3, 2);
+  save_linear(dir / "c.pt", lin, 1);
+  const auto meta = read_checkpoint_meta((dir / "c.pt").string());
+  EXPECT_EQ(meta.spikessm_version, version());
+  EXPECT_EQ(meta.git_commit, git_commit());
+  EXPECT_EQ(meta.format, int64_t(kCkptVersion));
+  fs::remove_all(dir);
+}
+
+// A checkpoint written before files recorded their version (a real one, trained by that
+// spikessm: tests/fixtures/checkpoints/README.md) loads as it always did, silently.
+TEST(Checkpoint, FileWithoutAVersionStillLoads) {
+  const std::string path = spikessm::testing::fixture("checkpoints/pre_version.pt");
+  ::testing::internal::CaptureStderr();
+  const auto meta = read_checkpoint_meta(path);
+  EXPECT_EQ(meta.format, 2);
+  EXPECT_EQ(meta.spikessm_version, "");
+  EXPECT_EQ(meta.git_commit, "");
+  EXPECT_GT(meta.step, 0);
+  const auto m = load_trained_model(path);
+  ASSERT_TRUE(m.classifier);
+  m.classifier->eval();
+  torch::NoGradGuard no_grad;
+  const auto logits = m.classifier->forward(torch::randn({2, 196, 1}));  // (2, 10)
+  EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{2, 10}));
+  EXPECT_TRUE(torch::isfinite(logits).all().item<bool>());
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+
+  // The same from a file this version writes without the fields.
+  const auto dir = spikessm::testing::scratch_dir("ckpt_noversion");
+  CheckpointMeta old;
+  old.config_toml = "[train]\nseed = 1\n";
+  old.step = 3;
+  torch::nn::Linear lin(3, 2);
+  torch::serialize::OutputArchive ar;
+  lin->save(ar);
+  std::ostringstream os;
+  ar.save_to(os);
+  spikessm::testing::write_file(
+      dir / "old.pt",
+      encode_checkpoint({{"meta", checkpoint_meta_json(old)}, {"model", os.str()}}));
+  EXPECT_EQ(nlohmann::json::parse(checkpoint_meta_json(old)).count("spikessm_version"), 0u);
+  torch::nn::Linear back(3, 2);
+  load_checkpoint((dir / "old.pt").string(), *back, nullptr);
+  EXPECT_TRUE(torch::equal(back->weight, lin->weight));
+  fs::remove_all(dir);
+}
+
+// A file that declares a newer format loads as this format, with one warning per file
+// however many times it is read; an older container version than 2 cannot exist and is
+// refused.
+TEST(Checkpoint, NewerFormatWarnsOnceAndLoads) {
+  const auto dir = spikessm::testing::scratch_dir("ckpt_future");
+  torch::manual_seed(3);
+  torch::nn::Linear lin(3, 2);
+  save_linear(dir / "now.pt", lin, 6);
+  const std::string future = as_future_format(slurp(dir / "now.pt"));
+  spit(dir / "future.pt", future);
+  ::testing::internal::CaptureStderr();
+  const auto meta = read_checkpoint_meta((dir / "future.pt").string());
+  torch::nn::Linear back(3, 2);
+  load_checkpoint((dir / "future.pt").string(), *back, nullptr);
+  read_checkpoint_meta((dir / "future.pt").string());
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(meta.format, 3);
+  EXPECT_EQ(meta.step, 6);
+  EXPECT_EQ(meta.spikessm_version, "9.0.0");
+  EXPECT_TRUE(torch::equal(back->weight, lin->weight));
+  EXPECT_EQ(count(err, "warning:"), 1) << err;
+  EXPECT_NE(err.find((dir / "future.pt").string() +
+                     ": checkpoint format 3 is newer than format 2, the newest this spikessm "
+                     "knows; reading it as format 2"),
+            std::string::npos)
+      << err;
+
+  // Another file warns on its own.
+  spit(dir / "future2.pt", future);
+  ::testing::internal::CaptureStderr();
+  read_checkpoint_meta((dir / "future2.pt").string());
+  EXPECT_EQ(count(::testing::internal::GetCapturedStderr(), "warning:"), 1);
+
+  const std::string old = with_container_version(slurp(dir / "now.pt"), 1);
+  EXPECT_THROW(decode_checkpoint(old.data(), old.size(), "old.pt"), InputError);
+  fs::remove_all(dir);
+}
+
+// Through the command line: `eval` of a newer-format checkpoint evaluates it, with one warning.
+TEST(Checkpoint, EvalOfANewerFormatWarnsOnce) {
+  SPIKESSM_SKIP_UNLESS_EXISTS(spikessm::testing::fashion_mnist_dir());
+  const auto dir = spikessm::testing::scratch_dir("ckpt_future_eval");
+  const std::string path = (dir / "future.pt").string();
+  spit(path, as_future_format(slurp(spikessm::testing::fixture("checkpoints/pre_version.pt"))));
+  const auto r = spikessm::testing::run_cli(
+      "eval --checkpoint " + path +
+      " --set data.test_limit=50 --set data.dir=" + spikessm::testing::fashion_mnist_dir());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(count(r.out, "warning:"), 1) << r.out;
+  EXPECT_EQ(count(r.out, "checkpoint format 3 is newer"), 1) << r.out;
+  EXPECT_NE(r.out.find("test accuracy"), std::string::npos) << r.out;
   fs::remove_all(dir);
 }

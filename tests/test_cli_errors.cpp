@@ -65,9 +65,6 @@ std::map<std::string, std::string> bad_files() {
   f["flipped.pt"] = flipped;
   f["garbage_model.pt"] = good;
   f["badjson.pt"] = spikessm::encode_checkpoint({{"meta", "{\"format\": 2, \"step\": "}});
-  m.format = 3;
-  f["format3.pt"] = spikessm::encode_checkpoint({{"meta", spikessm::checkpoint_meta_json(m)}});
-  m.format = 2;
   m.config_toml = "[model]\nwidth = 3\n";
   f["badcfg.pt"] = spikessm::encode_checkpoint({{"meta", spikessm::checkpoint_meta_json(m)}});
   f["nometa.pt"] = spikessm::encode_checkpoint({{"model", "x"}});
@@ -297,8 +294,6 @@ std::vector<BadCase> bad_cases() {
        "section 'model' is unreadable"},
       {"checkpoint metadata not JSON", "eval --checkpoint {dir}/badjson.pt",
        "metadata is malformed"},
-      {"checkpoint format from the future", "eval --checkpoint {dir}/format3.pt",
-       "checkpoint format 3 (expected 2)"},
       {"checkpoint with an invalid config", "eval --checkpoint {dir}/badcfg.pt",
        "unknown key 'model.width'"},
       {"checkpoint without metadata", "eval --checkpoint {dir}/nometa.pt", "no 'meta' section"},

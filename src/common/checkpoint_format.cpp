@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <set>
 
 #include "spikessm/common/error.h"
 
@@ -78,7 +80,7 @@ std::vector<CkptSection> decode_checkpoint(const char* data, size_t size,
     throw InputError(refuse + "header checksum mismatch (corrupt file)");
   const uint32_t version = get_u32(p + 8), count = get_u32(p + 12);
   const uint64_t payload = get_u64(p + 16);
-  if (version != kCkptVersion)
+  if (version < kCkptVersion)  // format 1 was a bare LibTorch archive, refused above
     throw InputError(refuse + "format version " + std::to_string(version) + " (expected " +
                      std::to_string(kCkptVersion) + ")");
   if (count == 0 || count > kCkptMaxSections)
@@ -120,7 +122,19 @@ std::vector<CkptSection> decode_checkpoint(const char* data, size_t size,
   }
   if (pos != have)
     throw InputError(refuse + std::to_string(have - pos) + " bytes after the last section");
+  if (version > kCkptVersion) warn_newer_checkpoint_format(where, version);  // a sound file
   return out;
+}
+
+void warn_newer_checkpoint_format(const std::string& where, int64_t format) {
+  static std::mutex mutex;
+  static std::set<std::string> warned;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!warned.insert(where).second) return;
+  std::fprintf(stderr,
+               "warning: %s: checkpoint format %lld is newer than format %u, the newest this "
+               "spikessm knows; reading it as format %u (if it fails, use a newer spikessm)\n",
+               where.c_str(), (long long)format, kCkptVersion, kCkptVersion);
 }
 
 const std::string* find_section(const std::vector<CkptSection>& sections, const std::string& name) {
@@ -130,11 +144,13 @@ const std::string* find_section(const std::vector<CkptSection>& sections, const 
 }
 
 std::string checkpoint_meta_json(const CheckpointMeta& meta) {
-  return nlohmann::json{{"format", meta.format},
-                        {"step", meta.step},
-                        {"config", meta.config_toml},
-                        {"state", meta.state}}
-      .dump();
+  nlohmann::json j{{"format", meta.format},
+                   {"step", meta.step},
+                   {"config", meta.config_toml},
+                   {"state", meta.state}};
+  if (!meta.spikessm_version.empty()) j["spikessm_version"] = meta.spikessm_version;
+  if (!meta.git_commit.empty()) j["git_commit"] = meta.git_commit;
+  return j.dump();
 }
 
 CheckpointMeta parse_checkpoint_meta(const std::vector<CkptSection>& sections,
@@ -158,12 +174,22 @@ CheckpointMeta parse_checkpoint_meta(const std::vector<CkptSection>& sections,
     meta.state = j.value("state", nlohmann::json::object());
     if (!meta.state.is_object())
       throw InputError(where + ": checkpoint state is not a JSON object");
+    // Absent in files written before spikessm recorded its version.
+    auto text_field = [&](const char* key) {
+      if (!j.contains(key)) return std::string();
+      if (!j[key].is_string())
+        throw InputError(where + ": checkpoint metadata '" + key + "' is not a string");
+      return j[key].get<std::string>();
+    };
+    meta.spikessm_version = text_field("spikessm_version");
+    meta.git_commit = text_field("git_commit");
   } catch (const nlohmann::json::exception& e) {
     throw InputError(where + ": checkpoint metadata is malformed (" + std::string(e.what()) + ")");
   }
-  if (meta.format != 2)
-    throw InputError(where + ": checkpoint format " + std::to_string(meta.format) +
-                     " (expected 2)");
+  if (meta.format < int64_t(kCkptVersion))
+    throw InputError(where + ": checkpoint format " + std::to_string(meta.format) + " (expected " +
+                     std::to_string(kCkptVersion) + ")");
+  if (meta.format > int64_t(kCkptVersion)) warn_newer_checkpoint_format(where, meta.format);
   if (meta.step < 0)
     throw InputError(where + ": checkpoint step " + std::to_string(meta.step) + " is negative");
   if (const std::string* rng = find_section(sections, "rng")) meta.rng_state = *rng;

@@ -12,6 +12,7 @@
 #include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
 #include "spikessm/common/checkpoint_format.h"
+#include "spikessm/common/version.h"
 
 namespace spikessm {
 namespace fs = std::filesystem;
@@ -156,7 +157,10 @@ bool checkpoint_exists(const std::string& path) {
 void save_checkpoint(const std::string& path, torch::nn::Module& model,
                      torch::optim::Optimizer* optimizer, const CheckpointMeta& meta) {
   std::vector<CkptSection> sections;
-  sections.emplace_back("meta", checkpoint_meta_json(meta));
+  CheckpointMeta stamped = meta;  // every file says which spikessm wrote it
+  stamped.spikessm_version = version();
+  stamped.git_commit = git_commit();
+  sections.emplace_back("meta", checkpoint_meta_json(stamped));
   {
     torch::serialize::OutputArchive ar;
     model.save(ar);

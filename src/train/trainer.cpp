@@ -12,6 +12,7 @@
 #include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
 #include "spikessm/common/progress.h"
+#include "spikessm/common/version.h"
 #include "spikessm/train/checkpoint.h"
 #include "spikessm/train/guard.h"
 #include "spikessm/train/objective.h"
@@ -169,12 +170,19 @@ void TrainLoop::check_resume_state(const nlohmann::json& st, const std::string& 
 void TrainLoop::open_run_dir() {
   if (!root()) return;
   if (step_ == 0) {
-    write_file_atomic(dir() + "/config.toml", cfg_.to_toml());
+    write_file_atomic(dir() + "/config.toml",
+                      "# written by " + version_line() + "\n" + cfg_.to_toml());
     obj_->on_new_run(dir());
     std::ofstream(metrics(), std::ios::trunc);
   } else {
     drop_metrics_after(metrics(), step_);  // lines logged after the checkpoint, before the crash
   }
+  // Which spikessm wrote the lines that follow: a resumed run may be another build.
+  log({{"kind", "run"},
+       {"step", step_},
+       {"spikessm_version", version()},
+       {"git_commit", git_commit()},
+       {"resumed", step_ > 0}});
   obj_->print_plan(total_, dist_->world_size());
 }
 

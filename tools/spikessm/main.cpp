@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "spikessm/common/error.h"
+#include "spikessm/common/version.h"
 
 namespace spikessm::cli {
 void set_threads(int64_t threads) {
@@ -46,6 +47,8 @@ int main(int argc, char** argv) {
     spikessm::cli::g_command_line += (i ? " " : "") + std::string(i ? argv[i] : "spikessm");
 
   CLI::App app{"spikessm: spiking state space models, trained and run on the CPU"};
+  app.set_version_flag("--version", spikessm::version_line(),
+                       "Print the version and the git commit of this build, then exit");
   spikessm::cli::add_commands(app);
   // CLI11 reports an unknown command only as "a subcommand is required": name it instead.
   if (argc > 1 && argv[1][0] != '-') {
