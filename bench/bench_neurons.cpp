@@ -1,4 +1,4 @@
-// Forward + backward of the neuron family (issue 3): each fused kernel next to its
+// Forward + backward of the neuron family: each fused kernel next to its
 // reference twin, float32, in one run.
 //   selective PLIF: current, beta, gain, v_th (B, L, D), gradients through spikes and V_post
 //   PLIF:           x (B, L, D), w, v_th (D)

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The LRA table (issue 4) on a small machine: every (task, model) cell of `spikessm bench lra`
+# The LRA table on a small machine: every (task, model) cell of `spikessm bench lra`
 # runs as its own process, JOBS at a time with one thread each, so two cores train two cells.
 # Every cell is resumable (--resume): rerun this script after an interruption and each cell
 # continues from its checkpoint within the same total budget; finished cells are skipped.

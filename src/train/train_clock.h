@@ -6,7 +6,7 @@ namespace spikessm {
 
 // Training time over every part of a run: the seconds of the earlier parts (from the
 // checkpoint's "train_seconds") plus this part's. train.max_minutes budgets the whole run, so a
-// budgeted run can be continued across sessions with --resume.
+// budgeted run can be stopped and continued with --resume, any number of times.
 class TrainClock {
  public:
   void resume_from(double prior_seconds) { prior_ = prior_seconds; }

@@ -3,7 +3,7 @@
 // train.max_minutes (its rate decaying within it: train.anneal_to_budget), and writes the
 // markdown table task x model -> accuracy, mean spiking rate, energy, training time. With
 // --resume every run continues from its checkpoint and the budget counts the training time of
-// all its parts, so a table can be built over sessions.
+// all its parts, so a table can be built across interruptions.
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
