@@ -38,13 +38,13 @@ fi
 "$venv/bin/python" "$here/nir_length_check.py" "$work/model.nir" 196
 
 # The sequence length comes from the checkpoint's own task, not from a pixel-count formula:
-# FSDD at 8192 samples pooled by 8 (L = 1024) and sCIFAR (32 x 32 grey pixels, L = 1024).
+# FSDD at 4096 samples pooled by 4 (L = 1024) and sCIFAR (32 x 32 grey pixels, L = 1024).
 data=$(cd "$here/../.." && pwd)/shared/data
 tiny=(--set train.max_steps=2 --set train.batch_size=8 --set model.d_model=8 --set model.d_state=4
       --set model.n_layers=1 --set data.train_limit=32 --set data.test_limit=8)
 if [[ -f $data/fsdd/recordings.tar ]]; then
   "$bin" train --overwrite "${tiny[@]}" --set data.dataset=fsdd --set data.dir="$data/fsdd" \
-    --set data.pool=8 --set data.max_length=8192 --set train.out_dir="$work/fsdd" >"$work/fsdd.log" 2>&1
+    --set data.pool=4 --set data.max_length=4096 --set train.out_dir="$work/fsdd" >"$work/fsdd.log" 2>&1
   "$bin" export --checkpoint "$work/fsdd/checkpoint.pt" --out "$work/fsdd.nir"
   "$venv/bin/python" "$here/nir_length_check.py" "$work/fsdd.nir" 1024
 else
