@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <functional>
 #include <set>
 
@@ -98,6 +99,15 @@ TEST_P(NirStandard, EulerRunOfTheGraphIsTheModel) {
   auto cfg = nir_block_config(norm, prenorm);
   auto model = build_classifier(cfg, 1, 10);
   perturb(*model);
+  {
+    // Steps of 0.5 and larger output weights than the initialisation's, so that both layers
+    // spike on random inputs (with dt_h ~ 1e-2 the untrained gain leaves them silent).
+    torch::NoGradGuard g;
+    for (auto& blk : model->layers()) {
+      blk->s4d->log_dt.fill_(std::log(0.5));
+      blk->s4d->c.mul_(4);
+    }
+  }
   model->eval();
   model->to(torch::kDouble);
   NirExportOptions o;
