@@ -35,3 +35,38 @@ fi
 "$venv/bin/python" "$here/nir_python_check.py" "$work/model.nir"
 # The committed export of the trained quickstart model (docs/results.md, "Deployment").
 "$venv/bin/python" "$here/nir_python_check.py" "$here/fixtures/quickstart.nir"
+"$venv/bin/python" "$here/nir_length_check.py" "$work/model.nir" 196
+
+# The sequence length comes from the checkpoint's own task, not from a pixel-count formula:
+# FSDD at 4096 samples pooled by 4 (L = 1024) and sCIFAR (32 x 32 grey pixels, L = 1024).
+data=$(cd "$here/../.." && pwd)/shared/data
+tiny=(--set train.max_steps=2 --set train.batch_size=8 --set model.d_model=8 --set model.d_state=4
+      --set model.n_layers=1 --set data.train_limit=32 --set data.test_limit=8)
+if [[ -f $data/fsdd/recordings.tar ]]; then
+  "$bin" train --overwrite "${tiny[@]}" --set data.dataset=fsdd --set data.dir="$data/fsdd" \
+    --set data.pool=4 --set data.max_length=4096 --set train.out_dir="$work/fsdd" >"$work/fsdd.log" 2>&1
+  "$bin" export --checkpoint "$work/fsdd/checkpoint.pt" --out "$work/fsdd.nir"
+  "$venv/bin/python" "$here/nir_length_check.py" "$work/fsdd.nir" 1024
+else
+  echo "no $data/fsdd/recordings.tar: FSDD export not checked"
+fi
+if [[ -f $data/cifar10-jpeg/cifar10-jpeg.tar ]]; then
+  "$bin" train --overwrite "${tiny[@]}" --set data.dataset=cifar10-gray \
+    --set data.dir="$data/cifar10-jpeg" --set train.out_dir="$work/scifar" >"$work/scifar.log" 2>&1
+  "$bin" export --checkpoint "$work/scifar/checkpoint.pt" --out "$work/scifar.nir"
+  "$venv/bin/python" "$here/nir_length_check.py" "$work/scifar.nir" 1024
+else
+  echo "no $data/cifar10-jpeg/cifar10-jpeg.tar: sCIFAR export not checked"
+fi
+
+# What NIR cannot express is refused with one line and exit 2, nothing written.
+set +e
+"$bin" train --overwrite "${tiny[@]}" --set data.pool=4 --set model.block=binary_s4d \
+  --set train.out_dir="$work/binary" >"$work/binary.log" 2>&1
+"$bin" export --checkpoint "$work/binary/checkpoint.pt" --out "$work/binary.nir" 2>"$work/refusal.txt"
+rc=$?
+set -e
+[[ $rc == 2 && ! -e $work/binary.nir && $(wc -l <"$work/refusal.txt") == 1 ]] ||
+  { echo "FAILED: binary_s4d export: exit $rc, $(cat "$work/refusal.txt")"; exit 1; }
+grep -q "binary_s4d" "$work/refusal.txt" || { echo "FAILED: refusal does not name the part"; exit 1; }
+echo "refused: $(cat "$work/refusal.txt")"

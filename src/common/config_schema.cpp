@@ -124,6 +124,14 @@ const std::vector<ConfigKey>& config_schema() {
       {"model.learnable_vth", true, 0, 0, {}, "per-channel learnable threshold"},
       {"model.mix_kernel", S("auto"), 0, 0, enum_choices<MixKernel>(),
        "inference mixing layer: event-driven when faster (auto), or forced"},
+      {"model.nir_block",
+       false,
+       0,
+       0,
+       {},
+       "the NIR-standard SpikingSSM block: one real S4D mode per channel (d_state = 2) without D "
+       "skip, Linear(H -> H) mixing instead of GLU, hard reset; exports to NIR Affine + CubaLIF "
+       "nodes that NIR consumers run (docs/nir.md)"},
 
       {"model.block",
        S("spiking_ssm"),

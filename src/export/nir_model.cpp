@@ -3,25 +3,18 @@
 
 #include <cmath>
 
+#include "nir_parts.h"
 #include "spikessm/common/error.h"
 #include "spikessm/models/build.h"
 
 namespace spikessm {
-namespace {
 
-constexpr const char* kFormat = "spikessm-nir-1";
-// Dense (HN x HN) state matrices grow quadratically; beyond this the file would be GBs.
-constexpr int64_t kMaxStates = 8192;
+namespace nir_parts {
 
 NirValue from_tensor(const torch::Tensor& t) {
   auto c = t.detach().to(torch::kDouble).contiguous();
   std::vector<double> data(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
   return NirValue::floats(c.sizes().vec(), std::move(data));
-}
-
-torch::Tensor to_tensor(const NirValue& v) {
-  auto t = torch::tensor(v.data, torch::kDouble);
-  return t.view(v.shape.empty() ? std::vector<int64_t>{} : v.shape);
 }
 
 NirValue shape_value(std::vector<int64_t> shape) {
@@ -33,6 +26,60 @@ NirValue shape_value(std::vector<int64_t> shape) {
 void add_io(NirGraph& g, int64_t in, int64_t out) {
   g.add("input", "Input").params["shape"] = shape_value({in});
   g.add("output", "Output").params["shape"] = shape_value({out});
+}
+
+NirNode affine(const torch::Tensor& w, const torch::Tensor& b) {
+  NirNode n;
+  n.type = "Affine";
+  n.params["weight"] = from_tensor(w);
+  n.params["bias"] = from_tensor(b);
+  return n;
+}
+
+std::string add_input_and_encoder(NirGraph& g, SequenceClassifierImpl& model,
+                                  const NirExportOptions& opt) {
+  const int64_t d = model.options.d_input();
+  std::string src = "input";
+  if (!opt.input_scale.empty()) {
+    if (int64_t(opt.input_scale.size()) != d || opt.input_shift.size() != opt.input_scale.size())
+      throw InputError("export: the input standardisation has " +
+                       std::to_string(opt.input_scale.size()) + " features, the model reads " +
+                       std::to_string(d));
+    auto scale = torch::tensor(opt.input_scale, torch::kDouble);
+    auto& n = g.nodes["normalise"] = affine(torch::diag(scale),
+                                            torch::tensor(opt.input_shift, torch::kDouble));
+    n.metadata["spikessm.note"] = NirValue::str("the task's input standardisation: " +
+                                                opt.input_note);
+    g.connect("input", "normalise");
+    src = "normalise";
+  }
+  g.nodes["encoder"] = affine(model.encoder->weight.detach(), model.encoder->bias.detach());
+  g.connect(src, "encoder");
+  return "encoder";
+}
+
+void add_graph_metadata(NirGraph& g, const NirExportOptions& opt) {
+  g.metadata["spikessm.config"] = NirValue::str(opt.config_toml);
+  g.metadata["dt"] = NirValue::scalar(opt.dt);
+  g.metadata["sequence_length"] = NirValue::scalar(double(opt.seq_len));
+  if (!opt.input_note.empty()) g.metadata["spikessm.input"] = NirValue::str(opt.input_note);
+}
+
+}  // namespace nir_parts
+
+namespace {
+
+using nir_parts::add_io;
+using nir_parts::affine;
+using nir_parts::from_tensor;
+
+constexpr const char* kFormat = "spikessm-nir-1";
+// Dense (HN x HN) state matrices grow quadratically; beyond this the file would be GBs.
+constexpr int64_t kMaxStates = 8192;
+
+torch::Tensor to_tensor(const NirValue& v) {
+  auto t = torch::tensor(v.data, torch::kDouble);
+  return t.view(v.shape.empty() ? std::vector<int64_t>{} : v.shape);
 }
 
 // Continuous-time real state space of one S4D direction (see nir_model.h): A' = dt_h A / dt,
@@ -121,14 +168,6 @@ NirNode s4d_node(const S4DImpl& s4d, double dt) {
   node.metadata["spikessm.op"] = NirValue::str("s4d");
   node.metadata["log_dt"] = from_tensor(s4d.log_dt);  // splits dt from A' for an exact import
   return node;
-}
-
-NirNode affine(const torch::Tensor& w, const torch::Tensor& b) {
-  NirNode n;
-  n.type = "Affine";
-  n.params["weight"] = from_tensor(w);
-  n.params["bias"] = from_tensor(b);
-  return n;
 }
 
 NirNode norm_node(SpikingSSMBlockImpl& blk) {
@@ -250,13 +289,33 @@ void add_block(NirGraph& g, SpikingSSMBlockImpl& blk, const std::string& p, doub
 
 }  // namespace
 
+bool is_nir_standard(const SequenceClassifierImpl& model) {
+  return model.options.block_kind() == BlockKind::SpikingSSM && model.options.block().linear_mix();
+}
+
 NirGraph classifier_to_nir(SequenceClassifierImpl& model, const NirExportOptions& opt) {
   torch::NoGradGuard no_grad;
-  const auto& bo = model.options.block();
+  const auto& mo = model.options;
+  const auto& bo = mo.block();
   const int64_t H = bo.s4d().d_model(), N = bo.s4d().d_state();
+  // What NIR cannot express, one line each, named by the config key that chose it.
+  if (mo.block_kind() == BlockKind::BinaryS4D)
+    throw InputError(
+        "model.block = \"binary_s4d\": NIR export covers the spiking_ssm block (NIR has no "
+        "ternary-weight gated unit)");
+  if (mo.encoder() == EncoderKind::Embedding)
+    throw InputError(
+        "model.encoder = \"embedding\": NIR has no embedding-table node (export covers "
+        "real-valued signal tasks)");
+  if (mo.retrieval())
+    throw InputError("data.dataset: the two-tower retrieval head has no NIR form");
   if (!bo.spiking())
     throw InputError(
         "model.spiking = false: the non-spiking twin has no LIF neurons to export to NIR");
+  if (bo.neuron() != NeuronKind::Lif)
+    throw InputError(
+        "model.neuron: the surrogate dynamic network (sdn, sdn_scratch) is an MLP over the "
+        "membrane history, not a NIR neuron; export covers bptt and sltt (the LIF)");
   if (H * N > kMaxStates)
     throw InputError("model: d_model x d_state = " + std::to_string(H * N) + " states exceed the " +
                      std::to_string(kMaxStates) +
@@ -267,12 +326,11 @@ NirGraph classifier_to_nir(SequenceClassifierImpl& model, const NirExportOptions
   const double decay = bo.lif().tau;
   if (!(decay > 0 && decay < 1))
     throw InputError("model.tau: NIR's LIF needs a decay in (0, 1), got " + std::to_string(decay));
+  if (is_nir_standard(model)) return classifier_to_standard_nir(model, opt);
 
   NirGraph g;
-  add_io(g, model.options.d_input(), model.options.n_classes());
-  g.nodes["encoder"] = affine(model.encoder->weight.detach(), model.encoder->bias.detach());
-  g.connect("input", "encoder");
-  std::string prev = "encoder";
+  add_io(g, mo.d_input(), mo.n_classes());
+  std::string prev = nir_parts::add_input_and_encoder(g, model, opt);
   int i = 0;
   for (auto& blk : model.layers())
     add_block(g, *blk, "block" + std::to_string(i++) + "_", dt, prev);
@@ -285,13 +343,12 @@ NirGraph classifier_to_nir(SequenceClassifierImpl& model, const NirExportOptions
   g.connect("pool", "decoder");
   g.connect("decoder", "output");
 
+  nir_parts::add_graph_metadata(g, opt);
   g.metadata["spikessm.format"] = NirValue::str(kFormat);
-  g.metadata["spikessm.config"] = NirValue::str(opt.config_toml);
-  g.metadata["dt"] = NirValue::scalar(dt);
-  g.metadata["sequence_length"] = NirValue::scalar(double(opt.seq_len));
   g.metadata["spikessm.note"] = NirValue::str(
       "one sequence step = dt seconds; state-space and LIF nodes are exact under zero-order-hold "
-      "integration at step dt; see spikessm docs/results.md (Deployment)");
+      "integration at step dt; the GLU and LayerNorm sub-graphs are annotated, not runnable "
+      "(see spikessm docs/nir.md)");
   return g;
 }
 
@@ -367,6 +424,9 @@ void read_block(Reader& r, const NirGraph& g, SpikingSSMBlockImpl& blk, const st
 NirImport classifier_from_nir(const NirGraph& g, const std::string& source) {
   Reader r{source};
   auto fmt = g.metadata.find("spikessm.format");
+  if (fmt != g.metadata.end() && fmt->second.text == kStandardNirFormat)
+    r.fail("a model.nir_block graph (BatchNorm folded into its Affine nodes) cannot be imported; "
+           "keep its checkpoint");
   if (fmt == g.metadata.end() || fmt->second.text != kFormat)
     r.fail("graph metadata lacks spikessm.format = " + std::string(kFormat) +
            " (not written by spikessm export)");

@@ -18,8 +18,11 @@ std::string npy_bytes(const torch::Tensor& t_in) {
     case torch::kLong:
       descr = "<i8";
       break;
+    case torch::kByte:
+      descr = "|u1";
+      break;
     default:
-      throw InputError(std::string("npy: float32, float64 or int64 tensors only, got ") +
+      throw InputError(std::string("npy: float32, float64, int64 or uint8 tensors only, got ") +
                        c10::toString(t_in.scalar_type()));
   }
   static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "npy_bytes writes host byte order");

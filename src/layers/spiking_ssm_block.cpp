@@ -13,7 +13,7 @@ SpikingSSMBlockImpl::SpikingSSMBlockImpl(const SpikingSSMBlockOptions& options_)
 void SpikingSSMBlockImpl::reset() {
   const int64_t H = options.s4d().d_model();
   s4d = register_module("s4d", S4D(options.s4d()));
-  mix = register_module("mix", torch::nn::Linear(H, 2 * H));
+  mix = register_module("mix", torch::nn::Linear(H, options.linear_mix() ? H : 2 * H));
   if (options.norm() == NormKind::Layer)
     layer_norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({H})));
   if (options.norm() == NormKind::Batch)
@@ -50,6 +50,7 @@ torch::Tensor SpikingSSMBlockImpl::mix_glu(const torch::Tensor& z) {
   // z: (B, L, H) -> (B, L, H). One GEMM against a contiguous W^T (OpenBLAS runs ~1.5x faster
   // than with the transposed view nn::Linear passes), then a * sigmoid(b) (cheaper than glu).
   const int64_t H = z.size(2);
+  const bool glu = !options.linear_mix();
   // Inference on binary spikes (eval mode: dropout is the identity): event-driven kernel with
   // the GLU fused in.
   if (options.spiking() && !is_training() && !torch::GradMode::is_enabled() &&
@@ -61,7 +62,7 @@ torch::Tensor SpikingSSMBlockImpl::mix_glu(const torch::Tensor& z) {
     return out.view({z.size(0), z.size(1), H});
   }
   auto m = torch::addmm(mix->bias, z.reshape({-1, H}), mix->weight.t().contiguous());
-  return glu_halves(m).view({z.size(0), z.size(1), H});
+  return (glu ? glu_halves(m) : m).view({z.size(0), z.size(1), H});
 }
 
 torch::Tensor SpikingSSMBlockImpl::soma(const torch::Tensor& y) {

@@ -49,6 +49,22 @@ SpikingSSMBlockOptions block_options_from(const Config& cfg) {
       .neuron(neuron_from_string(cfg.get_string("model.neuron")))
       .sdn_weights(cfg.get_string("model.sdn_weights"))
       .mix_kernel(parse_enum<MixKernel>(cfg.get_string("model.mix_kernel"), "model.mix_kernel"));
+  if (cfg.get_bool("model.nir_block")) {
+    // Every part must be a NIR primitive (export/nir_model.h): checked here so that a
+    // configuration that could not export never trains.
+    const auto why = " (model.nir_block = true: every part must be a NIR primitive)";
+    require(n == 2, "model.d_state", "must be 2, one real mode per channel" + std::string(why));
+    require(!o.s4d().bidirectional(), "model.bidirectional", "must be false" + std::string(why));
+    require(!o.s4d().trainable_b(), "model.trainable_b", "must be false" + std::string(why));
+    require(o.norm() != NormKind::Layer, "model.norm",
+            "must be \"batch\" or \"none\": LayerNorm has no NIR primitive" + std::string(why));
+    require(o.spiking() && o.neuron() == NeuronKind::Lif, "model.neuron",
+            "must be bptt or sltt with model.spiking = true (NIR's LIF)" + std::string(why));
+    require(o.lif().reset == ResetMode::Hard, "model.reset",
+            "must be \"hard\": NIR's LIF resets to v_reset" + std::string(why));
+    o.s4d().real_modes(true).skip(false);
+    o.linear_mix(true);
+  }
   return o;
 }
 

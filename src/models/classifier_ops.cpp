@@ -11,11 +11,11 @@ struct BlockCosts {
     const SpikeStats* p = rec->find(population);
     return p != nullptr ? p->rate() : 0.0;
   }
-  // The mixing layer H -> 2H: one AC per active input per output when fed by spikes.
-  LayerOps mix(const std::string& name, bool spike_input, double rate) const {
+  // The mixing layer H -> outputs (2H with a GLU): one AC per active input per output when fed by spikes.
+  LayerOps mix(const std::string& name, bool spike_input, double rate, double outputs) const {
     LayerOps m;
     m.name = name;
-    m.dense_macs = per_sample_steps * H * 2 * H;
+    m.dense_macs = per_sample_steps * H * outputs;
     m.kind = spike_input ? "AC" : "MAC";
     m.firing_rate = spike_input ? rate : -1;
     m.ops = spike_input ? rate * m.dense_macs : m.dense_macs;
@@ -79,7 +79,8 @@ OpsReport classifier_ops(SequenceClassifierImpl& model, int64_t L_arg) {
     if (binary && binary_blocks[size_t(i)]->gsu)
       add_gsu_rows(r, c, p, *binary_blocks[size_t(i)]->gsu, heaviside, c.rate(input));
     else
-      r.layers.push_back(c.mix(p + ".mix", spikes, c.rate(input)));
+      r.layers.push_back(c.mix(p + ".mix", spikes, c.rate(input),
+                               !binary && o.block().linear_mix() ? H : 2 * H));
   }
   if (o.retrieval()) r.layers.push_back(LayerOps::mac("retrieval_mlp", 4 * H * H, false));
   r.layers.push_back(LayerOps::mac("decoder", H * double(o.n_classes()), false));

@@ -12,6 +12,8 @@ namespace {
 // model.* keys (d_model, d_state, n_layers, dropout, spiking, neuron, tau, v_th, ...).
 LanguageModel build_spiking_ssm_lm(const Config& cfg, int64_t vocab) {
   auto bo = block_options_from(cfg);
+  require(!bo.linear_mix(), "model.nir_block",
+          "must be false for a language model (it applies to the classifier's blocks)");
   require(!bo.s4d().bidirectional(), "model.bidirectional",
           "must be false for a language model (causal)");
   require(bo.prenorm() && bo.norm() == NormKind::Layer, "model.norm",

@@ -27,7 +27,11 @@ void S4DImpl::reset() {
     imag = (double(N) / M_PI) * (double(N) / (2 * n + 1) - 1);
   }
   log_a_real = register_parameter("log_a_real", torch::full({H, n2}, std::log(0.5)));
-  a_imag = register_parameter("a_imag", imag.unsqueeze(0).repeat({H, 1}).contiguous());
+  if (options.real_modes()) {
+    a_imag = register_buffer("a_imag", torch::zeros({H, n2}));
+  } else {
+    a_imag = register_parameter("a_imag", imag.unsqueeze(0).repeat({H, 1}).contiguous());
+  }
   // C ~ CN(0, 1): real and imaginary parts each N(0, 1/2).
   c = register_parameter("c", torch::randn({channels, H, n2, 2}) * std::sqrt(0.5));
   if (options.trainable_b()) {
@@ -35,7 +39,8 @@ void S4DImpl::reset() {
     ones.select(-1, 0).fill_(1.0);
     b = register_parameter("b", ones);
   }
-  d = register_parameter("d", torch::randn({H}));
+  d = options.skip() ? register_parameter("d", torch::randn({H}))
+                     : register_buffer("d", torch::zeros({H}));
 }
 
 bool S4DImpl::is_ssm_parameter(const std::string& name) {

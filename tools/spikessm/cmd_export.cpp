@@ -1,4 +1,5 @@
-// `spikessm export --format nir --checkpoint FILE --out FILE.nir [--dt SECONDS]`
+// `spikessm export --format nir --checkpoint FILE --out FILE.nir [--dt SECONDS]
+//      [--reference DIR [--samples N]] [--set data.key=value]`
 // `spikessm import --format nir --in FILE.nir [--checkpoint ORIGINAL] [--out NEW.pt]`
 // `spikessm export --format safetensors --checkpoint FILE --out FILE.safetensors`
 // `spikessm import --format safetensors --in FILE.safetensors --checkpoint MODEL [--out NEW.pt]`
@@ -14,7 +15,9 @@
 #include "spikessm/common/atomic_file.h"
 #include "spikessm/common/file_bytes.h"
 #include "spikessm/export/safetensors.h"
+#include "spikessm/data/task.h"
 #include "spikessm/export/nir_model.h"
+#include "spikessm/export/nir_reference.h"
 #include "spikessm/train/checkpoint.h"
 #include "spikessm/train/trained_model.h"
 
@@ -22,10 +25,30 @@ namespace spikessm::cli {
 
 namespace {
 
-// The sequence length of the checkpoint's task, from its config (no data is read).
-int64_t task_length(const Config& cfg) {
-  const int64_t pool = cfg.get_int("data.pool");
-  return (28 / pool) * (28 / pool);
+// The sequence length and the input the graph reads, from the checkpoint's own task (its test
+// split is read: the length of FSDD, sCIFAR or an array set is not in the config).
+void describe_task_input(const TrainedModel& m, const Task& task, NirExportOptions& o) {
+  o.seq_len = task.L;
+  const auto dataset = m.cfg.get_string("data.dataset");
+  const auto pool = m.cfg.get_int("data.pool");
+  const bool pixels = dataset == "fashion-mnist" || dataset == "mnist";
+  if (pixels && task.stats.mean.size() == 1 && task.d_input == 1) {
+    // to_pixel_sequences: x = (p / 255 - mean) / std, p the (pooled) pixel value 0..255.
+    const double mean = task.stats.mean[0], sd = task.stats.std[0];
+    o.input_scale = {1.0 / (255.0 * sd)};
+    o.input_shift = {-mean / sd};
+    o.input_note = dataset + " pixel values 0..255" +
+                   (pool > 1 ? " (means of " + std::to_string(pool) + "x" +
+                                   std::to_string(pool) + " blocks)"
+                             : std::string()) +
+                   ", one per step in row-major order" +
+                   (m.cfg.get_bool("data.permute") ? " after the seeded permutation" : "") +
+                   "; standardised with the training split's mean " + std::to_string(mean) +
+                   " and std " + std::to_string(sd);
+    return;
+  }
+  o.input_note = "inputs as spikessm's pipeline makes them for data.dataset = " + dataset +
+                 " (" + task.description + ")";
 }
 
 void check_format(const std::string& format) {
@@ -84,8 +107,10 @@ void import_safetensors(const std::string& in, const std::string& checkpoint,
 
 void add_export(CLI::App& app) {
   struct Args {
-    std::string format = "nir", checkpoint, out;
+    std::string format = "nir", checkpoint, out, reference;
+    std::vector<std::string> sets;
     double dt = 1e-3;
+    int64_t samples = 1000;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
@@ -97,27 +122,54 @@ void add_export(CLI::App& app) {
       ->check(output_file());
   cmd->add_option("--dt", args->dt, "seconds of NIR time per sequence step (default 1e-3)")
       ->check(real_range(0, 1e6, true));
+  cmd->add_option("--reference", args->reference,
+                  "nir: also write spikessm's run on the first --samples test inputs into this "
+                  "directory (inputs, labels, logits, spikes per block as .npy; docs/nir.md)");
+  cmd->add_option("--samples", args->samples, "test inputs for --reference (default 1000)")
+      ->check(int_range(1, 1000000));
+  cmd->add_option("--set", args->sets, "override a data key, e.g. data.dir=DIR")->take_all();
   cmd->callback([args] {
     check_format(args->format);
     if (args->format == "safetensors") return export_safetensors(args->checkpoint, args->out);
-    auto m = load_trained_model(args->checkpoint);
+    auto m = load_trained_model(args->checkpoint, args->sets);
     auto* model = dynamic_cast<SequenceClassifierImpl*>(m.classifier.get());
     require(model != nullptr, args->checkpoint,
             "NIR export covers the sequence classifiers (model.family = \"classifier\"), not " +
-                m.cfg.get_string("model.family"));
+                m.cfg.get_string("model.family") +
+                " (NIR has no node for its attention, token embedding or language-model head)");
     NirExportOptions o;
     o.dt = args->dt;
-    o.seq_len = task_length(m.cfg);
     o.config_toml = m.meta.config_toml;
+    // Refuse what NIR cannot express before reading any data.
+    {
+      NirExportOptions probe = o;
+      probe.seq_len = 1;
+      classifier_to_nir(*model, probe);
+    }
+    const Task task = load_test_split(m);
+    describe_task_input(m, task, o);
     auto graph = classifier_to_nir(*model, o);
+    if (!args->reference.empty()) {
+      const int64_t n = std::min<int64_t>(args->samples, task.test_x.size(0));
+      write_nir_reference(*model, task.test_x.narrow(0, 0, n), task.test_y.narrow(0, 0, n), o,
+                          args->reference);
+    }
     write_nir(args->out, graph);
     size_t n_nodes = graph.nodes.size();
     for (const auto& [name, node] : graph.nodes)
       if (node.graph) n_nodes += node.graph->nodes.size();
     std::printf(
         "wrote %s: NIR graph of %zu top-level nodes (%zu with sub-graphs), dt %g s per step, L = "
-        "%lld\n",
-        args->out.c_str(), graph.nodes.size(), n_nodes, o.dt, (long long)o.seq_len);
+        "%lld, %s\n",
+        args->out.c_str(), graph.nodes.size(), n_nodes, o.dt, (long long)o.seq_len,
+        is_nir_standard(*model) ? "standard NIR nodes only (model.nir_block)"
+                                : "GLU and LayerNorm as annotated sub-graphs that NIR consumers "
+                                  "cannot run (train with model.nir_block = true for a runnable "
+                                  "graph)");
+    if (!args->reference.empty())
+      std::printf("wrote spikessm's run on %lld test inputs into %s\n",
+                  (long long)std::min<int64_t>(args->samples, task.test_x.size(0)),
+                  args->reference.c_str());
   });
 }
 

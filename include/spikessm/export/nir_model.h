@@ -15,7 +15,17 @@
 //   LayerNorm              Affine(diag(gamma), beta) marked spikessm.op = "layer_norm"
 //   BatchNorm (eval)       Affine, exact; raw statistics in its metadata
 //   mean over time         I with r = 1 / (L dt), read at t = L
+// A model.nir_block model exports to standard nodes only (docs/nir.md):
+//   normalise, encoder     Affine (the task's fixed input standardisation, if any)
+//   norm + S4D gain        Affine (BatchNorm folded, times the real mode's input gain / v_th)
+//   real S4D mode + LIF    CubaLIF: the synaptic current is the S4D state, the membrane the LIF
+//   mixing layer           Affine (H x H) on spikes
+//   residual               Affine summing node (identity, or the post-norm BatchNorm folded)
+//   decoder                Affine per step; the class is the argmax of its mean over the L steps
+// Its time constants are those whose forward-Euler step at dt is the model's step, the
+// integration every NIR consumer on PyPI uses.
 #include <string>
+#include <vector>
 
 #include "spikessm/common/config.h"
 #include "spikessm/export/nir.h"
@@ -25,11 +35,23 @@ namespace spikessm {
 
 struct NirExportOptions {
   double dt = 1e-3;         // seconds of NIR time per sequence step
-  int64_t seq_len = 0;      // L, for the mean-pool integrator
+  int64_t seq_len = 0;      // L of the checkpoint's task, for the mean over time
   std::string config_toml;  // stored in metadata so import can rebuild the model
+  // The task's input standardisation x = raw * scale + shift (one per input feature), exported
+  // as an Affine "normalise" node so the graph reads raw values; empty when the task has none
+  // that is a fixed affine map (the graph then reads inputs as spikessm's data pipeline makes
+  // them; input_note says how).
+  std::vector<double> input_scale, input_shift;
+  std::string input_note;
 };
 
-// InputError when the model cannot be exported (non-spiking twin, too large a state).
+// The model's blocks are model.nir_block ones (every part a standard NIR primitive).
+bool is_nir_standard(const SequenceClassifierImpl& model);
+
+// InputError naming the part NIR cannot express (binary_s4d blocks, token encoders, the SDN
+// neuron, the non-spiking twin, too large a state). The default block exports with its GLU
+// and LayerNorm as annotated parts (see above); a model.nir_block model exports to standard
+// nodes only (nir_standard.cpp: Affine, CubaLIF).
 NirGraph classifier_to_nir(SequenceClassifierImpl& model, const NirExportOptions& options);
 
 struct NirImport {

@@ -7,7 +7,7 @@
 
 namespace spikessm {
 
-// t: any shape, float32 / float64 / int64, CPU -> the bytes of a .npy file (C order,
+// t: any shape, float32 / float64 / int64 / uint8 (spikes), CPU -> the bytes of a .npy file (C order,
 // little-endian). InputError for another dtype.
 std::string npy_bytes(const torch::Tensor& t);
 

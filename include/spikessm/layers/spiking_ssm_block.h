@@ -6,6 +6,7 @@
 //   z = LIF(z)                      spikes in {0, 1}
 //   z = dropout(z) tied across time
 //   z = GLU(Linear(H -> 2H)(z))     the only dense weight; its input is binary
+//       or Linear(H -> H)(z)        linear_mix (the NIR-standard block: no gate)
 //   x = x + dropout(z);  x = norm(x) if post-norm
 // Post-norm: the official code computes the norm after the residual and discards it
 // (a no-op). We apply it to x as the original S4 does; norm = "none" reproduces the
@@ -41,6 +42,8 @@ struct SpikingSSMBlockOptions {
   // Mixing-layer kernel at inference (eval mode, no grad): event-driven when the measured
   // rate is below the measured crossover (auto), or forced. Training always runs dense.
   TORCH_ARG(MixKernel, mix_kernel) = MixKernel::Auto;
+  // Linear(H -> H) on the spikes instead of Linear(H -> 2H) + GLU: NIR has no gating node.
+  TORCH_ARG(bool, linear_mix) = false;
 };
 
 class SpikingSSMBlockImpl : public torch::nn::Cloneable<SpikingSSMBlockImpl> {
@@ -53,7 +56,7 @@ class SpikingSSMBlockImpl : public torch::nn::Cloneable<SpikingSSMBlockImpl> {
 
   SpikingSSMBlockOptions options;
   S4D s4d{nullptr};
-  torch::nn::Linear mix{nullptr};  // H -> 2H, then GLU
+  torch::nn::Linear mix{nullptr};  // H -> 2H, then GLU (H -> H with linear_mix)
   torch::nn::LayerNorm layer_norm{nullptr};
   torch::nn::BatchNorm1d batch_norm{nullptr};
   torch::Tensor ln_vth;     // (H)

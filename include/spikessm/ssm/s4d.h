@@ -25,6 +25,10 @@ struct S4DOptions {
   // Compute the layer as an FFT convolution instead of the fused scan. The scan costs
   // O(L N) per channel and wins for the usual N <= 64; the FFT costs O(L log L).
   TORCH_ARG(bool, use_fft) = false;
+  // Real modes: Im A fixed to 0 (a buffer), so with B = 1 each mode is a leaky integrator,
+  // NIR's synaptic current (CubaLIF) in the NIR-standard block.
+  TORCH_ARG(bool, real_modes) = false;
+  TORCH_ARG(bool, skip) = true;  // false: no D skip (D a zero buffer)
 };
 
 // Recurrent state for step mode: (B, H, N/2) complex.
