@@ -7,6 +7,7 @@
 #include <fstream>
 #include <functional>
 
+#include "spikessm/api/evaluate.h"
 #include "spikessm/common/error.h"
 #include "spikessm/data/array_task.h"
 #include "spikessm/data/hdf5_arrays.h"
@@ -378,4 +379,90 @@ TEST(Hdf5Arrays, BadFilesAreOneLine) {
   expect_input_error([&] { read_hdf5_arrays(put("cut.h5", whole.substr(0, whole.size() / 2))); },
                      "cut.h5");
   expect_input_error([&] { read_hdf5_arrays((dir / "missing.h5").string()); }, "does not exist");
+}
+
+// ---- regression targets ----
+
+TEST(ArrayData, RegressionTargetsFromNpzAndTs) {
+  const ArraySplit one = read_array_split(fixture("arrays/regress_train.npz"));
+  const auto raw = read_npz(fixture("arrays/regress_train.npz"));
+  ASSERT_TRUE(one.targets.defined());
+  EXPECT_TRUE(one.labels.empty());
+  EXPECT_TRUE(one.targets.equal(raw.at("y").to(torch::kFloat32).unsqueeze(1)));
+  const ArraySplit two = read_array_split(fixture("arrays/regress2_train.npz"));
+  EXPECT_EQ(two.targets.sizes(), (std::vector<int64_t>{30, 2}));
+  const ArraySplit ts = read_array_split(fixture("arrays/targets.ts"));
+  EXPECT_TRUE(ts.targets.equal(torch::tensor({0.5f, -1.25f, 3.f}).unsqueeze(1)));
+  DataOptions o;
+  o.dataset = "arrays";
+  o.train_file = fixture("arrays/regress2_train.npz");
+  const Task t = load_array_task(o);  // seeded split: 24 / 3 / 3
+  EXPECT_EQ(t.n_classes, 2);          // two outputs
+  EXPECT_EQ(t.stats.targets, 2);
+  EXPECT_EQ(t.train_y.scalar_type(), torch::kFloat32);
+  EXPECT_EQ(t.test_y.sizes(), (std::vector<int64_t>{3, 2}));
+  EXPECT_NE(inspect_data_file(o.train_file).find("regression: 2 target value(s) per row"),
+            std::string::npos);
+  // classes against targets, and targets of another width
+  o.test_file = fixture("arrays/regress_train.npz");
+  expect_input_error([&] { load_array_task(o); },
+                     "expected 2 regression target values per row, as in the training set");
+  o.train_file = fixture("arrays/train.npz");
+  expect_input_error([&] { load_array_task(o); }, "holds regression targets, the training set");
+  const auto dir = spikessm::testing::scratch_dir("array_bad_targets");
+  std::filesystem::create_directories(dir / "nan");
+  write_npy((dir / "nan/x.npy").string(), torch::zeros({2, 3}));
+  write_npy((dir / "nan/y.npy").string(), torch::tensor({0.5f, NAN}));
+  expect_input_error([&] { read_array_split((dir / "nan").string()); },
+                     "y holds NaN or Inf target values");
+}
+
+// evaluate() on float targets: MSE, MAE and R^2 as a float64 reference computes them from the
+// model's own outputs.
+TEST(ArrayData, RegressionMetricsMatchAFloat64Reference) {
+  DataOptions o;
+  o.dataset = "arrays";
+  o.train_file = fixture("arrays/regress2_train.npz");
+  const Task t = load_array_task(o);
+  Config cfg;
+  for (const char* k : {"model.n_layers=1", "model.d_model=8", "model.d_state=4"}) cfg.set(k);
+  torch::manual_seed(5);
+  auto net = build_classifier(cfg, t.model_input());
+  net->eval();
+  const EvalResult r = evaluate(net, t.train_x, t.train_y, 7, false, false);
+  torch::NoGradGuard ng;
+  const auto pred = net(t.train_x).to(torch::kFloat64), y = t.train_y.to(torch::kFloat64);
+  const double sse = (pred - y).square().sum().item<double>();
+  const double sst = (y - y.mean(0, true)).square().sum().item<double>();
+  EXPECT_TRUE(r.regression);
+  EXPECT_NEAR(r.loss, sse / double(y.numel()), 1e-5);
+  EXPECT_NEAR(r.mae, (pred - y).abs().mean().item<double>(), 1e-5);
+  EXPECT_NEAR(r.r2, 1.0 - sse / sst, 1e-4);
+  EXPECT_EQ(r.accuracy, 0.0);
+}
+
+// Training on targets lowers the MSE; the checkpoint's evaluation reads only data.test, with
+// the number of targets it saved, and gives the training run's final numbers.
+TEST(ArrayData, TrainsRegressionAndEvaluatesTheCheckpoint) {
+  const auto dir = spikessm::testing::scratch_dir("array_regress_train");
+  Config c;
+  for (const std::string& k : std::vector<std::string>{
+           "data.dataset=arrays", "data.train=" + fixture("arrays/regress_train.npz"),
+           "data.test=" + fixture("arrays/regress_train.npz"), "model.d_model=16",
+           "model.d_state=8", "model.spiking=false", "train.batch_size=10", "train.epochs=20",
+           "train.lr=0.01", "train.threads=1", "train.log_every=1000",
+           "train.out_dir=" + (dir / "run").string()})
+    c.set(k);
+  const TrainResult r = run_training(c, {});
+  ASSERT_TRUE(r.test.regression);
+  // y = mean(x) + 0.5 over the rows: predicting the mean of y scores MSE = var(y)
+  const auto y = read_npz(fixture("arrays/regress_train.npz")).at("y").to(torch::kFloat64);
+  const double var = (y - y.mean()).square().mean().item<double>();
+  EXPECT_LT(r.test.loss, 0.5 * var) << "mse " << r.test.loss << " var " << var;
+  EXPECT_GT(r.test.r2, 0.5);
+  const auto e = evaluate_checkpoint((dir / "run/checkpoint.pt").string(),
+                                     {"data.train=/no/such/training/file.npz"});
+  EXPECT_NEAR(e.stats.at("mse").get<double>(), r.test.loss, 1e-6);
+  EXPECT_NEAR(e.stats.at("r2").get<double>(), r.test.r2, 1e-6);
+  EXPECT_NE(e.report.find("test mse "), std::string::npos) << e.report;
 }

@@ -13,11 +13,23 @@ namespace spikessm {
 namespace fs = std::filesystem;
 namespace {
 
+// Whether y holds regression targets: floats of shape (N, K), or (N,) with a fraction.
+bool is_regression(const torch::Tensor& y) {
+  return y.is_floating_point() &&
+         (y.dim() == 2 || (y.dim() == 1 && !y.eq(y.round()).all().item<bool>()));
+}
+
+// Regression targets -> (N, K) float32; every value finite.
+torch::Tensor target_values(const torch::Tensor& y, const std::string& where) {
+  require(torch::isfinite(y).all().item<bool>(), where, "y holds NaN or Inf target values");
+  require(y.dim() == 1 || y.size(1) > 0, where, "y has shape (N, 0): no target values");
+  return (y.dim() == 1 ? y.unsqueeze(1) : y).to(torch::kFloat32).contiguous();
+}
+
 std::vector<std::string> label_texts(const torch::Tensor& y, const std::string& where) {
   require(y.dim() == 1, where,
-          "y has shape " + std::to_string(y.dim()) + "-d, expected (N,) class labels");
-  require(!y.is_floating_point() || y.eq(y.round()).all().item<bool>(), where,
-          "y holds fractional values, expected integer class labels");
+          "y has " + std::to_string(y.dim()) +
+              " dimensions, expected (N,) class labels or (N, K) float regression targets");
   auto ids = y.to(torch::kInt64);
   std::vector<std::string> out;
   out.reserve(size_t(ids.size(0)));
@@ -80,10 +92,13 @@ ArraySplit from_arrays(const torch::Tensor& x, const torch::Tensor& y,
   require(x.size(0) > 0 && x.size(1) > 0, where, "x is empty");
   ArraySplit s;
   s.source = where;
-  s.labels = label_texts(y, where);
-  require(int64_t(s.labels.size()) == x.size(0), where,
-          "x has " + std::to_string(x.size(0)) + " rows but y has " +
-              std::to_string(s.labels.size()));
+  if (is_regression(y))
+    s.targets = target_values(y, where);
+  else
+    s.labels = label_texts(y, where);
+  const int64_t n_y = s.targets.defined() ? s.targets.size(0) : int64_t(s.labels.size());
+  require(n_y == x.size(0), where,
+          "x has " + std::to_string(x.size(0)) + " rows but y has " + std::to_string(n_y));
   const auto pad =
       lengths.defined() ? padding_steps(lengths, x.size(0), x.size(1), where) : torch::Tensor();
   s.x = model_layout(x, pad, where);
@@ -121,9 +136,12 @@ ArraySplit read_array_split(const std::string& path) {
     TsData d = read_ts(path);
     require(d.missing == 0, path,
             std::to_string(d.missing) + " missing values ('?'), expected none");
-    require(!d.labels.empty(), path, "has no class labels (@classLabel true expected)");
+    require(!d.labels.empty() || !d.targets.empty(), path,
+            "has neither class labels nor targets (@classLabel or @targetLabel true expected)");
     ArraySplit s;
     s.source = path;
+    if (!d.targets.empty())
+      s.targets = target_values(torch::tensor(d.targets, torch::kFloat64), path);
     const auto pad = padding_steps(d.lengths, d.x.size(0), d.x.size(1), path);
     s.x = pad.defined() ? d.x.masked_fill(pad.unsqueeze(2), NAN) : d.x;  // NaN marks padding
     if (pad.defined()) s.lengths = d.lengths;
@@ -192,10 +210,16 @@ std::pair<torch::Tensor, torch::Tensor> channel_statistics(const torch::Tensor& 
   return {mu, (sq / (n - 1).clamp_min(1)).sqrt().clamp_min(1e-8)};
 }
 
-// A split read from `file` with the training set's classes and row shape.
-void read_split(const std::string& file, const std::vector<std::string>& names,
+// A split read from `file` with the training set's classes (or `targets` regression values)
+// and row shape.
+void read_split(const std::string& file, const std::vector<std::string>& names, int64_t targets,
                 const torch::Tensor& like, torch::Tensor& x, torch::Tensor& y) {
   ArraySplit s = read_array_split(file);
+  require(targets == 0 || (s.targets.defined() && s.targets.size(1) == targets), file,
+          "expected " + std::to_string(targets) + " regression target values per row, as in "
+          "the training set");
+  require(targets > 0 || !s.targets.defined(), file,
+          "holds regression targets, the training set class labels");
   // Padded splits (some rows shorter) may be padded to another length than training's.
   const bool padded = s.lengths.defined() || has_padding(like);
   require(!like.defined() ||
@@ -203,7 +227,7 @@ void read_split(const std::string& file, const std::vector<std::string>& names,
                (s.x.dim() == 2 || s.x.size(2) == like.size(2))),
           file, "has rows of another shape than data.train's");
   x = s.x;
-  y = class_ids(s, names);
+  y = targets > 0 ? s.targets : class_ids(s, names);
 }
 
 // Every split from the files (or the seeded split of data.train); t.stats records what the
@@ -212,16 +236,17 @@ Task arrays_with_train(const DataOptions& o) {
   require(!o.train_file.empty(), "data.train",
           "dataset 'arrays' needs data.train (an .npz, a folder of .npy files or a .ts file)");
   ArraySplit train = read_array_split(o.train_file);
+  const int64_t targets = train.targets.defined() ? train.targets.size(1) : 0;
   const auto names = class_order(train.labels);
-  require(names.size() >= 2, o.train_file,
+  require(targets > 0 || names.size() >= 2, o.train_file,
           "has " + std::to_string(names.size()) + " class, expected at least 2");
   Task t;
   t.input = train.x.is_floating_point() ? TaskInput::Signal : TaskInput::Tokens;
   t.train_x = train.x;
-  t.train_y = class_ids(train, names);
-  if (!o.val_file.empty()) read_split(o.val_file, names, t.train_x, t.val_x, t.val_y);
+  t.train_y = targets > 0 ? train.targets : class_ids(train, names);
+  if (!o.val_file.empty()) read_split(o.val_file, names, targets, t.train_x, t.val_x, t.val_y);
   if (!o.test_file.empty()) {
-    read_split(o.test_file, names, t.train_x, t.test_x, t.test_y);
+    read_split(o.test_file, names, targets, t.train_x, t.test_x, t.test_y);
   } else {  // a seeded 80/10/10 split of the training file
     auto perm = seeded_permutation(t.train_x.size(0), o.split_seed);
     const int64_t n = perm.size(0), n_test = std::max<int64_t>(1, n / 10),
@@ -236,6 +261,7 @@ Task arrays_with_train(const DataOptions& o) {
     pick(0, n - n_test - n_val, t.train_x, t.train_y);
   }
   t.stats.classes = names;
+  t.stats.targets = targets;
   if (o.standardize && t.input == TaskInput::Signal) {  // per channel, training statistics
     const auto [mu, sd] = channel_statistics(t.train_x);  // (1, 1, C) each
     for (auto* x : {&t.train_x, &t.val_x, &t.test_x})
@@ -254,7 +280,7 @@ Task arrays_with_train(const DataOptions& o) {
 // Only data.test, with the classes, standardisation and vocabulary saved at training.
 Task arrays_test_only(const DataOptions& o, const TrainSplitStats& saved) {
   Task t;
-  read_split(o.test_file, saved.classes, torch::Tensor(), t.test_x, t.test_y);
+  read_split(o.test_file, saved.classes, saved.targets, torch::Tensor(), t.test_x, t.test_y);
   t.input = t.test_x.is_floating_point() ? TaskInput::Signal : TaskInput::Tokens;
   t.stats = saved;
   if (!saved.mean.empty()) {
@@ -282,18 +308,20 @@ Task arrays_test_only(const DataOptions& o, const TrainSplitStats& saved) {
 
 Task load_array_task(const DataOptions& o, TaskSplits splits, const TrainSplitStats& saved) {
   // A seeded split needs the training file; so does a checkpoint saved without class names.
-  const bool test_only =
-      splits == TaskSplits::TestOnly && !o.test_file.empty() && !saved.classes.empty();
+  const bool test_only = splits == TaskSplits::TestOnly && !o.test_file.empty() &&
+                         (!saved.classes.empty() || saved.targets > 0);
   Task t = test_only ? arrays_test_only(o, saved) : arrays_with_train(o);
   const auto& x = test_only ? t.test_x : t.train_x;
   const int64_t channels = t.input == TaskInput::Signal ? x.size(2) : 1;
   t.L = x.size(1);
   t.d_input = t.input == TaskInput::Signal ? channels : t.stats.vocab;
-  t.n_classes = int64_t(t.stats.classes.size());
+  // regression: the decoder's outputs are the target values
+  t.n_classes = t.stats.targets > 0 ? t.stats.targets : int64_t(t.stats.classes.size());
   t.description = "arrays (" + (test_only ? o.test_file : o.train_file) +
                   "), L = " + std::to_string(t.L) + ", " + std::to_string(channels) +
                   (t.input == TaskInput::Signal ? " channels, " : " token stream, ") +
-                  std::to_string(t.n_classes) + " classes, " +
+                  std::to_string(t.n_classes) +
+                  (t.stats.targets > 0 ? " regression targets, " : " classes, ") +
                   (t.train_x.defined() ? std::to_string(t.train_x.size(0)) + " train / " : "") +
                   (t.val_x.defined() ? std::to_string(t.val_x.size(0)) + " val / " : "") +
                   std::to_string(t.test_x.size(0)) + " test";

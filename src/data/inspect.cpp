@@ -97,7 +97,11 @@ std::string inspect_data_file(const std::string& path) {
   }
   try {
     const ArraySplit s = read_array_split(path);
-    if (!ts) describe_classes(os, s.labels);
+    if (s.targets.defined())
+      os << "regression: " << s.targets.size(1) << " target value(s) per row, range ["
+         << s.targets.min().item<double>() << ", " << s.targets.max().item<double>() << "]\n";
+    else if (!ts)
+      describe_classes(os, s.labels);
     os << "data.dataset = \"arrays\" reads it as x " << shape_text(s.x)
        << (s.x.is_floating_point() ? " signals" : " token ids");
     if (s.lengths.defined())

@@ -1,9 +1,9 @@
 #pragma once
 // Sequence classifier: encoder -> n blocks -> mean over time -> decoder (the s4 pipeline's
 // `encoder: linear | embedding`, `decoder: sequence, mode: pool`).
-//  - encoder linear: x (B, L, d_input) float, NaN at padding steps; embedding: x (B, L)
-//    int64 ids, 0 = <pad>. Padding is at the end: batches are cut to their longest sequence
-//    (S4 pads per batch) and the mean is taken over the valid positions only.
+//  - encoder linear: x (B, L, d_input) float; embedding: x (B, L) int64 ids, 0 = <pad>,
+//    padding at the end. Token batches are cut to their longest sequence (S4 pads per batch)
+//    and the mean is taken over the valid positions only.
 //  - blocks: SpikingSSM (papers.md 1.3) or Binary S4D with a GLU/GSU mixer (papers.md 2).
 //  - retrieval head (AAN): x (B, 2, L) ids; one shared tower pools u and v, then
 //    [u, v, u*v, u-v] -> Linear(4H, H) -> GELU -> Linear(H, n_classes) (s4's nli decoder).
