@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SpikingSSM (and its non-spiking twin) on a regression set that the aeon package ships as
-# .ts files (@targetLabel), next to scikit-learn's ridge regression (RidgeCV on the flattened
-# series) and the training mean, on the same train/test split, all on this machine.
+# .ts files (@targetLabel), next to scikit-learn's ridge regression (StandardScaler + RidgeCV on
+# the flattened series) and the training mean, on the same train/test split, all on this machine.
 # Uses build/aeon-venv (made here as in bench/ucr_vs_aeon.sh; aeon brings scikit-learn).
 # Usage: [SPIKESSM=path/to/spikessm] bench/regression_vs_ridge.sh [SET=Covid3Month]
 set -euo pipefail
@@ -35,10 +35,13 @@ import sys
 import numpy as np
 from aeon.datasets import load_from_tsfile
 from sklearn.linear_model import RidgeCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 xtr, ytr = load_from_tsfile(sys.argv[1]); xte, yte = load_from_tsfile(sys.argv[2])
 ytr, yte = ytr.astype(float), yte.astype(float)
 flat = lambda x: np.asarray(x, dtype=float).reshape(len(x), -1)
-ridge = RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(flat(xtr), ytr)
+# each time step a feature, standardised on the training split (spikessm standardises too)
+ridge = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-3, 5, 17))).fit(flat(xtr), ytr)
 mse = lambda p: float(np.mean((p - yte) ** 2))
 r2 = lambda p: 1 - np.sum((p - yte) ** 2) / np.sum((yte - yte.mean()) ** 2)
 p = ridge.predict(flat(xte))
