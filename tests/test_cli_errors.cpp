@@ -37,6 +37,18 @@ std::string idx(const std::vector<uint32_t>& dims, const std::string& payload) {
   return s + payload;
 }
 
+// An .npy image as numpy.save writes it (format 1.0, header padded to 64 bytes).
+std::string npy(const std::string& descr, const std::string& shape, const std::string& payload) {
+  std::string h = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+  while ((10 + h.size() + 1) % 64) h += ' ';
+  h += '\n';
+  return std::string("\x93NUMPY\x01\x00", 8) + char(h.size() & 0xFF) + char(h.size() >> 8) + h +
+         payload;
+}
+std::string int64s(const std::vector<int64_t>& v) {
+  return std::string(reinterpret_cast<const char*>(v.data()), v.size() * 8);  // little endian
+}
+
 // Files the cases read, by path under the scratch directory.
 std::map<std::string, std::string> bad_files() {
   std::map<std::string, std::string> f;
@@ -128,6 +140,12 @@ std::map<std::string, std::string> bad_files() {
         "caf\xe9 au lait, cr\xe8me br\xfbl\xe9"
         "e\n";
   f["latin1.txt"] = latin1;
+  // your own sequences (data.dataset = "arrays")
+  f["arrays/junk.h5"] = "this text is not HDF5, whatever its name says";
+  f["arrays/label_only.ts"] = "@univariate true\n@classLabel true a b\n@data\n1,2:a\nb\n";
+  f["arrays/long/x.npy"] = npy("<f4", "(3, 4)", std::string(48, '\0'));
+  f["arrays/long/y.npy"] = npy("<i8", "(3,)", int64s({0, 1, 0}));
+  f["arrays/long/lengths.npy"] = npy("<i8", "(3,)", int64s({4, 5, 1}));
   return f;
 }
 
@@ -329,6 +347,18 @@ std::vector<BadCase> bad_cases() {
       {"table for a key", "train --config {dir}/key_table.toml" + out,
        "model.dropout should be a number, not a table"},
       {"--set on a section", "train --set model=5" + out, "'model' is a section, not a key"},
+      // your own sequences
+      {"HDF5 file that is not one", "data inspect {dir}/arrays/junk.h5",
+       "junk.h5: not an HDF5 file"},
+      {"arrays from a text file named .h5",
+       "train --set data.dataset=arrays --set data.train={dir}/arrays/junk.h5" + out,
+       "junk.h5: not an HDF5 file"},
+      {".ts row of only a label",
+       "train --set data.dataset=arrays --set data.train={dir}/arrays/label_only.ts" + out,
+       "label_only.ts:5: a label and no values"},
+      {"lengths beyond the steps of x",
+       "train --set data.dataset=arrays --set data.train={dir}/arrays/long" + out,
+       "lengths range 1..5, expected 1..4 (the steps of x)"},
   };
 }
 

@@ -14,13 +14,17 @@
 #include "../fuzz/fuzz_idx.cpp"
 #include "../fuzz/fuzz_cifar.cpp"
 #include "../fuzz/fuzz_fsdd.cpp"
+#include "../fuzz/fuzz_hdf5_arrays.cpp"
 #include "../fuzz/fuzz_listops.cpp"
 #include "../fuzz/fuzz_nir.cpp"
+#include "../fuzz/fuzz_npy.cpp"
+#include "../fuzz/fuzz_npz.cpp"
 #include "../fuzz/fuzz_pathfinder.cpp"
 #include "../fuzz/fuzz_png.cpp"
 #include "../fuzz/fuzz_safetensors.cpp"
 #include "../fuzz/fuzz_sdn.cpp"
 #include "../fuzz/fuzz_text.cpp"
+#include "../fuzz/fuzz_ts.cpp"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -72,6 +76,10 @@ TEST(FuzzRegressions, Cifar) { replay("cifar", spikessm::fuzz::cifar_one); }
 TEST(FuzzRegressions, Fsdd) { replay("fsdd", spikessm::fuzz::fsdd_one); }
 TEST(FuzzRegressions, Png) { replay("png", spikessm::fuzz::png_one); }
 TEST(FuzzRegressions, Pathfinder) { replay("pathfinder", spikessm::fuzz::pathfinder_one); }
+TEST(FuzzRegressions, Npy) { replay("npy", spikessm::fuzz::npy_one); }
+TEST(FuzzRegressions, Npz) { replay("npz", spikessm::fuzz::npz_one); }
+TEST(FuzzRegressions, Ts) { replay("ts", spikessm::fuzz::ts_one); }
+TEST(FuzzRegressions, Hdf5Arrays) { replay("hdf5_arrays", spikessm::fuzz::hdf5_arrays_one); }
 
 // ---- the inputs that crashed a reader, each with the message its fix gives ----
 
@@ -193,4 +201,34 @@ TEST(FuzzFindings, JpegOfAnotherSizeIsRefusedFromItsHeader) {
   EXPECT_NEAR(double(img[0][0].item<uint8_t>()), 0.0, 6.0);
   EXPECT_NEAR(double(img[31][31].item<uint8_t>()),
               0.2989 * 248 + 0.5870 * 248 + 0.1140 * ((31 * 31) % 256), 12.0);
+}
+
+// Found by fuzz_npy, fuzz_npz and fuzz_ts.
+TEST(FuzzFindings, ArrayFilesNumpyAndTimeSeriesArchive) {
+  // Before: bool bytes other than 0 and 1 went into a torch bool tensor as they were.
+  const std::string bools = corpus_file("npy", "crash-bool-byte-not-0-or-1");
+  const auto b = spikessm::parse_npy(bools, "b.npy");
+  EXPECT_LE(b.view(torch::kUInt8).max().item<int>(), 1);
+  EXPECT_TRUE(b.any().item<bool>());
+  // Before: memcpy from a null data pointer (UBSan) for an array with a 0 in its shape.
+  const auto e = spikessm::parse_npy(corpus_file("npy", "crash-empty-array-memcpy-null"), "e.npy");
+  EXPECT_EQ(e.sizes(), (std::vector<int64_t>{0, 3, 4}));
+  // Before: an .npz member's claimed size was allocated (4 GB RSS under the fuzzer).
+  expect_one_line_error(
+      [] {
+        const auto dir = spikessm::testing::scratch_dir("fuzz_npz");
+        spikessm::write_file_atomic((dir / "big.npz").string(),
+                                    corpus_file("npz", "regress-deflate-claims-3gb"));
+        spikessm::read_npz((dir / "big.npz").string());
+      },
+      "member 'x.npy': member claims 3221225472 bytes from");
+  // Before: a row of only a label indexed the first of no dimensions (UBSan).
+  expect_one_line_error(
+      [] {
+        const auto dir = spikessm::testing::scratch_dir("fuzz_ts");
+        spikessm::write_file_atomic((dir / "r.ts").string(),
+                                    corpus_file("ts", "crash-row-of-only-a-label"));
+        spikessm::read_ts((dir / "r.ts").string());
+      },
+      "a label and no values");
 }

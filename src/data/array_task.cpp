@@ -5,6 +5,7 @@
 #include <set>
 
 #include "spikessm/common/error.h"
+#include "spikessm/data/hdf5_arrays.h"
 #include "spikessm/data/npy.h"
 #include "spikessm/data/ts_format.h"
 
@@ -12,11 +13,23 @@ namespace spikessm {
 namespace fs = std::filesystem;
 namespace {
 
+// Whether y holds regression targets: floats of shape (N, K), or (N,) with a fraction.
+bool is_regression(const torch::Tensor& y) {
+  return y.is_floating_point() &&
+         (y.dim() == 2 || (y.dim() == 1 && !y.eq(y.round()).all().item<bool>()));
+}
+
+// Regression targets -> (N, K) float32; every value finite.
+torch::Tensor target_values(const torch::Tensor& y, const std::string& where) {
+  require(torch::isfinite(y).all().item<bool>(), where, "y holds NaN or Inf target values");
+  require(y.dim() == 1 || y.size(1) > 0, where, "y has shape (N, 0): no target values");
+  return (y.dim() == 1 ? y.unsqueeze(1) : y).to(torch::kFloat32).contiguous();
+}
+
 std::vector<std::string> label_texts(const torch::Tensor& y, const std::string& where) {
   require(y.dim() == 1, where,
-          "y has shape " + std::to_string(y.dim()) + "-d, expected (N,) class labels");
-  require(!y.is_floating_point() || y.eq(y.round()).all().item<bool>(), where,
-          "y holds fractional values, expected integer class labels");
+          "y has " + std::to_string(y.dim()) +
+              " dimensions, expected (N,) class labels or (N, K) float regression targets");
   auto ids = y.to(torch::kInt64);
   std::vector<std::string> out;
   out.reserve(size_t(ids.size(0)));
@@ -25,30 +38,71 @@ std::vector<std::string> label_texts(const torch::Tensor& y, const std::string& 
   return out;
 }
 
-// x as the model reads it: (N, L, C) float32 signals, or (N, L) int64 ids.
-torch::Tensor model_layout(torch::Tensor x, const std::string& where) {
-  require(x.dim() == 2 || x.dim() == 3, where,
-          "x has " + std::to_string(x.dim()) + " dimensions, expected (N, L) or (N, L, C)");
-  require(x.size(0) > 0 && x.size(1) > 0, where, "x is empty");
+std::string shape_text(const torch::Tensor& t) {
+  std::string s = "(";
+  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
+  return s + (t.dim() == 1 ? ",)" : ")");
+}
+
+// (N, L) true at the steps after each row's length; undefined when every row is full.
+torch::Tensor padding_steps(const torch::Tensor& lengths, int64_t N, int64_t L,
+                            const std::string& where) {
+  require(lengths.dim() == 1 && lengths.size(0) == N, where,
+          "lengths has shape " + shape_text(lengths) + ", expected (" + std::to_string(N) +
+              ",): one length per row of x");
+  require(lengths.scalar_type() != torch::kBool &&
+              (!lengths.is_floating_point() ||
+               (torch::isfinite(lengths).all().item<bool>() &&
+                lengths.eq(lengths.round()).all().item<bool>())),
+          where, "lengths holds non-integer values, expected whole step counts");
+  const auto len = lengths.to(torch::kInt64);
+  const int64_t lo = len.min().item<int64_t>(), hi = len.max().item<int64_t>();
+  require(lo >= 1 && hi <= L, where,
+          "lengths range " + std::to_string(lo) + ".." + std::to_string(hi) + ", expected 1.." +
+              std::to_string(L) + " (the steps of x)");
+  if (lo == L) return {};
+  return torch::arange(L).view({1, L}).ge(len.view({N, 1}));
+}
+
+// x as the model reads it: (N, L, C) float32 signals, or (N, L) int64 ids; `pad` (N, L) or
+// undefined: the padding steps, whose values are not looked at.
+torch::Tensor model_layout(torch::Tensor x, const torch::Tensor& pad, const std::string& where) {
   if (!x.is_floating_point() && x.scalar_type() != torch::kBool && x.dim() == 2) {
+    x = x.to(torch::kInt64);
+    if (pad.defined()) x = x.masked_fill(pad, 0);
     require(x.min().item<int64_t>() >= 0, where, "x holds negative token ids");
-    return x.to(torch::kInt64) + 1;  // token ids, shifted: 0 is the padding id
+    x = x + 1;  // token ids, shifted: 0 is the padding id
+    return pad.defined() ? x.masked_fill(pad, 0) : x;
   }
   if (x.dim() == 2) x = x.unsqueeze(2);
   if (x.scalar_type() != torch::kFloat32) x = x.to(torch::kFloat32);
-  return x;
+  if (x.numel() < (int64_t(1) << 28)) {  // memory-mapped giants: trusted
+    auto bad = ~torch::isfinite(x);
+    if (pad.defined()) bad = bad.logical_and(pad.logical_not().unsqueeze(2));
+    require(!bad.any().item<bool>(), where,
+            std::string("x holds NaN or Inf values") + (pad.defined() ? " within the lengths" : ""));
+  }
+  return pad.defined() ? x.masked_fill(pad.unsqueeze(2), NAN) : x;  // NaN marks padding
 }
 
-ArraySplit from_arrays(const torch::Tensor& x, const torch::Tensor& y, const std::string& where) {
+ArraySplit from_arrays(const torch::Tensor& x, const torch::Tensor& y,
+                       const torch::Tensor& lengths, const std::string& where) {
+  require(x.dim() == 2 || x.dim() == 3, where,
+          "x has " + std::to_string(x.dim()) + " dimensions, expected (N, L) or (N, L, C)");
+  require(x.size(0) > 0 && x.size(1) > 0, where, "x is empty");
   ArraySplit s;
   s.source = where;
-  s.x = model_layout(x, where);
-  s.labels = label_texts(y, where);
-  require(int64_t(s.labels.size()) == s.x.size(0), where,
-          "x has " + std::to_string(s.x.size(0)) + " rows but y has " +
-              std::to_string(s.labels.size()));
-  if (s.x.is_floating_point() && s.x.numel() < (int64_t(1) << 28))  // mapped giants: trust
-    require(torch::isfinite(s.x).all().item<bool>(), where, "x holds NaN or Inf values");
+  if (is_regression(y))
+    s.targets = target_values(y, where);
+  else
+    s.labels = label_texts(y, where);
+  const int64_t n_y = s.targets.defined() ? s.targets.size(0) : int64_t(s.labels.size());
+  require(n_y == x.size(0), where,
+          "x has " + std::to_string(x.size(0)) + " rows but y has " + std::to_string(n_y));
+  const auto pad =
+      lengths.defined() ? padding_steps(lengths, x.size(0), x.size(1), where) : torch::Tensor();
+  s.x = model_layout(x, pad, where);
+  if (pad.defined()) s.lengths = x.size(1) - pad.sum(1);
   return s;
 }
 
@@ -63,38 +117,44 @@ ArrayFile array_file_kind(const std::string& path) {
   if (ends_with(".ts")) return ArrayFile::Ts;
   if (ends_with(".npz")) return ArrayFile::Npz;
   if (ends_with(".npy")) return ArrayFile::Npy;
+  if (ends_with(".h5") || ends_with(".hdf5")) return ArrayFile::Hdf5;
   return ArrayFile::Unknown;
 }
 
 ArraySplit read_array_split(const std::string& path) {
   require(fs::exists(path), path,
-          "does not exist (expected an .npz, a folder of .npy files or a .ts file)");
+          "does not exist (expected an .npz, an .h5, a folder of .npy files or a .ts file)");
   const ArrayFile kind = array_file_kind(path);
   if (kind == ArrayFile::Folder) {
     for (const char* f : {"/x.npy", "/y.npy"})
       require(fs::exists(path + f), path, std::string("has no ") + (f + 1));
-    return from_arrays(read_npy(path + "/x.npy"), read_npy(path + "/y.npy"), path);
+    const std::string lengths = path + "/lengths.npy";
+    return from_arrays(read_npy(path + "/x.npy"), read_npy(path + "/y.npy"),
+                       fs::exists(lengths) ? read_npy(lengths) : torch::Tensor(), path);
   }
   if (kind == ArrayFile::Ts) {
     TsData d = read_ts(path);
     require(d.missing == 0, path,
             std::to_string(d.missing) + " missing values ('?'), expected none");
-    require(d.lengths.min().item<int64_t>() == d.x.size(1), path,
-            "rows have unequal lengths (" + std::to_string(d.lengths.min().item<int64_t>()) +
-                " to " + std::to_string(d.x.size(1)) + " steps), expected equal lengths");
-    require(!d.labels.empty(), path, "has no class labels (@classLabel true expected)");
+    require(!d.labels.empty() || !d.targets.empty(), path,
+            "has neither class labels nor targets (@classLabel or @targetLabel true expected)");
     ArraySplit s;
     s.source = path;
-    s.x = d.x;
+    if (!d.targets.empty())
+      s.targets = target_values(torch::tensor(d.targets, torch::kFloat64), path);
+    const auto pad = padding_steps(d.lengths, d.x.size(0), d.x.size(1), path);
+    s.x = pad.defined() ? d.x.masked_fill(pad.unsqueeze(2), NAN) : d.x;  // NaN marks padding
+    if (pad.defined()) s.lengths = d.lengths;
     s.labels = std::move(d.labels);
     return s;
   }
-  require(kind == ArrayFile::Npz, path,
-          "unknown format (expected .npz, .ts, or a folder with x.npy and y.npy)");
-  auto arrays = read_npz(path);
+  require(kind == ArrayFile::Npz || kind == ArrayFile::Hdf5, path,
+          "unknown format (expected .npz, .h5, .ts, or a folder with x.npy and y.npy)");
+  auto arrays = kind == ArrayFile::Npz ? read_npz(path) : read_hdf5_arrays(path);
   for (const char* k : {"x", "y"})
     require(arrays.count(k), path, std::string("has no array '") + k + "'");
-  return from_arrays(arrays["x"], arrays["y"], path);
+  return from_arrays(arrays["x"], arrays["y"],
+                     arrays.count("lengths") ? arrays["lengths"] : torch::Tensor(), path);
 }
 
 namespace {
@@ -130,16 +190,44 @@ std::vector<double> as_vector(const torch::Tensor& v) {
   return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
 }
 
-// A split read from `file` with the training set's classes and row shape.
-void read_split(const std::string& file, const std::vector<std::string>& names,
+// Whether x holds padding steps (NaN signals, id 0 tokens).
+bool has_padding(const torch::Tensor& x) {
+  if (!x.defined()) return false;
+  return x.is_floating_point() ? x.isnan().any().item<bool>() : x.eq(0).any().item<bool>();
+}
+
+// Mean and standard deviation of each channel of x (N, L, C) over its valid steps (padding
+// is NaN): (1, 1, C) each.
+std::pair<torch::Tensor, torch::Tensor> channel_statistics(const torch::Tensor& x) {
+  const std::vector<int64_t> rows_steps = {0, 1};
+  const auto valid = x.isnan().logical_not();
+  if (valid.all().item<bool>())
+    return {x.mean(rows_steps, true), x.std(rows_steps, true, true).clamp_min(1e-8)};
+  const auto n = valid.sum(rows_steps, true).to(torch::kFloat);
+  const auto zero = torch::zeros({}, x.options());
+  const auto mu = torch::where(valid, x, zero).sum(rows_steps, true) / n;
+  const auto sq = torch::where(valid, (x - mu).square(), zero).sum(rows_steps, true);
+  return {mu, (sq / (n - 1).clamp_min(1)).sqrt().clamp_min(1e-8)};
+}
+
+// A split read from `file` with the training set's classes (or `targets` regression values)
+// and row shape.
+void read_split(const std::string& file, const std::vector<std::string>& names, int64_t targets,
                 const torch::Tensor& like, torch::Tensor& x, torch::Tensor& y) {
   ArraySplit s = read_array_split(file);
+  require(targets == 0 || (s.targets.defined() && s.targets.size(1) == targets), file,
+          "expected " + std::to_string(targets) + " regression target values per row, as in "
+          "the training set");
+  require(targets > 0 || !s.targets.defined(), file,
+          "holds regression targets, the training set class labels");
+  // Padded splits (some rows shorter) may be padded to another length than training's.
+  const bool padded = s.lengths.defined() || has_padding(like);
   require(!like.defined() ||
-              (s.x.dim() == like.dim() && s.x.size(1) == like.size(1) &&
+              (s.x.dim() == like.dim() && (padded || s.x.size(1) == like.size(1)) &&
                (s.x.dim() == 2 || s.x.size(2) == like.size(2))),
           file, "has rows of another shape than data.train's");
   x = s.x;
-  y = class_ids(s, names);
+  y = targets > 0 ? s.targets : class_ids(s, names);
 }
 
 // Every split from the files (or the seeded split of data.train); t.stats records what the
@@ -148,16 +236,17 @@ Task arrays_with_train(const DataOptions& o) {
   require(!o.train_file.empty(), "data.train",
           "dataset 'arrays' needs data.train (an .npz, a folder of .npy files or a .ts file)");
   ArraySplit train = read_array_split(o.train_file);
+  const int64_t targets = train.targets.defined() ? train.targets.size(1) : 0;
   const auto names = class_order(train.labels);
-  require(names.size() >= 2, o.train_file,
+  require(targets > 0 || names.size() >= 2, o.train_file,
           "has " + std::to_string(names.size()) + " class, expected at least 2");
   Task t;
   t.input = train.x.is_floating_point() ? TaskInput::Signal : TaskInput::Tokens;
   t.train_x = train.x;
-  t.train_y = class_ids(train, names);
-  if (!o.val_file.empty()) read_split(o.val_file, names, t.train_x, t.val_x, t.val_y);
+  t.train_y = targets > 0 ? train.targets : class_ids(train, names);
+  if (!o.val_file.empty()) read_split(o.val_file, names, targets, t.train_x, t.val_x, t.val_y);
   if (!o.test_file.empty()) {
-    read_split(o.test_file, names, t.train_x, t.test_x, t.test_y);
+    read_split(o.test_file, names, targets, t.train_x, t.test_x, t.test_y);
   } else {  // a seeded 80/10/10 split of the training file
     auto perm = seeded_permutation(t.train_x.size(0), o.split_seed);
     const int64_t n = perm.size(0), n_test = std::max<int64_t>(1, n / 10),
@@ -172,10 +261,9 @@ Task arrays_with_train(const DataOptions& o) {
     pick(0, n - n_test - n_val, t.train_x, t.train_y);
   }
   t.stats.classes = names;
+  t.stats.targets = targets;
   if (o.standardize && t.input == TaskInput::Signal) {  // per channel, training statistics
-    const std::vector<int64_t> rows_steps = {0, 1};
-    const auto mu = t.train_x.mean(rows_steps, true);                       // (1, 1, C)
-    const auto sd = t.train_x.std(rows_steps, true, true).clamp_min(1e-8);  // (1, 1, C)
+    const auto [mu, sd] = channel_statistics(t.train_x);  // (1, 1, C) each
     for (auto* x : {&t.train_x, &t.val_x, &t.test_x})
       if (x->defined()) *x = (*x - mu) / sd;
     t.stats.mean = as_vector(mu);
@@ -192,7 +280,7 @@ Task arrays_with_train(const DataOptions& o) {
 // Only data.test, with the classes, standardisation and vocabulary saved at training.
 Task arrays_test_only(const DataOptions& o, const TrainSplitStats& saved) {
   Task t;
-  read_split(o.test_file, saved.classes, torch::Tensor(), t.test_x, t.test_y);
+  read_split(o.test_file, saved.classes, saved.targets, torch::Tensor(), t.test_x, t.test_y);
   t.input = t.test_x.is_floating_point() ? TaskInput::Signal : TaskInput::Tokens;
   t.stats = saved;
   if (!saved.mean.empty()) {
@@ -220,18 +308,20 @@ Task arrays_test_only(const DataOptions& o, const TrainSplitStats& saved) {
 
 Task load_array_task(const DataOptions& o, TaskSplits splits, const TrainSplitStats& saved) {
   // A seeded split needs the training file; so does a checkpoint saved without class names.
-  const bool test_only =
-      splits == TaskSplits::TestOnly && !o.test_file.empty() && !saved.classes.empty();
+  const bool test_only = splits == TaskSplits::TestOnly && !o.test_file.empty() &&
+                         (!saved.classes.empty() || saved.targets > 0);
   Task t = test_only ? arrays_test_only(o, saved) : arrays_with_train(o);
   const auto& x = test_only ? t.test_x : t.train_x;
   const int64_t channels = t.input == TaskInput::Signal ? x.size(2) : 1;
   t.L = x.size(1);
   t.d_input = t.input == TaskInput::Signal ? channels : t.stats.vocab;
-  t.n_classes = int64_t(t.stats.classes.size());
+  // regression: the decoder's outputs are the target values
+  t.n_classes = t.stats.targets > 0 ? t.stats.targets : int64_t(t.stats.classes.size());
   t.description = "arrays (" + (test_only ? o.test_file : o.train_file) +
                   "), L = " + std::to_string(t.L) + ", " + std::to_string(channels) +
                   (t.input == TaskInput::Signal ? " channels, " : " token stream, ") +
-                  std::to_string(t.n_classes) + " classes, " +
+                  std::to_string(t.n_classes) +
+                  (t.stats.targets > 0 ? " regression targets, " : " classes, ") +
                   (t.train_x.defined() ? std::to_string(t.train_x.size(0)) + " train / " : "") +
                   (t.val_x.defined() ? std::to_string(t.val_x.size(0)) + " val / " : "") +
                   std::to_string(t.test_x.size(0)) + " test";

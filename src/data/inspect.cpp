@@ -6,6 +6,7 @@
 
 #include "spikessm/common/error.h"
 #include "spikessm/data/array_task.h"
+#include "spikessm/data/hdf5_arrays.h"
 #include "spikessm/data/npy.h"
 #include "spikessm/data/ts_format.h"
 
@@ -89,14 +90,24 @@ std::string inspect_data_file(const std::string& path) {
         describe_array(os, e.path().filename().string(), read_npy(e.path().string()));
   } else if (kind == ArrayFile::Npy) {
     describe_array(os, fs::path(path).filename().string(), read_npy(path));
+  } else if (kind == ArrayFile::Hdf5) {
+    for (const auto& [name, t] : read_hdf5_arrays(path)) describe_array(os, name, t);
   } else {
     for (const auto& [name, t] : read_npz(path)) describe_array(os, name, t);
   }
   try {
     const ArraySplit s = read_array_split(path);
-    if (!ts) describe_classes(os, s.labels);
+    if (s.targets.defined())
+      os << "regression: " << s.targets.size(1) << " target value(s) per row, range ["
+         << s.targets.min().item<double>() << ", " << s.targets.max().item<double>() << "]\n";
+    else if (!ts)
+      describe_classes(os, s.labels);
     os << "data.dataset = \"arrays\" reads it as x " << shape_text(s.x)
-       << (s.x.is_floating_point() ? " signals" : " token ids") << "\n";
+       << (s.x.is_floating_point() ? " signals" : " token ids");
+    if (s.lengths.defined())
+      os << ", rows of " << s.lengths.min().item<int64_t>() << ".."
+         << s.lengths.max().item<int64_t>() << " steps (padded to " << s.x.size(1) << ")";
+    os << "\n";
   } catch (const InputError& e) {
     os << "data.dataset = \"arrays\" does not accept it: " << e.what() << "\n";
   }

@@ -20,8 +20,10 @@ struct NpyHeader {
   bool fortran = false;
   std::vector<int64_t> shape;
   size_t data_offset = 0;
-  int64_t count() const {
+  int64_t count() const {  // parse_header refused shapes of more than kNpyMaxElements
     int64_t n = 1;
+    for (int64_t d : shape)
+      if (d == 0) return 0;
     for (int64_t d : shape) n *= d;
     return n;
   }
@@ -98,8 +100,11 @@ NpyHeader parse_header(const std::string& b, const std::string& where) {
     while (j < shape.size() && std::isdigit(uint8_t(shape[j]))) ++j;
     if (j == i || j - i > 12) bad(where, "npy shape " + shape + " is not a tuple of sizes");
     const int64_t d = std::stoll(shape.substr(i, j - i));
+    if (d > kNpyMaxElements)
+      bad(where, "npy array is larger than " + std::to_string(kNpyMaxElements) + " elements");
     r.shape.push_back(d);
-    elements = d == 0 ? 0 : std::min<int64_t>(elements * d, kNpyMaxElements + 1);
+    // saturates at the limit + 1 without overflow; a later 0 still makes the array empty
+    elements = d != 0 && elements > (kNpyMaxElements + 1) / d ? kNpyMaxElements + 1 : elements * d;
     i = j;
   }
   if (elements > kNpyMaxElements)
@@ -128,6 +133,8 @@ torch::Tensor to_tensor(const NpyHeader& h, torch::Tensor raw) {
   if (h.order == '>' && h.size > 1) {  // big endian: swap the bytes of every element
     raw = raw.view(torch::kUInt8).view({-1, h.size}).flip(1).contiguous().view(scalar_type(h));
   }
+  if (h.kind == 'b')  // any non-zero byte is true, as NumPy reads it; torch needs 0 or 1
+    raw = raw.view(torch::kUInt8).ne(0);
   if (h.kind == 'u' && h.size == 2)
     raw = raw.view(torch::kInt16).to(torch::kInt32).bitwise_and(0xFFFF);
   if (!h.fortran) return raw.view(h.shape);
@@ -150,7 +157,8 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& where) {
   const NpyHeader h = parse_header(bytes, where);
   check_payload(h, bytes.size() - h.data_offset, where);
   auto raw = torch::empty({h.count()}, scalar_type(h));
-  std::memcpy(raw.data_ptr(), bytes.data() + h.data_offset, size_t(h.count()) * size_t(h.size));
+  if (h.count() > 0)  // an empty tensor's data pointer is null
+    std::memcpy(raw.data_ptr(), bytes.data() + h.data_offset, size_t(h.count()) * size_t(h.size));
   return to_tensor(h, raw);
 }
 
@@ -176,13 +184,14 @@ torch::Tensor read_npy(const std::string& path) {
     ::munmap(map, size);
     throw;
   }
-  const bool direct = h.kind == 'f' && h.size == 4 && h.order != '>' && !h.fortran;
+  const bool direct = h.kind == 'f' && h.size == 4 && h.order != '>' && !h.fortran &&
+                      h.data_offset % 4 == 0;  // numpy aligns the data to 64 bytes
   if (direct)  // zero copy: the tensor owns the mapping
     return torch::from_blob(const_cast<char*>(base) + h.data_offset, {h.count()}, unmap,
                             torch::kFloat32)
         .view(h.shape);
   auto raw = torch::empty({h.count()}, scalar_type(h));
-  std::memcpy(raw.data_ptr(), base + h.data_offset, size_t(h.count()) * size_t(h.size));
+  if (h.count() > 0) std::memcpy(raw.data_ptr(), base + h.data_offset, size_t(h.count()) * size_t(h.size));
   ::munmap(map, size);
   return to_tensor(h, raw);
 }

@@ -10,7 +10,8 @@ namespace spikessm {
 namespace {
 
 uint64_t le(const std::string& b, size_t at, int bytes, const std::string& where) {
-  if (at + size_t(bytes) > b.size()) throw InputError(where + ": zip structure is truncated");
+  if (at > b.size() || size_t(bytes) > b.size() - at)  // no overflow for offsets near 2^64
+    throw InputError(where + ": zip structure is truncated");
   uint64_t v = 0;
   for (int i = 0; i < bytes; ++i) v |= uint64_t(uint8_t(b[at + size_t(i)])) << (8 * i);
   return v;
@@ -81,6 +82,11 @@ std::string member_bytes(const std::string& b, const Member& m, const std::strin
     throw InputError(w + ": member is truncated");
   if (m.size > uint64_t(kNpyMaxElements) * 8 + (1 << 20))
     throw InputError(w + ": member is larger than any array spikessm reads");
+  // Deflate expands at most 1032-fold: a larger claim is a damaged archive, refused before
+  // its size is allocated.
+  if ((m.method == 0 && m.size != m.packed) || (m.method == 8 && m.size / 1032 > m.packed + 1))
+    throw InputError(w + ": member claims " + std::to_string(m.size) + " bytes from " +
+                     std::to_string(m.packed) + " stored (the archive is damaged)");
   std::string out;
   if (m.method == 0) {
     out = b.substr(start, m.packed);

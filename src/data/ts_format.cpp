@@ -98,6 +98,8 @@ TsData read_ts(const std::string& path) {
     const bool labelled = h.class_label || h.target_label;
     const std::string label = labelled ? trim(parts.back()) : "";
     if (labelled) parts.pop_back();
+    if (parts.empty())
+      throw InputError(where + ": a label and no values, expected values then ':' and a label");
     const int64_t dims = h.dimensions > 0
                              ? h.dimensions
                              : (rows.empty() ? int64_t(parts.size()) : int64_t(rows[0].size()));

@@ -46,7 +46,18 @@ void SequenceClassifierImpl::reset() {
 torch::Tensor SequenceClassifierImpl::tower(const torch::Tensor& x_in) {
   torch::Tensor h, mask;
   if (encoder) {
-    h = encoder(x_in);  // (B, L, H)
+    // Signals of unequal length are padded with NaN after each row's end (the counterpart of
+    // the padding id 0): as for tokens, the batch is cut to its longest row, the padding
+    // enters as 0 and the mean is over the valid steps.
+    const auto valid = x_in.isnan().any(-1).logical_not();  // (B, L)
+    if (valid.all().item<bool>()) {
+      h = encoder(x_in);  // (B, L, H)
+    } else {
+      const int64_t longest = std::max<int64_t>(1, valid.sum(1).max().item<int64_t>());
+      const int64_t cut = std::min(longest, x_in.size(1));
+      mask = valid.narrow(1, 0, cut).unsqueeze(-1).to(torch::kFloat);  // (B, L', 1)
+      h = encoder(x_in.narrow(1, 0, cut).nan_to_num(0.0));             // (B, L', H)
+    }
   } else {
     TORCH_CHECK(x_in.dim() == 2 && x_in.scalar_type() == torch::kInt64,
                 "[SequenceClassifier] an embedding encoder takes (B, L) int64 ids");

@@ -26,7 +26,8 @@ EvalResult evaluate(ClassifierImpl& model, const torch::Tensor& x, const torch::
   model.eval();
   model.set_collect_stats(with_stats);
   const int64_t n = x.size(0);
-  double loss_sum = 0;
+  const bool regression = y.is_floating_point();
+  double loss_sum = 0, abs_sum = 0;
   int64_t correct = 0;
   Progress bar("eval ", n);
   std::vector<torch::Tensor> kept;
@@ -35,9 +36,16 @@ EvalResult evaluate(ClassifierImpl& model, const torch::Tensor& x, const torch::
     auto logits = model.forward(x.narrow(0, i, b));
     auto target = y.narrow(0, i, b);
     if (keep_logits) kept.push_back(logits);
-    loss_sum += torch::cross_entropy_loss(logits, target, {}, at::Reduction::Sum).item<double>();
-    correct += logits.argmax(1).eq(target).sum().item<int64_t>();
-    if (show_progress) {
+    if (regression) {  // (b, K) against (b, K)
+      loss_sum += torch::mse_loss(logits, target, at::Reduction::Sum).item<double>();
+      abs_sum += (logits - target).abs().sum().item<double>();
+    } else {
+      loss_sum += torch::cross_entropy_loss(logits, target, {}, at::Reduction::Sum).item<double>();
+      correct += logits.argmax(1).eq(target).sum().item<int64_t>();
+    }
+    if (show_progress && regression) {
+      bar.update(i + b, i + b, "");
+    } else if (show_progress) {
       char extra[64];
       std::snprintf(extra, sizeof extra, "acc %.4f", double(correct) / double(i + b));
       bar.update(i + b, i + b, extra);
@@ -48,6 +56,15 @@ EvalResult evaluate(ClassifierImpl& model, const torch::Tensor& x, const torch::
   r.samples = n;
   r.loss = loss_sum / double(std::max<int64_t>(n, 1));
   r.accuracy = double(correct) / double(std::max<int64_t>(n, 1));
+  if (regression && n > 0) {
+    const double values = double(y.numel());
+    const auto y64 = y.to(torch::kFloat64);
+    const double sst = (y64 - y64.mean(0, true)).square().sum().item<double>();  // per target
+    r.regression = true;
+    r.loss = loss_sum / values;  // the mean over every value, as torch's mse_loss
+    r.mae = abs_sum / values;
+    r.r2 = sst > 0 ? 1.0 - loss_sum / sst : 0.0;
+  }
   if (keep_logits && !kept.empty()) r.logits = torch::cat(kept, 0);
   if (with_stats) r.ops = model.ops_report(x.size(1));
   model.set_collect_stats(false);
@@ -88,7 +105,8 @@ class ClassifierObjective : public Objective {
         eval_batch_(o.eval_batch),
         task_(std::move(task)),
         model_(std::move(model)),
-        n_train_(task_.train_x.size(0)) {
+        n_train_(task_.train_x.size(0)),
+        regression_(task_.train_y.is_floating_point()) {
     require(
         n_train_ >= batch_, "train.batch_size",
         std::to_string(batch_) + " exceeds the " + std::to_string(n_train_) + " training samples");
@@ -97,7 +115,7 @@ class ClassifierObjective : public Objective {
   torch::nn::Module& model() override { return *model_; }
   int64_t steps_per_epoch() const override { return n_train_ / batch_; }
   int64_t units_per_step() const override { return batch_; }
-  bool reports_accuracy() const override { return true; }
+  bool reports_accuracy() const override { return !regression_; }
 
   void print_plan(int64_t total, int world) const override {
     int64_t n = 0;
@@ -130,8 +148,12 @@ class ClassifierObjective : public Objective {
   StepLoss loss() override {
     auto logits = model_->forward(x_);
     StepLoss s;
-    s.loss = torch::cross_entropy_loss(logits, y_);
     s.weight = double(x_.size(0));
+    if (regression_) {
+      s.loss = torch::mse_loss(logits, y_);
+      return s;
+    }
+    s.loss = torch::cross_entropy_loss(logits, y_);
     s.correct = double(logits.argmax(1).eq(y_).sum().item<int64_t>());
     return s;
   }
@@ -161,7 +183,9 @@ class ClassifierObjective : public Objective {
     const EvalResult r = evaluate_sharded(*model_, has_val ? task_.val_x : task_.test_x,
                                           has_val ? task_.val_y : task_.test_y, eval_batch_, dist);
     const int64_t epoch = done / steps_per_epoch();
-    if (dist.is_root())
+    if (dist.is_root() && regression_)
+      std::fprintf(stderr, "epoch %lld: %s mse %.6g\n", (long long)epoch, split, r.loss);
+    else if (dist.is_root())
       std::fprintf(stderr, "epoch %lld: %s accuracy %.4f loss %.4f\n", (long long)epoch, split,
                    r.accuracy, r.loss);
     return {{"kind", "eval"}, {"split", split},         {"step", done},        {"epoch", epoch},
@@ -173,24 +197,34 @@ class ClassifierObjective : public Objective {
     const EvalResult& t = result.test;
     auto stats = t.ops.to_json();
     stats["accuracy"] = t.accuracy;
+    if (t.regression) stats.update({{"mse", t.loss}, {"mae", t.mae}, {"r2", t.r2}});
     stats["split"] = "test";
     stats["samples"] = t.samples;
     const std::string stats_file = out_dir_ + "/spike_stats.json";
     write_file_atomic(stats_file, stats.dump(2) + "\n");
-    char head[160];
-    std::snprintf(head, sizeof head,
-                  "trained %lld steps in %.1f s\ntest accuracy %.4f (loss %.4f, %lld samples)\n",
-                  (long long)total, result.train_seconds, t.accuracy, t.loss, (long long)t.samples);
+    char head[200];
+    if (t.regression)
+      std::snprintf(head, sizeof head,
+                    "trained %lld steps in %.1f s\ntest mse %.6g mae %.6g r2 %.4f (%lld samples)\n",
+                    (long long)total, result.train_seconds, t.loss, t.mae, t.r2,
+                    (long long)t.samples);
+    else
+      std::snprintf(head, sizeof head,
+                    "trained %lld steps in %.1f s\ntest accuracy %.4f (loss %.4f, %lld samples)\n",
+                    (long long)total, result.train_seconds, t.accuracy, t.loss,
+                    (long long)t.samples);
     result.report = head + t.ops.to_table() + "checkpoint " + checkpoint_path(out_dir_) +
                     "\nmetrics " + metrics_path(out_dir_) + "\nspike statistics " + stats_file +
                     "\n";
-    return {{"kind", "eval"},
-            {"split", "test"},
-            {"step", total},
-            {"loss", t.loss},
-            {"accuracy", t.accuracy},
-            {"mean_spiking_rate", t.ops.mean_rate},
-            {"train_seconds", result.train_seconds}};
+    nlohmann::json line = {{"kind", "eval"},
+                           {"split", "test"},
+                           {"step", total},
+                           {"loss", t.loss},
+                           {"accuracy", t.accuracy},
+                           {"mean_spiking_rate", t.ops.mean_rate},
+                           {"train_seconds", result.train_seconds}};
+    if (t.regression) line.update({{"mse", t.loss}, {"mae", t.mae}, {"r2", t.r2}});
+    return line;
   }
 
  private:
@@ -200,6 +234,7 @@ class ClassifierObjective : public Objective {
   Task task_;
   Classifier model_;
   const int64_t n_train_;
+  const bool regression_;  // y (N, K) float targets: MSE instead of cross-entropy
   torch::Tensor order_, x_, y_;
   int64_t order_epoch_ = -1;
 };

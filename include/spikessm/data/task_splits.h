@@ -15,14 +15,16 @@ enum class TaskSplits { All, TestOnly };
 
 // What the test inputs take from the training split: the standardisation (one mean and std per
 // channel, over the training rows kept by data.train_limit), an image set's image size, and
-// for arrays the class names in id order and the token vocabulary. Saved in checkpoints, so
+// for arrays the class names in id order (or the number of regression targets) and the token
+// vocabulary. Saved in checkpoints, so
 // that evaluating the test split needs no training file.
 struct TrainSplitStats {
   std::vector<double> mean, std;
   int64_t height = 0, width = 0;     // image sets only
   std::vector<std::string> classes;  // arrays: label text of class id 0, 1, ...
   int64_t vocab = 0;                 // arrays of token ids: the encoder's d_input
-  bool empty() const { return mean.empty() && classes.empty(); }
+  int64_t targets = 0;               // arrays regression: values per row (0: classes)
+  bool empty() const { return mean.empty() && classes.empty() && targets == 0; }
 };
 
 nlohmann::json to_json(const TrainSplitStats& s);

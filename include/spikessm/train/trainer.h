@@ -19,13 +19,16 @@
 namespace spikessm {
 
 struct EvalResult {
-  double loss = 0, accuracy = 0;
+  double loss = 0, accuracy = 0;  // regression (float y (N, K)): loss is the MSE, accuracy 0
+  bool regression = false;
+  double mae = 0, r2 = 0;  // regression: mean absolute error, R^2 (pooled over the K values)
   int64_t samples = 0;
   OpsReport ops;         // filled when statistics were collected
   torch::Tensor logits;  // (N, n_classes) when keep_logits (`spikessm eval --logits`)
 };
 
-// x: (N, L, d) -> accuracy and mean cross-entropy; with_stats gathers spike statistics.
+// x: (N, L, d) -> accuracy and mean cross-entropy (y (N,) class ids), or MSE, MAE and R^2
+// (y (N, K) float regression targets); with_stats gathers spike statistics.
 // x: (N, C, H, W) images for image models. Works for any Classifier.
 EvalResult evaluate(ClassifierImpl& model, const torch::Tensor& x, const torch::Tensor& y,
                     int64_t batch_size, bool with_stats, bool show_progress,
