@@ -119,7 +119,8 @@ TEST_P(NirStandard, EulerRunOfTheGraphIsTheModel) {
   auto g = classifier_to_nir(*model, o);
   ASSERT_TRUE(is_nir_standard(*model));
   const std::set<std::string> standard = {"Input", "Output", "Affine", "CubaLIF"};
-  for (const auto& [name, n] : g.nodes) EXPECT_TRUE(standard.count(n.type)) << name << ": " << n.type;
+  for (const auto& [name, n] : g.nodes)
+    EXPECT_TRUE(standard.count(n.type)) << name << ": " << n.type;
 
   auto x = torch::randn({3, 40, 1}, torch::kDouble) * 2;
   std::map<std::string, torch::Tensor> spikes;

@@ -46,10 +46,10 @@ std::string add_input_and_encoder(NirGraph& g, SequenceClassifierImpl& model,
                        std::to_string(opt.input_scale.size()) + " features, the model reads " +
                        std::to_string(d));
     auto scale = torch::tensor(opt.input_scale, torch::kDouble);
-    auto& n = g.nodes["normalise"] = affine(torch::diag(scale),
-                                            torch::tensor(opt.input_shift, torch::kDouble));
-    n.metadata["spikessm.note"] = NirValue::str("the task's input standardisation: " +
-                                                opt.input_note);
+    auto& n = g.nodes["normalise"] =
+        affine(torch::diag(scale), torch::tensor(opt.input_shift, torch::kDouble));
+    n.metadata["spikessm.note"] =
+        NirValue::str("the task's input standardisation: " + opt.input_note);
     g.connect("input", "normalise");
     src = "normalise";
   }
@@ -425,8 +425,9 @@ NirImport classifier_from_nir(const NirGraph& g, const std::string& source) {
   Reader r{source};
   auto fmt = g.metadata.find("spikessm.format");
   if (fmt != g.metadata.end() && fmt->second.text == kStandardNirFormat)
-    r.fail("a model.nir_block graph (BatchNorm folded into its Affine nodes) cannot be imported; "
-           "keep its checkpoint");
+    r.fail(
+        "a model.nir_block graph (BatchNorm folded into its Affine nodes) cannot be imported; "
+        "keep its checkpoint");
   if (fmt == g.metadata.end() || fmt->second.text != kFormat)
     r.fail("graph metadata lacks spikessm.format = " + std::string(kFormat) +
            " (not written by spikessm export)");

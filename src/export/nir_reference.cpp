@@ -70,8 +70,10 @@ void write_nir_reference(SequenceClassifierImpl& model, const torch::Tensor& x,
   int64_t k = 0;
   for (auto& blk : model.layers()) blk->options.mix_kernel(kernels[size_t(k++)]);
   if (!(worst <= 1e-5))
-    throw std::runtime_error("nir reference: the block-by-block run differs from the model's "
-                             "forward by " + std::to_string(worst));
+    throw std::runtime_error(
+        "nir reference: the block-by-block run differs from the model's "
+        "forward by " +
+        std::to_string(worst));
   // The graph's input: raw values when it starts with the task's standardisation.
   auto inputs = x.to(torch::kFloat);
   if (!opt.input_scale.empty()) {

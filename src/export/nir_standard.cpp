@@ -26,8 +26,8 @@ void norm_affine(SpikingSSMBlockImpl& blk, torch::Tensor& scale, torch::Tensor& 
   auto& bn = blk.batch_norm;
   auto var = bn->running_var.detach().to(torch::kDouble);
   scale = bn->weight.detach().to(torch::kDouble) / torch::sqrt(var + bn->options.eps());
-  shift = bn->bias.detach().to(torch::kDouble) -
-          bn->running_mean.detach().to(torch::kDouble) * scale;
+  shift =
+      bn->bias.detach().to(torch::kDouble) - bn->running_mean.detach().to(torch::kDouble) * scale;
 }
 
 // Nodes p + {in, lif, mix, residual} fed by prev; prev becomes the residual node.
@@ -71,9 +71,9 @@ void add_standard_block(NirGraph& g, SpikingSSMBlockImpl& blk, const std::string
   g.connect(p + "lif", p + "mix");
   // NIR sums a node's incoming edges: residual = post-norm(prev + mix).
   const bool post = !bo.prenorm() && blk.batch_norm;
-  g.nodes[p + "residual"] = post ? affine(torch::diag(scale), shift)
-                                 : affine(torch::eye(H, torch::kDouble),
-                                          torch::zeros({H}, torch::kDouble));
+  g.nodes[p + "residual"] =
+      post ? affine(torch::diag(scale), shift)
+           : affine(torch::eye(H, torch::kDouble), torch::zeros({H}, torch::kDouble));
   g.connect(prev, p + "residual");
   g.connect(p + "mix", p + "residual");
   prev = p + "residual";

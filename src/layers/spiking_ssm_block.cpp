@@ -57,7 +57,7 @@ torch::Tensor SpikingSSMBlockImpl::mix_glu(const torch::Tensor& z) {
       options.mix_kernel() != MixKernel::Dense && z.scalar_type() == torch::kFloat) {
     MixChoice choice;
     auto out = spike_mix_linear(z.reshape({-1, H}), mix->weight.t().contiguous(), mix->bias,
-                                options.mix_kernel(), &choice, /*glu=*/true);
+                                options.mix_kernel(), &choice, glu);
     ++(choice.sparse ? sparse_mix_calls : dense_mix_calls);
     return out.view({z.size(0), z.size(1), H});
   }

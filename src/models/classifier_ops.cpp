@@ -11,7 +11,8 @@ struct BlockCosts {
     const SpikeStats* p = rec->find(population);
     return p != nullptr ? p->rate() : 0.0;
   }
-  // The mixing layer H -> outputs (2H with a GLU): one AC per active input per output when fed by spikes.
+  // The mixing layer H -> outputs (2H with a GLU): one AC per active input per output when fed by
+  // spikes.
   LayerOps mix(const std::string& name, bool spike_input, double rate, double outputs) const {
     LayerOps m;
     m.name = name;
@@ -79,8 +80,8 @@ OpsReport classifier_ops(SequenceClassifierImpl& model, int64_t L_arg) {
     if (binary && binary_blocks[size_t(i)]->gsu)
       add_gsu_rows(r, c, p, *binary_blocks[size_t(i)]->gsu, heaviside, c.rate(input));
     else
-      r.layers.push_back(c.mix(p + ".mix", spikes, c.rate(input),
-                               !binary && o.block().linear_mix() ? H : 2 * H));
+      r.layers.push_back(
+          c.mix(p + ".mix", spikes, c.rate(input), !binary && o.block().linear_mix() ? H : 2 * H));
   }
   if (o.retrieval()) r.layers.push_back(LayerOps::mac("retrieval_mlp", 4 * H * H, false));
   r.layers.push_back(LayerOps::mac("decoder", H * double(o.n_classes()), false));

@@ -37,18 +37,18 @@ void describe_task_input(const TrainedModel& m, const Task& task, NirExportOptio
     const double mean = task.stats.mean[0], sd = task.stats.std[0];
     o.input_scale = {1.0 / (255.0 * sd)};
     o.input_shift = {-mean / sd};
-    o.input_note = dataset + " pixel values 0..255" +
-                   (pool > 1 ? " (means of " + std::to_string(pool) + "x" +
-                                   std::to_string(pool) + " blocks)"
-                             : std::string()) +
-                   ", one per step in row-major order" +
-                   (m.cfg.get_bool("data.permute") ? " after the seeded permutation" : "") +
-                   "; standardised with the training split's mean " + std::to_string(mean) +
-                   " and std " + std::to_string(sd);
+    o.input_note =
+        dataset + " pixel values 0..255" +
+        (pool > 1 ? " (means of " + std::to_string(pool) + "x" + std::to_string(pool) + " blocks)"
+                  : std::string()) +
+        ", one per step in row-major order" +
+        (m.cfg.get_bool("data.permute") ? " after the seeded permutation" : "") +
+        "; standardised with the training split's mean " + std::to_string(mean) + " and std " +
+        std::to_string(sd);
     return;
   }
-  o.input_note = "inputs as spikessm's pipeline makes them for data.dataset = " + dataset +
-                 " (" + task.description + ")";
+  o.input_note = "inputs as spikessm's pipeline makes them for data.dataset = " + dataset + " (" +
+                 task.description + ")";
 }
 
 void check_format(const std::string& format) {

@@ -7,8 +7,8 @@
 
 namespace spikessm {
 
-// t: any shape, float32 / float64 / int64 / uint8 (spikes), CPU -> the bytes of a .npy file (C order,
-// little-endian). InputError for another dtype.
+// t: any shape, float32 / float64 / int64 / uint8 (spikes), CPU -> the bytes of a .npy file (C
+// order, little-endian). InputError for another dtype.
 std::string npy_bytes(const torch::Tensor& t);
 
 }  // namespace spikessm
