@@ -23,11 +23,15 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/pip" install --quiet "torch==$version" numpy pytest pybind11 safetensors
 prefix=$("$venv/bin/python" -c "import torch.utils; print(torch.utils.cmake_prefix_path)")
+lib=$("$venv/bin/python" -c "import os, torch; print(os.path.join(os.path.dirname(torch.__file__), 'lib'))")
 pybind=$("$venv/bin/python" -c "import pybind11; print(pybind11.get_cmake_dir())")
 echo "torch $("$venv/bin/python" -c 'import torch; print(torch.__version__)') from $prefix"
 
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_PREFIX_PATH="$prefix;$pybind" -DSPIKESSM_PYTHON_EXECUTABLE="$venv/bin/python"
+  -DCMAKE_PREFIX_PATH="$prefix;$pybind" -DSPIKESSM_PYTHON_EXECUTABLE="$venv/bin/python" \
+  -DTORCH_LIBRARY="$lib/libtorch.so" -Dc10_LIBRARY="$lib/libc10.so"
+# (TorchConfig's own search finds Debian's libtorch.so and libc10.so first when libtorch-dev
+# is installed: the two are named explicitly so that headers and libraries match.)
 cmake --build "$dir" -j"$(nproc)" --target spikessm spikessm_python
 SPIKESSM_CLI="$dir/spikessm" PYTHONPATH="$dir/python" "$venv/bin/python" -m pytest -q tests/python \
   --ignore=tests/python/test_peers.py

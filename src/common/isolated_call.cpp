@@ -68,7 +68,7 @@ bool write_all(int fd, const std::string& s) {
 }  // namespace
 
 std::string run_isolated(const std::function<std::string()>& work, const std::string& name,
-                         int seconds) {
+                         const std::string& format, int seconds) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("isolated reader: pipe failed");
   const pid_t pid = ::fork();
@@ -107,14 +107,14 @@ std::string run_isolated(const std::function<std::string()>& work, const std::st
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (timed_out)
-    throw InputError(name + ": reading took more than " + std::to_string(seconds) +
-                     " s (malformed file?)");
+    throw InputError(name + ": reading the " + format + " file took more than " +
+                     std::to_string(seconds) + " s (malformed file?)");
   if (WIFEXITED(status) && WEXITSTATUS(status) == kExitInputError) throw InputError(msg);
   if (WIFEXITED(status) && WEXITSTATUS(status) == kExitOtherError)
-    throw InputError(name + ": could not be read (" + msg + ")");
+    throw InputError(name + ": could not be read as " + format + " (" + msg + ")");
   if (!WIFEXITED(status) || WEXITSTATUS(status) != kExitResult)
     throw InputError(
-        name + ": malformed file (its reader failed inside the library" +
+        name + ": malformed " + format + " file (its reader failed inside the library" +
         (WIFSIGNALED(status) ? ", signal " + std::to_string(WTERMSIG(status)) : std::string()) +
         ")");
   return msg;

@@ -142,7 +142,7 @@ uint64_t get_u64(const std::string& b, size_t& at) {
 
 std::map<std::string, torch::Tensor> read_hdf5_arrays(const std::string& path) {
   require(std::filesystem::is_regular_file(path), path, "does not exist or is not a file");
-  const std::string msg = run_isolated([&] { return read_in_child(path); }, path, kReadSeconds);
+  const std::string msg = run_isolated([&] { return read_in_child(path); }, path, "HDF5", kReadSeconds);
   std::map<std::string, torch::Tensor> out;
   for (size_t at = 0; at < msg.size();) {
     const uint64_t name_len = get_u64(msg, at);

@@ -9,9 +9,10 @@
 namespace spikessm {
 
 // `work` runs in the child and returns its result as bytes; an InputError it throws comes back
-// as the same InputError, another exception as an InputError naming `name` with its text.
-// The child's stderr goes to /dev/null (libraries' own error dumps).
+// as the same InputError, another exception as an InputError naming `name` with its text; a
+// crash or a time-out as "<name>: malformed <format> file (...)" / "<name>: reading the
+// <format> file took more than N s". The child's stderr goes to /dev/null (libraries' dumps).
 std::string run_isolated(const std::function<std::string()>& work, const std::string& name,
-                         int seconds);
+                         const std::string& format, int seconds);
 
 }  // namespace spikessm
