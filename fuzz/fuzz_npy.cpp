@@ -32,7 +32,8 @@ int npy_one(const uint8_t* data, size_t size) {
       (a.numel() > 0 && std::memcmp(a.data_ptr(), b.data_ptr(), a.nbytes()) != 0))
     std::abort();
   // bools as NumPy means them: every byte 0 or 1
-  if (a.scalar_type() == torch::kBool && a.numel() > 0 && a.view(torch::kUInt8).max().item<int>() > 1)
+  if (a.scalar_type() == torch::kBool && a.numel() > 0 &&
+      a.view(torch::kUInt8).max().item<int>() > 1)
     std::abort();
   return 0;
 }

@@ -230,8 +230,7 @@ TEST(ArrayData, LengthsMarkPaddingInSignalsAndTokens) {
   EXPECT_EQ(u.x.sizes(), (std::vector<int64_t>{4, 7, 1}));
   EXPECT_EQ(u.x[1][1][0].item<float>(), 0.5f);
   EXPECT_TRUE(u.x[1].narrow(0, 2, 5).isnan().all().item<bool>());
-  EXPECT_NE(inspect_data_file(fixture("arrays/unequal.ts")).find("length 1..7"),
-            std::string::npos);
+  EXPECT_NE(inspect_data_file(fixture("arrays/unequal.ts")).find("length 1..7"), std::string::npos);
 }
 
 TEST(ArrayData, BadLengthsAreOneLine) {
@@ -245,21 +244,31 @@ TEST(ArrayData, BadLengthsAreOneLine) {
   };
   const auto x = torch::zeros({3, 4});
   expect_input_error(
-      [&] { read_array_split(folder("long", x, torch::tensor({4, 5, 1}, torch::kInt64))); },
+      [&] {
+        read_array_split(folder("long", x, torch::tensor({4, 5, 1}, torch::kInt64)));
+      },
       "lengths range 1..5, expected 1..4 (the steps of x)");
   expect_input_error(
-      [&] { read_array_split(folder("zero", x, torch::tensor({4, 0, 1}, torch::kInt64))); },
+      [&] {
+        read_array_split(folder("zero", x, torch::tensor({4, 0, 1}, torch::kInt64)));
+      },
       "lengths range 0..4");
   expect_input_error(
-      [&] { read_array_split(folder("count", x, torch::tensor({4, 2}, torch::kInt64))); },
+      [&] {
+        read_array_split(folder("count", x, torch::tensor({4, 2}, torch::kInt64)));
+      },
       "lengths has shape (2,), expected (3,)");
   expect_input_error(
-      [&] { read_array_split(folder("frac", x, torch::tensor({4.f, 2.5f, 1.f}))); },
+      [&] {
+        read_array_split(folder("frac", x, torch::tensor({4.f, 2.5f, 1.f})));
+      },
       "lengths holds non-integer values");
   auto nan_inside = x.clone();
   nan_inside[1][1] = NAN;  // step 1 of a row of 2 valid steps
   expect_input_error(
-      [&] { read_array_split(folder("nan", nan_inside, torch::tensor({4, 2, 1}, torch::kInt64))); },
+      [&] {
+        read_array_split(folder("nan", nan_inside, torch::tensor({4, 2, 1}, torch::kInt64)));
+      },
       "x holds NaN or Inf values within the lengths");
   nan_inside[1][1] = 0.f;
   nan_inside[1][3] = NAN;  // after its length: padding, not looked at
@@ -302,8 +311,8 @@ TEST(ArrayData, PaddedRowGivesTheLogitsOfTheRowAlone) {
                                              {"model.block=binary_s4d", "model.mixer=glu"},
                                              {"model.block=binary_s4d", "model.mixer=gsu"}}) {
     Config cfg;
-    for (const char* k : {"model.n_layers=2", "model.d_model=16", "model.d_state=8",
-                          "model.bidirectional=false"})
+    for (const char* k :
+         {"model.n_layers=2", "model.d_model=16", "model.d_state=8", "model.bidirectional=false"})
       cfg.set(k);
     for (const auto& k : model) cfg.set(k);
     torch::manual_seed(3);
@@ -315,7 +324,8 @@ TEST(ArrayData, PaddedRowGivesTheLogitsOfTheRowAlone) {
     for (int64_t i = 0; i < 6; ++i) {
       const auto row = s.x.narrow(0, i, 1).narrow(1, 0, s.lengths[i].item<int64_t>());
       EXPECT_TRUE(torch::allclose(net(row)[0], batch[i], 1e-4, 1e-5))
-          << model[0] << " " << model[1] << " row " << i << "\n" << net(row)[0] << batch[i];
+          << model[0] << " " << model[1] << " row " << i << "\n"
+          << net(row)[0] << batch[i];
     }
   }
 }
@@ -335,8 +345,7 @@ TEST(ArrayData, TrainsOnUnequalLengthRows) {
   EXPECT_TRUE(std::isfinite(r.test.loss));
   EXPECT_EQ(r.test.samples, 4);
   auto m = load_trained_model((dir / "run/checkpoint.pt").string());
-  for (const auto& p : m.module().parameters())
-    EXPECT_TRUE(torch::isfinite(p).all().item<bool>());
+  for (const auto& p : m.module().parameters()) EXPECT_TRUE(torch::isfinite(p).all().item<bool>());
 }
 
 // ---- HDF5 files as h5py writes them (make_h5_fixtures.py), against NumPy-written twins ----

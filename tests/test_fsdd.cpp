@@ -220,8 +220,8 @@ TEST(Fsdd, EvaluationDecodesOnlyTheTestRecordings) {
   std::vector<std::pair<std::string, std::string>> good, broken;
   for (int digit = 0; digit < 2; ++digit)
     for (int index : {0, 3, 7, 12, 30}) {
-      const std::string name = "recordings/" + std::to_string(digit) + "_ann_" +
-                                std::to_string(index) + ".wav";
+      const std::string name =
+          "recordings/" + std::to_string(digit) + "_ann_" + std::to_string(index) + ".wav";
       std::vector<int16_t> pcm(64);
       for (size_t i = 0; i < pcm.size(); ++i) pcm[i] = int16_t((i * 97 + index * 13 + digit) % 400);
       good.push_back({name, riff_wav(1, 8000, pcm)});

@@ -51,9 +51,8 @@ torch::Tensor padding_steps(const torch::Tensor& lengths, int64_t N, int64_t L,
           "lengths has shape " + shape_text(lengths) + ", expected (" + std::to_string(N) +
               ",): one length per row of x");
   require(lengths.scalar_type() != torch::kBool &&
-              (!lengths.is_floating_point() ||
-               (torch::isfinite(lengths).all().item<bool>() &&
-                lengths.eq(lengths.round()).all().item<bool>())),
+              (!lengths.is_floating_point() || (torch::isfinite(lengths).all().item<bool>() &&
+                                                lengths.eq(lengths.round()).all().item<bool>())),
           where, "lengths holds non-integer values, expected whole step counts");
   const auto len = lengths.to(torch::kInt64);
   const int64_t lo = len.min().item<int64_t>(), hi = len.max().item<int64_t>();
@@ -79,14 +78,15 @@ torch::Tensor model_layout(torch::Tensor x, const torch::Tensor& pad, const std:
   if (x.numel() < (int64_t(1) << 28)) {  // memory-mapped giants: trusted
     auto bad = ~torch::isfinite(x);
     if (pad.defined()) bad = bad.logical_and(pad.logical_not().unsqueeze(2));
-    require(!bad.any().item<bool>(), where,
-            std::string("x holds NaN or Inf values") + (pad.defined() ? " within the lengths" : ""));
+    require(
+        !bad.any().item<bool>(), where,
+        std::string("x holds NaN or Inf values") + (pad.defined() ? " within the lengths" : ""));
   }
   return pad.defined() ? x.masked_fill(pad.unsqueeze(2), NAN) : x;  // NaN marks padding
 }
 
-ArraySplit from_arrays(const torch::Tensor& x, const torch::Tensor& y,
-                       const torch::Tensor& lengths, const std::string& where) {
+ArraySplit from_arrays(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& lengths,
+                       const std::string& where) {
   require(x.dim() == 2 || x.dim() == 3, where,
           "x has " + std::to_string(x.dim()) + " dimensions, expected (N, L) or (N, L, C)");
   require(x.size(0) > 0 && x.size(1) > 0, where, "x is empty");
@@ -216,15 +216,15 @@ void read_split(const std::string& file, const std::vector<std::string>& names, 
                 const torch::Tensor& like, torch::Tensor& x, torch::Tensor& y) {
   ArraySplit s = read_array_split(file);
   require(targets == 0 || (s.targets.defined() && s.targets.size(1) == targets), file,
-          "expected " + std::to_string(targets) + " regression target values per row, as in "
-          "the training set");
+          "expected " + std::to_string(targets) +
+              " regression target values per row, as in "
+              "the training set");
   require(targets > 0 || !s.targets.defined(), file,
           "holds regression targets, the training set class labels");
   // Padded splits (some rows shorter) may be padded to another length than training's.
   const bool padded = s.lengths.defined() || has_padding(like);
-  require(!like.defined() ||
-              (s.x.dim() == like.dim() && (padded || s.x.size(1) == like.size(1)) &&
-               (s.x.dim() == 2 || s.x.size(2) == like.size(2))),
+  require(!like.defined() || (s.x.dim() == like.dim() && (padded || s.x.size(1) == like.size(1)) &&
+                              (s.x.dim() == 2 || s.x.size(2) == like.size(2))),
           file, "has rows of another shape than data.train's");
   x = s.x;
   y = targets > 0 ? s.targets : class_ids(s, names);
@@ -262,7 +262,7 @@ Task arrays_with_train(const DataOptions& o) {
   }
   t.stats.classes = names;
   t.stats.targets = targets;
-  if (o.standardize && t.input == TaskInput::Signal) {  // per channel, training statistics
+  if (o.standardize && t.input == TaskInput::Signal) {    // per channel, training statistics
     const auto [mu, sd] = channel_statistics(t.train_x);  // (1, 1, C) each
     for (auto* x : {&t.train_x, &t.val_x, &t.test_x})
       if (x->defined()) *x = (*x - mu) / sd;
@@ -284,11 +284,10 @@ Task arrays_test_only(const DataOptions& o, const TrainSplitStats& saved) {
   t.input = t.test_x.is_floating_point() ? TaskInput::Signal : TaskInput::Tokens;
   t.stats = saved;
   if (!saved.mean.empty()) {
-    require(t.input == TaskInput::Signal && int64_t(saved.mean.size()) == t.test_x.size(2),
-            o.test_file,
-            "has " + std::to_string(t.test_x.dim() == 3 ? t.test_x.size(2) : 0) +
-                " signal channels, the checkpoint's training set " +
-                std::to_string(saved.mean.size()));
+    require(
+        t.input == TaskInput::Signal && int64_t(saved.mean.size()) == t.test_x.size(2), o.test_file,
+        "has " + std::to_string(t.test_x.dim() == 3 ? t.test_x.size(2) : 0) +
+            " signal channels, the checkpoint's training set " + std::to_string(saved.mean.size()));
     auto channel = [](const std::vector<double>& v) {
       return torch::tensor(v, torch::kFloat64).to(torch::kFloat).view({1, 1, -1});
     };

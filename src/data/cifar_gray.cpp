@@ -84,8 +84,7 @@ CifarGray load_cifar_gray_tar(const std::string& tar_path, bool check_md5, bool 
   return load_cifar_tar(tar_path, check_md5, false, with_train);
 }
 
-CifarGray load_cifar_tar(const std::string& tar_path, bool check_md5, bool color,
-                         bool with_train) {
+CifarGray load_cifar_tar(const std::string& tar_path, bool check_md5, bool color, bool with_train) {
   const std::string tar = read_file_bytes(tar_path);
   if (check_md5) {
     const std::string got = md5_hex(tar);

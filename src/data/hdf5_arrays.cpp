@@ -41,12 +41,18 @@ Layout layout_of(hid_t type) {
     l.dtype = size == 8 ? torch::kFloat64 : torch::kFloat32;
   } else if (cls == H5T_INTEGER) {
     const bool sign = H5Tget_sign(type) == H5T_SGN_2;
-    if (sign && size == 1) l.memory = H5T_NATIVE_INT8, l.dtype = torch::kInt8;
-    else if (sign && size == 2) l.memory = H5T_NATIVE_INT16, l.dtype = torch::kInt16;
-    else if (sign && size == 4) l.memory = H5T_NATIVE_INT32, l.dtype = torch::kInt32;
-    else if (!sign && size == 1) l.memory = H5T_NATIVE_UINT8, l.dtype = torch::kUInt8;
-    else if (!sign && size == 2) l.memory = H5T_NATIVE_INT32, l.dtype = torch::kInt32;
-    else l.memory = H5T_NATIVE_INT64, l.dtype = torch::kInt64;  // int64, uint32, uint64
+    if (sign && size == 1)
+      l.memory = H5T_NATIVE_INT8, l.dtype = torch::kInt8;
+    else if (sign && size == 2)
+      l.memory = H5T_NATIVE_INT16, l.dtype = torch::kInt16;
+    else if (sign && size == 4)
+      l.memory = H5T_NATIVE_INT32, l.dtype = torch::kInt32;
+    else if (!sign && size == 1)
+      l.memory = H5T_NATIVE_UINT8, l.dtype = torch::kUInt8;
+    else if (!sign && size == 2)
+      l.memory = H5T_NATIVE_INT32, l.dtype = torch::kInt32;
+    else
+      l.memory = H5T_NATIVE_INT64, l.dtype = torch::kInt64;  // int64, uint32, uint64
   } else if (cls == H5T_ENUM && size == 1 && H5Tget_nmembers(type) == 2) {
     l.memory = H5T_NATIVE_UINT8;  // read as the enum's integer values
     l.dtype = torch::kUInt8;
@@ -71,7 +77,7 @@ void read_dataset(hid_t file, const std::string& name, const std::string& path, 
   if (type.id < 0 || space.id < 0) throw InputError(where + ": damaged header");
   Layout l = layout_of(type);
   if (l.memory < 0) return;  // strings, compounds, references: not arrays spikessm reads
-  if (l.boolean) {  // the enum's values must be 0 and 1 (h5py's FALSE and TRUE)
+  if (l.boolean) {           // the enum's values must be 0 and 1 (h5py's FALSE and TRUE)
     for (unsigned i = 0; i < 2; ++i) {
       uint8_t v = 0;
       Handle base(H5Tget_super(type), H5Tclose);
@@ -99,8 +105,9 @@ void read_dataset(hid_t file, const std::string& name, const std::string& path, 
                      std::to_string(stored) + " stored bytes (the file is damaged)");
   std::string data(count * elem, '\0');
   if (count > 0 && H5Dread(ds, l.memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0)
-    throw InputError(where + ": cannot be read (damaged, or compressed with a filter other "
-                             "than gzip, e.g. h5py's lzf)");
+    throw InputError(where +
+                     ": cannot be read (damaged, or compressed with a filter other "
+                     "than gzip, e.g. h5py's lzf)");
   put_u64(out, name.size());
   out += name;
   out.push_back(char(l.boolean ? int(torch::kBool) : int(l.dtype)));
@@ -118,7 +125,8 @@ std::string read_in_child(const std::string& path) {
   std::vector<std::string> names;
   auto cb = [](hid_t g, const char* name, const H5L_info_t* info, void* data) -> herr_t {
     H5O_info_t o;
-    if (info->type == H5L_TYPE_HARD && H5Oget_info_by_name2(g, name, &o, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 &&
+    if (info->type == H5L_TYPE_HARD &&
+        H5Oget_info_by_name2(g, name, &o, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 &&
         o.type == H5O_TYPE_DATASET)
       static_cast<std::vector<std::string>*>(data)->push_back(name);
     return 0;
@@ -142,7 +150,8 @@ uint64_t get_u64(const std::string& b, size_t& at) {
 
 std::map<std::string, torch::Tensor> read_hdf5_arrays(const std::string& path) {
   require(std::filesystem::is_regular_file(path), path, "does not exist or is not a file");
-  const std::string msg = run_isolated([&] { return read_in_child(path); }, path, "HDF5", kReadSeconds);
+  const std::string msg =
+      run_isolated([&] { return read_in_child(path); }, path, "HDF5", kReadSeconds);
   std::map<std::string, torch::Tensor> out;
   for (size_t at = 0; at < msg.size();) {
     const uint64_t name_len = get_u64(msg, at);

@@ -186,12 +186,13 @@ torch::Tensor read_npy(const std::string& path) {
   }
   const bool direct = h.kind == 'f' && h.size == 4 && h.order != '>' && !h.fortran &&
                       h.data_offset % 4 == 0;  // numpy aligns the data to 64 bytes
-  if (direct)  // zero copy: the tensor owns the mapping
+  if (direct)                                  // zero copy: the tensor owns the mapping
     return torch::from_blob(const_cast<char*>(base) + h.data_offset, {h.count()}, unmap,
                             torch::kFloat32)
         .view(h.shape);
   auto raw = torch::empty({h.count()}, scalar_type(h));
-  if (h.count() > 0) std::memcpy(raw.data_ptr(), base + h.data_offset, size_t(h.count()) * size_t(h.size));
+  if (h.count() > 0)
+    std::memcpy(raw.data_ptr(), base + h.data_offset, size_t(h.count()) * size_t(h.size));
   ::munmap(map, size);
   return to_tensor(h, raw);
 }

@@ -31,11 +31,10 @@ TrainSplitStats train_split_stats_from_json(const nlohmann::json& j, const std::
   }
   const bool image = s.height > 0 || s.width > 0;
   bool ok = s.mean.size() == s.std.size() && s.mean.size() <= (image ? 4u : 65536u) &&
-            (!image || (!s.mean.empty() && s.height <= 65536 && s.width > 0 &&
-                        s.width <= 65536 && s.height > 0)) &&
-            (image || !s.mean.empty() || !s.classes.empty() || s.targets > 0) &&
-            s.targets >= 0 && s.targets <= 65536 && (s.targets == 0 || s.classes.empty()) &&
-            s.vocab >= 0 &&
+            (!image || (!s.mean.empty() && s.height <= 65536 && s.width > 0 && s.width <= 65536 &&
+                        s.height > 0)) &&
+            (image || !s.mean.empty() || !s.classes.empty() || s.targets > 0) && s.targets >= 0 &&
+            s.targets <= 65536 && (s.targets == 0 || s.classes.empty()) && s.vocab >= 0 &&
             s.vocab <= (int64_t(1) << 24) && s.classes.size() <= (size_t(1) << 24) &&
             std::set<std::string>(s.classes.begin(), s.classes.end()).size() == s.classes.size();
   for (size_t c = 0; ok && c < s.mean.size(); ++c)

@@ -124,9 +124,9 @@ NirGraph deserialize_nir(const std::string& bytes) {
 
 NirGraph read_nir_image(const std::string& bytes, const std::string& name) {
   if (bytes.empty()) throw InputError(name + ": empty (a NIR file is HDF5)");
-  return deserialize_nir(run_isolated(
-      [&] { return serialize_nir(read_nir_image_in_process(bytes, name)); }, name, "HDF5 (NIR)",
-      kChildSeconds));
+  return deserialize_nir(
+      run_isolated([&] { return serialize_nir(read_nir_image_in_process(bytes, name)); }, name,
+                   "HDF5 (NIR)", kChildSeconds));
 }
 
 }  // namespace spikessm

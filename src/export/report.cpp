@@ -381,7 +381,8 @@ std::string page(const TrainedModel& m, const ReportObservation& ob, const std::
          "<img src=\"membrane.png\" alt=\"membrane traces\">\n";
   h << "<h2>Operations and energy per sample</h2>\n<p>Theoretical operation counts with 45 nm "
        "energies "
-       "(4.6 pJ per MAC, 0.9 pJ per AC; the convention of the SpikingSSM paper), not hardware measurements.</p>\n"
+       "(4.6 pJ per MAC, 0.9 pJ per AC; the convention of the SpikingSSM paper), not hardware "
+       "measurements.</p>\n"
     << ops_table(ob.ops) << "<img src=\"energy.png\" alt=\"energy per layer\">\n";
   h << "<h2>Configuration</h2>\n<pre>" << html_escape(m.meta.config_toml)
     << "</pre>\n</body></html>\n";
