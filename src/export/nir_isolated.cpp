@@ -4,6 +4,7 @@
 // reader, so no undefined behaviour inside libhdf5 can reach it.
 #include "nir_isolated.h"
 
+#include <cstring>
 #include <stdexcept>
 
 #include "spikessm/common/error.h"
