@@ -198,7 +198,7 @@ NirNode norm_node(SpikingSSMBlockImpl& blk) {
 
 // ---- import helpers ----
 
-struct Reader {
+struct ModelReader {
   std::string source;
   [[noreturn]] void fail(const std::string& what) const { throw InputError(source + ": " + what); }
   const NirNode& node(const NirGraph& g, const std::string& name, const std::string& type,
@@ -355,7 +355,7 @@ NirGraph classifier_to_nir(SequenceClassifierImpl& model, const NirExportOptions
 namespace {
 
 // The parameters of one SpikingSSM block from its nodes p + {norm, s4d, lif, mix}.
-void read_block(Reader& r, const NirGraph& g, SpikingSSMBlockImpl& blk, const std::string& p,
+void read_block(ModelReader& r, const NirGraph& g, SpikingSSMBlockImpl& blk, const std::string& p,
                 double dt) {
   const auto& bo = blk.options;
   const int64_t H = bo.s4d().d_model(), n2 = bo.s4d().d_state() / 2, S = H * n2 * 2;
@@ -422,7 +422,7 @@ void read_block(Reader& r, const NirGraph& g, SpikingSSMBlockImpl& blk, const st
 }  // namespace
 
 NirImport classifier_from_nir(const NirGraph& g, const std::string& source) {
-  Reader r{source};
+  ModelReader r{source};
   auto fmt = g.metadata.find("spikessm.format");
   if (fmt != g.metadata.end() && fmt->second.text == kStandardNirFormat)
     r.fail(

@@ -12,7 +12,7 @@
 namespace spikessm::cli {
 namespace {
 
-struct DataArgs {
+struct SdnDataArgs {
   std::string file;  // a file from `sdn generate`; empty: generate in memory
   int64_t n = 10000, length = 1024;
   double tau = 0.125;
@@ -23,7 +23,7 @@ struct DataArgs {
 // Generated sets: sequences and their length (the flags' ranges).
 const CLI::Validator kSequences = int_range(1, 100000000), kLength = int_range(1, 10000000);
 
-SdnDataset get_data(const DataArgs& a) {
+SdnDataset get_data(const SdnDataArgs& a) {
   if (!a.file.empty()) return load_sdn_data(a.file);
   require(a.n > 0 && a.length > 0, a.sizes, "must be positive");
   require(a.n <= kMaxSdnSteps / a.length, a.sizes,
@@ -35,7 +35,7 @@ SdnDataset get_data(const DataArgs& a) {
 }
 
 void add_generate(CLI::App& sdn) {
-  auto a = std::make_shared<DataArgs>();
+  auto a = std::make_shared<SdnDataArgs>();
   auto out = std::make_shared<std::string>();
   auto* cmd =
       sdn.add_subcommand("generate", "write N(0,1) currents with exact hard-reset LIF targets");
@@ -61,7 +61,7 @@ void add_generate(CLI::App& sdn) {
 
 void add_train_sdn(CLI::App& sdn) {
   struct Args {
-    DataArgs train{"", 100000, 1024, 0.125, 1, "--n-train x --length"},
+    SdnDataArgs train{"", 100000, 1024, 0.125, 1, "--n-train x --length"},
         test{"", 10000, 1024, 0.125, 2, "--n-test x --length"};
     SdnTrainOptions opt;
     std::string loss = "mse", out, log;
@@ -161,7 +161,7 @@ void add_train_sdn(CLI::App& sdn) {
 }
 
 void add_eval_sdn(CLI::App& sdn) {
-  auto a = std::make_shared<DataArgs>();
+  auto a = std::make_shared<SdnDataArgs>();
   auto weights = std::make_shared<std::string>("builtin");
   auto json = std::make_shared<std::string>();
   a->seed = 12345;
