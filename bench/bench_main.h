@@ -3,6 +3,9 @@
 //   --threads=N      intra-op threads (default: every core; at::get_num_threads() may start at 1)
 //   --fresh-memory   keep glibc's malloc defaults, to measure what re-faulting pages costs
 //   anything `extra` accepts (a benchmark's own flags; it returns true when it took one)
+// Each run records what it ran on in Google Benchmark's context (the console header and the
+// JSON of --benchmark_out): spikessm's version and commit, the instruction set it was built
+// for, the CPU, each kernel's path, LibTorch and the threads; bench/record.py compares runs.
 // By default freed activations stay in the heap instead of being returned to the OS each
 // iteration: re-faulting 32 MiB buffers would dominate both the fused and reference timings.
 #include <benchmark/benchmark.h>
@@ -13,7 +16,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <string>
 #include <thread>
+
+#include "spikessm/common/version.h"
 
 namespace spikessm::bench {
 
@@ -22,6 +28,24 @@ inline double peak_rss_mib() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return double(u.ru_maxrss) / 1024.0;
+}
+
+// version_verbose()'s "key: value" lines as context entries "spikessm_<key>" (spaces -> _).
+inline void add_build_context() {
+  const std::string text = version_verbose();
+  size_t begin = 0;
+  for (size_t end; (end = text.find('\n', begin)) != std::string::npos; begin = end + 1) {
+    const std::string line = text.substr(begin, end - begin);
+    const size_t colon = line.find(": ");
+    if (begin == 0) {
+      benchmark::AddCustomContext("spikessm_version", version());
+      benchmark::AddCustomContext("spikessm_git_commit", git_commit());
+    } else if (colon != std::string::npos) {
+      std::string key = "spikessm_" + line.substr(0, colon);
+      for (char& c : key) c = c == ' ' ? '_' : c;
+      benchmark::AddCustomContext(key, line.substr(colon + 2));
+    }
+  }
 }
 
 inline int bench_main(int argc, char** argv,
@@ -47,6 +71,7 @@ inline int bench_main(int argc, char** argv,
   }
   at::set_num_threads(threads);
   benchmark::Initialize(&argc, argv);
+  add_build_context();
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -1,6 +1,7 @@
 // The version and git commit of this build: what `spikessm --version` prints, how the build
 // finds the commit (also without git), and every place a run records them (config.toml,
-// metrics.jsonl, checkpoints).
+// metrics.jsonl, checkpoints). The instruction set it was compiled for: what
+// `--version --verbose` reports, and the refusal to run on a CPU without it.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -9,7 +10,10 @@
 #include <regex>
 
 #include <nlohmann/json.hpp>
+#include <torch/version.h>
 
+// The kernels' own choice of at::vec code, which the verbose report must agree with.
+#include "../src/kernels/cpu/vec_util.h"
 #include "cli_runner.h"
 #include "spikessm/common/version.h"
 #include "spikessm/train/checkpoint.h"
@@ -43,6 +47,23 @@ std::string output_of(const std::string& cmd) {
   }
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   return out;
+}
+
+// The flags of /proc/cpuinfo (Linux's view of this CPU, independent of __builtin_cpu_supports).
+std::string cpuinfo_flags() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("flags", 0) == 0) return line.substr(line.find(':') + 1) + " ";
+  return "";
+}
+
+// The CLI's output with SPIKESSM_CPU_HIDE set (the child inherits it; this process has long
+// passed its own check).
+spikessm::testing::CliResult run_hiding(const std::string& features, const std::string& args) {
+  setenv("SPIKESSM_CPU_HIDE", features.c_str(), 1);
+  auto r = spikessm::testing::run_cli(args);
+  unsetenv("SPIKESSM_CPU_HIDE");
+  return r;
 }
 
 }  // namespace
@@ -132,4 +153,112 @@ TEST(Version, RunDirectoryAndCheckpointsRecordIt) {
   EXPECT_EQ(runs[1].at("step"), 1);
   EXPECT_EQ(runs[1].at("resumed"), true);
   EXPECT_EQ(runs[1].at("spikessm_version"), version());
+}
+
+// --version --verbose names the instruction set the build was compiled for (and its flags),
+// what it requires, each hot kernel's path, LibTorch and the threads.
+TEST(Version, VerboseNamesTheInstructionSetAndKernelPaths) {
+  const auto r = spikessm::testing::run_cli("--version --verbose");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')), version_line());
+  const std::string isa = compiled_isa();
+  EXPECT_TRUE(isa == "avx2" || isa == "avx512" || isa == "native" || isa == "generic") << isa;
+  auto has_line = [&](const std::string& line) {
+    return r.out.find("\n" + line + "\n") != std::string::npos;
+  };
+  EXPECT_TRUE(has_line("isa: " + isa + " (" + compiled_isa_flags() + ")")) << r.out;
+  EXPECT_TRUE(has_line(std::string("isa requires: ") +
+                       (*required_cpu_features() ? required_cpu_features() : "-")))
+      << r.out;
+  EXPECT_TRUE(has_line("cpu lacks: -")) << r.out;  // this build runs here
+  EXPECT_TRUE(has_line(std::string("libtorch: ") + TORCH_VERSION)) << r.out;
+  EXPECT_NE(r.out.find("\nlibtorch cpu capability: "), std::string::npos) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("\nthreads: [1-9][0-9]* \\(cores: "))) << r.out;
+  // The at::vec code the kernels were compiled with (vec_util.h, included here with the same
+  // flags) is the one reported, for every kernel built on it.
+#if defined(CPU_CAPABILITY_AVX2)
+  const std::string vec = "AVX2, 256-bit (8 floats)";
+#else
+  const std::string vec = "generic arrays (8 floats, no AVX2)";
+#endif
+  EXPECT_EQ(spikessm::kernels::vecutil::Vec<float>::size(), 8);
+  EXPECT_TRUE(has_line("at::vec: " + vec)) << r.out;
+  for (const char* k : {"lif", "plif", "selective_plif", "selective_scan", "spike", "spike_linear"})
+    EXPECT_TRUE(has_line(std::string("kernel ") + k + ": at::vec " + vec)) << k << "\n" << r.out;
+  for (const char* k : {"diag_ssm", "sdn", "ndyn_scan", "vandermonde", "fft_conv"})
+    EXPECT_NE(r.out.find(std::string("\nkernel ") + k + ": "), std::string::npos) << k;
+  // The build's flags imply what it requires: AVX2 and FMA from avx2 up.
+  const std::string req = std::string(",") + required_cpu_features() + ",";
+  if (isa == "avx2" || isa == "avx512") {
+    EXPECT_NE(req.find(",avx2,"), std::string::npos) << req;
+    EXPECT_NE(req.find(",fma,"), std::string::npos) << req;
+  }
+  EXPECT_EQ(req.find(",avx512f,") != std::string::npos,
+            isa == "avx512" ||
+                (isa == "native" && cpuinfo_flags().find(" avx512f ") != std::string::npos))
+      << req;
+  if (isa == "generic") EXPECT_EQ(req.find(",avx"), std::string::npos) << req;
+}
+
+// The run-time check against /proc/cpuinfo: what it says this CPU has, and that it accepts it.
+TEST(Version, CpuCheckAgreesWithProcCpuinfo) {
+  const std::string flags = cpuinfo_flags();
+  if (flags.empty()) GTEST_SKIP() << "no /proc/cpuinfo here";
+  for (const auto& [ours, linux_name] :
+       std::vector<std::pair<const char*, const char*>>{{"avx2", "avx2"},
+                                                        {"fma", "fma"},
+                                                        {"bmi2", "bmi2"},
+                                                        {"avx512f", "avx512f"},
+                                                        {"avx512vl", "avx512vl"},
+                                                        {"sse4.2", "sse4_2"}}) {
+    EXPECT_EQ(cpu_has(ours), flags.find(std::string(" ") + linux_name + " ") != std::string::npos)
+        << ours;
+  }
+  EXPECT_EQ(cpu_has("no-such-feature"), -1);
+  EXPECT_EQ(missing_cpu_feature(), nullptr);
+}
+
+// On a CPU without what the build requires (pretended with SPIKESSM_CPU_HIDE), the CLI stops
+// before any of its code runs: one line naming the missing feature, exit code 2, no SIGILL.
+TEST(Version, RefusesACpuWithoutItsInstructionSet) {
+  const std::string req = required_cpu_features();
+  if (req.empty()) GTEST_SKIP() << "this build (" << compiled_isa() << ") requires nothing";
+  // The most telling feature of the build: AVX2 for avx2, AVX-512 for avx512, else the last.
+  std::string hide = req.substr(req.rfind(',') + 1);
+  for (const char* f : {"avx512f", "avx2"})
+    if (("," + req + ",").find(std::string(",") + f + ",") != std::string::npos) hide = f;
+  for (const char* args : {"--version", "--version --verbose", "train --help"}) {
+    const auto r = run_hiding(hide, args);
+    EXPECT_EQ(r.code, 2) << args << ": " << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+    EXPECT_NE(r.out.find("this CPU has no " + hide + ";"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(std::string("compiled for ") + compiled_isa()), std::string::npos);
+    EXPECT_NE(r.out.find("-DSPIKESSM_ISA="), std::string::npos) << r.out;
+  }
+  // Hiding a feature the build does not need changes nothing.
+  const auto ok = run_hiding("gfni-not-needed", "--version");
+  EXPECT_EQ(ok.code, 0) << ok.out;
+}
+
+// The Python package refuses the import the same way, as an ImportError naming the feature.
+TEST(Version, PythonImportRefusesACpuWithoutItsInstructionSet) {
+  const fs::path py = fs::path(SPIKESSM_CLI).parent_path() / "python";
+  if (!fs::exists(py / "spikessm" / "_build_isa.py") || !fs::exists("/usr/bin/python3"))
+    GTEST_SKIP() << "no Python package in this build";
+  const std::string req = required_cpu_features();
+  if (req.empty()) GTEST_SKIP() << "this build requires nothing";
+  const std::string hide = req.substr(req.rfind(',') + 1);
+  const std::string cmd = "SPIKESSM_CPU_HIDE=" + hide + " PYTHONPATH=\"" + py.string() +
+                          "\" /usr/bin/python3 -c 'import spikessm' 2>&1; echo \"rc=$?\"";
+  const std::string out = output_of(cmd);
+  EXPECT_NE(out.find("ImportError: spikessm was compiled for " + std::string(compiled_isa())),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("this CPU has no " + hide + ";"), std::string::npos) << out;
+  EXPECT_NE(out.find("rc=1"), std::string::npos) << out;
+  // Without the pretence it imports and agrees with the C++ side.
+  const std::string fine = output_of("PYTHONPATH=\"" + py.string() +
+                                     "\" /usr/bin/python3 -c 'import spikessm._build_isa as b; "
+                                     "print(\",\".join(b.REQUIRES))' 2>&1");
+  EXPECT_EQ(fine, req);
 }

@@ -15,6 +15,9 @@ import os
 
 import torch  # first: the extension links this very LibTorch
 
+from ._isa_check import check_cpu as _check_cpu
+
+_check_cpu()  # before the extension, whose code needs the instruction set it was built for
 from . import _C
 from . import ops, functional, nn
 from .config import make_config

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include <torch/torch.h>
@@ -43,12 +44,25 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   mallopt(M_TOP_PAD, 64 << 20);
 
+  // --version --verbose (either order): the build and how it runs here, at the thread count
+  // every command uses by default. CLI11 answers --version as soon as it sees it.
+  const auto arg_is = [&](int i, const char* s) { return std::strcmp(argv[i], s) == 0; };
+  if (argc == 3 && ((arg_is(1, "--version") && arg_is(2, "--verbose")) ||
+                    (arg_is(1, "--verbose") && arg_is(2, "--version")))) {
+    spikessm::cli::set_threads(0);
+    std::fputs(spikessm::version_verbose().c_str(), stdout);
+    return 0;
+  }
+
   for (int i = 0; i < argc; ++i)
     spikessm::cli::g_command_line += (i ? " " : "") + std::string(i ? argv[i] : "spikessm");
 
   CLI::App app{"spikessm: spiking state space models, trained and run on the CPU"};
   app.set_version_flag("--version", spikessm::version_line(),
                        "Print the version and the git commit of this build, then exit");
+  app.add_flag("--verbose",
+               "With --version: also the instruction set (built for, this CPU's), the path of "
+               "each hot kernel, LibTorch's version and CPU capability, and the threads");
   spikessm::cli::add_commands(app);
   // CLI11 reports an unknown command only as "a subcommand is required": name it instead.
   if (argc > 1 && argv[1][0] != '-') {
