@@ -139,7 +139,7 @@ torch::Tensor lif_multistep(const torch::Tensor& x, const LifOptions& opt) {
   const auto xc = x.contiguous();
   if (torch::GradMode::is_enabled() && x.requires_grad())
     return LifFunction::apply(xc, torch::empty({0}, xc.options()), opt);  // no scale
-  return run_forward(xc, torch::Tensor(), opt, torch::Tensor());  // inference: nothing kept
+  return run_forward(xc, torch::Tensor(), opt, torch::Tensor());          // inference: nothing kept
 }
 
 // x: (B, L, D), scale: (D) -> s: (B, L, D)
