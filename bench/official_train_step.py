@@ -10,7 +10,8 @@ code is written into this repository.
 Model: the official SpikingSSM backbone between the s4 pipeline's linear encoder and pooling
 decoder, 4 layers, d_model 64, N 64, pre-norm LayerNorm, no dropout, batch 32, L 784, 10
 classes, cross-entropy, torch.optim.AdamW; neuron "sdn" (the official default) or "bptt".
-Prints one line per case: ms/step (median of the timed steps) and the process's peak RSS.
+Prints one line per case: ms/step (median of the timed steps, wall clock; and the process's CPU
+time per step, all threads, for a shared machine) and the process's peak RSS.
 Each case runs in its own process so that peak RSS is the case's own.
 
   /usr/bin/python3 bench/official_train_step.py --sdn SDN_CHECKOUT --s4 S4_CHECKOUT \\
@@ -91,18 +92,20 @@ def inner(args):
     x = torch.randn(B, L, 1)
     y = torch.randint(0, 10, (B,))
     model.train()
-    times = []
+    times, cpu = [], []
     for i in range(args.warmup + args.steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         opt.zero_grad()
         loss = nn.functional.cross_entropy(forward(x), y)
         loss.backward()
         opt.step()
         if i >= args.warmup:
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB
     print(json.dumps({"code": "official", "neuron": args.neuron, "threads": args.threads,
                       "ms_per_step": round(1000 * statistics.median(times), 1),
+                      "cpu_ms_per_step": round(1000 * statistics.median(cpu), 1),
                       "peak_rss_MiB": round(rss), "steps": args.steps,
                       "torch": torch.__version__}), flush=True)
 
