@@ -129,6 +129,48 @@ TEST(LifFused, NonContiguousInput) {
   check_against_ref(2, 7, 5, o, torch::kDouble, /*transpose=*/true);
 }
 
+// The threshold scaling fused into the neuron: the same bits as the product followed by the
+// neuron (spikes, dx and dscale, 1 and 2 threads), over lengths around the replay block (32),
+// and the float64 reference twin within rounding.
+TEST(LifScaled, SameBitsAsProductThenNeuron) {
+  torch::manual_seed(7);
+  LifOptions paper, soft;
+  soft.tau = 0.5f, soft.reset = ResetMode::Soft, soft.surrogate = Surrogate::Sigmoid;
+  for (int64_t L : {1, 31, 32, 33, 70})
+    for (const auto& o : {paper, soft})
+      for (int threads : {1, 2})
+        with_threads(threads, [&] {
+          const auto x0 = torch::randn({3, L, 37}) + 0.6, s0 = torch::rand({37}) + 0.5;
+          const auto g = torch::randn({3, L, 37});
+          auto x = x0.clone().requires_grad_(true), sc = s0.clone().requires_grad_(true);
+          auto s = lif_scaled(x, sc, o);
+          auto got = torch::autograd::grad({s}, {x, sc}, {g});
+          auto x2 = x0.clone().requires_grad_(true), sc2 = s0.clone().requires_grad_(true);
+          auto s2 = lif_multistep(x2 * sc2, o);
+          auto want = torch::autograd::grad({s2}, {x2, sc2}, {g});
+          const auto name =
+              describe(o, 3, L, 37, torch::kFloat) + " threads=" + std::to_string(threads);
+          ASSERT_TRUE(torch::equal(s, s2)) << name;
+          EXPECT_TRUE(torch::equal(got[0], want[0])) << name;
+          EXPECT_TRUE(torch::equal(got[1], want[1])) << name;
+        });
+  // float64 against the reference twin (a loop of ATen ops).
+  const auto x0 = torch::randn({2, 45, 9}, torch::kDouble) + 0.6;
+  const auto s0 = torch::rand({9}, torch::kDouble) + 0.5;
+  const auto g = torch::randn({2, 45, 9}, torch::kDouble);
+  auto x = x0.clone().requires_grad_(true), sc = s0.clone().requires_grad_(true);
+  auto got = torch::autograd::grad({lif_scaled(x, sc, paper)}, {x, sc}, {g});
+  auto xr = x0.clone().requires_grad_(true), scr = s0.clone().requires_grad_(true);
+  auto want = torch::autograd::grad({ref::lif_scaled(xr, scr, paper)}, {xr, scr}, {g});
+  EXPECT_LE(rel_err(got[0], want[0]), 1e-12);
+  EXPECT_LE(rel_err(got[1], want[1]), 1e-12);
+  // Scale frozen (a buffer): only dx.
+  auto x3 = x0.clone().requires_grad_(true);
+  auto dx = torch::autograd::grad({lif_scaled(x3, s0, paper)}, {x3}, {g})[0];
+  EXPECT_LE(rel_err(dx, want[0]), 1e-12);
+  EXPECT_THROW(lif_scaled(x0, torch::ones({8}, torch::kDouble), paper), c10::Error);
+}
+
 TEST(LifFused, SumBackwardAndInferenceAgree) {
   torch::manual_seed(4);
   auto x = (torch::randn({2, 17, 11}) + 0.6).requires_grad_(true);

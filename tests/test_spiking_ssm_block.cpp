@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "gradcheck.h"
+#include "spikessm/layers/block_ops.h"
 #include "spikessm/layers/spiking_ssm_block.h"
 #include "spikessm/models/classifier_ops.h"
 #include "spikessm/models/sequence_classifier.h"
@@ -52,4 +53,52 @@ TEST(SpikingSSMBlock, SpikesAreBinaryAndCountedPerLayer) {
   EXPECT_DOUBLE_EQ(mix.ops, mix.firing_rate * mix.dense_macs);
   EXPECT_NEAR(mix.energy_pj(), mix.ops * 0.9, 1e-9);
   EXPECT_LT(report.energy_uj(true), report.ann_energy_uj(true));
+}
+
+// The fused GLU + residual: the same bits as x + glu_halves(m) forward and backward (float32,
+// 1 and 2 threads), and float64 central differences.
+TEST(GluResidual, SameBitsAsCompositionAndGradcheck) {
+  torch::manual_seed(3);
+  for (int64_t H : {1, 7, 64})
+    for (int threads : {1, 2}) {
+      at::set_num_threads(threads);
+      const auto x0 = torch::randn({3, 11, H}), m0 = torch::randn({3, 11, 2 * H}) * 3;
+      const auto g = torch::randn({3, 11, H});
+      auto x = x0.clone().requires_grad_(true), m = m0.clone().requires_grad_(true);
+      auto out = glu_residual(x, m);
+      auto got = torch::autograd::grad({out}, {x, m}, {g});
+      auto xr = x0.clone().requires_grad_(true), mr = m0.clone().requires_grad_(true);
+      auto want_out = ref::glu_residual(xr, mr);
+      auto want = torch::autograd::grad({want_out}, {xr, mr}, {g});
+      EXPECT_TRUE(torch::equal(out, want_out)) << "H=" << H;
+      EXPECT_TRUE(torch::equal(got[0], want[0])) << "H=" << H;
+      EXPECT_TRUE(torch::equal(got[1], want[1])) << "H=" << H;
+    }
+  at::set_num_threads(1);
+  auto f = [](std::vector<torch::Tensor>& in) { return glu_residual(in[0], in[1]); };
+  spikessm::testing::expect_gradients_match(f, {torch::randn({2, 5, 6}), torch::randn({2, 5, 12})});
+  EXPECT_THROW(glu_residual(torch::randn({2, 5, 6}), torch::randn({2, 5, 6})), c10::Error);
+}
+
+// The fused epilogue (neuron with threshold scaling, GLU + residual) against the unfused path
+// the block takes while it records spike statistics: same loss and gradients, bit for bit.
+TEST(SpikingSSMBlock, FusedEpilogueSameBitsAsUnfused) {
+  auto grads = [](bool record) {
+    torch::manual_seed(4);
+    SequenceClassifierOptions o(1, 10, SpikingSSMBlockOptions(16, 8));
+    o.n_layers(2);
+    SequenceClassifier model(o);
+    model->train();
+    model->set_collect_stats(record);
+    auto x = torch::randn({3, 40, 1}) * 3;
+    auto y = torch::randint(0, 10, {3});
+    auto loss = torch::cross_entropy_loss(model(x), y);
+    loss.backward();
+    std::vector<torch::Tensor> out{loss.detach()};
+    for (const auto& p : model->parameters()) out.push_back(p.grad().clone());
+    return out;
+  };
+  const auto fused = grads(false), unfused = grads(true);
+  ASSERT_EQ(fused.size(), unfused.size());
+  for (size_t i = 0; i < fused.size(); ++i) EXPECT_TRUE(torch::equal(fused[i], unfused[i])) << i;
 }

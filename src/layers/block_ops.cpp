@@ -1,5 +1,8 @@
 #include "spikessm/layers/block_ops.h"
 
+#include "../kernels/cpu/glu_residual_cpu.h"
+#include "spikessm/neurons/sparse_mix.h"
+
 namespace spikessm {
 
 torch::Tensor tied_dropout(const torch::Tensor& x, double p, bool training) {
@@ -17,5 +20,68 @@ torch::Tensor channel_norm(const torch::Tensor& x, torch::nn::LayerNorm& layer_n
   }
   return x;
 }
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// Saves m and sigmoid(b), as the unfused composition does; nothing 2H-wide is allocated in
+// backward beyond the gradient the GEMM consumes.
+struct GluResidualFunction : torch::autograd::Function<GluResidualFunction> {
+  // x: (B, L, H), m: (B, L, 2H), both contiguous -> (B, L, H)
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& m) {
+    const int64_t H = x.size(2);
+    const auto sig = torch::sigmoid(m.narrow(2, H, H));  // ATen's sigmoid: the unfused bits
+    auto out = torch::empty_like(x);
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "glu_residual_forward_cpu", [&] {
+      kernels::GluResidualParams<scalar_t> p;
+      p.M = x.numel() / std::max<int64_t>(H, 1), p.H = H;
+      p.x = x.data_ptr<scalar_t>(), p.m = m.data_ptr<scalar_t>();
+      p.sig = sig.data_ptr<scalar_t>(), p.out = out.data_ptr<scalar_t>();
+      kernels::glu_residual_forward_cpu(p);
+    });
+    ctx->save_for_backward({m, sig});
+    return out;
+  }
+
+  // grad: (B, L, H) -> dx: (B, L, H), dm: (B, L, 2H)
+  static variable_list backward(AutogradContext* ctx, variable_list grad) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &m = saved[0], &sig = saved[1];
+    const auto g = grad[0].to(m.scalar_type()).contiguous();
+    auto dm = torch::empty_like(m);
+    AT_DISPATCH_FLOATING_TYPES(m.scalar_type(), "glu_residual_backward_cpu", [&] {
+      kernels::GluResidualParams<scalar_t> p;
+      p.H = sig.size(2), p.M = sig.numel() / std::max<int64_t>(p.H, 1);
+      p.m = m.data_ptr<scalar_t>(), p.sig = sig.data_ptr<scalar_t>();
+      p.grad = g.data_ptr<scalar_t>(), p.dm = dm.data_ptr<scalar_t>();
+      kernels::glu_residual_backward_cpu(p);
+    });
+    return {g, dm};
+  }
+};
+
+}  // namespace
+
+torch::Tensor glu_residual(const torch::Tensor& x, const torch::Tensor& m) {
+  TORCH_CHECK(x.defined() && m.defined() && x.dim() == 3 && m.dim() == 3,
+              "[glu_residual] expected x (B, L, H) and m (B, L, 2H)");
+  TORCH_CHECK(m.size(0) == x.size(0) && m.size(1) == x.size(1) && m.size(2) == 2 * x.size(2),
+              "[glu_residual] expected m of shape (", x.size(0), ", ", x.size(1), ", ",
+              2 * x.size(2), "), got ", m.sizes());
+  TORCH_CHECK(x.scalar_type() == m.scalar_type() &&
+                  (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kDouble) &&
+                  x.device().is_cpu() && m.device().is_cpu(),
+              "[glu_residual] expected CPU float32/float64 x and m of one dtype");
+  return GluResidualFunction::apply(x.contiguous(), m.contiguous());
+}
+
+namespace ref {
+torch::Tensor glu_residual(const torch::Tensor& x, const torch::Tensor& m) {
+  return x + glu_halves(m);
+}
+}  // namespace ref
 
 }  // namespace spikessm

@@ -2,6 +2,7 @@
 
 #include "spikessm/common/error.h"
 #include "spikessm/layers/block_ops.h"
+#include "spikessm/neurons/lif.h"
 
 namespace spikessm {
 
@@ -46,15 +47,22 @@ void SpikingSSMBlockImpl::reset() {
       options.learnable_vth() ? register_parameter("ln_vth", vth) : register_buffer("ln_vth", vth);
 }
 
+// Inference on binary spikes (eval mode: dropout is the identity): the event-driven kernel
+// with the GLU fused in.
+namespace {
+bool event_driven_mix(const SpikingSSMBlockImpl& block, const torch::Tensor& z) {
+  const auto& o = block.options;
+  return o.spiking() && !block.is_training() && !torch::GradMode::is_enabled() &&
+         o.mix_kernel() != MixKernel::Dense && z.scalar_type() == torch::kFloat;
+}
+}  // namespace
+
 torch::Tensor SpikingSSMBlockImpl::mix_glu(const torch::Tensor& z) {
   // z: (B, L, H) -> (B, L, H). One GEMM against a contiguous W^T (OpenBLAS runs ~1.5x faster
   // than with the transposed view nn::Linear passes), then a * sigmoid(b) (cheaper than glu).
   const int64_t H = z.size(2);
   const bool glu = !options.linear_mix();
-  // Inference on binary spikes (eval mode: dropout is the identity): event-driven kernel with
-  // the GLU fused in.
-  if (options.spiking() && !is_training() && !torch::GradMode::is_enabled() &&
-      options.mix_kernel() != MixKernel::Dense && z.scalar_type() == torch::kFloat) {
+  if (event_driven_mix(*this, z)) {
     MixChoice choice;
     auto out = spike_mix_linear(z.reshape({-1, H}), mix->weight.t().contiguous(), mix->bias,
                                 options.mix_kernel(), &choice, glu);
@@ -90,25 +98,39 @@ torch::Tensor SpikingSSMBlockImpl::soma(const torch::Tensor& y) {
 torch::Tensor SpikingSSMBlockImpl::forward(const torch::Tensor& x) {
   auto z = options.prenorm() ? channel_norm(x, layer_norm, batch_norm) : x;
   z = s4d(z);  // (B, L, H)
+  const bool record = recorder && recorder->on();
   if (options.spiking()) {
-    const auto y =
-        z * torch::exp(-ln_vth);  // y / v_th; a product's backward is far cheaper than a quotient's
-    z = soma(y);                  // (B, L, H) in {0, 1}
-    if (recorder && recorder->on()) {
-      const auto& lif = options.lif();
-      if (options.neuron() == NeuronKind::Lif)
-        recorder->lif_spikes(stats_name + ".lif", z, y,
-                             {lif.tau, lif.v_th, lif.reset == ResetMode::Hard});
-      else
-        recorder->spikes(stats_name + ".lif", z);
+    const auto scale = torch::exp(-ln_vth);  // y / v_th as y * scale: a product's backward is cheap
+    if (options.neuron() == NeuronKind::Lif && !record) {
+      z = lif_scaled(z, scale, options.lif());  // threshold scaling fused into the neuron
+    } else {
+      const auto y = z * scale;
+      z = soma(y);  // (B, L, H) in {0, 1}
+      if (record) {
+        const auto& lif = options.lif();
+        if (options.neuron() == NeuronKind::Lif)
+          recorder->lif_spikes(stats_name + ".lif", z, y,
+                               {lif.tau, lif.v_th, lif.reset == ResetMode::Hard});
+        else
+          recorder->spikes(stats_name + ".lif", z);
+      }
     }
   } else {
     z = torch::gelu(z);
   }
+  const bool dropout = is_training() && options.dropout() > 0;
   z = tied_dropout(z, options.dropout(), is_training());
-  z = mix_glu(z);  // (B, L, H)
-  z = tied_dropout(z, options.dropout(), is_training());
-  auto out = x + z;
+  torch::Tensor out;
+  if (!options.linear_mix() && !dropout && !event_driven_mix(*this, z)) {
+    // GEMM, then GLU + residual as one op whose backward writes the GEMM's (B L, 2H) gradient.
+    const int64_t H = z.size(2);
+    auto m = torch::addmm(mix->bias, z.reshape({-1, H}), mix->weight.t().contiguous());
+    out = glu_residual(x, m.view({z.size(0), z.size(1), 2 * H}));
+  } else {
+    z = mix_glu(z);  // (B, L, H)
+    z = tied_dropout(z, options.dropout(), is_training());
+    out = x + z;
+  }
   return options.prenorm() ? out : channel_norm(out, layer_norm, batch_norm);
 }
 

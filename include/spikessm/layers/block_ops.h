@@ -13,4 +13,16 @@ torch::Tensor tied_dropout(const torch::Tensor& x, double p, bool training);
 torch::Tensor channel_norm(const torch::Tensor& x, torch::nn::LayerNorm& layer_norm,
                            torch::nn::BatchNorm1d& batch_norm);
 
+// The SpikingSSM block's epilogue: residual plus GLU of the mixing layer's output,
+// out = x + m[..., :H] * sigmoid(m[..., H:]). One fused pass; its backward writes the
+// gradients of both halves into one (B, L, 2H) tensor, the GEMM's own layout. Same bits as
+// x + glu_halves(m), forward and backward.
+// x: (B, L, H), m: (B, L, 2H) -> (B, L, H)
+torch::Tensor glu_residual(const torch::Tensor& x, const torch::Tensor& m);
+
+namespace ref {
+// Reference twin: the unfused composition of ATen ops. x: (B, L, H), m: (B, L, 2H) -> (B, L, H)
+torch::Tensor glu_residual(const torch::Tensor& x, const torch::Tensor& m);
+}  // namespace ref
+
 }  // namespace spikessm

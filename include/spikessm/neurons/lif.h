@@ -24,6 +24,12 @@ struct LifOptions {
 // Fused CPU kernel with a custom backward (one reverse pass over time).
 torch::Tensor lif_multistep(const torch::Tensor& x, const LifOptions& opt);
 
+// The neuron fed x * scale (per-channel threshold scaling, y / v_th = y exp(-ln v_th)) in one
+// kernel: the product is never stored and scale's gradient comes from the same backward pass.
+// Same values and gradients as lif_multistep(x * scale, opt), bit for bit.
+// x: (B, L, D), scale: (D) -> s: (B, L, D)
+torch::Tensor lif_scaled(const torch::Tensor& x, const torch::Tensor& scale, const LifOptions& opt);
+
 // Streaming inference (no autograd): as lif_multistep, starting from the membrane v (after
 // reset) and leaving it where the last step left it, so chunks in turn equal one long run.
 // x: (B, L, D), v: (B, D) contiguous, x's dtype -> s: (B, L, D); updates v.
@@ -33,6 +39,8 @@ namespace ref {
 // Reference twin: a plain loop over time of ATen ops, differentiated by autograd.
 // x: (B, L, D) -> s: (B, L, D)
 torch::Tensor lif_multistep(const torch::Tensor& x, const LifOptions& opt);
+// x: (B, L, D), scale: (D) -> s: (B, L, D)
+torch::Tensor lif_scaled(const torch::Tensor& x, const torch::Tensor& scale, const LifOptions& opt);
 }  // namespace ref
 
 }  // namespace spikessm

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <type_traits>
+#include <vector>
 
 namespace spikessm::kernels {
 namespace {
@@ -87,75 +88,112 @@ using vecutil::prefetch_steps;
 // ds/du' as a function of h = u' - v_th: the shared vectorised surrogate slopes.
 using vecutil::SurrogateVec;
 
+// The input current the neuron sees: x, or x * scale (one rounding, as the unfused product).
+template <typename T, bool kScale>
+inline Vec<T> current(const T* x, const T* scale, int64_t cnt) {
+  if constexpr (kScale) {
+    return load(x, cnt) * load(scale, cnt);
+  } else {
+    return load(x, cnt);
+  }
+}
+
+// One step of the membrane over n channels: u (after reset, in/out) and x -> u' = tau u + x.
+// Returns u'; fills s (when non-null) and u' (when non-null).
+template <typename T, bool kHard, bool kScale>
+inline void step(T* u, const T* x, const T* scale, int64_t n, T* s, T* up_out, bool nt,
+                 const Vec<T>& tau, const Vec<T>& v_th) {
+  constexpr int64_t V = Vec<T>::size();
+  const Vec<T> zero(T(0)), one(T(1));
+  for (int64_t j = 0; j < n; j += V) {
+    const int64_t cnt = std::min(V, n - j);
+    const Vec<T> up = Vec<T>::loadu(u + j) * tau + current<T, kScale>(x + j, scale + j, cnt);
+    const Vec<T> h = up - v_th;
+    const Vec<T> fired = h >= zero;  // lane mask, H(0) = 1
+    if (s != nullptr) store(Vec<T>::blendv(zero, one, fired), s + j, cnt, nt);
+    if (up_out != nullptr) store(up, up_out + j, cnt, nt);
+    // hard: u = u'(1 - s) = 0 where fired; soft: u = u' - v_th = h where fired.
+    Vec<T>::blendv(up, kHard ? zero : h, fired).store(u + j);
+  }
+}
+
 // One row: batch b, channels [d0, d0 + n). Time outer so each step reads one contiguous slice.
-// x: (B, L, D) -> s: (B, L, D), u_pre: (B, L, D)
-template <typename T, bool kHard, bool kSave>
+// x: (B, L, D) -> s: (B, L, D), u_pre: (B, L, D), ckpt: (B, lif_checkpoints(L), D)
+template <typename T, bool kHard, bool kScale>
 void forward_row(const LifForwardParams<T>& p, int64_t b, int64_t d0, int64_t n, bool nt) {
   constexpr int64_t V = Vec<T>::size();
   __at_align__ T u[kMaxChunk + V] = {};  // membrane after reset, carried across time
   T* carried = p.v != nullptr ? p.v + b * p.D + d0 : nullptr;
   if (carried != nullptr) std::copy(carried, carried + n, u);
   const Vec<T> tau(static_cast<T>(p.opt.tau)), v_th(static_cast<T>(p.opt.v_th));
-  const Vec<T> zero(T(0)), one(T(1));
+  const T* scale = kScale ? p.scale + d0 : nullptr;
+  const int64_t n_ckpt = lif_checkpoints(p.L);
   for (int64_t t = 0; t < p.L; ++t) {
+    if (p.ckpt != nullptr && t % kLifBlock == 0)
+      std::copy(u, u + n, p.ckpt + (b * n_ckpt + t / kLifBlock) * p.D + d0);
     const int64_t off = (b * p.L + t) * p.D + d0;
-    const T* x = p.x + off;
-    T* s = p.s + off;
-    T* up_out = kSave ? p.u_pre + off : nullptr;
-    for (int64_t j = 0; j < n; j += V) {
-      const int64_t cnt = std::min(V, n - j);
-      const Vec<T> up = Vec<T>::loadu(u + j) * tau + load(x + j, cnt);  // u' = tau u + x
-      const Vec<T> h = up - v_th;
-      const Vec<T> fired = h >= zero;  // lane mask, H(0) = 1
-      store(Vec<T>::blendv(zero, one, fired), s + j, cnt, nt);
-      if constexpr (kSave) store(up, up_out + j, cnt, nt);
-      // hard: u = u'(1 - s) = 0 where fired; soft: u = u' - v_th = h where fired.
-      Vec<T>::blendv(up, kHard ? zero : h, fired).store(u + j);
-    }
+    step<T, kHard, kScale>(u, p.x + off, scale, n, p.s + off,
+                           p.u_pre != nullptr ? p.u_pre + off : nullptr, nt, tau, v_th);
   }
   if (carried != nullptr) std::copy(u, u + n, carried);
 }
 
-// Reverse scan. carry = dL/du_t arriving from step t + 1 (BPTT only):
-//   dL/du'_t = g_t sg_t + carry * du_t/du'_t,  dx_t = dL/du'_t,  carry <- tau dL/du'_t.
-// SLTT detaches the leak, so dx_t = g_t sg_t and the reset never matters.
-// grad_s: (B, L, D), u_pre: (B, L, D) -> dx: (B, L, D)
-template <typename T, Surrogate K, bool kBptt, bool kHard, bool kDetach>
+// Reverse scan, one block of kLifBlock steps at a time: replay the block forward from its
+// checkpoint into buf (u' of every step, cache-resident), then walk it backwards.
+// carry = dL/du_t arriving from step t + 1 (BPTT only):
+//   dL/du'_t = g_t sg_t + carry * du_t/du'_t,  dy_t = dL/du'_t,  carry <- tau dL/du'_t.
+// SLTT detaches the leak, so dy_t = g_t sg_t and the reset never matters.
+// With a scale the input was y = x * scale: dx = dy * scale, dscale term = dy * x.
+// grad_s, x: (B, L, D), ckpt: (B, lif_checkpoints(L), D) -> dx, dscale: (B, L, D)
+template <typename T, Surrogate K, bool kBptt, bool kHard, bool kDetach, bool kScale>
 void backward_row(const LifBackwardParams<T>& p, int64_t b, int64_t d0, int64_t n, bool nt) {
   constexpr int64_t V = Vec<T>::size();
   __at_align__ T carry[kMaxChunk + V] = {};
+  __at_align__ T u[kMaxChunk + V] = {};
+  std::vector<T> buf(kLifBlock * n);  // (kLifBlock, n) u' of the block being walked
   const SurrogateVec<K, T> sg_of(static_cast<T>(p.opt.alpha));
   const Vec<T> tau(static_cast<T>(p.opt.tau)), v_th(static_cast<T>(p.opt.v_th));
   const Vec<T> zero(T(0)), one(T(1));
-  const int64_t ahead = prefetch_steps<T>(n);
-  for (int64_t t = p.L - 1; t >= 0; --t) {
-    const int64_t off = (b * p.L + t) * p.D + d0;
-    const T* g_in = p.grad_s + off;
-    const T* up_in = p.u_pre + off;
-    T* dx = p.dx + off;
-    if (t >= ahead) {
-      prefetch_slice(g_in - ahead * p.D, n);
-      prefetch_slice(up_in - ahead * p.D, n);
-    }
-    for (int64_t j = 0; j < n; j += V) {
-      const int64_t cnt = std::min(V, n - j);
-      const Vec<T> up = load(up_in + j, cnt);
-      const Vec<T> h = up - v_th;
-      const Vec<T> sg = sg_of(h);
-      const Vec<T> g_sg = load(g_in + j, cnt) * sg;
-      if constexpr (!kBptt) {
-        store(g_sg, dx + j, cnt, nt);
-      } else {
-        Vec<T> du_dup;  // du_t / du'_t
-        if constexpr (kHard) {
-          du_dup = Vec<T>::blendv(one, zero, h >= zero);      // 1 - s
-          if constexpr (!kDetach) du_dup = du_dup - up * sg;  // - u' ds/du'
-        } else {
-          du_dup = kDetach ? one : one - v_th * sg;  // 1 - v_th ds/du'
+  const T* scale = kScale ? p.scale + d0 : nullptr;
+  const int64_t ahead = prefetch_steps<T>(n), n_ckpt = lif_checkpoints(p.L);
+  for (int64_t k = n_ckpt - 1; k >= 0; --k) {
+    const int64_t t0 = k * kLifBlock, t1 = std::min(p.L, t0 + kLifBlock);
+    const T* c = p.ckpt + (b * n_ckpt + k) * p.D + d0;
+    std::copy(c, c + n, u);
+    for (int64_t t = t0; t < t1; ++t)
+      step<T, kHard, kScale>(u, p.x + (b * p.L + t) * p.D + d0, scale, n, nullptr,
+                             buf.data() + (t - t0) * n, false, tau, v_th);
+    for (int64_t t = t1 - 1; t >= t0; --t) {
+      const int64_t off = (b * p.L + t) * p.D + d0;
+      const T* g_in = p.grad_s + off;
+      const T* x_in = p.x + off;
+      const T* up_in = buf.data() + (t - t0) * n;
+      if (t >= ahead) prefetch_slice(g_in - ahead * p.D, n);
+      if (t >= kLifBlock) prefetch_slice(x_in - kLifBlock * p.D, n);  // the next replay
+      for (int64_t j = 0; j < n; j += V) {
+        const int64_t cnt = std::min(V, n - j);
+        const Vec<T> up = Vec<T>::loadu(up_in + j);
+        const Vec<T> h = up - v_th;
+        const Vec<T> sg = sg_of(h);
+        const Vec<T> g_sg = load(g_in + j, cnt) * sg;
+        Vec<T> dy = g_sg;
+        if constexpr (kBptt) {
+          Vec<T> du_dup;  // du_t / du'_t
+          if constexpr (kHard) {
+            du_dup = Vec<T>::blendv(one, zero, h >= zero);      // 1 - s
+            if constexpr (!kDetach) du_dup = du_dup - up * sg;  // - u' ds/du'
+          } else {
+            du_dup = kDetach ? one : one - v_th * sg;  // 1 - v_th ds/du'
+          }
+          dy = g_sg + Vec<T>::loadu(carry + j) * du_dup;
+          (dy * tau).store(carry + j);
         }
-        const Vec<T> dup = g_sg + Vec<T>::loadu(carry + j) * du_dup;
-        store(dup, dx + j, cnt, nt);
-        (dup * tau).store(carry + j);
+        if constexpr (kScale) {
+          store(dy * load(scale + j, cnt), p.dx + off + j, cnt, nt);
+          if (p.dscale != nullptr) store(dy * load(x_in + j, cnt), p.dscale + off + j, cnt, nt);
+        } else {
+          store(dy, p.dx + off + j, cnt, nt);
+        }
       }
     }
   }
@@ -176,23 +214,25 @@ void for_each_row(int64_t B, int64_t D, const F& row_fn) {
   });
 }
 
-template <typename T, Surrogate K>
+template <typename T, Surrogate K, bool kScale>
 void backward_dispatch(const LifBackwardParams<T>& p) {
   const auto& o = p.opt;
-  const bool nt = use_stream<T>(p.B * p.L * p.D, p.D, {p.dx});
+  const bool nt = use_stream<T>(p.B * p.L * p.D, p.D, {p.dx, p.dscale});
   auto run = [&](auto row) {
     for_each_row<T>(p.B, p.D, [&](int64_t b, int64_t d0, int64_t n) { row(p, b, d0, n, nt); });
   };
+  // SLTT's gradient ignores the reset, but the replay of u' must reset as the forward did.
   if (!o.bptt) {
-    run(backward_row<T, K, false, true, true>);
+    o.hard_reset ? run(backward_row<T, K, false, true, true, kScale>)
+                 : run(backward_row<T, K, false, false, true, kScale>);
   } else if (o.hard_reset && o.detach_reset) {
-    run(backward_row<T, K, true, true, true>);
+    run(backward_row<T, K, true, true, true, kScale>);
   } else if (o.hard_reset) {
-    run(backward_row<T, K, true, true, false>);
+    run(backward_row<T, K, true, true, false, kScale>);
   } else if (o.detach_reset) {
-    run(backward_row<T, K, true, false, true>);
+    run(backward_row<T, K, true, false, true, kScale>);
   } else {
-    run(backward_row<T, K, true, false, false>);
+    run(backward_row<T, K, true, false, false, kScale>);
   }
 }
 
@@ -205,29 +245,21 @@ void lif_forward_cpu(const LifForwardParams<T>& p) {
   auto run = [&](auto row) {
     for_each_row<T>(p.B, p.D, [&](int64_t b, int64_t d0, int64_t n) { row(p, b, d0, n, nt); });
   };
-  const bool save = p.u_pre != nullptr;
+  const bool scale = p.scale != nullptr;
   if (p.opt.hard_reset) {
-    save ? run(forward_row<T, true, true>) : run(forward_row<T, true, false>);
+    scale ? run(forward_row<T, true, true>) : run(forward_row<T, true, false>);
   } else {
-    save ? run(forward_row<T, false, true>) : run(forward_row<T, false, false>);
+    scale ? run(forward_row<T, false, true>) : run(forward_row<T, false, false>);
   }
 }
 
 template <typename T>
 void lif_backward_cpu(const LifBackwardParams<T>& p) {
   if (p.B == 0 || p.L == 0 || p.D == 0) return;
-  switch (p.opt.surrogate) {
-    case Surrogate::Triangle:
-      return backward_dispatch<T, Surrogate::Triangle>(p);
-    case Surrogate::Sigmoid:
-      return backward_dispatch<T, Surrogate::Sigmoid>(p);
-    case Surrogate::Atan:
-      return backward_dispatch<T, Surrogate::Atan>(p);
-    case Surrogate::Rectangle:
-      return backward_dispatch<T, Surrogate::Rectangle>(p);
-    case Surrogate::FastSigmoid:
-      return backward_dispatch<T, Surrogate::FastSigmoid>(p);
-  }
+  vecutil::dispatch_surrogate(p.opt.surrogate, [&](auto k) {
+    p.scale != nullptr ? backward_dispatch<T, decltype(k)::value, true>(p)
+                       : backward_dispatch<T, decltype(k)::value, false>(p);
+  });
 }
 
 template void lif_forward_cpu<float>(const LifForwardParams<float>&);

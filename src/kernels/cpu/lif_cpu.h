@@ -19,12 +19,22 @@ struct LifKernelOptions {
   bool detach_reset = true;  // false: gradient also flows through s_t in the reset
 };
 
+// The backward recomputes u' instead of reading it back: the forward keeps the membrane u at
+// the start of every kLifBlock steps, and the backward replays one block forward into a
+// cache-resident buffer, then walks it in reverse. That moves 5 (B, L, D) streams (x, s
+// forward; x, g, dx backward) where a saved u' moves 6. Bit-identical: the replay performs
+// the forward's own roundings.
+constexpr int64_t kLifBlock = 32;
+inline int64_t lif_checkpoints(int64_t L) { return (L + kLifBlock - 1) / kLifBlock; }
+
 template <typename T>
 struct LifForwardParams {
   int64_t B = 0, L = 0, D = 0;
-  const T* x = nullptr;  // (B, L, D) input current
-  T* s = nullptr;        // (B, L, D) spikes, exactly 0 or 1
-  T* u_pre = nullptr;    // (B, L, D) pre-spike membrane u'_t; may be null (inference)
+  const T* x = nullptr;      // (B, L, D) input current
+  const T* scale = nullptr;  // (D) or null: the neuron sees x * scale (threshold scaling)
+  T* s = nullptr;            // (B, L, D) spikes, exactly 0 or 1
+  T* u_pre = nullptr;        // (B, L, D) pre-spike membrane u'_t; may be null
+  T* ckpt = nullptr;         // (B, lif_checkpoints(L), D) u before each block; null: inference
   // Streaming: the membrane u after reset, read as u_0 before the first step and overwritten
   // with u_L after the last, so consecutive chunks equal one long run. Null: start from 0.
   T* v = nullptr;  // (B, D)
@@ -35,16 +45,19 @@ template <typename T>
 struct LifBackwardParams {
   int64_t B = 0, L = 0, D = 0;
   const T* grad_s = nullptr;  // (B, L, D) dL/ds
-  const T* u_pre = nullptr;   // (B, L, D) saved by the forward; spikes are re-derived from it
-  T* dx = nullptr;            // (B, L, D) dL/dx
+  const T* x = nullptr;       // (B, L, D) the forward's input; u' is replayed from it
+  const T* scale = nullptr;   // (D) or null, as in the forward
+  const T* ckpt = nullptr;    // (B, lif_checkpoints(L), D) written by the forward
+  T* dx = nullptr;            // (B, L, D) dL/dx (through the scaling)
+  T* dscale = nullptr;        // (B, L, D) or null: dL/d(x scale) * x, for the caller's sum
   LifKernelOptions opt;
 };
 
-// x: (B, L, D) -> s: (B, L, D), u_pre: (B, L, D)
+// x: (B, L, D) -> s: (B, L, D), u_pre: (B, L, D), ckpt: (B, lif_checkpoints(L), D)
 template <typename T>
 void lif_forward_cpu(const LifForwardParams<T>& p);
 
-// grad_s: (B, L, D), u_pre: (B, L, D) -> dx: (B, L, D); one reverse pass over time.
+// grad_s, x: (B, L, D), ckpt -> dx, dscale: (B, L, D); blocks in reverse, each replayed forward.
 template <typename T>
 void lif_backward_cpu(const LifBackwardParams<T>& p);
 

@@ -32,4 +32,10 @@ torch::Tensor lif_multistep(const torch::Tensor& x, const LifOptions& opt) {
   return torch::stack(spikes, 1);
 }
 
+// x: (B, L, D), scale: (D) -> s: (B, L, D)
+torch::Tensor lif_scaled(const torch::Tensor& x, const torch::Tensor& scale,
+                         const LifOptions& opt) {
+  return ref::lif_multistep(x * scale, opt);
+}
+
 }  // namespace spikessm::ref
