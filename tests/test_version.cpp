@@ -197,7 +197,9 @@ TEST(Version, VerboseNamesTheInstructionSetAndKernelPaths) {
             isa == "avx512" ||
                 (isa == "native" && cpuinfo_flags().find(" avx512f ") != std::string::npos))
       << req;
-  if (isa == "generic") EXPECT_EQ(req.find(",avx"), std::string::npos) << req;
+  if (isa == "generic") {
+    EXPECT_EQ(req.find(",avx"), std::string::npos) << req;
+  }
 }
 
 // The run-time check against /proc/cpuinfo: what it says this CPU has, and that it accepts it.
