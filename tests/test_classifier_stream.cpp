@@ -128,8 +128,14 @@ TEST(ClassifierStream, ChunksOfAnySizeEqualOneRun) {
       t += n;
     }
     ASSERT_EQ(t, L);
-    // Same kernels over the same steps: the states are bit-equal.
-    for (size_t i = 0; i < s.blocks.size(); ++i) EXPECT_TRUE(s.blocks[i].equal(whole.blocks[i]));
+    // Short chunks of SpikingSSM models take the step engine (another rounding order);
+    // otherwise the same kernels run over the same steps and the states are bit-equal.
+    for (size_t i = 0; i < s.blocks.size(); ++i) {
+      if (stream.has_step_engine())
+        EXPECT_LT((s.blocks[i] - whole.blocks[i]).abs().max().item<double>(), 1e-12);
+      else
+        EXPECT_TRUE(s.blocks[i].equal(whole.blocks[i]));
+    }
     EXPECT_LT((chunked - one).abs().max().item<double>(), 1e-12);
   }
 }

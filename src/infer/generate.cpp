@@ -10,12 +10,19 @@
 #include "spikessm/common/error.h"
 #include "spikessm/common/file_bytes.h"
 #include "spikessm/common/checkpoint_format.h"
+#include "spikessm/models/lm_step_engine.h"
 #include "spikessm/train/trainer.h"
 
 namespace spikessm {
 namespace {
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// The model's step engine for one sequence, or null (then model.step() is the path).
+std::unique_ptr<LmStepEngine> one_sequence_engine(LanguageModelImpl& model, const LmState& st) {
+  if (st.tensors.empty() || st.tensors[0].dim() < 1 || st.tensors[0].size(0) != 1) return nullptr;
+  return LmStepEngine::build(model);
 }
 }  // namespace
 
@@ -55,6 +62,11 @@ void read_prompt(LanguageModelImpl& model, const std::vector<int64_t>& prompt, b
   if (!have_state) {
     auto logits = model.forward_with_state(ids.view({1, -1}), &g.state);  // (1, P, V)
     g.next_logits = logits.select(1, logits.size(1) - 1).contiguous();    // (1, V)
+  } else if (auto engine = one_sequence_engine(model, g.state)) {
+    engine->load_state(g.state);
+    for (const int64_t id : prompt) g.next_logits = engine->step(id);
+    engine->store_state(&g.state);
+    g.next_logits = g.next_logits.clone();  // the engine's buffer dies with it
   } else {
     for (int64_t t = 0; t < ids.size(0); ++t)
       g.next_logits = model.step(ids.narrow(0, t, 1), &g.state);
@@ -71,13 +83,28 @@ void generate_tokens(LanguageModelImpl& model, int64_t max_tokens, const Samplin
   auto gen = at::detail::createCPUGenerator(o.seed);
   const auto t0 = std::chrono::steady_clock::now();
   auto id = torch::empty({1}, torch::kLong);
-  for (int64_t i = 0; i < max_tokens; ++i) {
-    const int64_t tok = sample_token(g.next_logits[0], o, gen);
-    on_token(tok);
-    id[0] = tok;
-    g.next_logits = model.step(id, &g.state);  // (1, V)
-    ++g.tokens_seen;
-    ++stats.generated;
+  auto engine = max_tokens > 0 ? one_sequence_engine(model, g.state) : nullptr;
+  if (engine) engine->load_state(g.state);
+  try {
+    for (int64_t i = 0; i < max_tokens; ++i) {
+      const int64_t tok = sample_token(g.next_logits[0], o, gen);
+      on_token(tok);
+      if (engine) {
+        g.next_logits = engine->step(tok);  // (1, V)
+      } else {
+        id[0] = tok;
+        g.next_logits = model.step(id, &g.state);  // (1, V)
+      }
+      ++g.tokens_seen;
+      ++stats.generated;
+    }
+  } catch (...) {
+    if (engine) engine->store_state(&g.state);  // g stays consistent with what was emitted
+    throw;
+  }
+  if (engine) {
+    engine->store_state(&g.state);
+    g.next_logits = g.next_logits.clone();  // the engine's buffer dies with it
   }
   stats.generate_seconds += seconds_since(t0);
 }

@@ -6,6 +6,7 @@
 #include "spikessm/neurons/lif.h"
 #include "spikessm/neurons/sparse_mix.h"
 #include "spikessm/ssm/s4d_ops.h"
+#include "classifier_step.h"
 
 namespace spikessm {
 
@@ -57,7 +58,10 @@ ClassifierStream::ClassifierStream(SequenceClassifier model) : model_(std::move(
       c.mix_wt = b->mix->weight.t().contiguous();
     }
   }
+  engine_ = ClassifierStepEngine::build(*model_);
 }
+
+void ClassifierStream::set_step_engine(bool on) { engine_on_ = on; }
 
 ClassifierState ClassifierStream::initial_state(int64_t batch) const {
   TORCH_CHECK(batch >= 1, "[ClassifierStream] batch must be >= 1");
@@ -152,6 +156,8 @@ torch::Tensor ClassifierStream::forward_with_state(const torch::Tensor& x, Class
   TORCH_CHECK(x.scalar_type() == model_->encoder->weight.scalar_type(),
               "[ClassifierStream] x must have the model's dtype");
   torch::NoGradGuard ng;
+  // Below ~64 steps per call the per-op overhead of the chunk path dominates.
+  if (engine_ && engine_on_ && x.size(0) * x.size(1) <= 64) return engine_->run(x, s);
   auto h = model_->encoder(x);  // (B, T, H)
   const size_t n = consts_.size();
   const bool binary = o.block_kind() == BlockKind::BinaryS4D;

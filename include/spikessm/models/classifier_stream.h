@@ -4,8 +4,11 @@
 // the parallel forward() would give for everything read so far (the mean over time of the
 // last block's output, decoded). Each block runs the whole chunk before the next block (all
 // blocks are causal), through the same kernels as forward() with their states carried:
-// diag_ssm_stream (S4D mode states) and lif_stream (membranes). Outputs therefore equal
-// forward() on the concatenated input: spikes identical, logits to rounding of the mean.
+// diag_ssm_stream (S4D mode states) and lif_stream (membranes). Short chunks (B x T <= 64
+// steps, e.g. one sample at a time) of SpikingSSM models take the step engine instead
+// (classifier_step.h: each block one fused kernel over its state, nothing recomputed or
+// allocated per step), which computes the same recurrences in another rounding order. Outputs
+// therefore equal forward() on the concatenated input: spikes identical, logits to rounding.
 //
 // Causal configurations only: unidirectional S4D, LIF (not SDN) somas, a linear encoder, no
 // retrieval head, and no GSU behind a non-binary activation (its ternary threshold is the
@@ -13,12 +16,15 @@
 // config key.
 #include <torch/torch.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "spikessm/models/sequence_classifier.h"
 
 namespace spikessm {
+
+class ClassifierStepEngine;
 
 // Everything a stream carries between chunks, for B parallel streams.
 struct ClassifierState {
@@ -59,6 +65,10 @@ class ClassifierStream {
   void check_state(const ClassifierState& s, const std::string& where) const;
 
   const SequenceClassifierImpl& model() const { return *model_; }
+  // Whether short chunks take the step engine (on by default when the model has one); off
+  // gives the chunk path everywhere, for comparisons.
+  bool has_step_engine() const { return engine_ != nullptr; }
+  void set_step_engine(bool on);
 
  private:
   struct BlockConsts {
@@ -75,6 +85,8 @@ class ClassifierStream {
   std::vector<BinaryS4DBlock> binary_;
   std::vector<BlockConsts> consts_;
   bool lif_ = false;  // SpikingSSM blocks with a LIF soma: a membrane per block in the state
+  std::shared_ptr<ClassifierStepEngine> engine_;  // null: every chunk takes the chunk path
+  bool engine_on_ = true;
 };
 
 }  // namespace spikessm

@@ -61,6 +61,10 @@ class S4DImpl : public torch::nn::Cloneable<S4DImpl> {
   // Names of the parameters that take the SSM optimiser group (lr <= 1e-3, no decay).
   static bool is_ssm_parameter(const std::string& name);
 
+  // Discretised (dtA, Bbar*C-free factor): dta (H, N/2) complex, dtb (H, N/2) complex; step()
+  // uses Abar = exp(dta) and Bbar = dtb (the step engines precompute both once).
+  void discretise(torch::Tensor& dta, torch::Tensor& dtb) const;
+
   S4DOptions options;
   torch::Tensor log_dt;      // (H)
   torch::Tensor log_a_real;  // (H, N/2)
@@ -70,8 +74,6 @@ class S4DImpl : public torch::nn::Cloneable<S4DImpl> {
   torch::Tensor d;           // (H)
 
  private:
-  // Discretised (dtA, Bbar*C-free factor): dta (H, N/2) complex, dtb (H, N/2) complex.
-  void discretise(torch::Tensor& dta, torch::Tensor& dtb) const;
   // One step with Abar = exp(dt A) and Bbar already computed: x (B, H) -> y (B, H).
   torch::Tensor step_discretised(const torch::Tensor& x, S4DState& state, const torch::Tensor& abar,
                                  const torch::Tensor& bbar) const;
