@@ -2,19 +2,15 @@
 # SpikingSSM (and its non-spiking twin) on a regression set that the aeon package ships as
 # .ts files (@targetLabel), next to scikit-learn's ridge regression (StandardScaler + RidgeCV on
 # the flattened series) and the training mean, on the same train/test split, all on this machine.
-# Uses build/aeon-venv (made here as in bench/ucr_vs_aeon.sh; aeon brings scikit-learn).
+# Uses build/aeon-venv (bench/aeon_venv.sh; aeon brings scikit-learn).
 # Usage: [SPIKESSM=path/to/spikessm] bench/regression_vs_ridge.sh [SET=Covid3Month]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=build/aeon-venv
-if [[ ! -x $venv/bin/python ]]; then
-  /usr/bin/python3 -m venv "$venv"
-  "$venv/bin/pip" install -q aeon==0.11.1
-fi
+source bench/aeon_venv.sh   # venv, aeon_data
 out=build/regression
 spikessm=${SPIKESSM:-build/spikessm}
 mkdir -p "$out"
-data=$("$venv/bin/python" -c "import aeon.datasets, os; print(os.path.join(os.path.dirname(aeon.datasets.__file__), 'data'))")
+data=$aeon_data
 set=${1:-Covid3Month}
 tr="$data/$set/${set}_TRAIN.ts" te="$data/$set/${set}_TEST.ts"
 mse=() r2=() rate="" secs=""

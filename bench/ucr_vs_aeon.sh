@@ -1,20 +1,16 @@
 #!/usr/bin/env bash
 # SpikingSSM (and its non-spiking twin) on UCR/UEA sets that the aeon package ships as .ts
 # files, next to aeon's MiniRocket and 1-NN DTW on the same splits, all on this machine.
-# Makes build/aeon-venv (PyPI: aeon); prints one markdown table.
+# Uses build/aeon-venv (bench/aeon_venv.sh, PyPI: aeon); prints one markdown table.
 # Usage: [SPIKESSM=path/to/spikessm] bench/ucr_vs_aeon.sh [SET...]
 #   (default sets: GunPoint ItalyPowerDemand ArrowHead BasicMotions)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=build/aeon-venv
-if [[ ! -x $venv/bin/python ]]; then
-  /usr/bin/python3 -m venv "$venv"
-  "$venv/bin/pip" install -q aeon==0.11.1
-fi
+source bench/aeon_venv.sh   # venv, aeon_data
 out=build/ucr
 spikessm=${SPIKESSM:-build/spikessm}   # the binary (a copy keeps a rebuild from changing it mid-run)
 mkdir -p "$out"
-data=$("$venv/bin/python" -c "import aeon.datasets, os; print(os.path.join(os.path.dirname(aeon.datasets.__file__), 'data'))")
+data=$aeon_data
 echo "| set | SpikingSSM | non-spiking twin | spiking rate | train s | MiniRocket | 1-NN DTW |"
 echo "|---|---|---|---|---|---|---|"
 sets=("$@")

@@ -359,6 +359,16 @@ std::vector<BadCase> bad_cases() {
       {"lengths beyond the steps of x",
        "train --set data.dataset=arrays --set data.train={dir}/arrays/long" + out,
        "lengths range 1..5, expected 1..4 (the steps of x)"},
+      {"per-step labels of another length than x",
+       "train --set data.dataset=arrays --set data.train=" +
+           spikessm::testing::fixture("arrays/steps_bad_length.npz") + out,
+       "steps_bad_length.npz: y has shape (20, 11), expected (N, L = 12) per-step targets"},
+      {"a per-step test label the training set lacks",
+       "train --set data.dataset=arrays --set data.train=" +
+           spikessm::testing::fixture("arrays/steps_train.npz") +
+           " --set data.test=" + spikessm::testing::fixture("arrays/steps_unknown_label.npz") + out,
+       "steps_unknown_label.npz: y holds label 3 at row 2, step 5, which is not among the "
+       "training set's 2 classes"},
   };
 }
 

@@ -17,18 +17,13 @@ CheckpointEvaluation evaluate_classifier(TrainedModel& m, bool keep_logits) {
   const Task task = load_test_split(m);
   const auto r = evaluate(*m.classifier, task.test_x, task.test_y, m.train.eval_batch, true, true,
                           keep_logits);
-  char head[512];
-  if (r.regression)
-    std::snprintf(head, sizeof head, "data: %s\ntest mse %.6g mae %.6g r2 %.4f (%lld samples)\n",
-                  task.description.c_str(), r.loss, r.mae, r.r2, (long long)r.samples);
-  else
-    std::snprintf(head, sizeof head, "data: %s\ntest accuracy %.4f (loss %.4f, %lld samples)\n",
-                  task.description.c_str(), r.accuracy, r.loss, (long long)r.samples);
-  CheckpointEvaluation out{head + r.ops.to_table(), r.ops.to_json()};
+  CheckpointEvaluation out{"data: " + task.description + "\n" + eval_headline(r) + r.ops.to_table(),
+                           r.ops.to_json()};
   if (r.regression) out.stats.update({{"mse", r.loss}, {"mae", r.mae}, {"r2", r.r2}});
   out.stats["accuracy"] = r.accuracy;
   out.stats["loss"] = r.loss;
   out.stats["samples"] = r.samples;
+  if (r.per_step) out.stats.update({{"per_step", true}, {"steps", r.units}});
   out.logits = r.logits;
   return out;
 }

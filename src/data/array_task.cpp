@@ -29,7 +29,8 @@ torch::Tensor target_values(const torch::Tensor& y, const std::string& where) {
 std::vector<std::string> label_texts(const torch::Tensor& y, const std::string& where) {
   require(y.dim() == 1, where,
           "y has " + std::to_string(y.dim()) +
-              " dimensions, expected (N,) class labels or (N, K) float regression targets");
+              " dimensions, expected (N,) class labels, (N, K) float regression targets, (N, L) "
+              "per-step labels or (N, L, K) float per-step targets");
   auto ids = y.to(torch::kInt64);
   std::vector<std::string> out;
   out.reserve(size_t(ids.size(0)));
@@ -85,6 +86,32 @@ torch::Tensor model_layout(torch::Tensor x, const torch::Tensor& pad, const std:
   return pad.defined() ? x.masked_fill(pad.unsqueeze(2), NAN) : x;  // NaN marks padding
 }
 
+// Per-step targets: y (N, L) integer labels or (N, L, K) float values, one entry a step of x;
+// `pad` (N, L) or undefined. Values at padding steps are not looked at.
+void per_step_targets(ArraySplit& s, const torch::Tensor& y, int64_t L, const torch::Tensor& pad,
+                      const std::string& where) {
+  const bool labels = y.dim() == 2;
+  require(labels || y.is_floating_point(), where,
+          "y has shape " + shape_text(y) + " of integers, expected (N, L) per-step labels or " +
+              "(N, L, K) float per-step targets");
+  require(y.size(1) == L, where,
+          "y has shape " + shape_text(y) + ", expected " + (labels ? "(N," : "(N, L, K) with") +
+              " L = " + std::to_string(L) + (labels ? ")" : "") +
+              " per-step targets (one a step of x) or (N,) labels");
+  if (labels) {
+    s.step_labels = y.to(torch::kInt64).contiguous();  // (N, L)
+    return;
+  }
+  require(y.size(2) > 0, where, "y has shape (N, L, 0): no target values");
+  auto bad = ~torch::isfinite(y);
+  if (pad.defined()) bad = bad.logical_and(pad.logical_not().unsqueeze(2));
+  require(!bad.any().item<bool>(), where,
+          std::string("y holds NaN or Inf target values") +
+              (pad.defined() ? " within the lengths" : ""));
+  s.targets = y.to(torch::kFloat32).contiguous();  // (N, L, K), NaN marks padding
+  if (pad.defined()) s.targets.masked_fill_(pad.unsqueeze(2), NAN);
+}
+
 ArraySplit from_arrays(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& lengths,
                        const std::string& where) {
   require(x.dim() == 2 || x.dim() == 3, where,
@@ -92,15 +119,17 @@ ArraySplit from_arrays(const torch::Tensor& x, const torch::Tensor& y, const tor
   require(x.size(0) > 0 && x.size(1) > 0, where, "x is empty");
   ArraySplit s;
   s.source = where;
-  if (is_regression(y))
+  require(y.dim() >= 1 && y.size(0) == x.size(0), where,
+          "x has " + std::to_string(x.size(0)) + " rows but y has " +
+              (y.dim() == 0 ? std::string("none (a scalar)") : std::to_string(y.size(0))));
+  const auto pad =
+      lengths.defined() ? padding_steps(lengths, x.size(0), x.size(1), where) : torch::Tensor();
+  if (y.dim() == 3 || (y.dim() == 2 && !y.is_floating_point()))
+    per_step_targets(s, y, x.size(1), pad, where);
+  else if (is_regression(y))
     s.targets = target_values(y, where);
   else
     s.labels = label_texts(y, where);
-  const int64_t n_y = s.targets.defined() ? s.targets.size(0) : int64_t(s.labels.size());
-  require(n_y == x.size(0), where,
-          "x has " + std::to_string(x.size(0)) + " rows but y has " + std::to_string(n_y));
-  const auto pad =
-      lengths.defined() ? padding_steps(lengths, x.size(0), x.size(1), where) : torch::Tensor();
   s.x = model_layout(x, pad, where);
   if (pad.defined()) s.lengths = x.size(1) - pad.sum(1);
   return s;
@@ -159,6 +188,10 @@ ArraySplit read_array_split(const std::string& path) {
 
 namespace {
 
+// Inputs of more elements than this (a memory-mapped .npy of 1 GiB or more) are not copied:
+// statistics are taken in chunks and the trainer standardises a batch at a time.
+constexpr int64_t kCopyLimit = int64_t(1) << 28;
+
 // Labels -> ids 0..K-1: integers in numeric order, other text in byte order.
 std::vector<std::string> class_order(const std::vector<std::string>& labels) {
   std::set<std::string> uniq(labels.begin(), labels.end());
@@ -175,7 +208,43 @@ std::vector<std::string> class_order(const std::vector<std::string>& labels) {
   return names;
 }
 
+// (N, L) true at the valid steps of s (every step when no row is short).
+torch::Tensor valid_steps(const ArraySplit& s) {
+  const int64_t N = s.x.size(0), L = s.x.size(1);
+  if (!s.lengths.defined()) return torch::ones({N, L}, torch::kBool);
+  return torch::arange(L).view({1, L}).lt(s.lengths.view({N, 1}));
+}
+
+// The classes of per-step labels: the distinct values at valid steps, in numeric order.
+std::vector<std::string> step_class_order(const ArraySplit& s) {
+  const auto values = std::get<0>(torch::_unique(s.step_labels.masked_select(valid_steps(s))));
+  std::vector<std::string> names;
+  for (int64_t i = 0; i < values.size(0); ++i)
+    names.push_back(std::to_string(values[i].item<int64_t>()));
+  return names;
+}
+
+// Per-step labels -> (N, L) class ids, -1 at the padding steps.
+torch::Tensor step_class_ids(const ArraySplit& s, const std::vector<std::string>& names) {
+  std::vector<int64_t> v;
+  for (const auto& n : names) v.push_back(std::stoll(n));  // numeric: step_class_order's text
+  const auto values = torch::tensor(v, torch::kInt64);     // (K) ascending
+  const auto valid = valid_steps(s);
+  const auto pos = torch::searchsorted(values, s.step_labels).clamp_max(values.size(0) - 1);
+  const auto unknown = values.index({pos}).ne(s.step_labels).logical_and(valid);  // (N, L)
+  if (unknown.any().item<bool>()) {
+    const auto at = unknown.nonzero()[0];
+    const int64_t r = at[0].item<int64_t>(), t = at[1].item<int64_t>();
+    throw InputError(
+        s.source + ": y holds label " + std::to_string(s.step_labels[r][t].item<int64_t>()) +
+        " at row " + std::to_string(r) + ", step " + std::to_string(t) +
+        ", which is not among the training set's " + std::to_string(names.size()) + " classes");
+  }
+  return pos.masked_fill(valid.logical_not(), -1);
+}
+
 torch::Tensor class_ids(const ArraySplit& s, const std::vector<std::string>& names) {
+  if (s.step_labels.defined()) return step_class_ids(s, names);
   std::vector<int64_t> ids;
   for (const auto& l : s.labels) {
     const auto it = std::find(names.begin(), names.end(), l);
@@ -190,44 +259,62 @@ std::vector<double> as_vector(const torch::Tensor& v) {
   return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
 }
 
-// Whether x holds padding steps (NaN signals, id 0 tokens).
-bool has_padding(const torch::Tensor& x) {
-  if (!x.defined()) return false;
-  return x.is_floating_point() ? x.isnan().any().item<bool>() : x.eq(0).any().item<bool>();
-}
-
 // Mean and standard deviation of each channel of x (N, L, C) over its valid steps (padding
-// is NaN): (1, 1, C) each.
+// is NaN): (1, 1, C) float32 each. Rows are read a chunk at a time, merged in float64 (Chan,
+// Golub and LeVeque's pairwise update of counts, means and squared deviations), so that a
+// memory-mapped x is never copied whole; its pages are let go after each chunk.
 std::pair<torch::Tensor, torch::Tensor> channel_statistics(const torch::Tensor& x) {
+  const int64_t N = x.size(0), C = x.size(2);
+  const int64_t rows = std::max<int64_t>(1, (int64_t(1) << 22) / (x.size(1) * C));
   const std::vector<int64_t> rows_steps = {0, 1};
-  const auto valid = x.isnan().logical_not();
-  if (valid.all().item<bool>())
-    return {x.mean(rows_steps, true), x.std(rows_steps, true, true).clamp_min(1e-8)};
-  const auto n = valid.sum(rows_steps, true).to(torch::kFloat);
-  const auto zero = torch::zeros({}, x.options());
-  const auto mu = torch::where(valid, x, zero).sum(rows_steps, true) / n;
-  const auto sq = torch::where(valid, (x - mu).square(), zero).sum(rows_steps, true);
-  return {mu, (sq / (n - 1).clamp_min(1)).sqrt().clamp_min(1e-8)};
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+  auto n = torch::zeros({C}, f64), mean = torch::zeros({C}, f64), m2 = torch::zeros({C}, f64);
+  const auto zero = torch::zeros({}, f64);
+  for (int64_t i = 0; i < N; i += rows) {
+    const auto part = x.narrow(0, i, std::min(rows, N - i));
+    const auto c = part.to(torch::kFloat64);  // (r, L, C)
+    const auto valid = c.isnan().logical_not();
+    const auto nc = valid.sum(rows_steps).to(torch::kFloat64);  // (C)
+    const auto mc = torch::where(valid, c, zero).sum(rows_steps) / nc.clamp_min(1);
+    const auto m2c = torch::where(valid, (c - mc).square(), zero).sum(rows_steps);
+    const auto total = n + nc, delta = mc - mean;
+    mean = mean + delta * nc / total.clamp_min(1);
+    m2 = m2 + m2c + delta.square() * n * nc / total.clamp_min(1);
+    n = total;
+    release_mapped_pages(part);
+  }
+  const auto sd = (m2 / (n - 1).clamp_min(1)).sqrt().clamp_min(1e-8);
+  return {mean.to(torch::kFloat32).view({1, 1, C}), sd.to(torch::kFloat32).view({1, 1, C})};
 }
 
-// A split read from `file` with the training set's classes (or `targets` regression values)
-// and row shape.
-void read_split(const std::string& file, const std::vector<std::string>& names, int64_t targets,
-                const torch::Tensor& like, torch::Tensor& x, torch::Tensor& y) {
+// What a split must share with the training set.
+struct SplitKind {
+  std::vector<std::string> names;  // classes (empty for regression)
+  int64_t targets = 0;             // regression values per row or step (0: classes)
+  bool per_step = false;
+  bool padded = false;  // some training rows are shorter: other splits may pad to another L
+};
+
+// A split read from `file` with the training set's classes (or regression values), target
+// kind and row shape; `like` the training inputs (undefined: not known).
+void read_split(const std::string& file, const SplitKind& k, const torch::Tensor& like,
+                torch::Tensor& x, torch::Tensor& y) {
   ArraySplit s = read_array_split(file);
-  require(targets == 0 || (s.targets.defined() && s.targets.size(1) == targets), file,
-          "expected " + std::to_string(targets) +
-              " regression target values per row, as in "
-              "the training set");
-  require(targets > 0 || !s.targets.defined(), file,
+  require(s.per_step() == k.per_step, file,
+          std::string("holds per-") + (k.per_step ? "sequence" : "step") +
+              " targets, the training set per-" + (k.per_step ? "step" : "sequence") + " ones");
+  require(k.targets == 0 || (s.targets.defined() && s.targets.size(-1) == k.targets), file,
+          "expected " + std::to_string(k.targets) + " regression target values per " +
+              (k.per_step ? "step" : "row") + ", as in the training set");
+  require(k.targets > 0 || !s.targets.defined(), file,
           "holds regression targets, the training set class labels");
   // Padded splits (some rows shorter) may be padded to another length than training's.
-  const bool padded = s.lengths.defined() || has_padding(like);
+  const bool padded = s.lengths.defined() || k.padded;
   require(!like.defined() || (s.x.dim() == like.dim() && (padded || s.x.size(1) == like.size(1)) &&
                               (s.x.dim() == 2 || s.x.size(2) == like.size(2))),
           file, "has rows of another shape than data.train's");
   x = s.x;
-  y = targets > 0 ? s.targets : class_ids(s, names);
+  y = k.targets > 0 ? s.targets : class_ids(s, k.names);
 }
 
 // Every split from the files (or the seeded split of data.train); t.stats records what the
@@ -236,17 +323,20 @@ Task arrays_with_train(const DataOptions& o) {
   require(!o.train_file.empty(), "data.train",
           "dataset 'arrays' needs data.train (an .npz, a folder of .npy files or a .ts file)");
   ArraySplit train = read_array_split(o.train_file);
-  const int64_t targets = train.targets.defined() ? train.targets.size(1) : 0;
-  const auto names = class_order(train.labels);
-  require(targets > 0 || names.size() >= 2, o.train_file,
-          "has " + std::to_string(names.size()) + " class, expected at least 2");
+  SplitKind k;
+  k.targets = train.targets.defined() ? train.targets.size(-1) : 0;
+  k.per_step = train.per_step();
+  k.padded = train.lengths.defined();
+  if (k.targets == 0) k.names = k.per_step ? step_class_order(train) : class_order(train.labels);
+  require(k.targets > 0 || k.names.size() >= 2, o.train_file,
+          "has " + std::to_string(k.names.size()) + " class, expected at least 2");
   Task t;
   t.input = train.x.is_floating_point() ? TaskInput::Signal : TaskInput::Tokens;
   t.train_x = train.x;
-  t.train_y = targets > 0 ? train.targets : class_ids(train, names);
-  if (!o.val_file.empty()) read_split(o.val_file, names, targets, t.train_x, t.val_x, t.val_y);
+  t.train_y = k.targets > 0 ? train.targets : class_ids(train, k.names);
+  if (!o.val_file.empty()) read_split(o.val_file, k, t.train_x, t.val_x, t.val_y);
   if (!o.test_file.empty()) {
-    read_split(o.test_file, names, targets, t.train_x, t.test_x, t.test_y);
+    read_split(o.test_file, k, t.train_x, t.test_x, t.test_y);
   } else {  // a seeded 80/10/10 split of the training file
     auto perm = seeded_permutation(t.train_x.size(0), o.split_seed);
     const int64_t n = perm.size(0), n_test = std::max<int64_t>(1, n / 10),
@@ -260,12 +350,20 @@ Task arrays_with_train(const DataOptions& o) {
     if (n_val > 0) pick(n - n_test - n_val, n_val, t.val_x, t.val_y);
     pick(0, n - n_test - n_val, t.train_x, t.train_y);
   }
-  t.stats.classes = names;
-  t.stats.targets = targets;
+  t.stats.classes = k.names;
+  t.stats.targets = k.targets;
+  t.stats.per_step = k.per_step;
   if (o.standardize && t.input == TaskInput::Signal) {    // per channel, training statistics
     const auto [mu, sd] = channel_statistics(t.train_x);  // (1, 1, C) each
-    for (auto* x : {&t.train_x, &t.val_x, &t.test_x})
-      if (x->defined()) *x = (*x - mu) / sd;
+    for (auto* x : {&t.train_x, &t.val_x, &t.test_x}) {
+      if (!x->defined()) continue;
+      if (x == &t.train_x && x->numel() >= kCopyLimit) {  // a batch at a time (trainer)
+        t.batch_shift = mu;
+        t.batch_scale = sd;
+      } else {
+        *x = (*x - mu) / sd;
+      }
+    }
     t.stats.mean = as_vector(mu);
     t.stats.std = as_vector(sd);
   }
@@ -280,7 +378,11 @@ Task arrays_with_train(const DataOptions& o) {
 // Only data.test, with the classes, standardisation and vocabulary saved at training.
 Task arrays_test_only(const DataOptions& o, const TrainSplitStats& saved) {
   Task t;
-  read_split(o.test_file, saved.classes, saved.targets, torch::Tensor(), t.test_x, t.test_y);
+  SplitKind k;
+  k.names = saved.classes;
+  k.targets = saved.targets;
+  k.per_step = saved.per_step;
+  read_split(o.test_file, k, torch::Tensor(), t.test_x, t.test_y);
   t.input = t.test_x.is_floating_point() ? TaskInput::Signal : TaskInput::Tokens;
   t.stats = saved;
   if (!saved.mean.empty()) {
@@ -320,7 +422,8 @@ Task load_array_task(const DataOptions& o, TaskSplits splits, const TrainSplitSt
                   "), L = " + std::to_string(t.L) + ", " + std::to_string(channels) +
                   (t.input == TaskInput::Signal ? " channels, " : " token stream, ") +
                   std::to_string(t.n_classes) +
-                  (t.stats.targets > 0 ? " regression targets, " : " classes, ") +
+                  (t.stats.targets > 0 ? " regression targets" : " classes") +
+                  (t.stats.per_step ? " a step, " : ", ") +
                   (t.train_x.defined() ? std::to_string(t.train_x.size(0)) + " train / " : "") +
                   (t.val_x.defined() ? std::to_string(t.val_x.size(0)) + " val / " : "") +
                   std::to_string(t.test_x.size(0)) + " test";

@@ -1,5 +1,6 @@
 #include "spikessm/data/inspect.h"
 
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <sstream>
@@ -42,16 +43,28 @@ const char* dtype_name(torch::ScalarType s) {
   }
 }
 
+// Shape, dtype, NaN/Inf count and range of t, read a chunk at a time so that a memory-mapped
+// array larger than memory is never copied (its pages are let go after each chunk).
 void describe_array(std::ostream& os, const std::string& name, const torch::Tensor& t) {
   os << name << ": shape " << shape_text(t) << ", " << dtype_name(t.scalar_type());
-  if (t.is_floating_point() && t.numel() > 0) {
-    const int64_t bad = (~torch::isfinite(t)).sum().item<int64_t>();
-    auto finite = t.masked_select(torch::isfinite(t));
+  const auto flat = t.contiguous().view(-1);
+  const int64_t n = flat.numel(), chunk = int64_t(1) << 24;
+  if (t.is_floating_point() && n > 0) {
+    int64_t bad = 0;
+    double lo = INFINITY, hi = -INFINITY;
+    for (int64_t i = 0; i < n; i += chunk) {
+      const auto part = flat.narrow(0, i, std::min(chunk, n - i));
+      const auto finite = part.masked_select(torch::isfinite(part));
+      bad += part.numel() - finite.numel();
+      if (finite.numel() > 0) {
+        lo = std::min(lo, finite.min().item<double>());
+        hi = std::max(hi, finite.max().item<double>());
+      }
+      release_mapped_pages(part);
+    }
     os << ", " << bad << " NaN/Inf";
-    if (finite.numel() > 0)
-      os << ", range [" << finite.min().item<double>() << ", " << finite.max().item<double>()
-         << "]";
-  } else if (t.numel() > 0 && t.scalar_type() != torch::kBool) {
+    if (bad < n) os << ", range [" << lo << ", " << hi << "]";
+  } else if (n > 0 && t.scalar_type() != torch::kBool) {
     os << ", range [" << t.min().item<int64_t>() << ", " << t.max().item<int64_t>() << "]";
   }
   os << "\n";
@@ -97,11 +110,29 @@ std::string inspect_data_file(const std::string& path) {
   }
   try {
     const ArraySplit s = read_array_split(path);
-    if (s.targets.defined())
-      os << "regression: " << s.targets.size(1) << " target value(s) per row, range ["
-         << s.targets.min().item<double>() << ", " << s.targets.max().item<double>() << "]\n";
-    else if (!ts)
-      describe_classes(os, s.labels);
+    if (s.targets.defined()) {
+      const auto valid = s.targets.masked_select(s.targets.isnan().logical_not());
+      os << "target: " << (s.per_step() ? "per-step " : "") << "regression\n"
+         << "regression: " << s.targets.size(-1) << " target value(s) per "
+         << (s.per_step() ? "step" : "row") << ", range [" << valid.min().item<double>() << ", "
+         << valid.max().item<double>() << "]\n";
+    } else if (s.step_labels.defined()) {
+      os << "target: per-step classes (a label a step)\n";
+      const auto steps = s.lengths.defined()
+                             ? torch::arange(s.x.size(1)).view({1, -1}).lt(s.lengths.view({-1, 1}))
+                             : torch::ones_like(s.step_labels, torch::kBool);
+      const auto [values, counts] = [&] {
+        auto u = torch::_unique2(s.step_labels.masked_select(steps), true, false, true);
+        return std::make_pair(std::get<0>(u), std::get<2>(u));
+      }();
+      os << "classes: " << values.size(0) << " (steps: ";
+      for (int64_t i = 0; i < values.size(0); ++i)
+        os << (i ? ", " : "") << values[i].item<int64_t>() << ": " << counts[i].item<int64_t>();
+      os << ")\n";
+    } else {
+      os << "target: classes (a label a row)\n";
+      if (!ts) describe_classes(os, s.labels);
+    }
     os << "data.dataset = \"arrays\" reads it as x " << shape_text(s.x)
        << (s.x.is_floating_point() ? " signals" : " token ids");
     if (s.lengths.defined())

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <map>
+#include <mutex>
 
 #include "spikessm/common/error.h"
 #include "spikessm/common/file_bytes.h"
@@ -144,6 +146,13 @@ torch::Tensor to_tensor(const NpyHeader& h, torch::Tensor raw) {
   return raw.view(rev).permute(perm).contiguous();
 }
 
+// The live mappings of read_npy (start -> size), so that release_mapped_pages touches only them.
+std::mutex mapped_mutex;
+std::map<uintptr_t, size_t>& mapped() {
+  static std::map<uintptr_t, size_t> m;
+  return m;
+}
+
 void check_payload(const NpyHeader& h, size_t have, const std::string& where) {
   const size_t need = size_t(h.count()) * size_t(h.size);
   if (have < need)
@@ -174,7 +183,13 @@ torch::Tensor read_npy(const std::string& path) {
   void* map = size > 0 ? ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
   ::close(fd);
   if (map == MAP_FAILED) return parse_npy(read_file_bytes(path), path);
-  auto unmap = [map, size](void*) { ::munmap(map, size); };
+  auto unmap = [map, size](void*) {
+    {
+      std::lock_guard<std::mutex> lock(mapped_mutex);
+      mapped().erase(uintptr_t(map));
+    }
+    ::munmap(map, size);
+  };
   const char* base = static_cast<const char*>(map);
   NpyHeader h;
   try {
@@ -186,15 +201,35 @@ torch::Tensor read_npy(const std::string& path) {
   }
   const bool direct = h.kind == 'f' && h.size == 4 && h.order != '>' && !h.fortran &&
                       h.data_offset % 4 == 0;  // numpy aligns the data to 64 bytes
-  if (direct)                                  // zero copy: the tensor owns the mapping
+  if (direct) {                                // zero copy: the tensor owns the mapping
+    {
+      std::lock_guard<std::mutex> lock(mapped_mutex);
+      mapped()[uintptr_t(map)] = size;
+    }
     return torch::from_blob(const_cast<char*>(base) + h.data_offset, {h.count()}, unmap,
                             torch::kFloat32)
         .view(h.shape);
+  }
   auto raw = torch::empty({h.count()}, scalar_type(h));
   if (h.count() > 0)
     std::memcpy(raw.data_ptr(), base + h.data_offset, size_t(h.count()) * size_t(h.size));
   ::munmap(map, size);
   return to_tensor(h, raw);
+}
+
+void release_mapped_pages(const torch::Tensor& t) {
+  if (!t.defined() || t.numel() == 0 || !t.is_contiguous()) return;
+  const uintptr_t lo = uintptr_t(t.data_ptr()), hi = lo + size_t(t.numel()) * t.element_size();
+  std::lock_guard<std::mutex> lock(mapped_mutex);
+  auto it = mapped().upper_bound(lo);
+  if (it == mapped().begin()) return;
+  --it;                                     // the mapping that starts at or before t
+  if (hi > it->first + it->second) return;  // t is not (wholly) inside it: not ours
+  const uintptr_t page = uintptr_t(::sysconf(_SC_PAGESIZE));
+  const uintptr_t a = lo / page * page,
+                  b = std::min(it->first + it->second, (hi + page - 1) / page * page);
+  // A read-only file mapping: dropped pages are read again from the file when used.
+  ::madvise(reinterpret_cast<void*>(a), b - a, MADV_DONTNEED);
 }
 
 }  // namespace spikessm

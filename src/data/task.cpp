@@ -327,6 +327,7 @@ ModelInput Task::model_input() const {
   m.kind = input;
   m.d_input = d_input;
   m.n_classes = n_classes;
+  m.per_step = stats.per_step;
   const torch::Tensor& x = train_x.defined() ? train_x : test_x;
   if (input == TaskInput::Image) m.image = {x.size(1), x.size(2), x.size(3)};
   return m;

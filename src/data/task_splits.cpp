@@ -12,6 +12,7 @@ nlohmann::json to_json(const TrainSplitStats& s) {
   if (!s.classes.empty()) j["classes"] = s.classes;
   if (s.vocab > 0) j["vocab"] = s.vocab;
   if (s.targets > 0) j["targets"] = s.targets;
+  if (s.per_step) j["per_step"] = true;
   return j;
 }
 
@@ -25,6 +26,7 @@ TrainSplitStats train_split_stats_from_json(const nlohmann::json& j, const std::
     if (j.contains("classes")) s.classes = j.at("classes").get<std::vector<std::string>>();
     if (j.contains("vocab")) s.vocab = j.at("vocab").get<int64_t>();
     if (j.contains("targets")) s.targets = j.at("targets").get<int64_t>();
+    if (j.contains("per_step")) s.per_step = j.at("per_step").get<bool>();
   } catch (const nlohmann::json::exception& e) {
     throw InputError(where + ": checkpoint train_split is malformed (" + std::string(e.what()) +
                      ")");
@@ -36,7 +38,8 @@ TrainSplitStats train_split_stats_from_json(const nlohmann::json& j, const std::
             (image || !s.mean.empty() || !s.classes.empty() || s.targets > 0) && s.targets >= 0 &&
             s.targets <= 65536 && (s.targets == 0 || s.classes.empty()) && s.vocab >= 0 &&
             s.vocab <= (int64_t(1) << 24) && s.classes.size() <= (size_t(1) << 24) &&
-            std::set<std::string>(s.classes.begin(), s.classes.end()).size() == s.classes.size();
+            std::set<std::string>(s.classes.begin(), s.classes.end()).size() == s.classes.size() &&
+            (!s.per_step || !s.classes.empty() || s.targets > 0);
   for (size_t c = 0; ok && c < s.mean.size(); ++c)
     ok = std::isfinite(s.mean[c]) && std::isfinite(s.std[c]) && s.std[c] > 0;
   require(ok, where,

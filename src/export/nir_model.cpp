@@ -309,6 +309,10 @@ NirGraph classifier_to_nir(SequenceClassifierImpl& model, const NirExportOptions
         "real-valued signal tasks)");
   if (mo.retrieval())
     throw InputError("data.dataset: the two-tower retrieval head has no NIR form");
+  if (mo.per_step())
+    throw InputError(
+        "data.train: a model trained on per-step targets has no NIR form here (the exported "
+        "graph ends in the mean over time)");
   if (!bo.spiking())
     throw InputError(
         "model.spiking = false: the non-spiking twin has no LIF neurons to export to NIR");

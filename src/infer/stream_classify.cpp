@@ -44,6 +44,8 @@ StreamStats run_stream(ClassifierStream& stream, ClassifierState& state, StepSou
                        const StreamRunOptions& o,
                        const std::function<void(const StreamEvent&)>& on_event) {
   check_stream_options(o);
+  require(!(o.detect && stream.per_step()), "--detect",
+          "does not apply to a model trained on per-step targets: it prints a class every step");
   const int64_t d = stream.model().options.d_input();
   const auto dtype = stream.model().encoder->weight.scalar_type();
   // One buffer for the samples and one input tensor, reused by every chunk.
@@ -69,13 +71,22 @@ StreamStats run_stream(ClassifierStream& stream, ClassifierState& state, StepSou
     auto xf = torch::from_blob(buf.data(), {1, n, d}, torch::kFloat);
     xs.copy_(xf);
     const auto t0 = std::chrono::steady_clock::now();
-    logits = stream.forward_with_state(xs, state);
+    const auto steps = stream.per_step() ? stream.step_logits(xs, state) : torch::Tensor();
+    logits = stream.per_step() ? steps.select(1, n - 1) : stream.forward_with_state(xs, state);
     const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     st.compute_seconds += sec;
     st.slowest_chunk_seconds = std::max(st.slowest_chunk_seconds, sec);
     ++st.chunks;
     st.steps += n;
     total += n;
+    if (steps.defined()) {  // per-step model: every step's class (or every report_every-th)
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t at = total - n + i + 1;
+        if (o.report_every == 0 || at % o.report_every == 0)
+          on_event(event_of(StreamEvent::Step, steps.select(1, i), at, state.steps - n + i + 1));
+      }
+      continue;
+    }
     // A read of fewer steps than asked may be a slow pipe: only n == 0 ends the input.
     if (o.report_every > 0 && st.steps % o.report_every == 0)
       on_event(event_of(StreamEvent::Running, logits, total, state.steps));
@@ -94,7 +105,7 @@ StreamStats run_stream(ClassifierStream& stream, ClassifierState& state, StepSou
       }
     }
   }
-  if (state.steps > 0) {
+  if (state.steps > 0 && !stream.per_step()) {
     if (!logits.defined()) logits = stream.logits(state);
     on_event(event_of(StreamEvent::Final, logits, total, state.steps));
   }

@@ -12,9 +12,14 @@
 
 namespace spikessm {
 
-StreamInputSpec stream_input_spec(const DataOptions& data, int64_t d_input) {
+StreamInputSpec stream_input_spec(const DataOptions& data, int64_t d_input,
+                                  const TrainSplitStats& stats) {
   StreamInputSpec in;
   in.d_input = d_input;
+  if (data.dataset == "arrays" && int64_t(stats.mean.size()) == d_input) {
+    in.mean = stats.mean;
+    in.std = stats.std;
+  }
   if (data.dataset == "fsdd") {
     require(!data.standardize, "data.standardize",
             "is true in this checkpoint: it scales each recording by the recording's own "
@@ -180,6 +185,12 @@ std::unique_ptr<StepSource> array_source(const std::string& path, const StreamIn
               ")" + (in.d_input == 1 ? " or (L,)" : "") + " model inputs with L >= 1");
   a = a.to(torch::kFloat).contiguous();
   require(torch::isfinite(a).all().item<bool>(), path, "holds a non-finite value");
+  if (!in.mean.empty()) {  // the task's standardisation, from the checkpoint
+    auto channel = [&](const std::vector<double>& v) {
+      return torch::tensor(v, torch::kFloat64).to(torch::kFloat).view({1, -1});
+    };
+    a = ((a.view({a.size(0), -1}) - channel(in.mean)) / channel(in.std)).contiguous();
+  }
   std::vector<float> v(a.data_ptr<float>(), a.data_ptr<float>() + a.numel());
   // Arrays are model inputs already: one value (or row) a step.
   return std::make_unique<BufferSource>(std::move(v), 1, in.d_input);

@@ -101,6 +101,7 @@ SequenceClassifier build_classifier(const Config& cfg, const ModelInput& input) 
               (tokens ? "token ids: use embedding" : "real-valued: use linear") + ")");
   o.encoder(tokens ? EncoderKind::Embedding : EncoderKind::Linear);
   o.retrieval(input.kind == TaskInput::TokenPairs);
+  o.per_step(input.per_step);
   const std::string block = cfg.get_string("model.block");
   if (block == "binary_s4d") {
     o.block_kind(BlockKind::BinaryS4D);
@@ -118,9 +119,12 @@ Classifier build_model(const Config& cfg, const ModelInput& input) {
   if (family != "spikformer") {
     require(!image, "data.layout",
             "image inputs need model.family = \"spikformer\" (the classifier reads sequences)");
+    require(!input.per_step || input.kind != TaskInput::TokenPairs, "data.dataset",
+            "pairs of sequences have no per-step targets");
     return build_classifier(cfg, input).ptr();
   }
   require(image, "model.family", "spikformer needs image inputs: set data.layout = \"image\"");
+  require(!input.per_step, "model.family", "spikformer reads images: it has no per-step output");
   const auto& x = input.image;  // (C, H, W)
   SpikformerOptions o(x[0], x[1], x[2], input.n_classes);
   const int64_t D = cfg.get_int("model.d_model"), heads = cfg.get_int("model.heads");

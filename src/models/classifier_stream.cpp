@@ -147,7 +147,7 @@ torch::Tensor ClassifierStream::binary_block(size_t i, const torch::Tensor& x, C
   return o.prenorm() ? out : channel_norm(out, b.layer_norm, b.batch_norm);
 }
 
-torch::Tensor ClassifierStream::forward_with_state(const torch::Tensor& x, ClassifierState& s) {
+torch::Tensor ClassifierStream::run_blocks(const torch::Tensor& x, ClassifierState& s) {
   const auto& o = model_->options;
   TORCH_CHECK(x.dim() == 3 && x.size(1) >= 1 && x.size(2) == o.d_input() &&
                   x.size(0) == s.pooled_sum.size(0),
@@ -164,7 +164,22 @@ torch::Tensor ClassifierStream::forward_with_state(const torch::Tensor& x, Class
   for (size_t i = 0; i < n; ++i) h = binary ? binary_block(i, h, s) : spiking_block(i, h, s);
   s.pooled_sum.add_(h.sum(1).to(torch::kDouble));
   s.steps += x.size(1);
-  return logits(s);
+  return h;
+}
+
+torch::Tensor ClassifierStream::forward_with_state(const torch::Tensor& x, ClassifierState& s) {
+  if (!per_step()) {
+    run_blocks(x, s);
+    return logits(s);
+  }
+  return step_logits(x, s).select(1, -1);  // (B, n_classes): the last step's
+}
+
+torch::Tensor ClassifierStream::step_logits(const torch::Tensor& x, ClassifierState& s) {
+  TORCH_CHECK(per_step(), "[ClassifierStream] step_logits needs a per-step model");
+  const auto h = run_blocks(x, s);  // (B, T, H)
+  torch::NoGradGuard ng;
+  return model_->decoder(h);  // (B, T, n_classes)
 }
 
 torch::Tensor ClassifierStream::step(const torch::Tensor& x, ClassifierState& s) {
@@ -174,6 +189,7 @@ torch::Tensor ClassifierStream::step(const torch::Tensor& x, ClassifierState& s)
 
 torch::Tensor ClassifierStream::logits(const ClassifierState& s) {
   TORCH_CHECK(s.steps > 0, "[ClassifierStream] no step read yet: there are no logits");
+  TORCH_CHECK(!per_step(), "[ClassifierStream] a per-step model has logits a step (step_logits)");
   torch::NoGradGuard ng;
   const auto mean = (s.pooled_sum / double(s.steps)).to(model_->decoder->weight.scalar_type());
   return model_->decoder(mean);  // (B, n_classes)

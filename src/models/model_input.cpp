@@ -5,10 +5,12 @@
 namespace spikessm {
 
 nlohmann::json to_json(const ModelInput& m) {
-  return {{"kind", to_string(m.kind)},
-          {"d_input", m.d_input},
-          {"n_classes", m.n_classes},
-          {"image", m.image}};
+  nlohmann::json j = {{"kind", to_string(m.kind)},
+                      {"d_input", m.d_input},
+                      {"n_classes", m.n_classes},
+                      {"image", m.image}};
+  if (m.per_step) j["per_step"] = true;
+  return j;
 }
 
 ModelInput model_input_from_json(const nlohmann::json& j, const std::string& where) {
@@ -19,6 +21,7 @@ ModelInput model_input_from_json(const nlohmann::json& j, const std::string& whe
     m.d_input = j.at("d_input").get<int64_t>();
     m.n_classes = j.at("n_classes").get<int64_t>();
     m.image = j.at("image").get<std::vector<int64_t>>();
+    if (j.contains("per_step")) m.per_step = j.at("per_step").get<bool>();
   } catch (const nlohmann::json::exception& e) {
     throw InputError(where + ": checkpoint model_input is malformed (" + std::string(e.what()) +
                      ")");

@@ -15,6 +15,8 @@ int64_t SequenceClassifierImpl::d_model() const {
 }
 
 void SequenceClassifierImpl::reset() {
+  TORCH_CHECK(!(options.per_step() && options.retrieval()),
+              "[SequenceClassifier] a retrieval head compares whole sequences: no per-step output");
   const int64_t H = d_model();
   // Registration order fixes the initialisation stream: keep encoder, blocks, decoder.
   if (options.encoder() == EncoderKind::Linear)
@@ -43,8 +45,9 @@ void SequenceClassifierImpl::reset() {
   }
 }
 
-torch::Tensor SequenceClassifierImpl::tower(const torch::Tensor& x_in) {
-  torch::Tensor h, mask;
+torch::Tensor SequenceClassifierImpl::features(const torch::Tensor& x_in, torch::Tensor& mask) {
+  torch::Tensor h;
+  mask = torch::Tensor();
   if (encoder) {
     // Signals of unequal length are padded with NaN after each row's end (the counterpart of
     // the padding id 0): as for tokens, the batch is cut to its longest row, the padding
@@ -75,11 +78,21 @@ torch::Tensor SequenceClassifierImpl::tower(const torch::Tensor& x_in) {
     stats_steps += double(h.size(0) * h.size(1));
     stats_sequences += double(h.size(0));
   }
+  return h;
+}
+
+torch::Tensor SequenceClassifierImpl::tower(const torch::Tensor& x) {
+  torch::Tensor mask;
+  const auto h = features(x, mask);       // (B, L', H)
   if (!mask.defined()) return h.mean(1);  // (B, H)
   return (h * mask).sum(1) / mask.sum(1).clamp_min(1.0);
 }
 
 torch::Tensor SequenceClassifierImpl::forward(const torch::Tensor& x) {
+  if (options.per_step()) {
+    torch::Tensor mask;
+    return decoder(features(x, mask));  // (B, L', n_classes)
+  }
   if (!options.retrieval()) return decoder(tower(x));  // (B, n_classes)
   TORCH_CHECK(x.dim() == 3 && x.size(1) == 2, "[SequenceClassifier] retrieval takes (B, 2, L) ids");
   const int64_t B = x.size(0);

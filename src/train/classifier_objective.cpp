@@ -11,6 +11,7 @@
 #include "spikessm/train/trainer.h"
 #include "objectives.h"
 #include "seeds.h"
+#include "target_scores.h"
 
 namespace spikessm {
 
@@ -26,43 +27,43 @@ EvalResult evaluate(ClassifierImpl& model, const torch::Tensor& x, const torch::
   model.eval();
   model.set_collect_stats(with_stats);
   const int64_t n = x.size(0);
-  const bool regression = y.is_floating_point();
+  const bool regression = y.is_floating_point(), per_step = per_step_targets(y);
   double loss_sum = 0, abs_sum = 0;
-  int64_t correct = 0;
+  int64_t correct = 0, units = 0, values = 0;
   Progress bar("eval ", n);
   std::vector<torch::Tensor> kept;
   for (int64_t i = 0; i < n; i += batch_size) {
     const int64_t b = std::min(batch_size, n - i);
     auto logits = model.forward(x.narrow(0, i, b));
-    auto target = y.narrow(0, i, b);
+    const auto s = score_targets(logits, y.narrow(0, i, b));
+    if (keep_logits && per_step)  // (b, L', K) -> (b, L, K): NaN at the steps cut off
+      logits = torch::constant_pad_nd(logits, {0, 0, 0, y.size(1) - logits.size(1)}, NAN);
     if (keep_logits) kept.push_back(logits);
-    if (regression) {  // (b, K) against (b, K)
-      loss_sum += torch::mse_loss(logits, target, at::Reduction::Sum).item<double>();
-      abs_sum += (logits - target).abs().sum().item<double>();
-    } else {
-      loss_sum += torch::cross_entropy_loss(logits, target, {}, at::Reduction::Sum).item<double>();
-      correct += logits.argmax(1).eq(target).sum().item<int64_t>();
-    }
+    loss_sum += s.loss_sum();
+    abs_sum += s.abs_sum;
+    correct += s.correct;
+    units += s.units;
+    values += s.values;
     if (show_progress && regression) {
       bar.update(i + b, i + b, "");
     } else if (show_progress) {
       char extra[64];
-      std::snprintf(extra, sizeof extra, "acc %.4f", double(correct) / double(i + b));
+      std::snprintf(extra, sizeof extra, "acc %.4f", double(correct) / double(units));
       bar.update(i + b, i + b, extra);
     }
   }
   if (show_progress) bar.finish();
   EvalResult r;
   r.samples = n;
-  r.loss = loss_sum / double(std::max<int64_t>(n, 1));
-  r.accuracy = double(correct) / double(std::max<int64_t>(n, 1));
+  r.units = units;
+  r.per_step = per_step;
+  r.loss = loss_sum / double(std::max<int64_t>(units, 1));
+  r.accuracy = double(correct) / double(std::max<int64_t>(units, 1));
   if (regression && n > 0) {
-    const double values = double(y.numel());
-    const auto y64 = y.to(torch::kFloat64);
-    const double sst = (y64 - y64.mean(0, true)).square().sum().item<double>();  // per target
+    const double sst = target_sum_of_squares(y);  // per target
     r.regression = true;
-    r.loss = loss_sum / values;  // the mean over every value, as torch's mse_loss
-    r.mae = abs_sum / values;
+    r.loss = loss_sum / double(values);  // the mean over every value, as torch's mse_loss
+    r.mae = abs_sum / double(values);
     r.r2 = sst > 0 ? 1.0 - loss_sum / sst : 0.0;
   }
   if (keep_logits && !kept.empty()) r.logits = torch::cat(kept, 0);
@@ -70,6 +71,19 @@ EvalResult evaluate(ClassifierImpl& model, const torch::Tensor& x, const torch::
   model.set_collect_stats(false);
   model.train(was_training);
   return r;
+}
+
+std::string eval_headline(const EvalResult& r) {
+  char line[200];
+  const char* kind = r.per_step ? "per-step " : "";
+  const std::string count = r.per_step ? std::to_string(r.units) + " steps of " : "";
+  if (r.regression)
+    std::snprintf(line, sizeof line, "test %smse %.6g mae %.6g r2 %.4f (%s%lld samples)\n", kind,
+                  r.loss, r.mae, r.r2, count.c_str(), (long long)r.samples);
+  else
+    std::snprintf(line, sizeof line, "test %saccuracy %.4f (loss %.4f, %s%lld samples)\n", kind,
+                  r.accuracy, r.loss, count.c_str(), (long long)r.samples);
+  return line;
 }
 
 namespace {
@@ -85,12 +99,14 @@ EvalResult evaluate_sharded(ClassifierImpl& model, const torch::Tensor& x, const
   if (hi > lo)
     part = evaluate(model, x.narrow(0, lo, hi - lo), y.narrow(0, lo, hi - lo), batch_size, false,
                     false);
+  // weighted by the predictions scored (rows, or valid steps of per-step targets)
+  const double u = double(part.units);
   auto sums =
-      torch::tensor({part.loss * double(hi - lo), part.accuracy * double(hi - lo), double(hi - lo)},
-                    torch::kFloat64);
+      torch::tensor({part.loss * u, part.accuracy * u, u, double(hi - lo)}, torch::kFloat64);
   dist.allreduce_sum(sums, "evaluation");
   EvalResult out;
-  out.samples = int64_t(sums[2].item<double>());
+  out.samples = int64_t(sums[3].item<double>());
+  out.units = int64_t(sums[2].item<double>());
   out.loss = sums[0].item<double>() / std::max(1.0, sums[2].item<double>());
   out.accuracy = sums[1].item<double>() / std::max(1.0, sums[2].item<double>());
   return out;
@@ -137,6 +153,8 @@ class ClassifierObjective : public Objective {
     auto idx = order_.narrow(0, i * batch_ + rank * local, local);
     x_ = task_.train_x.index_select(0, idx);
     y_ = task_.train_y.index_select(0, idx);
+    if (task_.batch_shift.defined())  // a training input too large to standardise whole
+      x_ = (x_ - task_.batch_shift) / task_.batch_scale;
     if (task_.crop_pad > 0 || task_.hflip)  // image augmentation, seeded per step and rank
       x_ = augment_images(x_, task_.crop_pad, task_.hflip,
                           mix_seed(seed_ ^ 0xA06, uint64_t(step) * 4096 + uint64_t(rank)));
@@ -146,15 +164,11 @@ class ClassifierObjective : public Objective {
   }
 
   StepLoss loss() override {
-    auto logits = model_->forward(x_);
+    const auto r = score_targets(model_->forward(x_), y_);
     StepLoss s;
-    s.weight = double(x_.size(0));
-    if (regression_) {
-      s.loss = torch::mse_loss(logits, y_);
-      return s;
-    }
-    s.loss = torch::cross_entropy_loss(logits, y_);
-    s.correct = double(logits.argmax(1).eq(y_).sum().item<int64_t>());
+    s.loss = r.loss;
+    s.weight = double(r.units);  // rows, or valid steps of per-step targets
+    s.correct = double(r.correct);
     return s;
   }
 
@@ -186,8 +200,8 @@ class ClassifierObjective : public Objective {
     if (dist.is_root() && regression_)
       std::fprintf(stderr, "epoch %lld: %s mse %.6g\n", (long long)epoch, split, r.loss);
     else if (dist.is_root())
-      std::fprintf(stderr, "epoch %lld: %s accuracy %.4f loss %.4f\n", (long long)epoch, split,
-                   r.accuracy, r.loss);
+      std::fprintf(stderr, "epoch %lld: %s %saccuracy %.4f loss %.4f\n", (long long)epoch, split,
+                   per_step_targets(task_.train_y) ? "per-step " : "", r.accuracy, r.loss);
     return {{"kind", "eval"}, {"split", split},         {"step", done},        {"epoch", epoch},
             {"loss", r.loss}, {"accuracy", r.accuracy}, {"samples", r.samples}};
   }
@@ -200,22 +214,15 @@ class ClassifierObjective : public Objective {
     if (t.regression) stats.update({{"mse", t.loss}, {"mae", t.mae}, {"r2", t.r2}});
     stats["split"] = "test";
     stats["samples"] = t.samples;
+    if (t.per_step) stats.update({{"per_step", true}, {"steps", t.units}});
     const std::string stats_file = out_dir_ + "/spike_stats.json";
     write_file_atomic(stats_file, stats.dump(2) + "\n");
-    char head[200];
-    if (t.regression)
-      std::snprintf(head, sizeof head,
-                    "trained %lld steps in %.1f s\ntest mse %.6g mae %.6g r2 %.4f (%lld samples)\n",
-                    (long long)total, result.train_seconds, t.loss, t.mae, t.r2,
-                    (long long)t.samples);
-    else
-      std::snprintf(head, sizeof head,
-                    "trained %lld steps in %.1f s\ntest accuracy %.4f (loss %.4f, %lld samples)\n",
-                    (long long)total, result.train_seconds, t.accuracy, t.loss,
-                    (long long)t.samples);
-    result.report = head + t.ops.to_table() + "checkpoint " + checkpoint_path(out_dir_) +
-                    "\nmetrics " + metrics_path(out_dir_) + "\nspike statistics " + stats_file +
-                    "\n";
+    char head[80];
+    std::snprintf(head, sizeof head, "trained %lld steps in %.1f s\n", (long long)total,
+                  result.train_seconds);
+    result.report = head + eval_headline(t) + t.ops.to_table() + "checkpoint " +
+                    checkpoint_path(out_dir_) + "\nmetrics " + metrics_path(out_dir_) +
+                    "\nspike statistics " + stats_file + "\n";
     nlohmann::json line = {{"kind", "eval"},
                            {"split", "test"},
                            {"step", total},
@@ -224,6 +231,7 @@ class ClassifierObjective : public Objective {
                            {"mean_spiking_rate", t.ops.mean_rate},
                            {"train_seconds", result.train_seconds}};
     if (t.regression) line.update({{"mse", t.loss}, {"mae", t.mae}, {"r2", t.r2}});
+    if (t.per_step) line["per_step"] = true;
     return line;
   }
 
@@ -234,7 +242,7 @@ class ClassifierObjective : public Objective {
   Task task_;
   Classifier model_;
   const int64_t n_train_;
-  const bool regression_;  // y (N, K) float targets: MSE instead of cross-entropy
+  const bool regression_;  // float targets (a row's or a step's): MSE instead of cross-entropy
   torch::Tensor order_, x_, y_;
   int64_t order_epoch_ = -1;
 };

@@ -53,7 +53,7 @@ double seconds_of(int64_t step, const StreamInputSpec& in) {
 
 void print_event(const StreamEvent& e, const StreamInputSpec& in, bool json,
                  const std::string& input) {
-  static const char* names[] = {"running", "final", "detection", "timeout"};
+  static const char* names[] = {"running", "final", "detection", "timeout", "step"};
   const double t = seconds_of(e.step, in);
   if (json) {
     nlohmann::json j = {{"event", names[e.kind]},
@@ -65,6 +65,9 @@ void print_event(const StreamEvent& e, const StreamInputSpec& in, bool json,
                         {"probs", e.probs},
                         {"input", input}};
     std::printf("%s\n", j.dump().c_str());
+  } else if (e.kind == StreamEvent::Step) {
+    if (!input.empty()) std::printf("%s: ", input.c_str());
+    std::printf("step %lld: class %lld p=%.3f\n", (long long)e.step, (long long)e.cls, e.p);
   } else if (e.kind == StreamEvent::Running) {
     std::printf("t=%.3fs step %lld: class %lld p=%.3f  [", t, (long long)e.step, (long long)e.cls,
                 e.p);
@@ -93,7 +96,11 @@ void run_stream_cmd(const StreamArgs& a) {
   require(impl != nullptr, a.checkpoint,
           "is an image classifier; only sequence classifiers stream");
   ClassifierStream stream{SequenceClassifier(impl)};
-  const auto in = stream_input_spec(data_options(tm.cfg), impl->options.d_input());
+  const auto split = tm.meta.state.find("train_split");
+  const auto in = stream_input_spec(data_options(tm.cfg), impl->options.d_input(),
+                                    split != tm.meta.state.end()
+                                        ? train_split_stats_from_json(*split, a.checkpoint)
+                                        : TrainSplitStats{});
   StreamRunOptions run = a.run;
   if (a.every_seconds > 0)
     run.report_every = std::max<int64_t>(

@@ -6,7 +6,8 @@
 //      ids (shifted by one: 0 is the padding id of the embedding encoder);
 //   y: (N,) class labels, integers or (.ts) strings, mapped to 0..K-1 in sorted order; or
 //      regression targets: floats of shape (N, K), or (N,) with a fraction (.ts
-//      @targetLabel), trained with the mean squared error;
+//      @targetLabel), trained with the mean squared error; or per step: (N, L) integer labels
+//      (a class a step) or (N, L, K) float targets (K values a step);
 //   lengths: optional (N,) valid steps of each row (an array `lengths`, or the rows of an
 //      unequal-length .ts). Steps after a row's length are padding: NaN in signals, the
 //      padding id 0 in token ids. The sequence classifier cuts a batch to its longest row and
@@ -27,9 +28,14 @@ ArrayFile array_file_kind(const std::string& path);
 struct ArraySplit {
   torch::Tensor x;                  // (N, L, C) float32, or (N, L) int64 ids; padded
   std::vector<std::string> labels;  // per row, as text ("3", "walking"); or
-  torch::Tensor targets;            // (N, K) float32 regression values (labels empty)
+  torch::Tensor targets;            // (N, K) float32 regression values (labels empty), or
+                                    // (N, L, K) per step, NaN at the padding steps
+  torch::Tensor step_labels;        // (N, L) int64 per-step labels as given (labels empty)
   torch::Tensor lengths;            // (N,) int64 valid steps; undefined when no row is short
   std::string source;
+  bool per_step() const {
+    return step_labels.defined() || (targets.defined() && targets.dim() == 3);
+  }
 };
 ArraySplit read_array_split(const std::string& path);
 

@@ -20,6 +20,12 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& where);
 // are loaded as rows are used, so it may be larger than memory.
 torch::Tensor read_npy(const std::string& path);
 
+// Lets go of the pages of t's elements where t is a view of a memory-mapped .npy (read_npy):
+// they leave the process's resident set (the kernel's file cache may keep them) and are read
+// again from the file when next used. Nothing happens to any other tensor. For passes over a
+// file larger than memory (statistics, inspection).
+void release_mapped_pages(const torch::Tensor& t);
+
 // Every array of an .npz archive (stored or deflated members), by name without ".npy".
 std::map<std::string, torch::Tensor> read_npz(const std::string& path);
 

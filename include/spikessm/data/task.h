@@ -34,6 +34,10 @@ struct Task {
   // What the test inputs of an image set take from the training split (empty for the others);
   // checkpoints keep it so that evaluation reads no training file.
   TrainSplitStats stats;
+  // A training input too large to copy (a memory-mapped .npy of arrays) stays as read and is
+  // standardised a batch at a time: (x - batch_shift) / batch_scale, each (1, 1, C);
+  // undefined when the splits hold standardised values already.
+  torch::Tensor batch_shift, batch_scale;
 
   // The shape facts the model builder needs (models/model_input.h).
   ModelInput model_input() const;

@@ -23,7 +23,8 @@ struct TrainSplitStats {
   int64_t height = 0, width = 0;     // image sets only
   std::vector<std::string> classes;  // arrays: label text of class id 0, 1, ...
   int64_t vocab = 0;                 // arrays of token ids: the encoder's d_input
-  int64_t targets = 0;               // arrays regression: values per row (0: classes)
+  int64_t targets = 0;               // arrays regression: values per row or step (0: classes)
+  bool per_step = false;             // arrays: a class or targets per step, not per row
   bool empty() const { return mean.empty() && classes.empty() && targets == 0; }
 };
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "spikessm/data/data_options.h"
+#include "spikessm/data/task_splits.h"
 #include "spikessm/models/classifier_stream.h"
 
 namespace spikessm {
@@ -21,10 +22,15 @@ struct StreamInputSpec {
   int64_t rate = 0;     // samples per second of audio inputs (0: the task is not audio)
   int64_t pool = 1;     // samples averaged into one step (audio)
   int64_t d_input = 1;  // features per step
+  // arrays: the training split's per-channel mean and std (the checkpoint's), applied to
+  // array inputs as the task applied them; empty when the task did not standardise
+  std::vector<double> mean, std;
 };
 // InputError naming data.standardize when the task standardises each recording (a statistic
 // of the whole recording, which a stream cannot know in advance).
-StreamInputSpec stream_input_spec(const DataOptions& data, int64_t d_input);
+// `stats`: the training split's statistics saved in the checkpoint (arrays: standardisation).
+StreamInputSpec stream_input_spec(const DataOptions& data, int64_t d_input,
+                                  const TrainSplitStats& stats = {});
 
 // A source of model input steps, each d_input floats.
 class StepSource {
@@ -48,7 +54,8 @@ std::unique_ptr<StepSource> pcm_source(std::FILE* f, PcmFormat format, const Str
                                        const std::string& what);
 // A mono WAV file, pooled. InputError naming the file when it is not a mono WAV at in.rate.
 std::unique_ptr<StepSource> wav_source(const std::string& path, const StreamInputSpec& in);
-// An .npy array of model inputs: (L, d_input), or (L,) when d_input = 1; no pooling.
+// An .npy array of model inputs: (L, d_input), or (L,) when d_input = 1; no pooling; each
+// channel standardised with in.mean and in.std when they are given.
 std::unique_ptr<StepSource> array_source(const std::string& path, const StreamInputSpec& in);
 
 // What to read and report.
@@ -63,8 +70,10 @@ struct StreamRunOptions {
 };
 void check_stream_options(const StreamRunOptions& o);  // InputError naming the flag
 
+// A per-step model (trained on a class a step) emits a Step event for every step read (every
+// report_every-th with report_every > 0) and no final decision; detection does not apply.
 struct StreamEvent {
-  enum Kind { Running, Final, Detection, Timeout } kind = Running;
+  enum Kind { Running, Final, Detection, Timeout, Step } kind = Running;
   int64_t step = 0;  // steps read since the stream began (incl. a resumed state)
   int64_t steps_since_reset = 0;
   int64_t cls = -1;           // argmax class

@@ -10,6 +10,9 @@
 // allocated per step), which computes the same recurrences in another rounding order. Outputs
 // therefore equal forward() on the concatenated input: spikes identical, logits to rounding.
 //
+// A per-step model (options.per_step) decodes every step's output instead: step_logits()
+// gives the online prediction of each step, equal to forward()'s at that step.
+//
 // Causal configurations only: unidirectional S4D, LIF (not SDN) somas, a linear encoder, no
 // retrieval head, and no GSU behind a non-binary activation (its ternary threshold is the
 // maximum over the whole sequence). Anything else is refused with one InputError naming the
@@ -54,8 +57,12 @@ class ClassifierStream {
   void reset(ClassifierState& s) const;
 
   // x: (B, T, d_input) in the model's dtype, T >= 1 -> running logits (B, n_classes) after
-  // the T steps; advances s.
+  // the T steps (a per-step model: its last step's logits); advances s.
   torch::Tensor forward_with_state(const torch::Tensor& x, ClassifierState& s);
+  // Per-step models: x (B, T, d_input) -> the logits of every step (B, T, n_classes);
+  // advances s.
+  torch::Tensor step_logits(const torch::Tensor& x, ClassifierState& s);
+  bool per_step() const { return model_->options.per_step(); }
   // x: (B, d_input), one step -> running logits (B, n_classes); advances s.
   torch::Tensor step(const torch::Tensor& x, ClassifierState& s);
   // The running logits of s without reading anything: (B, n_classes). s.steps must be > 0.
@@ -79,6 +86,8 @@ class ClassifierStream {
   // One block over a chunk. x: (B, T, H) -> (B, T, H)
   torch::Tensor spiking_block(size_t i, const torch::Tensor& x, ClassifierState& s);
   torch::Tensor binary_block(size_t i, const torch::Tensor& x, ClassifierState& s);
+  // Encoder and blocks over a chunk, s advanced. x: (B, T, d_input) -> (B, T, H)
+  torch::Tensor run_blocks(const torch::Tensor& x, ClassifierState& s);
 
   SequenceClassifier model_;
   std::vector<SpikingSSMBlock> spiking_;  // the model's blocks of either kind

@@ -21,6 +21,7 @@ struct ModelInput {
   int64_t d_input = 1;  // features per step (signal) or vocabulary size (tokens)
   int64_t n_classes = 10;
   std::vector<int64_t> image;  // (C, H, W) of image inputs, else empty
+  bool per_step = false;       // a prediction every step (sequence models), not one a sequence
 };
 
 // Saved in checkpoints, so that a model is rebuilt without reading its data.

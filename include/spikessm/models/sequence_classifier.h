@@ -1,6 +1,8 @@
 #pragma once
 // Sequence classifier: encoder -> n blocks -> mean over time -> decoder (the s4 pipeline's
-// `encoder: linear | embedding`, `decoder: sequence, mode: pool`).
+// `encoder: linear | embedding`, `decoder: sequence, mode: pool`); or, per_step, the decoder
+// on every step's output (`decoder: sequence, mode: last` without pooling: a prediction a
+// step, causal when the blocks are).
 //  - encoder linear: x (B, L, d_input) float; embedding: x (B, L) int64 ids, 0 = <pad>,
 //    padding at the end. Token batches are cut to their longest sequence (S4 pads per batch)
 //    and the mean is taken over the valid positions only.
@@ -29,6 +31,7 @@ struct SequenceClassifierOptions {
   TORCH_ARG(SpikingSSMBlockOptions, block);
   TORCH_ARG(EncoderKind, encoder) = EncoderKind::Linear;
   TORCH_ARG(bool, retrieval) = false;
+  TORCH_ARG(bool, per_step) = false;  // logits for every step instead of one per sequence
   TORCH_ARG(BlockKind, block_kind) = BlockKind::SpikingSSM;
   TORCH_ARG(BinaryS4DBlockOptions, binary) = BinaryS4DBlockOptions(1, 2);  // when BinaryS4D
 };
@@ -39,7 +42,8 @@ class SequenceClassifierImpl : public torch::nn::Cloneable<SequenceClassifierImp
   explicit SequenceClassifierImpl(const SequenceClassifierOptions& options);
   void reset() override;
 
-  // x: (B, L, d_input) | (B, L) ids | (B, 2, L) ids -> logits: (B, n_classes)
+  // x: (B, L, d_input) | (B, L) ids | (B, 2, L) ids -> logits: (B, n_classes); per_step:
+  // (B, L', n_classes), L' <= L the batch's longest row (the steps after it are padding)
   torch::Tensor forward(const torch::Tensor& x) override;
 
   std::vector<SpikingSSMBlock> layers() const;        // the SpikingSSM blocks
@@ -50,6 +54,9 @@ class SequenceClassifierImpl : public torch::nn::Cloneable<SequenceClassifierImp
   int64_t d_model() const;
   // One tower: encoder, blocks and the (masked) mean over time. x: (B, L, d) | (B, L) -> (B, H)
   torch::Tensor tower(const torch::Tensor& x);
+  // Encoder and blocks, no pooling. x: (B, L, d) | (B, L) -> h: (B, L', H) with L' the
+  // batch's longest row; mask: (B, L', 1) float, 1 at valid steps (undefined: all valid).
+  torch::Tensor features(const torch::Tensor& x, torch::Tensor& mask);
 
   SequenceClassifierOptions options;
   torch::nn::Linear encoder{nullptr};

@@ -23,9 +23,17 @@ struct EvalResult {
   bool regression = false;
   double mae = 0, r2 = 0;  // regression: mean absolute error, R^2 (pooled over the K values)
   int64_t samples = 0;
-  OpsReport ops;         // filled when statistics were collected
-  torch::Tensor logits;  // (N, n_classes) when keep_logits (`spikessm eval --logits`)
+  bool per_step = false;  // targets a step (y (N, L) ids or (N, L, K) values): accuracy, loss
+                          // and the regression numbers are over the valid steps
+  int64_t units = 0;      // predictions scored: samples, or valid steps when per_step
+  OpsReport ops;          // filled when statistics were collected
+  torch::Tensor logits;   // (N, n_classes), (N, L, n_classes) per step (NaN at steps the
+                          // batch cut off), when keep_logits (`spikessm eval --logits`)
 };
+
+// "test accuracy 0.9375 (loss 0.2100, 64 samples)\n", "test per-step accuracy ...", or the
+// regression numbers: the line that train and eval print.
+std::string eval_headline(const EvalResult& r);
 
 // x: (N, L, d) -> accuracy and mean cross-entropy (y (N,) class ids), or MSE, MAE and R^2
 // (y (N, K) float regression targets); with_stats gathers spike statistics.
