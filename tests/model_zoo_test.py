@@ -101,6 +101,34 @@ def write_npy(path, shape, data):
         f.write(data)
 
 
+def checkpoint_meta(path):
+    """The JSON "meta" section of a checkpoint (layout: include/spikessm/common/checkpoint_format.h)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    assert raw[:8] == b"SPKSSMCK", f"{path}: not a spikessm checkpoint"
+    n, pos = struct.unpack("<I", raw[12:16])[0], 32
+    for _ in range(n):
+        k = struct.unpack("<I", raw[pos:pos + 4])[0]
+        name = raw[pos + 4:pos + 4 + k].decode()
+        size = struct.unpack("<Q", raw[pos + 4 + k:pos + 12 + k])[0]
+        if name == "meta":
+            return json.loads(raw[pos + 12 + k:pos + 12 + k + size])
+        pos += 12 + k + size
+    raise AssertionError(f"{path}: no meta section")
+
+
+def model_inputs(ckpt, x):
+    """export --reference writes an image task's raw pixel values (its graph standardises
+    them); stream reads the model's inputs: p / 255 standardised by the training split."""
+    meta = checkpoint_meta(ckpt)
+    if not any(f'dataset = "{d}"' in meta["config"] for d in ("mnist", "fashion-mnist")):
+        return x
+    stats = meta["state"]["train_split"]
+    mean, sd = stats["mean"][0], stats["std"][0]
+    raw = struct.unpack(f"<{len(x) // 4}f", x)
+    return struct.pack(f"<{len(raw)}f", *[(p / 255.0 - mean) / sd for p in raw])
+
+
 def check_stream(cli, ckpt, card, roots, work):
     """A causal classifier streamed step by step predicts what NIR export's reference run
     (the parallel forward pass) predicts, on the first test input."""
@@ -108,6 +136,7 @@ def check_stream(cli, ckpt, card, roots, work):
     run([cli, "export", "--format", "nir", "--checkpoint", ckpt, "--out", ref + ".nir",
          "--reference", ref, "--samples", "1"] + expand(card.get("data_args", []), roots))
     shape, x = npy_rows(os.path.join(ref, "inputs.npy"), 1)
+    x = model_inputs(ckpt, x)
     _, logits = npy_rows(os.path.join(ref, "logits.npy"), 1)
     scores = struct.unpack(f"<{len(logits) // 4}f", logits)
     want = max(range(len(scores)), key=lambda i: scores[i])
