@@ -33,6 +33,21 @@ TrainedModel load_trained_model(const std::string& path, const std::vector<std::
   return r;
 }
 
+void save_trained_model(TrainedModel& m, const std::string& path) {
+  CheckpointMeta meta{m.meta.config_toml, m.meta.step};
+  if (!m.is_language_model()) {
+    meta.state["model_input"] = to_json(m.input);
+    // The test split is standardised with the training split's statistics (image sets).
+    if (const auto s = m.meta.state.find("train_split"); s != m.meta.state.end())
+      meta.state["train_split"] = *s;
+  }
+  save_checkpoint(path, m.module(), nullptr, meta);
+  if (m.tokenizer) {
+    const auto dir = std::filesystem::path(path).parent_path();
+    m.tokenizer->save(dir.empty() ? "." : dir.string());
+  }
+}
+
 Task load_test_split(const TrainedModel& m) {
   const auto saved = m.meta.state.find("train_split");
   const TrainSplitStats stats =

@@ -2,6 +2,7 @@
 //      [--reference DIR [--samples N]] [--set data.key=value]`
 // `spikessm import --format nir --in FILE.nir [--checkpoint ORIGINAL] [--out NEW.pt]`
 // `spikessm export --format safetensors --checkpoint FILE --out FILE.safetensors`
+// `spikessm export --format checkpoint --checkpoint FILE --out WEIGHTS.pt` (weights only)
 // `spikessm import --format safetensors --in FILE.safetensors --checkpoint MODEL [--out NEW.pt]`
 #include <algorithm>
 #include <cstdio>
@@ -56,6 +57,26 @@ void check_format(const std::string& format) {
     throw InputError("--format: unknown format '" + format + "' (expected nir or safetensors)");
 }
 
+void check_export_format(const std::string& format) {
+  if (format != "nir" && format != "safetensors" && format != "checkpoint")
+    throw InputError("--format: unknown format '" + format +
+                     "' (expected nir, safetensors or checkpoint)");
+}
+
+// The trained model without what only resuming needs (optimizer moments, RNG, data order):
+// a file a third of the size that every reader of checkpoints takes (models/ holds these).
+void export_checkpoint(const std::string& checkpoint, const std::string& out) {
+  require(std::filesystem::weakly_canonical(checkpoint) != std::filesystem::weakly_canonical(out),
+          "--out", "is the --checkpoint itself (expected a new file)");
+  auto m = load_trained_model(checkpoint);
+  save_trained_model(m, out);
+  int64_t n = 0;
+  for (const auto& p : m.module().parameters()) n += p.numel();
+  std::printf("wrote %s: weights-only checkpoint, %lld parameters, step %lld (%s)%s\n", out.c_str(),
+              (long long)n, (long long)m.meta.step, m.cfg.get_string("model.family").c_str(),
+              m.tokenizer ? ", with its tokenizer next to it" : "");
+}
+
 // Every weight of a checkpoint of any family, with what rebuilds the model as metadata.
 void export_safetensors(const std::string& checkpoint, const std::string& out) {
   auto m = load_trained_model(checkpoint);
@@ -93,13 +114,7 @@ void import_safetensors(const std::string& in, const std::string& checkpoint,
   std::printf("read %s: %zu tensors into the model of %s (largest change %.3g)\n", in.c_str(),
               tensors.size(), checkpoint.c_str(), diff);
   if (out.empty()) return;
-  CheckpointMeta meta{m.meta.config_toml, m.meta.step};
-  if (!m.is_language_model()) meta.state["model_input"] = to_json(m.input);
-  save_checkpoint(out, m.module(), nullptr, meta);
-  if (m.tokenizer) {
-    const auto dir = std::filesystem::path(out).parent_path();
-    m.tokenizer->save(dir.empty() ? "." : dir.string());
-  }
+  save_trained_model(m, out);
   std::printf("wrote %s\n", out.c_str());
 }
 
@@ -114,10 +129,14 @@ void add_export(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
-      "export", "write a trained model as a NIR graph (HDF5) or its weights as safetensors");
-  cmd->add_option("--format", args->format, "output format: nir | safetensors (default nir)");
+      "export",
+      "write a trained model as a NIR graph (HDF5), its weights as safetensors, or a "
+      "weights-only checkpoint");
+  cmd->add_option("--format", args->format,
+                  "output format: nir | safetensors | checkpoint (weights only: what eval, "
+                  "generate, stream and export read, without the optimizer state) (default nir)");
   cmd->add_option("--checkpoint", args->checkpoint, "checkpoint.pt written by train")->required();
-  cmd->add_option("--out", args->out, "the .nir or .safetensors file to write")
+  cmd->add_option("--out", args->out, "the .nir, .safetensors or .pt file to write")
       ->required()
       ->check(output_file());
   cmd->add_option("--dt", args->dt, "seconds of NIR time per sequence step (default 1e-3)")
@@ -129,8 +148,9 @@ void add_export(CLI::App& app) {
       ->check(int_range(1, 1000000));
   cmd->add_option("--set", args->sets, "override a data key, e.g. data.dir=DIR")->take_all();
   cmd->callback([args] {
-    check_format(args->format);
+    check_export_format(args->format);
     if (args->format == "safetensors") return export_safetensors(args->checkpoint, args->out);
+    if (args->format == "checkpoint") return export_checkpoint(args->checkpoint, args->out);
     auto m = load_trained_model(args->checkpoint, args->sets);
     auto* model = dynamic_cast<SequenceClassifierImpl*>(m.classifier.get());
     require(model != nullptr, args->checkpoint,

@@ -35,6 +35,12 @@ struct TrainedModel {
 // A classifier checkpoint from before ModelInput was saved reads its task's data to rebuild it.
 TrainedModel load_trained_model(const std::string& path, const std::vector<std::string>& sets = {});
 
+// Writes `m` as a weights-only checkpoint at `path`: the config, step, and what eval needs to
+// rebuild the model and read its data (a classifier's model input and training-split
+// statistics; a language model's tokenizer, next to the file). No optimizer state, RNG of the
+// run or data order: eval, generate, stream, export and spikessm.load read it, resume does not.
+void save_trained_model(TrainedModel& m, const std::string& path);
+
 // A classifier's test split, and only it: an image set takes the training split's statistics
 // saved in the checkpoint (an older checkpoint without them reads the training files for them).
 Task load_test_split(const TrainedModel& m);
