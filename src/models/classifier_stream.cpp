@@ -157,7 +157,9 @@ torch::Tensor ClassifierStream::run_blocks(const torch::Tensor& x, ClassifierSta
               "[ClassifierStream] x must have the model's dtype");
   torch::NoGradGuard ng;
   // Below ~64 steps per call the per-op overhead of the chunk path dominates.
-  if (engine_ && engine_on_ && x.size(0) * x.size(1) <= 64) return engine_->run(x, s);
+  // The engine returns running logits; a per-step model needs every step's features.
+  if (engine_ && engine_on_ && !per_step() && x.size(0) * x.size(1) <= 64)
+    return engine_->run(x, s);
   auto h = model_->encoder(x);  // (B, T, H)
   const size_t n = consts_.size();
   const bool binary = o.block_kind() == BlockKind::BinaryS4D;
