@@ -118,9 +118,10 @@ torch::Tensor ClassifierStream::spiking_block(size_t i, const torch::Tensor& x,
   if (o.spiking() && o.mix_kernel() != MixKernel::Dense && z.scalar_type() == torch::kFloat) {
     MixChoice choice;
     m = spike_mix_linear(z.reshape({-1, H}), c.mix_wt, b.mix->bias, o.mix_kernel(), &choice,
-                         /*glu=*/true);
+                         /*glu=*/!o.linear_mix());
   } else {
-    m = glu_halves(torch::addmm(b.mix->bias, z.reshape({-1, H}), c.mix_wt));
+    m = torch::addmm(b.mix->bias, z.reshape({-1, H}), c.mix_wt);
+    if (!o.linear_mix()) m = glu_halves(m);  // a linear-mix block has no GLU
   }
   auto out = x + m.view(x.sizes());
   return o.prenorm() ? out : channel_norm(out, b.layer_norm, b.batch_norm);
