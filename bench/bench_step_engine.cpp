@@ -6,8 +6,9 @@
 //      weight bytes per token; tokens/s of model.step() and of the engine, each with greedy
 //      picking, and of generate_tokens() (which takes the engine); the roofline
 //      bandwidth / (weight bytes per token) and each rate's ratio to it
-//   3. the causal FSDD classifier (configs/fsdd_causal.toml): per-sample latency of
-//      ClassifierStream with chunks of 1, chunk path vs engine
+//   3. the streaming FSDD classifier (configs/fsdd_stream.toml, random weights): latency of
+//      one step (one log-mel frame, 80 samples = 10 ms at 8 kHz) of ClassifierStream with
+//      chunks of 1, chunk path vs engine (the front end's own time is `spikessm stream`'s)
 // at 1 and 2 threads. A plain executable (one table, one JSON record per row):
 //   bench_step_engine [--threads=1,2] [--seconds=2] [--triad-mib=256]
 #include <ATen/CPUGeneratorImpl.h>
@@ -129,11 +130,12 @@ int main(int argc, char** argv) {
   for (const auto& p : lm->parameters()) weight_bytes += p.numel() * int64_t(p.element_size());
 
   Config cls_cfg;
-  cls_cfg.merge_file(std::string(SPIKESSM_SOURCE_DIR) + "/configs/fsdd_causal.toml");
+  cls_cfg.merge_file(std::string(SPIKESSM_SOURCE_DIR) + "/configs/fsdd_stream.toml");
   torch::manual_seed(2);
-  SequenceClassifier cls = build_classifier(cls_cfg, 1, 10);
+  const int64_t bands = cls_cfg.get_int("data.mel_bands"), hop = cls_cfg.get_int("data.hop");
+  SequenceClassifier cls = build_classifier(cls_cfg, bands, 10);
   cls->eval();
-  const auto wave = torch::randn({1, 4096, 1}) * 0.3;  // a waveform-like input
+  const auto frames = torch::randn({1, 102, bands}) * 3.0 - 6.0;  // log-mel-like input
 
   std::printf("machine: %s (%s), %s\n", cpu_model().c_str(), isa(), git_commit());
   std::printf("LM: %lld parameters, %.3f MB of weights per token\n", (long long)(weight_bytes / 4),
@@ -175,8 +177,8 @@ int main(int argc, char** argv) {
     auto cs = stream.initial_state(1);
     int64_t t = 0;
     auto one = [&] {
-      stream.forward_with_state(wave.narrow(1, t, 1), cs);
-      t = (t + 1) % wave.size(1);
+      stream.forward_with_state(frames.narrow(1, t, 1), cs);
+      t = (t + 1) % frames.size(1);
     };
     stream.set_step_engine(false);
     const double cls_old = 1e6 / rate(seconds, one);
@@ -189,9 +191,11 @@ int main(int argc, char** argv) {
         "  LM model.step (greedy)      %8.1f tokens/s  %5.1f %% of roofline\n"
         "  LM step engine (greedy)     %8.1f tokens/s  %5.1f %% of roofline  (%.1fx)\n"
         "  LM generate_tokens (T = 1)  %8.1f tokens/s  %5.1f %% of roofline\n"
-        "  FSDD stream chunk 1: chunk path %.1f us/sample, engine %.1f us/sample (%.1fx)\n",
+        "  FSDD stream chunk 1: chunk path %.1f us/step, engine %.1f us/step (%.1fx); a step is "
+        "%lld samples, %.0f us of audio\n",
         th, bw, roof, old_tps, 100 * old_tps / roof, new_tps, 100 * new_tps / roof,
-        new_tps / old_tps, gen_tps, 100 * gen_tps / roof, cls_old, cls_new, cls_old / cls_new);
+        new_tps / old_tps, gen_tps, 100 * gen_tps / roof, cls_old, cls_new, cls_old / cls_new,
+        (long long)hop, 1e6 * double(hop) / 8000.0);
     record("triad_bandwidth", th, bw, "GB/s");
     record("lm_weight_bytes_per_token", th, double(weight_bytes), "B");
     record("lm_roofline", th, roof, "tokens/s");
@@ -199,8 +203,8 @@ int main(int argc, char** argv) {
     record("lm_step_engine", th, new_tps, "tokens/s");
     record("lm_generate_tokens", th, gen_tps, "tokens/s");
     record("lm_step_engine_roofline_ratio", th, new_tps / roof, "");
-    record("fsdd_stream_chunk_path", th, cls_old, "us/sample");
-    record("fsdd_stream_step_engine", th, cls_new, "us/sample");
+    record("fsdd_stream_chunk_path", th, cls_old, "us/step");
+    record("fsdd_stream_step_engine", th, cls_new, "us/step");
   }
   return 0;
 }

@@ -166,16 +166,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("mode", choices=["accuracy", "detect", "long", "gen"])
     ap.add_argument("--cli", default="build/spikessm")
-    ap.add_argument("--checkpoint", default="runs/fsdd_causal/checkpoint.pt")
+    ap.add_argument("--checkpoint", default="models/fsdd-stream-spikingssm/model.pt")
     ap.add_argument("--tar", default="../shared/data/fsdd/recordings.tar")
-    ap.add_argument("--length", type=int, default=4096, help="accuracy: steps per recording")
+    ap.add_argument("--length", type=int, default=102,
+                    help="accuracy: steps per recording (the training length)")
     ap.add_argument("--seconds", type=float, default=60.0,
                     help="detect, long, gen: seconds of audio (0: every test recording once)")
     ap.add_argument("--gap", type=float, default=0.0, help="seconds of silence after each")
-    ap.add_argument("--chunk", type=int, default=256)
-    ap.add_argument("--threshold", type=float, default=0.8)
-    ap.add_argument("--min-steps", type=int, default=1000)
-    ap.add_argument("--window", type=int, default=4096)
+    ap.add_argument("--chunk", type=int, default=16)
+    ap.add_argument("--threshold", type=float, default=0.9)
+    ap.add_argument("--min-steps", type=int, default=50)
+    ap.add_argument("--window", type=int, default=102)
     a = ap.parse_args()
     {"accuracy": cmd_accuracy, "detect": cmd_detect, "long": cmd_long, "gen": cmd_gen}[a.mode](a)
 

@@ -9,6 +9,7 @@
 
 #include "cli_runner.h"
 #include "spikessm/common/file_bytes.h"
+#include "spikessm/data/audio_features.h"
 #include "spikessm/data/fsdd.h"
 #include "spikessm/data/tar_members.h"
 #include "spikessm/data/wav.h"
@@ -23,16 +24,15 @@ namespace {
 
 std::string fsdd_tar() { return spikessm::testing::shared_data_dir() + "/fsdd/recordings.tar"; }
 
-std::string train_args(const fs::path& out, bool bidirectional) {
+std::string train_args(const fs::path& out, bool bidirectional, const std::string& extra = "") {
   return "train --set data.dataset=fsdd --set data.dir=" + fsdd_tar() +
          " --set data.pool=4 --set data.max_length=2048 --set data.train_limit=64"
          " --set data.test_limit=16 --set data.standardize=false --set model.d_model=8"
          " --set model.d_state=4 --set model.n_layers=2 --set model.norm=batch"
          " --set model.bidirectional=" +
          std::string(bidirectional ? "true" : "false") +
-         " --set train.max_steps=6 --set train.batch_size=16 --set train.threads=1"
-         " --set train.out_dir=" +
-         out.string();
+         " --set train.max_steps=6 --set train.batch_size=16 --set train.threads=1" + extra +
+         " --set train.out_dir=" + out.string();
 }
 
 // The last JSON line of stream --json output whose event is `kind`.
@@ -62,6 +62,8 @@ class StreamCli : public ::testing::Test {
     auto r = run_cli(train_args(dir_ / "causal", false));
     ASSERT_EQ(r.code, 0) << r.out;
     r = run_cli(train_args(dir_ / "bidi", true));
+    ASSERT_EQ(r.code, 0) << r.out;
+    r = run_cli(train_args(dir_ / "logmel", false, " --set data.features=logmel"));
     ASSERT_EQ(r.code, 0) << r.out;
     // Six test recordings (index 0-4) of different digits, as WAV files and raw s16le.
     const std::string tar = spikessm::read_file_bytes(fsdd_tar());
@@ -131,6 +133,52 @@ TEST_F(StreamCli, RealRecordingsStreamToTheParallelPrediction) {
     EXPECT_EQ(fin2["class"], fin["class"]);
     for (size_t c = 0; c < fin["probs"].size(); ++c)
       EXPECT_NEAR(fin2["probs"][c].get<double>(), fin["probs"][c].get<double>(), 1e-6);
+  }
+}
+
+// Log-mel input: the stream computes the frames from the samples as they arrive, with a
+// state saved between two reads that split a frame; the parallel forward reads the task's frames.
+TEST_F(StreamCli, LogMelRecordingsStreamToTheParallelPrediction) {
+  ASSERT_EQ(samples_.size(), 6u);
+  auto tm = spikessm::load_trained_model(ckpt("logmel"));
+  auto model = std::dynamic_pointer_cast<spikessm::SequenceClassifierImpl>(tm.classifier);
+  ASSERT_TRUE(model);
+  spikessm::AudioFeatureOptions fe;
+  fe.kind = spikessm::AudioFeatures::LogMel;
+  for (size_t i = 0; i < samples_.size(); i += 2) {
+    SCOPED_TRACE("digit " + std::to_string(i));
+    torch::Tensor probs;
+    {
+      torch::NoGradGuard ng;
+      auto x = spikessm::audio_steps(samples_[i], 2048, fe).unsqueeze(0);  // (1, 25, 40)
+      probs = torch::softmax(model->forward(x), -1)[0].to(torch::kDouble);
+    }
+    const std::string raw = (dir_ / (std::to_string(i) + ".raw")).string();
+    const std::string bytes = spikessm::read_file_bytes(raw);
+    const size_t cut = 2 * 1001;  // mid-frame
+    spikessm::testing::write_file(dir_ / "lm_head.raw", bytes.substr(0, cut));
+    spikessm::testing::write_file(dir_ / "lm_tail.raw", bytes.substr(cut));
+    const std::string base = "stream --checkpoint " + ckpt("logmel") +
+                             " --input - --format s16le --rate 8000 --json --chunk 7";
+    const std::string state = (dir_ / "lm_state.bin").string();
+    auto a = run_cli(base + " --state-out " + state + " < " + (dir_ / "lm_head.raw").string());
+    ASSERT_EQ(a.code, 0) << a.out;
+    auto b = run_cli(base + " --length 13 --state-in " + state + " < " +
+                     (dir_ / "lm_tail.raw").string());
+    ASSERT_EQ(b.code, 0) << b.out;
+    auto fin = last_event(b.out, "final");
+    ASSERT_FALSE(fin.is_null()) << b.out;
+    EXPECT_EQ(fin["steps_since_reset"].get<int64_t>(), 25);  // 12 frames + 13 from the state
+    EXPECT_EQ(fin["class"].get<int64_t>(), probs.argmax().item<int64_t>());
+    for (int64_t c = 0; c < probs.size(0); ++c)
+      EXPECT_NEAR(fin["probs"][size_t(c)].get<double>(), probs[c].item<double>(), 1e-5);
+    // The WAV file in one go gives the same.
+    auto w = run_cli("stream --checkpoint " + ckpt("logmel") + " --input " +
+                     (dir_ / (std::to_string(i) + ".wav")).string() + " --length 25 --json");
+    ASSERT_EQ(w.code, 0) << w.out;
+    auto fin2 = last_event(w.out, "final");
+    for (int64_t c = 0; c < probs.size(0); ++c)
+      EXPECT_NEAR(fin2["probs"][size_t(c)].get<double>(), probs[c].item<double>(), 1e-5);
   }
 }
 

@@ -75,9 +75,30 @@ const std::vector<ConfigKey>& config_schema() {
        0,
        0,
        {},
-       "arrays: standardise each channel with the training split's mean and std; fsdd: each "
-       "recording to zero mean and unit variance (false: the raw waveform, which a causal "
-       "model can stream)"},
+       "arrays: standardise each channel with the training split's mean and std; fsdd wave: "
+       "each recording to zero mean and unit variance (false: the raw waveform, which a causal "
+       "model can stream; logmel ignores it)"},
+
+      {"data.features", S("wave"), 0, 0, enum_choices<AudioFeatures>(),
+       "fsdd: what the model reads a step: wave (the waveform, averaged over data.pool samples) "
+       "or logmel (log mel-band energies of the last data.frame samples every data.hop samples; "
+       "causal, so a model trained on them streams)"},
+      {"data.frame", int64_t(200), 2, 65536, {}, "logmel: samples a frame (200: 25 ms at 8 kHz)"},
+      {"data.hop", int64_t(80), 1, 65536, {}, "logmel: samples between frames (80: 10 ms)"},
+      {"data.mel_bands", int64_t(40), 1, 4096, {}, "logmel: mel bands (features a step)"},
+      {"data.log_floor",
+       1e-6,
+       1e-30,
+       1e30,
+       {},
+       "logmel: energies below it are clamped before the log"},
+      {"data.shift",
+       int64_t(0),
+       0,
+       1e7,
+       {},
+       "fsdd: up to this many samples of silence before each training recording (seeded, fixed "
+       "per recording), so the model also sees words that do not start at step 0"},
 
       {"model.n_layers", int64_t(2), 1, 64, {}, "number of SpikingSSM blocks"},
       {"model.d_model", int64_t(64), 1, 8192, {}, "channels H"},

@@ -19,6 +19,13 @@ DataOptions data_options(const Config& cfg) {
   o.val_file = cfg.get_string("data.val");
   o.test_file = cfg.get_string("data.test");
   o.standardize = cfg.get_bool("data.standardize");
+  o.audio.kind = parse_enum<AudioFeatures>(cfg.get_string("data.features"), "data.features");
+  o.audio.pool = o.pool;
+  o.audio.frame = cfg.get_int("data.frame");
+  o.audio.hop = cfg.get_int("data.hop");
+  o.audio.mel_bands = cfg.get_int("data.mel_bands");
+  o.audio.log_floor = cfg.get_float("data.log_floor");
+  o.shift = cfg.get_int("data.shift");
   return o;
 }
 

@@ -245,17 +245,26 @@ Task fsdd_task(const DataOptions& o, TaskSplits splits) {
   const std::string tar = fs::is_directory(dir) ? dir + "/recordings.tar" : dir;
   require(fs::exists(tar), "data.dir",
           "'" + tar + "' not found (expected the FSDD recordings.tar)");
-  const int64_t max_samples = max_length(o, 8192), pool = o.pool;
-  require(max_samples >= pool, "data.max_length",
-          std::to_string(max_samples) + " samples is less than one pooling window of " +
-              std::to_string(pool));
+  AudioFeatureOptions fe = o.audio;
+  fe.rate = kFsddRate;
+  const AudioFrontEnd front_end(fe);  // checks the data.* keys of the front end
+  const int64_t max_samples = max_length(o, kFsddMaxSamples),
+                per_step = front_end.samples_per_step();
+  require(max_samples >= per_step, "data.max_length",
+          std::to_string(max_samples) + " samples is less than one step of " +
+              std::to_string(per_step));
+  const bool standardize = o.standardize && fe.kind == AudioFeatures::Wave;
   std::vector<torch::Tensor> x[3];
   std::vector<int64_t> y[3];
   int64_t trimmed = 0;
   const bool test_only = splits == TaskSplits::TestOnly;
-  for (const auto& r : read_fsdd_tar(tar, [&](int64_t index) { return !test_only || index < 5; })) {
+  std::mt19937_64 shifts(o.split_seed ^ 0x5f5d5e5d5c5b5a59ULL);  // data.shift, in archive order
+  for (auto& r : read_fsdd_tar(tar, [&](int64_t index) { return !test_only || index < 5; })) {
     const int split = r.index < 5 ? 2 : r.index < 10 ? 1 : 0;  // test, val, train
-    x[split].push_back(fsdd_signal(r.samples, max_samples, pool, o.standardize));
+    if (split == 0 && o.shift > 0)
+      r.samples.insert(r.samples.begin(), size_t(shifts() % uint64_t(o.shift + 1)), 0.0f);
+    x[split].push_back(standardize ? fsdd_signal(r.samples, max_samples, per_step, true)
+                                   : audio_steps(r.samples, max_samples, fe));
     y[split].push_back(r.digit);
     trimmed += int64_t(r.samples.size()) > max_samples;
   }
@@ -272,13 +281,17 @@ Task fsdd_task(const DataOptions& o, TaskSplits splits) {
   stack(2, t.test_x, t.test_y);
   // The tar is ordered by file name, digit first.
   shuffle_train_and_test(t, o);
-  t.d_input = 1;
+  t.d_input = front_end.features();
   t.n_classes = 10;
   apply_limits(t, o);
-  t.L = max_samples / pool;
-  t.description = "fsdd spoken digits (" + tar + "), " + std::to_string(kFsddRate / pool) +
-                  " Hz, L = " + std::to_string(t.L) + " (" + std::to_string(trimmed) +
-                  " recordings trimmed), " + sizes(t);
+  t.L = max_samples / per_step;
+  t.description =
+      "fsdd spoken digits (" + tar + "), " +
+      (fe.kind == AudioFeatures::Wave ? std::to_string(kFsddRate / per_step) + " Hz waveform"
+                                      : std::to_string(fe.mel_bands) + " log-mel bands every " +
+                                            std::to_string(per_step) + " samples") +
+      ", L = " + std::to_string(t.L) + " (" + std::to_string(trimmed) + " recordings trimmed), " +
+      sizes(t);
   return t;
 }
 

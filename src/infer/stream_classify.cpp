@@ -63,7 +63,7 @@ StreamStats run_stream(ClassifierStream& stream, ClassifierState& state, StepSou
     if (o.report_every > 0) want = std::min(want, o.report_every - st.steps % o.report_every);
     int64_t n = src.read(buf.data(), want);
     if (n == 0 && o.length > 0) {  // pad a short input with silence up to --length
-      std::fill(buf.begin(), buf.begin() + want * d, 0.0f);
+      src.pad(buf.data(), want, d);
       n = want;
     }
     if (n == 0) break;
@@ -117,7 +117,7 @@ void save_stream_state(const std::string& path, const ClassifierState& state,
                        const std::vector<float>& pending, const nlohmann::json& info) {
   std::vector<torch::Tensor> tensors = state.blocks;
   tensors.push_back(state.pooled_sum);
-  tensors.push_back(torch::tensor(pending, torch::kFloat));  // (< pool) samples
+  tensors.push_back(torch::tensor(pending, torch::kFloat));  // the front end's kept samples
   std::ostringstream os;
   torch::save(tensors, os);
   nlohmann::json meta = info;

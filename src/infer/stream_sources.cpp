@@ -1,10 +1,11 @@
 // Where `spikessm stream` gets its input steps: raw PCM on a pipe, a WAV file, an .npy array;
-// audio is pooled exactly as the FSDD task pools it (data/fsdd.h).
+// audio goes through the FSDD task's own front end (data/audio_features.h).
 #include <cmath>
 #include <cstring>
 
 #include "spikessm/common/error.h"
 #include "spikessm/common/file_bytes.h"
+#include "spikessm/data/audio_features.h"
 #include "spikessm/data/fsdd.h"
 #include "spikessm/data/npy.h"
 #include "spikessm/data/wav.h"
@@ -21,12 +22,20 @@ StreamInputSpec stream_input_spec(const DataOptions& data, int64_t d_input,
     in.std = stats.std;
   }
   if (data.dataset == "fsdd") {
-    require(!data.standardize, "data.standardize",
+    require(!data.standardize || data.audio.kind != AudioFeatures::Wave, "data.standardize",
             "is true in this checkpoint: it scales each recording by the recording's own "
             "variance, which a stream does not know in advance; train with data.standardize = "
-            "false to stream");
+            "false (or data.features = \"logmel\") to stream");
     in.rate = kFsddRate;
-    in.pool = data.pool;
+    in.audio = data.audio;
+    in.audio.rate = kFsddRate;
+    const AudioFrontEnd fe(in.audio);
+    require(fe.features() == d_input, "data.features",
+            "makes " + std::to_string(fe.features()) + " features a step, but the model reads " +
+                std::to_string(d_input));
+    in.samples_per_step = fe.samples_per_step();
+    in.train_length =
+        (data.max_length > 0 ? data.max_length : kFsddMaxSamples) / in.samples_per_step;
   }
   return in;
 }
@@ -39,42 +48,17 @@ PcmFormat pcm_format_from_name(const std::string& name) {
 
 namespace {
 
-// Audio samples -> steps: the mean of every window of `pool` samples; the samples of an
-// unfinished window wait for the next read.
-class Pooler {
- public:
-  explicit Pooler(int64_t pool) : pool_(pool) {}
-  // Appends samples; writes whole windows to out (at most max_steps), returns how many.
-  // Callers hand at most (max_steps * pool - pending) samples.
-  int64_t push(const float* s, int64_t n, float* out) {
-    int64_t steps = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      buf_.push_back(s[i]);
-      if (int64_t(buf_.size()) == pool_) {
-        out[steps++] = fsdd_pool_window(buf_.data(), pool_);
-        buf_.clear();
-      }
-    }
-    return steps;
-  }
-  int64_t samples_for(int64_t max_steps) const { return max_steps * pool_ - int64_t(buf_.size()); }
-  std::vector<float> buf_;
-
- private:
-  int64_t pool_;
-};
-
 class PcmSource : public StepSource {
  public:
   PcmSource(std::FILE* f, PcmFormat format, const StreamInputSpec& in, std::string what)
       : f_(f),
         bytes_per_(format == PcmFormat::S16LE ? 2 : 4),
         format_(format),
-        pooler_(in.pool),
+        front_end_(in.audio),
         what_(std::move(what)) {}
 
   int64_t read(float* out, int64_t max_steps) override {
-    const int64_t want = pooler_.samples_for(max_steps);
+    const int64_t want = front_end_.samples_for(max_steps);
     raw_.resize(size_t(want * bytes_per_));
     samples_.resize(size_t(want));
     // Fill up to `want` whole samples; a short read is either the end or a slow pipe.
@@ -109,16 +93,19 @@ class PcmSource : public StepSource {
     // Bytes of a partial sample move to the front for the next read.
     std::memmove(raw_.data(), raw_.data() + n * bytes_per_, carry_);
     samples_read_ += n;
-    return pooler_.push(samples_.data(), n, out);
+    return front_end_.push(samples_.data(), n, out);
   }
-  std::vector<float> pending() const override { return pooler_.buf_; }
-  void set_pending(const std::vector<float>& p) override { pooler_.buf_ = p; }
+  void pad(float* out, int64_t steps, int64_t) override { front_end_.pad(out, steps); }
+  std::vector<float> pending() const override { return front_end_.pending(); }
+  void set_pending(const std::vector<float>& p, const std::string& where) override {
+    front_end_.set_pending(p, where);
+  }
 
  private:
   std::FILE* f_;
   int64_t bytes_per_;
   PcmFormat format_;
-  Pooler pooler_;
+  AudioFrontEnd front_end_;
   std::string what_;
   std::vector<unsigned char> raw_;
   std::vector<float> samples_;
@@ -126,29 +113,41 @@ class PcmSource : public StepSource {
   int64_t samples_read_ = 0;
 };
 
-// Samples already in memory (a decoded WAV, an array): handed out a chunk at a time.
-class BufferSource : public StepSource {
+// Audio already in memory (a decoded WAV), through the front end a chunk at a time.
+class AudioBufferSource : public StepSource {
  public:
-  BufferSource(std::vector<float> samples, int64_t pool, int64_t d)
-      : samples_(std::move(samples)), pooler_(pool), d_(d) {}
+  AudioBufferSource(std::vector<float> samples, const AudioFeatureOptions& o)
+      : samples_(std::move(samples)), front_end_(o) {}
   int64_t read(float* out, int64_t max_steps) override {
-    if (d_ > 1) {  // arrays: one step is d values, no pooling
-      const int64_t n = std::min(max_steps, (int64_t(samples_.size()) - pos_) / d_);
-      std::copy(samples_.data() + pos_, samples_.data() + pos_ + n * d_, out);
-      pos_ += n * d_;
-      return n;
-    }
-    const int64_t n = std::min(pooler_.samples_for(max_steps), int64_t(samples_.size()) - pos_);
-    const int64_t steps = pooler_.push(samples_.data() + pos_, n, out);
+    const int64_t n = std::min(front_end_.samples_for(max_steps), int64_t(samples_.size()) - pos_);
     pos_ += n;
-    return steps;
+    return front_end_.push(samples_.data() + pos_ - n, n, out);
   }
-  std::vector<float> pending() const override { return pooler_.buf_; }
-  void set_pending(const std::vector<float>& p) override { pooler_.buf_ = p; }
+  void pad(float* out, int64_t steps, int64_t) override { front_end_.pad(out, steps); }
+  std::vector<float> pending() const override { return front_end_.pending(); }
+  void set_pending(const std::vector<float>& p, const std::string& where) override {
+    front_end_.set_pending(p, where);
+  }
 
  private:
   std::vector<float> samples_;
-  Pooler pooler_;
+  AudioFrontEnd front_end_;
+  int64_t pos_ = 0;
+};
+
+// Model inputs already (an array): d values a step, handed out a chunk at a time.
+class ArraySource : public StepSource {
+ public:
+  ArraySource(std::vector<float> values, int64_t d) : values_(std::move(values)), d_(d) {}
+  int64_t read(float* out, int64_t max_steps) override {
+    const int64_t n = std::min(max_steps, (int64_t(values_.size()) - pos_) / d_);
+    std::copy(values_.data() + pos_, values_.data() + pos_ + n * d_, out);
+    pos_ += n * d_;
+    return n;
+  }
+
+ private:
+  std::vector<float> values_;
   int64_t d_, pos_ = 0;
 };
 
@@ -170,7 +169,7 @@ std::unique_ptr<StepSource> wav_source(const std::string& path, const StreamInpu
   require(wav.sample_rate == in.rate, path,
           "sample rate " + std::to_string(wav.sample_rate) + " Hz, but the model was trained at " +
               std::to_string(in.rate) + " Hz");
-  return std::make_unique<BufferSource>(std::move(wav.samples), in.pool, 1);
+  return std::make_unique<AudioBufferSource>(std::move(wav.samples), in.audio);
 }
 
 std::unique_ptr<StepSource> array_source(const std::string& path, const StreamInputSpec& in) {
@@ -193,7 +192,7 @@ std::unique_ptr<StepSource> array_source(const std::string& path, const StreamIn
   }
   std::vector<float> v(a.data_ptr<float>(), a.data_ptr<float>() + a.numel());
   // Arrays are model inputs already: one value (or row) a step.
-  return std::make_unique<BufferSource>(std::move(v), 1, in.d_input);
+  return std::make_unique<ArraySource>(std::move(v), in.d_input);
 }
 
 }  // namespace spikessm

@@ -19,7 +19,11 @@ struct StreamArgs {
   int64_t rate = 0, threads = 1;
   double every_seconds = 0;
   bool json = false;
-  StreamRunOptions run;
+  StreamRunOptions run = [] {  // detection's min_steps and window 0: from the training length
+    StreamRunOptions o;
+    o.min_steps = o.window = 0;
+    return o;
+  }();
 };
 
 bool ends_with(const std::string& s, const std::string& tail) {
@@ -48,7 +52,7 @@ std::unique_ptr<StepSource> open_source(const StreamArgs& a, const std::string& 
 
 // Seconds of input after `step` model steps (steps when the input is not audio).
 double seconds_of(int64_t step, const StreamInputSpec& in) {
-  return in.rate > 0 ? double(step * in.pool) / double(in.rate) : double(step);
+  return in.rate > 0 ? double(step * in.samples_per_step) / double(in.rate) : double(step);
 }
 
 void print_event(const StreamEvent& e, const StreamInputSpec& in, bool json,
@@ -102,9 +106,17 @@ void run_stream_cmd(const StreamArgs& a) {
                                         ? train_split_stats_from_json(*split, a.checkpoint)
                                         : TrainSplitStats{});
   StreamRunOptions run = a.run;
+  // Detection defaults: a window of the training length, a decision after half of it.
+  const StreamRunOptions lib;
+  if (run.window == 0)
+    run.window = in.train_length > 0 ? std::max(in.train_length, run.min_steps) : lib.window;
+  if (run.min_steps == 0)
+    run.min_steps = in.train_length > 0 ? std::max<int64_t>(1, run.window / 2)
+                                        : std::min(lib.min_steps, run.window);
   if (a.every_seconds > 0)
     run.report_every = std::max<int64_t>(
-        1, int64_t(a.every_seconds * (in.rate > 0 ? double(in.rate) / double(in.pool) : 1.0)));
+        1, int64_t(a.every_seconds *
+                   (in.rate > 0 ? double(in.rate) / double(in.samples_per_step) : 1.0)));
   check_stream_options(run);
   require(a.inputs.size() == 1 || (a.state_in.empty() && a.state_out.empty()), "--state-out",
           "and --state-in take one --input");
@@ -118,9 +130,7 @@ void run_stream_cmd(const StreamArgs& a) {
     if (!a.state_in.empty()) {
       std::vector<float> pending;
       state = load_stream_state(a.state_in, stream, &pending, nullptr);
-      require(int64_t(pending.size()) < in.pool, a.state_in,
-              "holds " + std::to_string(pending.size()) + " pending samples, more than a window");
-      src->set_pending(pending);
+      src->set_pending(pending, a.state_in);
     }
     const auto stats = run_stream(stream, state, *src, run, [&](const StreamEvent& e) {
       // Text output names the input only when there are several.
@@ -176,10 +186,12 @@ void add_stream(CLI::App& app) {
   cmd->add_option("--threshold", a->run.threshold, "detection: probability (default 0.9)")
       ->check(real_range(0, 1, true));
   cmd->add_option("--min-steps", a->run.min_steps,
-                  "detection: steps since the last reset before a decision (default 1000)")
+                  "detection: steps since the last reset before a decision (default: half of "
+                  "--window)")
       ->check(int_range(1, int64_t(1) << 40));
   cmd->add_option("--window", a->run.window,
-                  "detection: steps without a decision before the state is reset (default 4096)")
+                  "detection: steps without a decision before the state is reset (default: the "
+                  "training length of an audio model, else 4096)")
       ->check(int_range(1, int64_t(1) << 40));
   cmd->add_option("--state-in", a->state_in, "continue from a state saved by --state-out");
   cmd->add_option("--state-out", a->state_out, "save the state after the input to this file")

@@ -65,4 +65,10 @@ SPIKESSM_NAMES(AttentionKind, "attention", EnumName<AttentionKind>{AttentionKind
                EnumName<AttentionKind>{AttentionKind::LrfSsa, "lrf_ssa"},
                EnumName<AttentionKind>{AttentionKind::LrfDyn, "lrf_dyn"});
 
+// What an audio task feeds the model a step (data/audio_features.h).
+enum class AudioFeatures { Wave, LogMel };
+SPIKESSM_NAMES(AudioFeatures, "audio features",
+               EnumName<AudioFeatures>{AudioFeatures::Wave, "wave"},
+               EnumName<AudioFeatures>{AudioFeatures::LogMel, "logmel"});
+
 }  // namespace spikessm

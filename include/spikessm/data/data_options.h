@@ -5,6 +5,7 @@
 #include <string>
 
 #include "spikessm/common/config.h"
+#include "spikessm/data/audio_features.h"
 
 namespace spikessm {
 
@@ -20,7 +21,9 @@ struct DataOptions {
   bool permute = false;     // a fixed seeded pixel permutation (psMNIST)
   uint64_t permutation_seed = 0;
   std::string train_file, val_file, test_file;  // arrays: the user's files
-  bool standardize = true;                      // arrays: per-channel, training statistics
+  bool standardize = true;    // arrays: per-channel, training statistics; fsdd wave: per recording
+  AudioFeatureOptions audio;  // fsdd: the front end (rate, pool, logmel framing)
+  int64_t shift = 0;  // fsdd: up to this many samples of silence before a training recording
 };
 
 DataOptions data_options(const Config& cfg);

@@ -1,9 +1,10 @@
 #pragma once
 // `spikessm stream` as a library: samples from a WAV file, raw PCM on a pipe, or an array
 // file are turned into the model's input steps exactly as its task prepared them (FSDD: the
-// mean of each window of data.pool samples) and read by a ClassifierStream in chunks, with
+// task's audio front end, data/audio_features.h) and read by a ClassifierStream in chunks, with
 // running class probabilities, a final decision, and an optional detection mode for
 // continuous streams. Memory is constant: a chunk of samples, the model and its state.
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "spikessm/common/error.h"
 #include "spikessm/data/data_options.h"
 #include "spikessm/data/task_splits.h"
 #include "spikessm/models/classifier_stream.h"
@@ -19,15 +21,19 @@ namespace spikessm {
 
 // What the model's task did to a recording before the first layer, from its data options.
 struct StreamInputSpec {
-  int64_t rate = 0;     // samples per second of audio inputs (0: the task is not audio)
-  int64_t pool = 1;     // samples averaged into one step (audio)
-  int64_t d_input = 1;  // features per step
+  int64_t rate = 0;              // samples per second of audio inputs (0: the task is not audio)
+  AudioFeatureOptions audio;     // audio: the task's front end
+  int64_t samples_per_step = 1;  // audio: input samples a step advances by
+  int64_t train_length = 0;      // audio: the steps of one training recording (0: unknown)
+  int64_t d_input = 1;           // features per step
   // arrays: the training split's per-channel mean and std (the checkpoint's), applied to
   // array inputs as the task applied them; empty when the task did not standardise
   std::vector<double> mean, std;
 };
 // InputError naming data.standardize when the task standardises each recording (a statistic
 // of the whole recording, which a stream cannot know in advance).
+// InputError naming data.features when the task's front end makes another number of features
+// than the model reads.
 // `stats`: the training split's statistics saved in the checkpoint (arrays: standardisation).
 StreamInputSpec stream_input_spec(const DataOptions& data, int64_t d_input,
                                   const TrainSplitStats& stats = {});
@@ -39,22 +45,28 @@ class StepSource {
   // Writes up to max_steps steps into out (max_steps x d_input floats); returns how many
   // (0: the input has ended). InputError on malformed input.
   virtual int64_t read(float* out, int64_t max_steps) = 0;
-  // Input samples that were read but not yet a whole step (audio pooling), kept so that a
-  // saved state resumes exactly; and their restoration.
+  // `steps` steps of silence after the input's end, as the task pads a short recording.
+  virtual void pad(float* out, int64_t steps, int64_t d) { std::fill(out, out + steps * d, 0.0f); }
+  // Input samples kept between steps (an unfinished step, the front end's history), so that
+  // a saved state resumes exactly; and their restoration (InputError naming `where` when they
+  // cannot be this source's).
   virtual std::vector<float> pending() const { return {}; }
-  virtual void set_pending(const std::vector<float>&) {}
+  virtual void set_pending(const std::vector<float>& p, const std::string& where) {
+    require(p.empty(), where, "holds pending audio samples, but the input is not audio");
+  }
 };
 
 enum class PcmFormat { S16LE, F32LE };
 PcmFormat pcm_format_from_name(const std::string& name);  // InputError naming --format
 
-// Raw mono PCM from a stream (stdin), pooled. A stream that ends inside a sample is an
-// InputError naming `what`; so is a non-finite float sample.
+// Raw mono PCM from a stream (stdin), through the task's front end. A stream that ends inside a
+// sample is an InputError naming `what`; so is a non-finite float sample.
 std::unique_ptr<StepSource> pcm_source(std::FILE* f, PcmFormat format, const StreamInputSpec& in,
                                        const std::string& what);
-// A mono WAV file, pooled. InputError naming the file when it is not a mono WAV at in.rate.
+// A mono WAV file, through the task's front end. InputError naming the file when it is not a mono
+// WAV at in.rate.
 std::unique_ptr<StepSource> wav_source(const std::string& path, const StreamInputSpec& in);
-// An .npy array of model inputs: (L, d_input), or (L,) when d_input = 1; no pooling; each
+// An .npy array of model inputs: (L, d_input), or (L,) when d_input = 1; no front end; each
 // channel standardised with in.mean and in.std when they are given.
 std::unique_ptr<StepSource> array_source(const std::string& path, const StreamInputSpec& in);
 
