@@ -61,7 +61,9 @@ StreamStats run_stream(ClassifierStream& stream, ClassifierState& state, StepSou
     if (want <= 0) break;
     // Chunks end on report boundaries, so reports fall on exact multiples of report_every.
     if (o.report_every > 0) want = std::min(want, o.report_every - st.steps % o.report_every);
+    const auto r0 = std::chrono::steady_clock::now();
     int64_t n = src.read(buf.data(), want);
+    st.input_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - r0).count();
     if (n == 0 && o.length > 0) {  // pad a short input with silence up to --length
       src.pad(buf.data(), want, d);
       n = want;

@@ -142,16 +142,21 @@ void run_stream_cmd(const StreamArgs& a) {
     total.steps += stats.steps;
     total.chunks += stats.chunks;
     total.compute_seconds += stats.compute_seconds;
+    total.input_seconds += stats.input_seconds;
     total.slowest_chunk_seconds =
         std::max(total.slowest_chunk_seconds, stats.slowest_chunk_seconds);
     total.peak_rss_mib = stats.peak_rss_mib;
   }
   const auto& stats = total;
+  const auto per_step = [&](double sec) {
+    return stats.steps > 0 ? 1e6 * sec / double(stats.steps) : 0.0;
+  };
   std::fprintf(stderr,
-               "streamed %lld steps (%.1f s of input) in %lld chunks: %.2f us a step, slowest "
-               "chunk %.3f ms; peak RSS %.1f MiB\n",
+               "streamed %lld steps (%.1f s of input) in %lld chunks: %.2f us a step in the "
+               "model, %.2f us reading input (front end and waits), slowest chunk %.3f ms; "
+               "peak RSS %.1f MiB\n",
                (long long)stats.steps, seconds_of(stats.steps, in), (long long)stats.chunks,
-               stats.steps > 0 ? 1e6 * stats.compute_seconds / double(stats.steps) : 0.0,
+               per_step(stats.compute_seconds), per_step(stats.input_seconds),
                1e3 * stats.slowest_chunk_seconds, stats.peak_rss_mib);
 }
 

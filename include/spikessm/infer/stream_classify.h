@@ -96,6 +96,7 @@ struct StreamEvent {
 struct StreamStats {
   int64_t steps = 0, chunks = 0;
   double compute_seconds = 0;  // inside the model
+  double input_seconds = 0;    // reading and decoding input, the audio front end (incl. waits)
   double slowest_chunk_seconds = 0;
   double peak_rss_mib = 0;
 };

@@ -50,10 +50,14 @@ int64_t nonzero_indices(const T* x, int64_t n_in, int32_t* active) {
 
 template <typename T>
 void matvec_cpu(const MatvecParams<T>& p) {
-  // Tasks of 128 columns: below that a second thread costs more than it saves.
-  constexpr int64_t kTask = 128;
+  // Tasks of 128 columns, and at least ~1M multiply-adds a thread: waking a sleeping pool
+  // thread (OMP_WAIT_POLICY=PASSIVE) costs tens of microseconds, more than a one-token
+  // matvec of a small model takes on one core.
+  constexpr int64_t kTask = 128, kMinMacsPerThread = int64_t(1) << 20;
   const int64_t tasks = (p.n_out + kTask - 1) / kTask;
-  at::parallel_for(0, tasks, 1, [&](int64_t begin, int64_t end) {
+  const int64_t grain =
+      std::max<int64_t>(1, kMinMacsPerThread / std::max<int64_t>(1, p.n_active * kTask));
+  at::parallel_for(0, tasks, grain, [&](int64_t begin, int64_t end) {
     const int64_t c0 = begin * kTask;
     columns(p, c0, std::min(end * kTask, p.n_out) - c0);
   });

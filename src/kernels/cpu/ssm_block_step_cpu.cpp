@@ -102,8 +102,10 @@ void ssm_block_step_cpu(const SsmBlockStepParams<T>& p) {
   channel_norm_cpu(p.prenorm ? p.norm : ChannelNormParams<T>{}, H, p.x, p.u);
   // S4D and soma over channel ranges; y reuses the membrane-free scratch m (n_mix >= H).
   T* y = p.m;
-  constexpr int64_t kChannels = 64;  // per task: a second thread pays off above ~2 x 64
-  at::parallel_for(0, H, kChannels, [&](int64_t h0, int64_t h1) {
+  // Channels a thread: at least 64, and ~64k mode updates, since waking a sleeping pool
+  // thread costs more than a small model's whole step (see matvec_cpu.cpp).
+  const int64_t channels = std::max<int64_t>(64, (int64_t(1) << 16) / std::max<int64_t>(1, p.M));
+  at::parallel_for(0, H, channels, [&](int64_t h0, int64_t h1) {
     s4d_channels(p, h0, h1, y);
     if (p.spiking)
       lif_channels(p, h0, h1, y);
