@@ -4,12 +4,10 @@
 #include <cmath>
 #include <chrono>
 #include <fstream>
-#include <sstream>
 
-#include "spikessm/common/atomic_file.h"
 #include "spikessm/common/error.h"
 #include "spikessm/common/file_bytes.h"
-#include "spikessm/common/checkpoint_format.h"
+#include "spikessm/infer/state_file.h"
 #include "spikessm/models/lm_step_engine.h"
 #include "spikessm/train/trainer.h"
 
@@ -112,28 +110,14 @@ void generate_tokens(LanguageModelImpl& model, int64_t max_tokens, const Samplin
 void save_gen_state(const std::string& path, const GenState& g, const nlohmann::json& info) {
   std::vector<torch::Tensor> tensors = g.state.tensors;
   tensors.push_back(g.next_logits);
-  std::ostringstream os;
-  torch::save(tensors, os);
   nlohmann::json meta = info;
   meta["tokens_seen"] = g.tokens_seen;
   meta["n_state_tensors"] = g.state.tensors.size();
-  write_file_atomic(
-      path, encode_checkpoint({{"lm_state_info", meta.dump()}, {"lm_state_tensors", os.str()}}));
+  save_state_file(path, "lm", meta, tensors);
 }
 
 GenState load_gen_state(const std::string& path, LanguageModelImpl& model, nlohmann::json* info) {
-  const std::string bytes = read_regular_file(path, "generation state file");
-  const auto sections = decode_checkpoint(bytes.data(), bytes.size(), path);
-  const std::string* meta_s = find_section(sections, "lm_state_info");
-  const std::string* tens_s = find_section(sections, "lm_state_tensors");
-  require(meta_s && tens_s, path,
-          "is not a generation state file (written by generate --state-out)");
-  nlohmann::json meta;
-  try {
-    meta = nlohmann::json::parse(*meta_s);
-  } catch (const nlohmann::json::exception& e) {
-    throw InputError(path + ": state information is not valid JSON (" + e.what() + ")");
-  }
+  auto [meta, tensors] = load_state_file(path, "lm", "generate --state-out");
   require(meta.value("family", std::string()) == model.family() &&
               meta.value("spiking", !model.spiking()) == model.spiking() &&
               meta.value("vocab", int64_t(-1)) == model.vocab_size(),
@@ -141,13 +125,6 @@ GenState load_gen_state(const std::string& path, LanguageModelImpl& model, nlohm
           "was written by a " + meta.value("family", std::string("?")) + " with vocabulary " +
               std::to_string(meta.value("vocab", int64_t(-1))) +
               ", not by this checkpoint's model");
-  std::vector<torch::Tensor> tensors;
-  try {
-    std::istringstream is(*tens_s);
-    torch::load(tensors, is);
-  } catch (const c10::Error& e) {
-    throw InputError(path + ": state tensors do not load (" + e.what_without_backtrace() + ")");
-  }
   require(
       !tensors.empty() && int64_t(tensors.size()) == meta.value("n_state_tensors", int64_t(-1)) + 1,
       path, "holds " + std::to_string(tensors.size()) + " tensors, not the state it describes");

@@ -1,13 +1,10 @@
 #include "spikessm/infer/stream_classify.h"
 
 #include <chrono>
-#include <sstream>
 
-#include "spikessm/common/atomic_file.h"
-#include "spikessm/common/checkpoint_format.h"
 #include "spikessm/common/error.h"
-#include "spikessm/common/file_bytes.h"
 #include "spikessm/infer/generate.h"
+#include "spikessm/infer/state_file.h"
 
 namespace spikessm {
 
@@ -63,7 +60,8 @@ StreamStats run_stream(ClassifierStream& stream, ClassifierState& state, StepSou
     if (o.report_every > 0) want = std::min(want, o.report_every - st.steps % o.report_every);
     const auto r0 = std::chrono::steady_clock::now();
     int64_t n = src.read(buf.data(), want);
-    st.input_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - r0).count();
+    st.input_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - r0).count();
     if (n == 0 && o.length > 0) {  // pad a short input with silence up to --length
       src.pad(buf.data(), want, d);
       n = want;
@@ -120,35 +118,15 @@ void save_stream_state(const std::string& path, const ClassifierState& state,
   std::vector<torch::Tensor> tensors = state.blocks;
   tensors.push_back(state.pooled_sum);
   tensors.push_back(torch::tensor(pending, torch::kFloat));  // the front end's kept samples
-  std::ostringstream os;
-  torch::save(tensors, os);
   nlohmann::json meta = info;
   meta["steps"] = state.steps;
   meta["n_block_tensors"] = state.blocks.size();
-  write_file_atomic(path, encode_checkpoint({{"stream_state_info", meta.dump()},
-                                             {"stream_state_tensors", os.str()}}));
+  save_state_file(path, "stream", meta, tensors);
 }
 
 ClassifierState load_stream_state(const std::string& path, const ClassifierStream& stream,
                                   std::vector<float>* pending, nlohmann::json* info) {
-  const std::string bytes = read_regular_file(path, "stream state file");
-  const auto sections = decode_checkpoint(bytes.data(), bytes.size(), path);
-  const std::string* meta_s = find_section(sections, "stream_state_info");
-  const std::string* tens_s = find_section(sections, "stream_state_tensors");
-  require(meta_s && tens_s, path, "is not a stream state file (written by stream --state-out)");
-  nlohmann::json meta;
-  try {
-    meta = nlohmann::json::parse(*meta_s);
-  } catch (const nlohmann::json::exception& e) {
-    throw InputError(path + ": state information is not valid JSON (" + e.what() + ")");
-  }
-  std::vector<torch::Tensor> tensors;
-  try {
-    std::istringstream is(*tens_s);
-    torch::load(tensors, is);
-  } catch (const c10::Error& e) {
-    throw InputError(path + ": state tensors do not load (" + e.what_without_backtrace() + ")");
-  }
+  const auto [meta, tensors] = load_state_file(path, "stream", "stream --state-out");
   const int64_t nb = meta.value("n_block_tensors", int64_t(-1));
   require(nb >= 0 && int64_t(tensors.size()) == nb + 2, path,
           "holds " + std::to_string(tensors.size()) + " tensors, not the state it describes");

@@ -49,7 +49,7 @@ void generate_tokens(LanguageModelImpl& model, int64_t max_tokens, const Samplin
                      GenState& g, const std::function<void(int64_t)>& on_token,
                      GenerateStats& stats);
 
-// State files: the checksummed container of checkpoint_format.h with a JSON section (family,
+// State files (infer/state_file.h): a JSON section (family,
 // vocabulary, tokens seen, checkpoint) and the tensors. Written atomically.
 void save_gen_state(const std::string& path, const GenState& g, const nlohmann::json& info);
 // InputError when the file is missing, corrupt, or written by another model/vocabulary.

@@ -111,9 +111,8 @@ StreamStats run_stream(ClassifierStream& stream, ClassifierState& state, StepSou
                        const StreamRunOptions& opts,
                        const std::function<void(const StreamEvent&)>& on_event);
 
-// State files: the checksummed container of checkpoint_format.h with a JSON section (model
-// shape, steps, the checkpoint) and the state tensors plus the pending input samples.
-// Written atomically.
+// State files (infer/state_file.h): a JSON section (steps, the checkpoint) and the state
+// tensors plus the front end's kept input samples. Written atomically.
 void save_stream_state(const std::string& path, const ClassifierState& state,
                        const std::vector<float>& pending, const nlohmann::json& info);
 // InputError when the file is missing, corrupt, or holds another model's state.
