@@ -94,15 +94,16 @@ void AudioFrontEnd::finish_step(float* out) const {
     out[0] = fsdd_pool_window(buf_.data(), o_.pool);
     return;
   }
-  std::vector<double> re(size_t(n_fft_), 0.0), im(size_t(n_fft_), 0.0);
-  for (size_t i = 0; i < hann_.size(); ++i) re[i] = double(buf_[i]) * hann_[i];
-  fft(re, im, cos_, sin_);
+  re_.assign(size_t(n_fft_), 0.0);
+  im_.assign(size_t(n_fft_), 0.0);
+  for (size_t i = 0; i < hann_.size(); ++i) re_[i] = double(buf_[i]) * hann_[i];
+  fft(re_, im_, cos_, sin_);
   const int64_t bins = n_fft_ / 2 + 1;
-  std::vector<double> power(static_cast<size_t>(bins));
-  for (size_t k = 0; k < power.size(); ++k) power[k] = re[k] * re[k] + im[k] * im[k];
+  power_.resize(size_t(bins));
+  for (size_t k = 0; k < power_.size(); ++k) power_[k] = re_[k] * re_[k] + im_[k] * im_[k];
   for (int64_t m = 0; m < o_.mel_bands; ++m) {
     double e = 0.0;
-    for (int64_t k = 0; k < bins; ++k) e += mel_[size_t(m * bins + k)] * power[size_t(k)];
+    for (int64_t k = 0; k < bins; ++k) e += mel_[size_t(m * bins + k)] * power_[size_t(k)];
     out[m] = float(std::log(std::max(e, o_.log_floor)));
   }
 }

@@ -73,20 +73,29 @@ void print_event(const StreamEvent& e, const StreamInputSpec& in, bool json,
     if (!input.empty()) std::printf("%s: ", input.c_str());
     std::printf("step %lld: class %lld p=%.3f\n", (long long)e.step, (long long)e.cls, e.p);
   } else if (e.kind == StreamEvent::Running) {
-    std::printf("t=%.3fs step %lld: class %lld p=%.3f  [", t, (long long)e.step, (long long)e.cls,
-                e.p);
+    if (in.rate > 0) std::printf("t=%.3fs ", t);
+    std::printf("step %lld: class %lld p=%.3f  [", (long long)e.step, (long long)e.cls, e.p);
     for (size_t i = 0; i < e.probs.size(); ++i) std::printf(i ? " %.3f" : "%.3f", e.probs[i]);
     std::printf("]\n");
   } else if (e.kind == StreamEvent::Final) {
     if (!input.empty()) std::printf("%s: ", input.c_str());
-    std::printf("decision: class %lld p=%.3f (over %lld steps, t=%.3fs)\n", (long long)e.cls, e.p,
-                (long long)e.steps_since_reset, t);
-  } else if (e.kind == StreamEvent::Detection) {
-    std::printf("detected: class %lld p=%.3f at t=%.3fs (after %lld steps)\n", (long long)e.cls,
-                e.p, t, (long long)e.steps_since_reset);
+    std::printf("decision: class %lld p=%.3f (over %lld steps", (long long)e.cls, e.p,
+                (long long)e.steps_since_reset);
+    if (in.rate > 0) std::printf(", t=%.3fs", t);
+    std::printf(")\n");
   } else {
-    std::printf("reset: no decision in %lld steps at t=%.3fs (top class %lld p=%.3f)\n",
-                (long long)e.steps_since_reset, t, (long long)e.cls, e.p);
+    // Audio inputs say when in seconds, others at which step.
+    char at[64];
+    if (in.rate > 0)
+      std::snprintf(at, sizeof at, "t=%.3fs", t);
+    else
+      std::snprintf(at, sizeof at, "step %lld", (long long)e.step);
+    if (e.kind == StreamEvent::Detection)
+      std::printf("detected: class %lld p=%.3f at %s (after %lld steps)\n", (long long)e.cls, e.p,
+                  at, (long long)e.steps_since_reset);
+    else
+      std::printf("reset: no decision in %lld steps at %s (top class %lld p=%.3f)\n",
+                  (long long)e.steps_since_reset, at, (long long)e.cls, e.p);
   }
   std::fflush(stdout);
 }
@@ -148,14 +157,16 @@ void run_stream_cmd(const StreamArgs& a) {
     total.peak_rss_mib = stats.peak_rss_mib;
   }
   const auto& stats = total;
+  char input_s[64] = "";  // audio: the seconds of input
+  if (in.rate > 0)
+    std::snprintf(input_s, sizeof input_s, " (%.1f s of input)", seconds_of(stats.steps, in));
   const auto per_step = [&](double sec) {
     return stats.steps > 0 ? 1e6 * sec / double(stats.steps) : 0.0;
   };
   std::fprintf(stderr,
-               "streamed %lld steps (%.1f s of input) in %lld chunks: %.2f us a step in the "
-               "model, %.2f us reading input (front end and waits), slowest chunk %.3f ms; "
-               "peak RSS %.1f MiB\n",
-               (long long)stats.steps, seconds_of(stats.steps, in), (long long)stats.chunks,
+               "streamed %lld steps%s in %lld chunks: %.2f us a step in the model, %.2f us "
+               "reading input (front end and waits), slowest chunk %.3f ms; peak RSS %.1f MiB\n",
+               (long long)stats.steps, input_s, (long long)stats.chunks,
                per_step(stats.compute_seconds), per_step(stats.input_seconds),
                1e3 * stats.slowest_chunk_seconds, stats.peak_rss_mib);
 }

@@ -55,6 +55,7 @@ class AudioFrontEnd {
   // logmel: Hann window (frame), mel filter weights (mel_bands x (n_fft / 2 + 1)), FFT tables
   std::vector<double> hann_, mel_, cos_, sin_;
   int64_t n_fft_ = 0;
+  mutable std::vector<double> re_, im_, power_;  // a frame's spectrum: no allocation per step
 };
 
 // One recording -> (L, features) input: the first max_samples samples through a fresh front

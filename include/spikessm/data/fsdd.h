@@ -11,8 +11,8 @@
 namespace spikessm {
 
 constexpr int kFsddRate = 8000;
-constexpr int64_t kFsddMaxSamples =
-    8192;  // data.max_length = 0: recordings cut or padded to 1.024 s
+// data.max_length = 0: recordings are cut or padded to 8192 samples (1.024 s).
+constexpr int64_t kFsddMaxSamples = 8192;
 
 struct FsddRecording {
   std::vector<float> samples;  // (frames,) in [-1, 1)
