@@ -57,6 +57,13 @@ if(SPIKESSM_ISA_BASELINE_FLAGS)
   endforeach()
   list(JOIN SPIKESSM_ISA_REQUIRES "," SPIKESSM_ISA_REQUIRES)
 endif()
+# An avx2 build also carries AVX-512 copies of the kernels that gain from it (the diagonal-SSM
+# scan: twice the vector width and twice the registers, the same results bit for bit) and
+# runs them on CPUs that have AVX-512 (runs_avx512_kernels() in common/version.h).
+set(SPIKESSM_AVX512_KERNELS 0)
+if(SPIKESSM_ISA STREQUAL "avx2" AND SPIKESSM_ISA_BASELINE_FLAGS)
+  set(SPIKESSM_AVX512_KERNELS 1)
+endif()
 list(JOIN SPIKESSM_ISA_FLAGS " " SPIKESSM_ISA_FLAGS_TEXT)
 message(STATUS "spikessm: SPIKESSM_ISA=${SPIKESSM_ISA} (${SPIKESSM_ISA_FLAGS_TEXT}); "
                "needs: ${SPIKESSM_ISA_REQUIRES}")

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "../src/kernels/cpu/diag_ssm_cpu.h"
 #include "gradcheck.h"
 #include "spikessm/ssm/s4d.h"
 #include "spikessm/ssm/s4d_ops.h"
@@ -112,6 +113,45 @@ TEST(S4DOps, DiagSsmFloat32CloseToFloat64AndThreadInvariant) {
   auto y64 = diag_ssm(u.to(torch::kDouble), w.to(torch::kDouble), z.to(torch::kDouble),
                       d.to(torch::kDouble));
   EXPECT_LT((y1.to(torch::kDouble) - y64).abs().max().item<double>(), 1e-4);
+}
+
+// The AVX-512 copy of the scan (an avx2 build on a CPU with AVX-512) against the build's own:
+// the same outputs, gradients and carried stream state, bit for bit.
+TEST(S4DOps, DiagSsmAvx512PathEqualsBuildPathBitForBit) {
+  if (!kernels::diag_ssm_avx512_available())
+    GTEST_SKIP() << "this build has no AVX-512 copy of the scan, or this CPU has no AVX-512";
+  torch::manual_seed(9);
+  for (auto dt : {torch::kFloat, torch::kDouble})
+    for (int64_t C : {1, 2})
+      for (int64_t H : {5, 19, 64}) {  // one partial vector, a full one plus a tail, exact
+        auto u = torch::randn({3, 45, H}, dt).requires_grad_(true);
+        auto w = torch::randn({C, H, 7, 2}, dt).requires_grad_(true);
+        auto z = random_modes(H, 7, dt).requires_grad_(true);
+        auto d = torch::randn({H}, dt).requires_grad_(true);
+        auto g = torch::randn({3, 45, H}, dt);
+        std::vector<torch::Tensor> out[2];
+        for (int path = 0; path < 2; ++path) {
+          kernels::set_diag_ssm_path(path ? kernels::DiagSsmPath::Avx512
+                                          : kernels::DiagSsmPath::Build);
+          auto y = diag_ssm(u, w, z, d);
+          out[path] = torch::autograd::grad({(y * g).sum()}, {u, w, z, d});
+          out[path].push_back(y.detach());
+          if (C == 1) {  // two chunks carrying the state
+            auto st = torch::zeros({3, H, 7, 2}, dt);
+            auto a = diag_ssm_stream(u.detach().narrow(1, 0, 20), w.detach(), z.detach(),
+                                     d.detach(), st);
+            auto b = diag_ssm_stream(u.detach().narrow(1, 20, 25), w.detach(), z.detach(),
+                                     d.detach(), st);
+            out[path].push_back(torch::cat({a, b}, 1));
+            out[path].push_back(st);
+          }
+        }
+        kernels::set_diag_ssm_path(kernels::DiagSsmPath::Auto);
+        ASSERT_EQ(out[0].size(), out[1].size());
+        for (size_t i = 0; i < out[0].size(); ++i)
+          EXPECT_TRUE(torch::equal(out[0][i], out[1][i]))
+              << "output " << i << " dtype " << dt << " C " << C << " H " << H;
+      }
 }
 
 TEST(S4D, ScanEqualsFftConvolution) {

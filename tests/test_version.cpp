@@ -187,6 +187,15 @@ TEST(Version, VerboseNamesTheInstructionSetAndKernelPaths) {
     EXPECT_TRUE(has_line(std::string("kernel ") + k + ": at::vec " + vec)) << k << "\n" << r.out;
   for (const char* k : {"diag_ssm", "sdn", "ndyn_scan", "vandermonde", "fft_conv"})
     EXPECT_NE(r.out.find(std::string("\nkernel ") + k + ": "), std::string::npos) << k;
+  // The scan names its AVX-512 copy exactly when an avx2 build runs it on this CPU.
+  EXPECT_EQ(r.out.find("kernel diag_ssm: vector extensions: zmm (16 floats, 8 doubles), AVX-512 "
+                       "chosen at run time\n") != std::string::npos,
+            runs_avx512_kernels())
+      << r.out;
+  bool v4 = true;
+  for (const char* f : {" avx512f ", " avx512bw ", " avx512cd ", " avx512dq ", " avx512vl "})
+    v4 = v4 && cpuinfo_flags().find(f) != std::string::npos;
+  EXPECT_EQ(runs_avx512_kernels(), isa == "avx2" && v4) << r.out;
   // The build's flags imply what it requires: AVX2 and FMA from avx2 up.
   const std::string req = std::string(",") + required_cpu_features() + ",";
   if (isa == "avx2" || isa == "avx512") {

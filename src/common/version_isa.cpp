@@ -24,6 +24,9 @@
 #ifndef SPIKESSM_ISA_REQUIRES
 #define SPIKESSM_ISA_REQUIRES ""
 #endif
+#ifndef SPIKESSM_AVX512_KERNELS
+#define SPIKESSM_AVX512_KERNELS 0
+#endif
 
 namespace spikessm {
 namespace {
@@ -100,6 +103,13 @@ int cpu_has(const char* feature) {
   for (const Feature& f : kFeatures)
     if (std::strcmp(f.name, feature) == 0) return f.has();
   return -1;
+}
+
+bool runs_avx512_kernels() {
+  if (!SPIKESSM_AVX512_KERNELS) return false;
+  for (const char* f : {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"})
+    if (cpu_has(f) != 1) return false;
+  return true;
 }
 
 const char* missing_cpu_feature() {

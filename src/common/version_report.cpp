@@ -62,6 +62,18 @@ constexpr const char* kGccVec = "8-lane vector extensions: ymm";
 constexpr const char* kGccVec = "8-lane vector extensions: 2 x xmm (SSE2)";
 #endif
 
+// The diagonal-SSM scan (kernels/cpu/diag_ssm_cpu.cpp): its own width where the build has
+// AVX-512, or an AVX-512 copy that an avx2 build takes on a CPU that has it.
+std::string diag_ssm_path() {
+#if defined(__AVX512F__)
+  return "vector extensions: zmm (16 floats, 8 doubles)";
+#else
+  if (runs_avx512_kernels())
+    return "vector extensions: zmm (16 floats, 8 doubles), AVX-512 chosen at run time";
+  return kGccVec;
+#endif
+}
+
 }  // namespace
 
 std::string version_verbose() {
@@ -81,7 +93,8 @@ std::string version_verbose() {
   o << "at::vec: " << kAtVec << "\n";
   for (const char* k : {"lif", "plif", "selective_plif", "selective_scan", "spike", "spike_linear"})
     o << "kernel " << k << ": at::vec " << kAtVec << "\n";
-  for (const char* k : {"diag_ssm", "sdn"}) o << "kernel " << k << ": " << kGccVec << "\n";
+  o << "kernel diag_ssm: " << diag_ssm_path() << "\n";
+  o << "kernel sdn: " << kGccVec << "\n";
   for (const char* k : {"ndyn_scan", "vandermonde"})
     o << "kernel " << k << ": compiler-vectorised loops (" << compiled_isa() << ")\n";
   o << "kernel fft_conv: LibTorch FFT (" << libtorch_cpu_capability() << ")\n";

@@ -23,6 +23,10 @@ const char* required_cpu_features();
 // 1 when this CPU has `feature`, 0 when not (or when it is named in the environment variable
 // SPIKESSM_CPU_HIDE=f1,f2,...), -1 when it cannot be tested.
 int cpu_has(const char* feature);
+// True when this build carries AVX-512 copies of kernels (an avx2 build, cmake/isa.cmake) and
+// this CPU has AVX-512 as x86-64-v4 defines it (F, BW, CD, DQ, VL; none of them hidden by
+// SPIKESSM_CPU_HIDE): those kernels then take their AVX-512 copy.
+bool runs_avx512_kernels();
 // The first required feature this CPU lacks, or nullptr.
 const char* missing_cpu_feature();
 // Without a required feature: one error line naming it, then exit code 2. Every binary that

@@ -37,4 +37,22 @@ void diag_ssm_forward_cpu(const DiagSsmParams<T>& p);
 template <typename T>
 void diag_ssm_backward_cpu(const DiagSsmParams<T>& p);
 
+// One instruction set's scan of sample b, channels [h0, h0 + lanes) (diag_ssm_lanes.h).
+// scratch: 3 (L + 1) vectors of `bytes` each, aligned to 64.
+template <typename T>
+struct DiagSsmLanes {
+  int64_t lanes, bytes;
+  void (*forward)(const DiagSsmParams<T>& p, int64_t b, int64_t h0, unsigned char* scratch);
+  // Adds sample b's dz and dd into dz (H, M, 2), dd (H); writes its dw (C, H, M, 2).
+  void (*backward)(const DiagSsmParams<T>& p, int64_t b, int64_t h0, T* dw, T* dz, T* dd,
+                   unsigned char* scratch);
+};
+
+// The scan's code path: the build's instruction set, or AVX-512 (16 floats a vector, 32
+// registers) chosen at run time when the build is avx2 and the CPU has AVX-512. Both give
+// bit-identical results; force one to compare them.
+enum class DiagSsmPath { Auto, Build, Avx512 };
+void set_diag_ssm_path(DiagSsmPath path);
+bool diag_ssm_avx512_available();  // compiled in and supported by this CPU
+
 }  // namespace spikessm::kernels
