@@ -55,29 +55,44 @@ TEST(SpikingSSMBlock, SpikesAreBinaryAndCountedPerLayer) {
   EXPECT_LT(report.energy_uj(true), report.ann_energy_uj(true));
 }
 
-// The fused GLU + residual: the same bits as x + glu_halves(m) forward and backward (float32,
-// 1 and 2 threads), and float64 central differences.
-TEST(GluResidual, SameBitsAsCompositionAndGradcheck) {
+// The fused bias + GLU + residual against x + glu_halves(m + bias) in ATen ops, forward and
+// backward (float32 to the exp's rounding, 1 and 2 threads; float64 to 1e-12), and float64
+// central differences.
+TEST(GluResidual, MatchesCompositionAndGradcheck) {
   torch::manual_seed(3);
-  for (int64_t H : {1, 7, 64})
-    for (int threads : {1, 2}) {
-      at::set_num_threads(threads);
-      const auto x0 = torch::randn({3, 11, H}), m0 = torch::randn({3, 11, 2 * H}) * 3;
-      const auto g = torch::randn({3, 11, H});
-      auto x = x0.clone().requires_grad_(true), m = m0.clone().requires_grad_(true);
-      auto out = glu_residual(x, m);
-      auto got = torch::autograd::grad({out}, {x, m}, {g});
-      auto xr = x0.clone().requires_grad_(true), mr = m0.clone().requires_grad_(true);
-      auto want_out = ref::glu_residual(xr, mr);
-      auto want = torch::autograd::grad({want_out}, {xr, mr}, {g});
-      EXPECT_TRUE(torch::equal(out, want_out)) << "H=" << H;
-      EXPECT_TRUE(torch::equal(got[0], want[0])) << "H=" << H;
-      EXPECT_TRUE(torch::equal(got[1], want[1])) << "H=" << H;
-    }
+  for (auto dt : {torch::kFloat, torch::kDouble})
+    for (int64_t H : {1, 7, 64})
+      for (int threads : {1, 2})
+        for (bool with_bias : {false, true}) {
+          at::set_num_threads(threads);
+          const auto x0 = torch::randn({3, 11, H}, dt), m0 = torch::randn({3, 11, 2 * H}, dt) * 3;
+          const auto b0 = with_bias ? torch::randn({2 * H}, dt) : torch::Tensor();
+          const auto g = torch::randn({3, 11, H}, dt);
+          auto leaves = [&] {
+            std::vector<torch::Tensor> v{x0.clone().requires_grad_(true),
+                                         m0.clone().requires_grad_(true)};
+            if (with_bias) v.push_back(b0.clone().requires_grad_(true));
+            return v;
+          };
+          auto in = leaves(), in_ref = leaves();
+          auto bias = with_bias ? in[2] : torch::Tensor(), bias_ref = with_bias ? in_ref[2] : bias;
+          auto out = glu_residual(in[0], in[1], bias);
+          auto want_out = ref::glu_residual(in_ref[0], in_ref[1], bias_ref);
+          auto got = torch::autograd::grad({out}, in, {g});
+          auto want = torch::autograd::grad({want_out}, in_ref, {g});
+          const double tol = dt == torch::kFloat ? 2e-6 : 1e-12;
+          const std::string where = "H=" + std::to_string(H) + " bias=" + std::to_string(with_bias);
+          EXPECT_TRUE(torch::allclose(out, want_out, tol, tol)) << where;
+          for (size_t i = 0; i < got.size(); ++i)
+            EXPECT_TRUE(torch::allclose(got[i], want[i], tol, tol)) << where << " grad " << i;
+        }
   at::set_num_threads(1);
-  auto f = [](std::vector<torch::Tensor>& in) { return glu_residual(in[0], in[1]); };
-  spikessm::testing::expect_gradients_match(f, {torch::randn({2, 5, 6}), torch::randn({2, 5, 12})});
+  auto f = [](std::vector<torch::Tensor>& in) { return glu_residual(in[0], in[1], in[2]); };
+  spikessm::testing::expect_gradients_match(
+      f, {torch::randn({2, 5, 6}), torch::randn({2, 5, 12}), torch::randn({12})});
   EXPECT_THROW(glu_residual(torch::randn({2, 5, 6}), torch::randn({2, 5, 6})), c10::Error);
+  EXPECT_THROW(glu_residual(torch::randn({2, 5, 6}), torch::randn({2, 5, 12}), torch::randn({6})),
+               c10::Error);
 }
 
 // The fused epilogue (neuron with threshold scaling, GLU + residual) against the unfused path

@@ -122,10 +122,11 @@ torch::Tensor SpikingSSMBlockImpl::forward(const torch::Tensor& x) {
   z = tied_dropout(z, options.dropout(), is_training());
   torch::Tensor out;
   if (!options.linear_mix() && !dropout && !event_driven_mix(*this, z)) {
-    // GEMM, then GLU + residual as one op whose backward writes the GEMM's (B L, 2H) gradient.
+    // GEMM, then bias + GLU + residual as one op whose backward writes the GEMM's (B L, 2H)
+    // gradient.
     const int64_t H = z.size(2);
-    auto m = torch::addmm(mix->bias, z.reshape({-1, H}), mix->weight.t().contiguous());
-    out = glu_residual(x, m.view({z.size(0), z.size(1), 2 * H}));
+    auto m = torch::mm(z.reshape({-1, H}), mix->weight.t().contiguous());
+    out = glu_residual(x, m.view({z.size(0), z.size(1), 2 * H}), mix->bias);
   } else {
     z = mix_glu(z);  // (B, L, H)
     z = tied_dropout(z, options.dropout(), is_training());
