@@ -29,16 +29,16 @@ using torch::autograd::variable_list;
 // Saves m (without bias) and sigmoid(b); nothing 2H-wide is allocated in backward beyond the
 // gradient the GEMM consumes.
 struct GluResidualFunction : torch::autograd::Function<GluResidualFunction> {
-  // x: (B, L, H), m: (B, L, 2H), both contiguous, bias: (2H) or undefined -> (B, L, H)
-  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
-                               const torch::Tensor& m, const torch::Tensor& bias) {
+  // x: (B, L, H), m: (B, L, 2H), both contiguous, bias: (2H) or empty -> (B, L, H)
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& m,
+                               const torch::Tensor& bias) {
     const int64_t H = x.size(2);
     auto sig = torch::empty_like(x), out = torch::empty_like(x);
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "glu_residual_forward_cpu", [&] {
       kernels::GluResidualParams<scalar_t> p;
       p.M = x.numel() / std::max<int64_t>(H, 1), p.H = H;
       p.x = x.data_ptr<scalar_t>(), p.m = m.data_ptr<scalar_t>();
-      p.bias = bias.defined() ? bias.data_ptr<scalar_t>() : nullptr;
+      p.bias = bias.numel() ? bias.data_ptr<scalar_t>() : nullptr;
       p.sig = sig.data_ptr<scalar_t>(), p.out = out.data_ptr<scalar_t>();
       kernels::glu_residual_forward_cpu(p);
     });
@@ -56,12 +56,12 @@ struct GluResidualFunction : torch::autograd::Function<GluResidualFunction> {
       kernels::GluResidualParams<scalar_t> p;
       p.H = sig.size(2), p.M = sig.numel() / std::max<int64_t>(p.H, 1);
       p.m = m.data_ptr<scalar_t>(), p.sig = sig.data_ptr<scalar_t>();
-      p.bias = bias.defined() ? bias.data_ptr<scalar_t>() : nullptr;
+      p.bias = bias.numel() ? bias.data_ptr<scalar_t>() : nullptr;
       p.grad = g.data_ptr<scalar_t>(), p.dm = dm.data_ptr<scalar_t>();
       kernels::glu_residual_backward_cpu(p);
     });
     // The bias gradient as addmm's backward takes it: ATen's sum over the rows.
-    auto dbias = bias.defined() ? dm.view({-1, dm.size(2)}).sum(0) : torch::Tensor();
+    auto dbias = bias.numel() ? dm.view({-1, dm.size(2)}).sum(0) : torch::Tensor();
     return {g, dm, dbias};
   }
 };
@@ -82,8 +82,10 @@ torch::Tensor glu_residual(const torch::Tensor& x, const torch::Tensor& m,
   TORCH_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == m.size(2) &&
                                   bias.scalar_type() == m.scalar_type() && bias.device().is_cpu()),
               "[glu_residual] expected bias of shape (", m.size(2), ") and m's dtype");
-  return GluResidualFunction::apply(x.contiguous(), m.contiguous(),
-                                    bias.defined() ? bias.contiguous() : bias);
+  // No bias: an empty tensor (autograd Functions take no undefined tensor arguments).
+  return GluResidualFunction::apply(
+      x.contiguous(), m.contiguous(),
+      bias.defined() ? bias.contiguous() : torch::empty({0}, m.options()));
 }
 
 namespace ref {

@@ -28,8 +28,7 @@ std::atomic<DiagSsmPath> g_path{DiagSsmPath::Auto};
 template <typename T>
 DiagSsmLanes<T> chosen_lanes() {
 #if defined(SPIKESSM_AVX512_KERNELS)
-  if (g_path.load() != DiagSsmPath::Build && diag_ssm_avx512_available())
-    return avx512::lanes<T>();
+  if (g_path.load() != DiagSsmPath::Build && diag_ssm_avx512_available()) return avx512::lanes<T>();
 #endif
   return build_isa::lanes<T>();
 }

@@ -182,8 +182,7 @@ void forward_task(const DiagSsmParams<T>& p, int64_t b, int64_t h0, unsigned cha
     });
   T* out = p.y + b * p.L * p.H;
   for (int64_t t = 0; t < p.L; ++t)
-    for (int64_t j = 0; j < nv; ++j)
-      out[t * p.H + h0 + j] = T(2) * y[t][j] + p.d[h0 + j] * x[t][j];
+    for (int64_t j = 0; j < nv; ++j) out[t * p.H + h0 + j] = T(2) * y[t][j] + p.d[h0 + j] * x[t][j];
 }
 
 // Sample b, channels [h0, h0 + lanes): du, and the sample's partial dw (C, H, M, 2),
@@ -193,7 +192,7 @@ void backward_task(const DiagSsmParams<T>& p, int64_t b, int64_t h0, T* dw, T* d
                    unsigned char* scratch) {
   const int64_t nv = lanes_at(p.H, h0, kLanes<T>);
   vec<T>*x = rows<T>(scratch, p.L, 0), *g = rows<T>(scratch, p.L, 1),
-        *dx = rows<T>(scratch, p.L, 2);
+  *dx = rows<T>(scratch, p.L, 2);
   gather(p.u + b * p.L * p.H, p.L, p.H, h0, nv, x);
   gather(p.gy + b * p.L * p.H, p.L, p.H, h0, nv, g);
   for (int64_t t = 0; t <= p.L; ++t) dx[t] = vec<T>{};
