@@ -67,7 +67,8 @@ void BM_LifFused_ForwardOnly(benchmark::State& st) {
 }
 
 // The two kernels alone on preallocated buffers: the op's allocation and autograd overhead
-// is the difference to BM_LifFused_BPTT.
+// is the difference to BM_LifFused_BPTT. Arg: 0 forward + backward, 1 forward only (x in, s
+// out), 2 backward only (g and x in, dx out), to hold each half against its own floor.
 void BM_LifKernels_BPTT(benchmark::State& st) {
   auto& p = problem();
   const auto x = p.x.detach();
@@ -81,12 +82,15 @@ void BM_LifKernels_BPTT(benchmark::State& st) {
   b.B = kB, b.L = kL, b.D = kD;
   b.grad_s = p.g.data_ptr<float>(), b.x = x.data_ptr<float>(), b.ckpt = ckpt.data_ptr<float>();
   b.dx = dx.data_ptr<float>();
+  const int64_t part = st.range(0);
+  if (part == 2) k::lif_forward_cpu(f);  // the checkpoints the backward starts from
   for (auto _ : st) {
-    k::lif_forward_cpu(f);
-    k::lif_backward_cpu(b);
+    if (part != 2) k::lif_forward_cpu(f);
+    if (part != 1) k::lif_backward_cpu(b);
     benchmark::ClobberMemory();
   }
-  st.SetBytesProcessed(st.iterations() * 5 * kB * kL * kD * int64_t(sizeof(float)));
+  const int64_t streams = part == 0 ? 5 : part == 1 ? 2 : 3;
+  st.SetBytesProcessed(st.iterations() * streams * kB * kL * kD * int64_t(sizeof(float)));
 }
 
 // The memory-traffic floor of the fused forward + backward: the same five (B, L, D) float32
@@ -97,30 +101,33 @@ void BM_LifTrafficFloor(benchmark::State& st) {
   auto& p = problem();
   const auto x = p.x.detach();
   auto s = torch::empty_like(x), dx = torch::empty_like(x);
-  const int64_t n = x.numel(), kChunk = 1 << 16;
+  const int64_t n = x.numel(), kChunk = 1 << 16, part = st.range(0);
   const float *xp = x.data_ptr<float>(), *gp = p.g.data_ptr<float>();
   float *sp = s.data_ptr<float>(), *dp = dx.data_ptr<float>();
   for (auto _ : st) {
-    at::parallel_for(0, n, kChunk, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; i += 8) _mm256_stream_ps(sp + i, _mm256_loadu_ps(xp + i));
-      _mm_sfence();
-    });
-    at::parallel_for(0, n, kChunk, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; i += 8)
-        _mm256_stream_ps(dp + i, _mm256_add_ps(_mm256_loadu_ps(xp + i), _mm256_loadu_ps(gp + i)));
-      _mm_sfence();
-    });
+    if (part != 2)
+      at::parallel_for(0, n, kChunk, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; i += 8) _mm256_stream_ps(sp + i, _mm256_loadu_ps(xp + i));
+        _mm_sfence();
+      });
+    if (part != 1)
+      at::parallel_for(0, n, kChunk, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; i += 8)
+          _mm256_stream_ps(dp + i, _mm256_add_ps(_mm256_loadu_ps(xp + i), _mm256_loadu_ps(gp + i)));
+        _mm_sfence();
+      });
     benchmark::ClobberMemory();
   }
-  st.SetBytesProcessed(st.iterations() * 5 * n * int64_t(sizeof(float)));
+  const int64_t streams = part == 0 ? 5 : part == 1 ? 2 : 3;
+  st.SetBytesProcessed(st.iterations() * streams * n * int64_t(sizeof(float)));
 }
 
 BENCHMARK(BM_LifFused_BPTT)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_LifRef_BPTT)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_LifFused_SLTT)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_LifFused_ForwardOnly)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_LifKernels_BPTT)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_LifTrafficFloor)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_LifKernels_BPTT)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_LifTrafficFloor)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

@@ -5,8 +5,9 @@
 
 #include <cmath>
 
-#include "spikessm/neurons/sparse_mix.h"
+#include "../src/kernels/cpu/spike_linear_cpu.h"
 #include "spikessm/layers/spiking_ssm_block.h"
+#include "spikessm/neurons/sparse_mix.h"
 
 using namespace spikessm;
 
@@ -170,7 +171,7 @@ TEST(SpikeMixLinear, BlockInferenceMatchesDense) {
   EXPECT_EQ(block->sparse_mix_calls, 1);
   EXPECT_TRUE(torch::allclose(sparse, dense, 1e-5, 1e-5))
       << (sparse - dense).abs().max().item<float>();
-  // Training mode (or grad enabled) always takes the dense, differentiable path.
+  // With grad enabled the block takes the differentiable product (spike_mm), not this one.
   torch::GradMode::set_enabled(true);
   auto y = block->forward(x);
   EXPECT_EQ(block->sparse_mix_calls, 1);
@@ -178,3 +179,59 @@ TEST(SpikeMixLinear, BlockInferenceMatchesDense) {
 }
 
 }  // namespace
+
+// The weight gradient s^T g of training's event-driven product: bit-equal to its scalar twin
+// at 1 and 2 threads, over one and two 64-bit words of inputs, outputs not a multiple of 8.
+TEST(SpikeMm, WeightGradKernelIsBitEqualToTwin) {
+  for (const Shape& shape : {Shape{37, 64, 128}, Shape{100, 70, 20}, Shape{5, 3, 9}})
+    for (double rate : {0.05, 0.3})
+      for (int threads : {1, 2}) {
+        Case c(shape, rate, threads, 21);
+        const auto g = torch::randn({shape.M, shape.N});
+        std::vector<uint64_t> bits(size_t(shape.M * kernels::spike_words(shape.K)));
+        kernels::SpikePackParams pp;
+        pp.M = shape.M, pp.K = shape.K, pp.s = c.s.data_ptr<float>(), pp.ld_s = shape.K;
+        pp.bits = bits.data();
+        kernels::spike_pack_cpu(pp);
+        auto dwt = torch::full({shape.K, shape.N}, 7.0f), want = torch::empty_like(dwt);
+        kernels::SpikeLinearGradParams gp;
+        gp.M = shape.M, gp.K = shape.K, gp.N = shape.N, gp.bits = bits.data();
+        gp.g = g.data_ptr<float>(), gp.dwt = dwt.data_ptr<float>();
+        kernels::spike_linear_weight_grad_cpu(gp);
+        kernels::ref::spike_linear_weight_grad_ref(shape.M, shape.K, shape.N, c.s.data_ptr<float>(),
+                                                   g.data_ptr<float>(), want.data_ptr<float>());
+        EXPECT_TRUE(torch::equal(dwt, want))
+            << "M" << shape.M << " K" << shape.K << " N" << shape.N << " rate " << rate;
+      }
+}
+
+// spike_mm forward and backward, event-driven (threshold 1) and dense (threshold 0), against
+// the float64 product: within float32 rounding; the event-driven path the same bits at 1 and
+// 2 threads.
+TEST(SpikeMm, MatchesFloat64ProductBothWays) {
+  const Shape shape{300, 64, 128};
+  std::vector<torch::Tensor> sparse_runs[2];
+  for (int threads : {1, 2})
+    for (double below : {1.0, 0.0}) {
+      Case c(shape, 0.2, threads, 22);
+      const auto g = torch::randn({shape.M, shape.N});
+      auto s = c.s.clone().requires_grad_(true), wt = c.wt.clone().requires_grad_(true);
+      auto z = spike_mm(s, wt, below);
+      auto grads = torch::autograd::grad({z}, {s, wt}, {g});
+      auto s64 = c.s.to(torch::kDouble).requires_grad_(true);
+      auto wt64 = c.wt.to(torch::kDouble).requires_grad_(true);
+      auto z64 = ref::spike_mm(s64, wt64);
+      auto want = torch::autograd::grad({z64}, {s64, wt64}, {g.to(torch::kDouble)});
+      const std::string where =
+          "threads " + std::to_string(threads) + " below " + std::to_string(below);
+      EXPECT_TRUE(torch::allclose(z.to(torch::kDouble), z64, 1e-5, 1e-4)) << where;
+      for (int i = 0; i < 2; ++i)
+        EXPECT_TRUE(torch::allclose(grads[i].to(torch::kDouble), want[i], 1e-5, 1e-4))
+            << where << " grad " << i;
+      if (below == 1.0) {
+        sparse_runs[threads - 1] = {z, grads[0], grads[1]};
+      }
+    }
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(torch::equal(sparse_runs[0][i], sparse_runs[1][i])) << i;
+  EXPECT_THROW(spike_mm(torch::zeros({4, 5}), torch::zeros({6, 2})), c10::Error);
+}

@@ -144,7 +144,8 @@ const std::vector<ConfigKey>& config_schema() {
        "sharpness of sigmoid/atan/rectangle/fast_sigmoid"},
       {"model.learnable_vth", true, 0, 0, {}, "per-channel learnable threshold"},
       {"model.mix_kernel", S("auto"), 0, 0, enum_choices<MixKernel>(),
-       "inference mixing layer: event-driven when faster (auto), or forced"},
+       "mixing layer over spikes: event-driven when faster (auto; training: below rate 0.3), or "
+       "forced"},
       {"model.nir_block",
        false,
        0,

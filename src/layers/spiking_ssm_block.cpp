@@ -123,9 +123,16 @@ torch::Tensor SpikingSSMBlockImpl::forward(const torch::Tensor& x) {
   torch::Tensor out;
   if (!options.linear_mix() && !dropout && !event_driven_mix(*this, z)) {
     // GEMM, then bias + GLU + residual as one op whose backward writes the GEMM's (B L, 2H)
-    // gradient.
+    // gradient. Spikes in: at low rates the product and its weight gradient run event-driven
+    // (model.mix_kernel forces either kernel).
     const int64_t H = z.size(2);
-    auto m = torch::mm(z.reshape({-1, H}), mix->weight.t().contiguous());
+    const auto z2 = z.reshape({-1, H}), wt = mix->weight.t().contiguous();
+    const auto kernel = options.mix_kernel();
+    const double sparse_below = kernel == MixKernel::Dense    ? 0.0
+                                : kernel == MixKernel::Sparse ? 2.0  // above any rate
+                                                              : kSpikeMmSparseBelow;
+    auto m = options.spiking() && z.scalar_type() == torch::kFloat ? spike_mm(z2, wt, sparse_below)
+                                                                   : torch::mm(z2, wt);
     out = glu_residual(x, m.view({z.size(0), z.size(1), 2 * H}), mix->bias);
   } else {
     z = mix_glu(z);  // (B, L, H)

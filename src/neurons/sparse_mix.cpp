@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -133,6 +134,45 @@ double measure_crossover(int64_t K, int64_t N, bool glu) {
   return 1.0;
 }
 
+// z = s wt with s binary: the event-driven kernels for the product and the weight gradient
+// below the rate threshold, GEMMs above it; the input gradient is always a GEMM.
+struct SpikeMmFunction : torch::autograd::Function<SpikeMmFunction> {
+  // s: (M, K) in {0, 1}, wt: (K, N) -> (M, N)
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& s,
+                               const torch::Tensor& wt, double sparse_below) {
+    const int64_t M = s.size(0), K = s.size(1);
+    Packed p = pack(s);
+    const bool sparse = M * K > 0 && double(p.active) < sparse_below * double(M * K);
+    ctx->saved_data["sparse"] = sparse;
+    if (!sparse) {
+      ctx->save_for_backward({s, wt});
+      return torch::mm(s, wt);
+    }
+    auto bits = torch::empty({int64_t(p.bits.size())}, torch::kInt64);
+    std::memcpy(bits.data_ptr<int64_t>(), p.bits.data(), p.bits.size() * sizeof(uint64_t));
+    ctx->save_for_backward({bits, wt});
+    ctx->saved_data["M"] = M;
+    return accumulate(p, M, wt, torch::Tensor(), false);
+  }
+
+  // grad: (M, N) -> ds: (M, K), dwt: (K, N)
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad) {
+    const auto saved = ctx->get_saved_variables();
+    const auto& wt = saved[1];
+    const auto g = grad[0].contiguous();
+    auto ds = g.mm(wt.t());
+    if (!ctx->saved_data["sparse"].toBool()) return {ds, saved[0].t().mm(g), torch::Tensor()};
+    auto dwt = torch::empty_like(wt);
+    kernels::SpikeLinearGradParams gp;
+    gp.M = ctx->saved_data["M"].toInt(), gp.K = wt.size(0), gp.N = wt.size(1);
+    gp.bits = reinterpret_cast<const uint64_t*>(saved[0].data_ptr<int64_t>());
+    gp.g = g.data_ptr<float>(), gp.dwt = dwt.data_ptr<float>();
+    kernels::spike_linear_weight_grad_cpu(gp);
+    return {ds, dwt, torch::Tensor()};
+  }
+};
+
 }  // namespace
 
 torch::Tensor glu_halves(const torch::Tensor& z) {
@@ -166,6 +206,15 @@ torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt,
   kernels::ref::spike_linear_ref(p);
   return out;
 }
+}  // namespace ref
+
+torch::Tensor spike_mm(const torch::Tensor& s, const torch::Tensor& wt, double sparse_below) {
+  check_args("spike_mm", s, wt, torch::Tensor(), false);
+  return SpikeMmFunction::apply(s.contiguous(), wt.contiguous(), sparse_below);
+}
+
+namespace ref {
+torch::Tensor spike_mm(const torch::Tensor& s, const torch::Tensor& wt) { return torch::mm(s, wt); }
 }  // namespace ref
 
 double spike_linear_crossover(int64_t K, int64_t N, bool glu) {

@@ -21,11 +21,23 @@ torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt,
                            const torch::Tensor& bias, bool glu = false);
 
 namespace ref {
+// Twin of spike_mm: torch::mm, differentiated by autograd.
+torch::Tensor spike_mm(const torch::Tensor& s, const torch::Tensor& wt);
 // The scalar twin in the same accumulation order: bit-equal to spike_linear (with glu, equal
 // to a few ulps: the kernel's sigmoid uses a vectorised exp).
 torch::Tensor spike_linear(const torch::Tensor& s, const torch::Tensor& wt,
                            const torch::Tensor& bias, bool glu = false);
 }  // namespace ref
+
+// Training's mixing product over spikes, with autograd: s: (M, K) float32 in {0, 1}, wt: (K, N)
+// -> s wt: (M, N). When the batch's spiking rate is below sparse_below, the product and the
+// weight gradient s^T g run event-driven (an active spike adds a row: no multiplies; fixed
+// order, so results do not depend on threads), else as GEMMs; the input gradient g wt^T is a
+// GEMM either way. The choice depends only on the spikes, so a seeded run repeats exactly.
+// Equal to s wt up to float rounding order.
+constexpr double kSpikeMmSparseBelow = 0.3;  // bench_sparse_mix: event-driven wins below ~0.3
+torch::Tensor spike_mm(const torch::Tensor& s, const torch::Tensor& wt,
+                       double sparse_below = kSpikeMmSparseBelow);
 
 // The spiking rate below which spike_linear is faster than addmm for a (K -> N) layer at the
 // current thread count, measured on first use (a few ms: both kernels timed on synthetic

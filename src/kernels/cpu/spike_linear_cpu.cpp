@@ -150,4 +150,30 @@ void spike_linear_cpu(const SpikeLinearParams& p) {
   });
 }
 
+// Threads own blocks of 8 inputs k; each walks every row and adds g[m] to dwt[k] for its
+// active k, vectorised over the N outputs (dwt's K x N floats stay in L1/L2).
+void spike_linear_weight_grad_cpu(const SpikeLinearGradParams& p) {
+  const int64_t W = spike_words(p.K), N = p.N;
+  constexpr int64_t kInputs = 8;
+  at::parallel_for(0, (p.K + kInputs - 1) / kInputs, 1, [&](int64_t b0, int64_t b1) {
+    const int64_t k0 = b0 * kInputs, k1 = std::min(p.K, b1 * kInputs);
+    std::memset(p.dwt + k0 * N, 0, size_t((k1 - k0) * N) * sizeof(float));
+    for (int64_t w = k0 / 64; w <= (k1 - 1) / 64; ++w) {
+      // The bits of word w that fall in [k0, k1).
+      const int64_t lo = std::max<int64_t>(k0 - 64 * w, 0), hi = std::min<int64_t>(k1 - 64 * w, 64);
+      const uint64_t mask =
+          (hi == 64 ? ~uint64_t(0) : (uint64_t(1) << hi) - 1) & ~((uint64_t(1) << lo) - 1);
+      for (int64_t m = 0; m < p.M; ++m) {
+        const float* g = p.g + m * N;
+        for (uint64_t bits = p.bits[m * W + w] & mask; bits; bits &= bits - 1) {
+          float* d = p.dwt + (w * 64 + __builtin_ctzll(bits)) * N;
+          int64_t c = 0;
+          for (; c + V <= N; c += V) (Vec::loadu(d + c) + Vec::loadu(g + c)).store(d + c);
+          for (; c < N; ++c) d[c] += g[c];
+        }
+      }
+    }
+  });
+}
+
 }  // namespace spikessm::kernels

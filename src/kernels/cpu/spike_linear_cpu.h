@@ -32,6 +32,18 @@ struct SpikeLinearParams {
 };
 void spike_linear_cpu(const SpikeLinearParams& p);
 
+// The weight gradient of that product in training: bits: (M, W), g: (M, N) = dL/dz ->
+// dwt: (K, N) = s^T g, each active spike adding its row of g (AC only). Inputs k are split
+// across threads (each dwt row has one owner) and every element adds its rows in ascending
+// m, so the result does not depend on the thread count.
+struct SpikeLinearGradParams {
+  int64_t M = 0, K = 0, N = 0;
+  const uint64_t* bits = nullptr;  // (M, W) from spike_pack_cpu
+  const float* g = nullptr;        // (M, N) contiguous
+  float* dwt = nullptr;            // (K, N) contiguous, overwritten
+};
+void spike_linear_weight_grad_cpu(const SpikeLinearGradParams& p);
+
 namespace ref {
 // The plain scalar loop over the unpacked spikes in the same order: the bit-exact twin of
 // spike_pack_cpu + spike_linear_cpu. s: (M, K) contiguous -> out: (M, N)
@@ -46,6 +58,10 @@ struct SpikeLinearRefParams {
 // With glu the sums are the kernel's bit for bit; the sigmoid uses std::exp (the kernel a
 // vectorised exp), so outputs agree to a few float32 ulps.
 void spike_linear_ref(const SpikeLinearRefParams& p);
+// s: (M, K) contiguous, g: (M, N) -> dwt: (K, N), rows added in ascending m: the bit-exact twin
+// of spike_linear_weight_grad_cpu.
+void spike_linear_weight_grad_ref(int64_t M, int64_t K, int64_t N, const float* s, const float* g,
+                                  float* dwt);
 }  // namespace ref
 
 inline int64_t spike_words(int64_t K) { return (K + 63) / 64; }

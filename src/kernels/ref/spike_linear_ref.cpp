@@ -1,6 +1,6 @@
-// Reference twin of spike_linear_cpu: a scalar loop over every (row, output, input) that adds
-// the weights of active inputs in the kernel's order (bias, then ascending k), so the fused
-// kernel must match it bit for bit.
+// Reference twins of spike_linear_cpu and spike_linear_weight_grad_cpu: scalar loops that add
+// in the kernels' orders (bias, then ascending k; ascending m), so the kernels must match them
+// bit for bit.
 #include "../cpu/spike_linear_cpu.h"
 
 #include <cmath>
@@ -25,6 +25,17 @@ void spike_linear_ref(const SpikeLinearRefParams& p) {
       for (int64_t n = 0; n < H; ++n) p.out[m * H + n] = z[n] / (1.0f + std::exp(-z[H + n]));
     }
   }
+}
+
+void spike_linear_weight_grad_ref(int64_t M, int64_t K, int64_t N, const float* s, const float* g,
+                                  float* dwt) {
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t n = 0; n < N; ++n) {
+      float acc = 0.0f;
+      for (int64_t m = 0; m < M; ++m)
+        if (s[m * K + k] != 0.0f) acc += g[m * N + n];
+      dwt[k * N + n] = acc;
+    }
 }
 }  // namespace ref
 
