@@ -52,13 +52,34 @@ inline Direction direction(int64_t c, int64_t L) {
   return c == 0 ? Direction{0, 1, 0} : Direction{L - 1, -1, 1};
 }
 
+// src[0:nv] -> v, zero beyond nv. A full row is one unaligned load. (An out-parameter: a
+// returned 64-byte vector would change the ABI of the copy built without AVX-512.)
+template <typename T>
+void load_row(const T* src, int64_t nv, vec<T>& v) {
+  v = vec<T>{};
+  if (nv == kLanes<T>) {
+    __builtin_memcpy(&v, src, sizeof v);
+  } else {
+    for (int64_t j = 0; j < nv; ++j) v[j] = src[j];
+  }
+}
+
+// Lanes 0..nv-1 of v -> dst[0:nv].
+template <typename T>
+void store_row(const vec<T>& v, int64_t nv, T* dst) {
+  if (nv == kLanes<T>) {
+    __builtin_memcpy(dst, &v, sizeof v);
+  } else {
+    for (int64_t j = 0; j < nv; ++j) dst[j] = v[j];
+  }
+}
+
 // x[b, :, h0:h0+nv] -> dst: (L + 1) zero-padded lane vectors; row L is the zero input that the
 // anti-causal direction reads at its first step.
 template <typename T>
 void gather(const T* src, int64_t L, int64_t H, int64_t h0, int64_t nv, vec<T>* dst) {
-  for (int64_t t = 0; t <= L; ++t) dst[t] = vec<T>{};
-  for (int64_t t = 0; t < L; ++t)
-    for (int64_t j = 0; j < nv; ++j) dst[t][j] = src[t * H + h0 + j];
+  for (int64_t t = 0; t < L; ++t) load_row(src + t * H + h0, nv, dst[t]);
+  dst[L] = vec<T>{};
 }
 
 // Mode m of a (H, M, 2) complex array for channels h0..h0+nv (zero beyond: inert lanes).
@@ -181,8 +202,9 @@ void forward_task(const DiagSsmParams<T>& p, int64_t b, int64_t h0, unsigned cha
       forward_modes<T, decltype(mb)::value>(p, c, m0, h0, nv, x, y, c == 0 ? st : nullptr);
     });
   T* out = p.y + b * p.L * p.H;
-  for (int64_t t = 0; t < p.L; ++t)
-    for (int64_t j = 0; j < nv; ++j) out[t * p.H + h0 + j] = T(2) * y[t][j] + p.d[h0 + j] * x[t][j];
+  vec<T> d;
+  load_row(p.d + h0, nv, d);
+  for (int64_t t = 0; t < p.L; ++t) store_row(T(2) * y[t] + d * x[t], nv, out + t * p.H + h0);
 }
 
 // Sample b, channels [h0, h0 + lanes): du, and the sample's partial dw (C, H, M, 2),
@@ -210,13 +232,14 @@ void backward_task(const DiagSsmParams<T>& p, int64_t b, int64_t h0, T* dw, T* d
     });
   }
   T* du = p.du + b * p.L * p.H;
-  const T* gy = p.gy + b * p.L * p.H;
-  for (int64_t t = 0; t < p.L; ++t)
-    for (int64_t j = 0; j < nv; ++j) {
-      const int64_t i = t * p.H + h0 + j;
-      du[i] = dx[t][j] + p.d[h0 + j] * gy[i];
-      dd[h0 + j] += gy[i] * x[t][j];
-    }
+  vec<T> d, ddv;
+  load_row(p.d + h0, nv, d);
+  load_row(dd + h0, nv, ddv);
+  for (int64_t t = 0; t < p.L; ++t) {
+    store_row(dx[t] + d * g[t], nv, du + t * p.H + h0);
+    ddv += g[t] * x[t];
+  }
+  store_row(ddv, nv, dd + h0);
 }
 
 }  // namespace
