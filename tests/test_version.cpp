@@ -229,6 +229,42 @@ TEST(Version, CpuCheckAgreesWithProcCpuinfo) {
   EXPECT_EQ(missing_cpu_feature(), nullptr);
 }
 
+// OpenBLAS runs the GEMM kernels of this CPU's instruction set, not its SSE3 fallback for CPU
+// models it does not know; a core the user chose (OPENBLAS_CORETYPE) stands. Checked through
+// the CLI (a fresh process, so each environment gets its own load-time selection) against
+// /proc/cpuinfo.
+TEST(Version, OpenBlasRunsTheKernelsOfThisCpu) {
+  const std::string flags = cpuinfo_flags();
+  auto blas_line = [](const spikessm::testing::CliResult& r) {
+    const auto at = r.out.find("\nblas: ");
+    return at == std::string::npos ? std::string()
+                                   : r.out.substr(at + 7, r.out.find('\n', at + 1) - at - 7);
+  };
+  const auto r = spikessm::testing::run_cli("--version --verbose");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string line = blas_line(r);
+  if (line == "not OpenBLAS") GTEST_SKIP() << "the BLAS here is not OpenBLAS";
+  ASSERT_EQ(line.rfind("OpenBLAS, core ", 0), 0u) << r.out;
+  bool v4 = true;
+  for (const char* f : {" avx512f ", " avx512bw ", " avx512cd ", " avx512dq ", " avx512vl "})
+    v4 = v4 && flags.find(f) != std::string::npos;
+  const bool avx2 =
+      flags.find(" avx2 ") != std::string::npos && flags.find(" fma ") != std::string::npos;
+  if (avx2) {
+    EXPECT_EQ(line.find("core Prescott"), std::string::npos) << line;
+  }
+  // A correction names the core of the CPU's features.
+  const char* expected = v4 ? "SkylakeX" : avx2 ? "Haswell" : "Sandybridge";
+  if (line.find("spikessm chose") != std::string::npos) {
+    EXPECT_NE(line.find(std::string("spikessm chose ") + expected + ")"), std::string::npos)
+        << line;
+  }
+  setenv("OPENBLAS_CORETYPE", "Prescott", 1);
+  const auto chosen = spikessm::testing::run_cli("--version --verbose");
+  unsetenv("OPENBLAS_CORETYPE");
+  EXPECT_EQ(blas_line(chosen), "OpenBLAS, core Prescott") << chosen.out;
+}
+
 // On a CPU without what the build requires (pretended with SPIKESSM_CPU_HIDE), the CLI stops
 // before any of its code runs: one line naming the missing feature, exit code 2, no SIGILL.
 TEST(Version, RefusesACpuWithoutItsInstructionSet) {

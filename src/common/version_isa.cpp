@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "spikessm/common/blas_core.h"
 #include "spikessm/common/version.h"
 
 // CMake defines these (cmake/isa.cmake); a build without them checks nothing.
@@ -137,8 +138,10 @@ void require_cpu_isa() {
 }  // namespace spikessm
 
 // Kept by the linker in every binary that links the library (cmake/isa.cmake); runs before
-// the constructors of default priority, i.e. before any other code of ours.
+// the constructors of default priority, i.e. before any other code of ours. Once the CPU has
+// passed, OpenBLAS gets the kernels of its instruction set (blas_core.h), before any GEMM.
 extern "C" void spikessm_require_cpu_isa() { spikessm::require_cpu_isa(); }
 __attribute__((constructor(101))) static void spikessm_cpu_isa_guard() {
   spikessm_require_cpu_isa();
+  spikessm::select_blas_core();
 }

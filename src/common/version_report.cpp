@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "spikessm/common/blas_core.h"
 #include "spikessm/common/version.h"
 
 namespace spikessm {
@@ -100,6 +101,7 @@ std::string version_verbose() {
   o << "kernel fft_conv: LibTorch FFT (" << libtorch_cpu_capability() << ")\n";
   o << "libtorch: " << TORCH_VERSION << "\n";
   o << "libtorch cpu capability: " << libtorch_cpu_capability() << "\n";
+  o << "blas: " << blas_report() << "\n";
   o << "threads: " << at::get_num_threads() << " (cores: " << std::thread::hardware_concurrency()
     << ")\n";
   return o.str();
