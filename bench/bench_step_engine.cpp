@@ -2,9 +2,10 @@
 // engine, against the weight-bandwidth roofline, all in ONE run (timings on a shared machine
 // only compare within a run):
 //   1. a STREAM triad a = b + s c over arrays well beyond the last-level cache: bandwidth
-//   2. the default byte-level LM (configs/lm/shakespeare_ssm.toml, random weights): its
-//      weight bytes per token; tokens/s of model.step() and of the engine, each with greedy
-//      picking, and of generate_tokens() (which takes the engine); the roofline
+//   2. the default byte-level LM (configs/lm/shakespeare_ssm.toml, random weights) and the
+//      byte-level NeuronSpark LM (configs/lm/shakespeare_spark.toml): each one's weight bytes
+//      per token; tokens/s of model.step() and of the engine, each with greedy picking, and
+//      of generate_tokens() (which takes the engine); the roofline
 //      bandwidth / (weight bytes per token) and each rate's ratio to it
 //   3. the streaming FSDD classifier (configs/fsdd_stream.toml, random weights): latency of
 //      one step (one log-mel frame, 80 samples = 10 ms at 8 kHz) of ClassifierStream with
@@ -94,6 +95,71 @@ void record(const char* what, int threads, double value, const char* unit) {
       git_commit(), cpu_model().c_str(), isa(), threads, what, value, unit);
 }
 
+// A language model of the benchmark, with random weights.
+struct LmCase {
+  std::string name;  // record prefix: "lm" (the default), "spark_lm"
+  LanguageModel lm;
+  int64_t weight_bytes = 0;
+};
+
+LmCase lm_case(const std::string& name, const std::string& config, uint64_t seed) {
+  Config cfg;
+  cfg.merge_file(std::string(SPIKESSM_SOURCE_DIR) + "/configs/lm/" + config);
+  torch::manual_seed(seed);
+  LmCase c{name, build_language_model(cfg, 256), 0};
+  c.lm->eval();
+  for (const auto& p : c.lm->parameters()) c.weight_bytes += p.numel() * int64_t(p.element_size());
+  std::printf("%s (%s): %lld parameters, %.3f MB of weights per token\n", name.c_str(),
+              config.c_str(), (long long)(c.weight_bytes / 4), double(c.weight_bytes) / 1e6);
+  return c;
+}
+
+// model.step() and the engine, greedy, then generate_tokens() as `spikessm generate` runs it
+// (temperature 1, batches of 256), against the roofline bw / weight bytes.
+void lm_rates(LmCase& c, int th, double bw, double seconds) {
+  auto& lm = c.lm;
+  const double roof = bw * 1e9 / double(c.weight_bytes);
+  const std::vector<int64_t> prompt{'R', 'O', 'M', 'E', 'O', ':', '\n'};
+  LmState st;
+  auto logits = lm->forward_with_state(torch::tensor(prompt).view({1, -1}), &st);
+  auto id = torch::empty({1}, torch::kLong);
+  int64_t tok = logits[0][-1].argmax().item<int64_t>();
+  const double old_tps = rate(seconds, [&] {
+    id[0] = tok;
+    tok = lm->step(id, &st).argmax(1).item<int64_t>();
+  });
+  auto engine = LmStepEngine::build(*lm);
+  engine->load_state(st);
+  const double new_tps = rate(seconds, [&] {
+    const auto l = engine->step(tok);
+    tok = argmax(l.data_ptr<float>(), l.size(1));
+  });
+  GenState g;
+  GenerateStats gs;
+  read_prompt(*lm, prompt, false, g, gs);
+  SamplingOptions so;
+  const auto t0 = Clock::now();
+  while (since(t0) < seconds)
+    generate_tokens(
+        *lm, 256, so, g, [](int64_t) {}, gs);
+  const double gen_tps = double(gs.generated) / gs.generate_seconds;
+  const char* n = c.name.c_str();
+  std::printf(
+      "  %-8s roofline %8.0f tokens/s\n"
+      "  %-8s model.step (greedy)      %8.1f tokens/s  %5.1f %% of roofline\n"
+      "  %-8s step engine (greedy)     %8.1f tokens/s  %5.1f %% of roofline  (%.1fx)\n"
+      "  %-8s generate_tokens (T = 1)  %8.1f tokens/s  %5.1f %% of roofline\n",
+      n, roof, n, old_tps, 100 * old_tps / roof, n, new_tps, 100 * new_tps / roof,
+      new_tps / old_tps, n, gen_tps, 100 * gen_tps / roof);
+  auto key = [&](const char* what) { return c.name + "_" + what; };
+  record(key("weight_bytes_per_token").c_str(), th, double(c.weight_bytes), "B");
+  record(key("roofline").c_str(), th, roof, "tokens/s");
+  record(key("model_step").c_str(), th, old_tps, "tokens/s");
+  record(key("step_engine").c_str(), th, new_tps, "tokens/s");
+  record(key("generate_tokens").c_str(), th, gen_tps, "tokens/s");
+  record(key("step_engine_roofline_ratio").c_str(), th, new_tps / roof, "");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -121,14 +187,6 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   torch::NoGradGuard ng;
 
-  Config lm_cfg;
-  lm_cfg.merge_file(std::string(SPIKESSM_SOURCE_DIR) + "/configs/lm/shakespeare_ssm.toml");
-  torch::manual_seed(1);
-  LanguageModel lm = build_language_model(lm_cfg, 256);
-  lm->eval();
-  int64_t weight_bytes = 0;
-  for (const auto& p : lm->parameters()) weight_bytes += p.numel() * int64_t(p.element_size());
-
   Config cls_cfg;
   cls_cfg.merge_file(std::string(SPIKESSM_SOURCE_DIR) + "/configs/fsdd_stream.toml");
   torch::manual_seed(2);
@@ -138,40 +196,15 @@ int main(int argc, char** argv) {
   const auto frames = torch::randn({1, 102, bands}) * 3.0 - 6.0;  // log-mel-like input
 
   std::printf("machine: %s (%s), %s\n", cpu_model().c_str(), isa(), git_commit());
-  std::printf("LM: %lld parameters, %.3f MB of weights per token\n", (long long)(weight_bytes / 4),
-              double(weight_bytes) / 1e6);
-  const std::vector<int64_t> prompt{'R', 'O', 'M', 'E', 'O', ':', '\n'};
+  std::vector<LmCase> lms;
+  lms.push_back(lm_case("lm", "shakespeare_ssm.toml", 1));
+  lms.push_back(lm_case("spark_lm", "shakespeare_spark.toml", 3));
   for (int th : thread_counts) {
     at::set_num_threads(th);
     const double bw = triad_gbs(triad_mib);
-    const double roof = bw * 1e9 / double(weight_bytes);
-    // The old path: model.step() per token, greedy.
-    LmState st;
-    auto logits = lm->forward_with_state(torch::tensor(prompt).view({1, -1}), &st);
-    auto id = torch::empty({1}, torch::kLong);
-    int64_t tok = logits[0][-1].argmax().item<int64_t>();
-    const double old_tps = rate(seconds, [&] {
-      id[0] = tok;
-      tok = lm->step(id, &st).argmax(1).item<int64_t>();
-    });
-    // The engine, greedy.
-    auto engine = LmStepEngine::build(*lm);
-    engine->load_state(st);
-    const double new_tps = rate(seconds, [&] {
-      const auto l = engine->step(tok);
-      tok = argmax(l.data_ptr<float>(), l.size(1));
-    });
-    // generate_tokens() as `spikessm generate` runs it (temperature 1), in batches of 256.
-    GenState g;
-    GenerateStats gs;
-    read_prompt(*lm, prompt, false, g, gs);
-    SamplingOptions so;
-    const auto t0 = Clock::now();
-    while (since(t0) < seconds)
-      generate_tokens(
-          *lm, 256, so, g, [](int64_t) {}, gs);
-    const double gen_tps = double(gs.generated) / gs.generate_seconds;
-
+    std::printf("threads %d: triad %.2f GB/s\n", th, bw);
+    record("triad_bandwidth", th, bw, "GB/s");
+    for (auto& c : lms) lm_rates(c, th, bw, seconds);
     // The classifier, one sample per call.
     ClassifierStream stream(cls);
     auto cs = stream.initial_state(1);
@@ -187,22 +220,9 @@ int main(int argc, char** argv) {
     const double cls_new = 1e6 / rate(seconds, one);
 
     std::printf(
-        "threads %d: triad %.2f GB/s -> roofline %.0f tokens/s\n"
-        "  LM model.step (greedy)      %8.1f tokens/s  %5.1f %% of roofline\n"
-        "  LM step engine (greedy)     %8.1f tokens/s  %5.1f %% of roofline  (%.1fx)\n"
-        "  LM generate_tokens (T = 1)  %8.1f tokens/s  %5.1f %% of roofline\n"
         "  FSDD stream chunk 1: chunk path %.1f us/step, engine %.1f us/step (%.1fx); a step is "
         "%lld samples, %.0f us of audio\n",
-        th, bw, roof, old_tps, 100 * old_tps / roof, new_tps, 100 * new_tps / roof,
-        new_tps / old_tps, gen_tps, 100 * gen_tps / roof, cls_old, cls_new, cls_old / cls_new,
-        (long long)hop, 1e6 * double(hop) / 8000.0);
-    record("triad_bandwidth", th, bw, "GB/s");
-    record("lm_weight_bytes_per_token", th, double(weight_bytes), "B");
-    record("lm_roofline", th, roof, "tokens/s");
-    record("lm_model_step", th, old_tps, "tokens/s");
-    record("lm_step_engine", th, new_tps, "tokens/s");
-    record("lm_generate_tokens", th, gen_tps, "tokens/s");
-    record("lm_step_engine_roofline_ratio", th, new_tps / roof, "");
+        cls_old, cls_new, cls_old / cls_new, (long long)hop, 1e6 * double(hop) / 8000.0);
     record("fsdd_stream_chunk_path", th, cls_old, "us/step");
     record("fsdd_stream_step_engine", th, cls_new, "us/step");
   }

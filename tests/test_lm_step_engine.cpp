@@ -3,7 +3,8 @@
 // path's to ~1e-10 and its membranes equal the step path's after every token (a flipped spike
 // would move a membrane by about v_th, and the logits by far more than the tolerance); it
 // continues a prompt read in parallel; 1 and 2 threads give the same bits; generate() takes
-// it and draws the tokens the step path draws; models it does not cover get none.
+// it and draws the tokens the step path draws; the same for NeuronSpark; a model collecting
+// statistics gets none.
 #include <gtest/gtest.h>
 
 #include "spikessm/common/config.h"
@@ -42,6 +43,23 @@ const std::vector<Kind> kKinds{{true, "hard"}, {true, "soft"}, {false, "hard"}};
 
 double max_diff(const torch::Tensor& a, const torch::Tensor& b) {
   return (a - b).abs().max().item<double>();
+}
+
+// A small NeuronSpark LM: 3 frames a token, 2 layers, D N = 64 selective neurons a layer.
+LanguageModel make_neuronspark(bool spiking, torch::Dtype dtype) {
+  Config cfg;
+  cfg.set("model.family=\"neuronspark_lm\"");
+  cfg.set("neuronspark.d_model=16");
+  cfg.set("neuronspark.n_state=4");
+  cfg.set("neuronspark.frames=3");
+  cfg.set("neuronspark.n_layers=2");
+  cfg.set("neuronspark.d_ff=24");
+  cfg.set("neuronspark.spiking=" + std::string(spiking ? "true" : "false"));
+  torch::manual_seed(4);
+  auto m = build_language_model(cfg, 37);
+  m->to(dtype);
+  m->eval();
+  return m;
 }
 
 }  // namespace
@@ -150,13 +168,68 @@ TEST(LmStepEngine, GenerateTakesItAndDrawsTheTokensOfTheStepPath) {
     EXPECT_LT(max_diff(g[0].state.tensors[i], g[1].state.tensors[i]), 1e-10);
 }
 
-TEST(LmStepEngine, IsNotBuiltForModelsItDoesNotCover) {
-  Config cfg;
-  cfg.set("model.family=\"neuronspark_lm\"");
-  cfg.set("neuronspark.d_model=16");
-  cfg.set("neuronspark.n_layers=1");
-  auto ns = build_language_model(cfg, 37);
+TEST(LmStepEngine, NeuronSparkEqualsTheParallelForwardAndTheStepPathInFloat64) {
+  const int64_t L = 200;
+  for (bool spiking : {true, false}) {
+    SCOPED_TRACE(spiking ? "spiking" : "twin");
+    auto m = make_neuronspark(spiking, torch::kDouble);
+    torch::NoGradGuard ng;
+    torch::manual_seed(5);
+    const auto ids = torch::randint(0, 37, {1, L}, torch::kLong);
+    m->set_collect_stats(true);
+    const auto full = m->forward(ids)[0];  // (L, V)
+    const double rate = m->stats().mean_rate();
+    m->set_collect_stats(false);
+    if (spiking) {  // the neurons really spike, so a flipped spike could show
+      EXPECT_GT(rate, 0.02);
+      EXPECT_LT(rate, 0.98);
+    }
+    auto engine = LmStepEngine::build(*m);
+    ASSERT_TRUE(engine);
+    LmState old = m->initial_state(1), mine;
+    engine->load_state(old);
+    for (int64_t t = 0; t < L; ++t) {
+      const auto got = engine->step(ids[0][t].item<int64_t>())[0];
+      const auto want = m->step(ids.select(1, t), &old)[0];
+      ASSERT_LT(max_diff(got, full[t]), 1e-10) << "token " << t;
+      ASSERT_LT(max_diff(got, want), 1e-10) << "token " << t;
+      engine->store_state(&mine);
+      ASSERT_EQ(mine.tensors.size(), old.tensors.size());
+      for (size_t i = 0; i < old.tensors.size(); ++i)
+        ASSERT_LT(max_diff(mine.tensors[i], old.tensors[i]), 1e-10) << "token " << t << " " << i;
+    }
+  }
+}
+
+TEST(LmStepEngine, NeuronSparkContinuesAPromptAndGivesTheSameBitsAtOneAndTwoThreads) {
+  auto m = make_neuronspark(true, torch::kFloat);
+  torch::NoGradGuard ng;
+  torch::manual_seed(6);
+  const auto ids = torch::randint(0, 37, {2, 120}, torch::kLong);
+  const auto full = m->forward(ids);  // (2, L, V): two sequences at once
+  LmState st;
+  m->forward_with_state(ids.narrow(1, 0, 60), &st);
+  const int threads = at::get_num_threads();
+  std::vector<torch::Tensor> out[2];
+  for (int n : {1, 2}) {
+    at::set_num_threads(n);
+    auto engine = LmStepEngine::build(*m);
+    engine->load_state(st);
+    for (int64_t t = 60; t < 120; ++t) {
+      out[n - 1].push_back(engine->step(ids.select(1, t).contiguous()).clone());
+      ASSERT_LT(max_diff(out[n - 1].back(), full.select(1, t)), 1e-4) << t;
+    }
+  }
+  at::set_num_threads(threads);
+  for (size_t t = 0; t < out[0].size(); ++t) ASSERT_TRUE(out[0][t].equal(out[1][t])) << t;
+}
+
+TEST(LmStepEngine, IsNotBuiltForModelsCollectingStatistics) {
+  auto ns = make_neuronspark(true, torch::kFloat);
+  ns->set_collect_stats(true);
   EXPECT_EQ(LmStepEngine::build(*ns), nullptr);
+  ns->set_collect_stats(false);
+  EXPECT_NE(LmStepEngine::build(*ns), nullptr);
   auto m = make_lm(true, "hard", torch::kFloat);
   m->set_collect_stats(true);  // statistics come from the step path only
   EXPECT_EQ(LmStepEngine::build(*m), nullptr);

@@ -2,6 +2,7 @@
 
 #include "../kernels/cpu/matvec_cpu.h"
 #include "block_step.h"
+#include "neuronspark_step.h"
 #include "spikessm/models/spiking_ssm_lm.h"
 
 namespace spikessm {
@@ -115,8 +116,14 @@ class SpikingSsmLmStep final : public LmStepEngine {
 }  // namespace
 
 std::unique_ptr<LmStepEngine> LmStepEngine::build(LanguageModelImpl& model) {
+  if (model.stats().on()) return nullptr;  // statistics come from the step path only
+  if (auto* ns = dynamic_cast<NeuronSparkLmImpl*>(&model)) {
+    if (!ns->embedding.device().is_cpu()) return nullptr;
+    ns->eval();
+    return neuronspark_step_engine(*ns);
+  }
   auto* m = dynamic_cast<SpikingSsmLmImpl*>(&model);
-  if (m == nullptr || model.stats().on() || !m->embed->weight.device().is_cpu()) return nullptr;
+  if (m == nullptr || !m->embed->weight.device().is_cpu()) return nullptr;
   m->eval();
   const auto dtype = m->embed->weight.scalar_type();
   if (dtype == torch::kFloat) return std::make_unique<SpikingSsmLmStep<float>>(*m);

@@ -15,6 +15,7 @@ class RmsNormImpl : public torch::nn::Cloneable<RmsNormImpl> {
   void reset() override { weight = register_parameter("weight", torch::ones({dim_})); }
   // x: (..., D) -> (..., D)
   torch::Tensor forward(const torch::Tensor& x);
+  double eps() const { return eps_; }
   torch::Tensor weight;  // (D) gamma
 
  private:

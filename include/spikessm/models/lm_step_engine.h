@@ -5,8 +5,10 @@
 // (kernels/cpu/ssm_block_step_cpu.h), and a token allocates nothing. It gives the numbers of
 // the model's step() (and so of its parallel forward): spikes identical, logits to rounding.
 //
-// Covered: spiking_ssm_lm, spiking and its non-spiking twin, in float32 or float64. Anything
-// else (neuronspark_lm, a model collecting statistics) gets no engine: use model.step().
+// Covered: spiking_ssm_lm and neuronspark_lm (models/neuronspark_step.cpp: the K frames of
+// a token through each layer's neurons, one matvec per projection and frame), spiking and
+// their non-spiking twins, in float32 or float64. A model collecting statistics gets no
+// engine: use model.step().
 #include <torch/torch.h>
 
 #include <memory>

@@ -5,6 +5,7 @@
 // real input reads every row; either way each output is summed over j in increasing order, so
 // the result does not depend on the thread count.
 #include <cstdint>
+#include <vector>
 
 namespace spikessm::kernels {
 
@@ -26,5 +27,28 @@ int64_t nonzero_indices(const T* x, int64_t n_in, int32_t* active);
 // x: (n_in) -> y: (n_out). Threads split the outputs (columns of W^T) when there are enough.
 template <typename T>
 void matvec_cpu(const MatvecParams<T>& p);
+
+// The same product for R input rows that share W, reading W once: a token's K frames.
+// W^T is packed once into column panels (matvec_rows_pack) so that the pass over W reads
+// contiguous memory. Dense (no active list); each output is summed over j in increasing
+// order as matvec_cpu sums it, so a row gives matvec_cpu's result.
+template <typename T>
+struct MatvecRowsParams {
+  int64_t rows = 0, n_in = 0, n_out = 0;
+  const T* x = nullptr;       // (rows, n_in)
+  const T* panels = nullptr;  // W^T packed by matvec_rows_pack
+  T* y = nullptr;             // (rows, n_out) out
+};
+
+// W^T (n_in, n_out) -> (ceil(n_out / P), n_in, P) column panels of P = matvec_rows_panel<T>()
+// columns, the last one zero-padded.
+template <typename T>
+int64_t matvec_rows_panel();
+template <typename T>
+std::vector<T> matvec_rows_pack(const T* wt, int64_t n_in, int64_t n_out);
+
+// x: (rows, n_in) -> y: (rows, n_out). Threads split the panels when there are enough.
+template <typename T>
+void matvec_rows_cpu(const MatvecRowsParams<T>& p);
 
 }  // namespace spikessm::kernels

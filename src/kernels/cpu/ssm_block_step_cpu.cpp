@@ -85,6 +85,12 @@ void channel_norm_cpu(const ChannelNormParams<T>& p, int64_t H, const T* x, T* y
     if (y != x) std::copy(x, x + H, y);
   } else if (p.kind == StepNorm::Affine) {
     for (int64_t h = 0; h < H; ++h) y[h] = x[h] * p.w[h] + p.b[h];
+  } else if (p.kind == StepNorm::Rms) {
+    // y = gamma x / sqrt(mean(x^2) + eps); the mean of squares in double, as LayerNorm's.
+    double ms = 0;
+    for (int64_t h = 0; h < H; ++h) ms += double(x[h]) * double(x[h]);
+    const T r = T(1.0 / std::sqrt(ms / double(H) + double(p.eps)));
+    for (int64_t h = 0; h < H; ++h) y[h] = x[h] * r * p.w[h];
   } else {
     // Two passes in double: H values, and the mean and variance then round once.
     double mean = 0, var = 0;

@@ -14,14 +14,14 @@
 
 namespace spikessm::kernels {
 
-enum class StepNorm { None, Layer, Affine };
+enum class StepNorm { None, Layer, Affine, Rms };
 
 template <typename T>
 struct ChannelNormParams {
   StepNorm kind = StepNorm::None;
-  const T* w = nullptr;  // (H) LayerNorm gamma, or the affine's scale
+  const T* w = nullptr;  // (H) LayerNorm or RMSNorm gamma, or the affine's scale
   const T* b = nullptr;  // (H) LayerNorm beta, or the affine's shift
-  T eps = T(1e-5);       // LayerNorm
+  T eps = T(1e-5);       // LayerNorm, RMSNorm
 };
 
 template <typename T>
