@@ -15,7 +15,7 @@ class SpikingSsmLmStep final : public LmStepEngine {
   explicit SpikingSsmLmStep(SpikingSsmLmImpl& m) : spiking_(m.spiking()) {
     torch::NoGradGuard ng;
     H_ = m.embed->weight.size(1);
-    V_ = m.embed->weight.size(0);
+    vocab_ = m.embed->weight.size(0);
     embed_ = values_of<T>(m.embed->weight);        // (V, H)
     head_wt_ = values_of<T>(m.embed->weight.t());  // (H, V)
     final_w_ = values_of<T>(m.final_norm->weight);
@@ -35,20 +35,20 @@ class SpikingSsmLmStep final : public LmStepEngine {
     const size_t per = spiking_ ? 2 : 1;
     TORCH_CHECK(st.tensors.size() == per * blocks_.size(), "[LmStepEngine] the state has ",
                 st.tensors.size(), " tensors, expected ", per * blocks_.size());
-    B_ = st.tensors[0].size(0);
+    batch_ = st.tensors[0].size(0);
     s_.assign(blocks_.size(), {});
     v_.assign(blocks_.size(), {});
     for (size_t l = 0; l < blocks_.size(); ++l) {
       const auto& bl = blocks_[l];
       const auto h = st.tensors[l * per];  // (B, H, M) complex
-      TORCH_CHECK(h.dim() == 3 && h.size(0) == B_ && h.size(1) == H_ && h.size(2) == bl.M,
+      TORCH_CHECK(h.dim() == 3 && h.size(0) == batch_ && h.size(1) == H_ && h.size(2) == bl.M,
                   "[LmStepEngine] S4D state ", l, " has shape ", h.sizes());
       const auto vals = values_of<T>(torch::view_as_real(h));
       s_[l].resize(vals.size());
-      to_planar(vals.data(), B_ * H_, bl.M, s_[l].data());
+      to_planar(vals.data(), batch_ * H_, bl.M, s_[l].data());
       if (spiking_) v_[l] = values_of<T>(st.tensors[l * per + 1]);  // (B, H)
     }
-    logits_ = torch::empty({B_, V_}, dtype_);
+    logits_ = torch::empty({batch_, vocab_}, dtype_);
   }
 
   void store_state(LmState* st) const override {
@@ -57,32 +57,17 @@ class SpikingSsmLmStep final : public LmStepEngine {
     const auto complex = std::is_same_v<T, float> ? torch::kComplexFloat : torch::kComplexDouble;
     for (size_t l = 0; l < blocks_.size(); ++l) {
       const int64_t M = blocks_[l].M;
-      auto h = torch::empty({B_, H_, M}, complex);
-      from_planar(s_[l].data(), B_ * H_, M, torch::view_as_real(h).template data_ptr<T>());
+      auto h = torch::empty({batch_, H_, M}, complex);
+      from_planar(s_[l].data(), batch_ * H_, M, torch::view_as_real(h).template data_ptr<T>());
       st->tensors[l * per] = h;
       if (spiking_)
         st->tensors[l * per + 1] =
-            torch::from_blob(const_cast<T*>(v_[l].data()), {B_, H_}, dtype_).clone();
+            torch::from_blob(const_cast<T*>(v_[l].data()), {batch_, H_}, dtype_).clone();
     }
   }
 
-  torch::Tensor step(const torch::Tensor& ids) override {
-    TORCH_CHECK(ids.dim() == 1 && ids.size(0) == B_ && ids.scalar_type() == torch::kLong,
-                "[LmStepEngine] ids must be (", B_, ",) int64, got ", ids.sizes());
-    const auto acc = ids.accessor<int64_t, 1>();
-    for (int64_t b = 0; b < B_; ++b) row(b, acc[b]);
-    return logits_;
-  }
-
-  torch::Tensor step(int64_t id) override {
-    TORCH_CHECK(B_ == 1, "[LmStepEngine] step(id) is for one sequence; the state holds ", B_);
-    row(0, id);
-    return logits_;
-  }
-
  private:
-  void row(int64_t b, int64_t id) {
-    TORCH_CHECK(id >= 0 && id < V_, "[LmStepEngine] token id ", id, " outside [0, ", V_, ")");
+  void row(int64_t b, int64_t id) override {
     T* x = x_.data();
     std::copy(embed_.begin() + id * H_, embed_.begin() + (id + 1) * H_, x);
     for (size_t l = 0; l < blocks_.size(); ++l) {
@@ -93,27 +78,45 @@ class SpikingSsmLmStep final : public LmStepEngine {
     kernels::channel_norm_cpu(final_, H_, x, xn_.data());
     kernels::MatvecParams<T> mv;
     mv.n_in = H_;
-    mv.n_out = V_;
+    mv.n_out = vocab_;
     mv.x = xn_.data();
     mv.active = scratch_.active.data();
     mv.n_active = kernels::nonzero_indices(xn_.data(), H_, scratch_.active.data());
     mv.wt = head_wt_.data();
-    mv.y = logits_.data_ptr<T>() + b * V_;
+    mv.y = logits_.data_ptr<T>() + b * vocab_;
     kernels::matvec_cpu(mv);
   }
 
   bool spiking_;
-  int64_t H_ = 0, V_ = 0, B_ = 0;
+  int64_t H_ = 0;
   torch::Dtype dtype_;
   std::vector<T> embed_, head_wt_, final_w_, final_b_, x_, xn_;
   kernels::ChannelNormParams<T> final_;
   std::vector<SpikingBlockStep<T>> blocks_;
   std::vector<std::vector<T>> s_, v_;  // per layer: (B, H, 2, M) planar, (B, H)
   StepScratch<T> scratch_;
-  torch::Tensor logits_;  // (B, V)
 };
 
 }  // namespace
+
+void LmStepEngine::step_row(int64_t b, int64_t id) {
+  TORCH_CHECK(id >= 0 && id < vocab_, "[LmStepEngine] token id ", id, " outside [0, ", vocab_, ")");
+  row(b, id);
+}
+
+torch::Tensor LmStepEngine::step(const torch::Tensor& ids) {
+  TORCH_CHECK(ids.dim() == 1 && ids.size(0) == batch_ && ids.scalar_type() == torch::kLong,
+              "[LmStepEngine] ids must be (", batch_, ",) int64, got ", ids.sizes());
+  const auto acc = ids.accessor<int64_t, 1>();
+  for (int64_t b = 0; b < batch_; ++b) step_row(b, acc[b]);
+  return logits_;
+}
+
+torch::Tensor LmStepEngine::step(int64_t id) {
+  TORCH_CHECK(batch_ == 1, "[LmStepEngine] step(id) is for one sequence; the state holds ", batch_);
+  step_row(0, id);
+  return logits_;
+}
 
 std::unique_ptr<LmStepEngine> LmStepEngine::build(LanguageModelImpl& model) {
   if (model.stats().on()) return nullptr;  // statistics come from the step path only

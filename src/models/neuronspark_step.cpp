@@ -139,7 +139,7 @@ class NeuronSparkLmStep final : public LmStepEngine {
     N_ = m.options.n_state();
     F_ = m.options.d_ff();
     K_ = m.options.frames();
-    V_ = m.options.vocab();
+    vocab_ = m.options.vocab();
     embed_ = values_of<T>(m.embedding);
     head_wt_ = transposed<T>(m.embedding);
     proj_wt_ = transposed<T>(m.proj);
@@ -161,12 +161,12 @@ class NeuronSparkLmStep final : public LmStepEngine {
     constexpr size_t S = NeuronSparkLayerImpl::kStateTensors;
     TORCH_CHECK(st.tensors.size() == layers_.size() * S + 1, "[LmStepEngine] the state has ",
                 st.tensors.size(), " tensors, expected ", layers_.size() * S + 1);
-    B_ = st.tensors[0].size(0);
+    batch_ = st.tensors[0].size(0);
     state_.clear();
     widths_.clear();
     for (const auto& t : st.tensors) {
-      TORCH_CHECK(t.dim() == 2 && t.size(0) == B_, "[LmStepEngine] state tensor of shape ",
-                  t.sizes(), ", expected (", B_, ", n)");
+      TORCH_CHECK(t.dim() == 2 && t.size(0) == batch_, "[LmStepEngine] state tensor of shape ",
+                  t.sizes(), ", expected (", batch_, ", n)");
       state_.push_back(values_of<T>(t));
       widths_.push_back(t.size(1));
     }
@@ -179,28 +179,14 @@ class NeuronSparkLmStep final : public LmStepEngine {
       }
     TORCH_CHECK(widths_.back() == D_, "[LmStepEngine] the decoder state has ", widths_.back(),
                 " columns, expected ", D_);
-    logits_ = torch::empty({B_, V_}, dtype_);
+    logits_ = torch::empty({batch_, vocab_}, dtype_);
   }
 
   void store_state(LmState* st) const override {
     st->tensors.clear();
     for (size_t i = 0; i < state_.size(); ++i)
       st->tensors.push_back(
-          torch::from_blob(const_cast<T*>(state_[i].data()), {B_, widths_[i]}, dtype_).clone());
-  }
-
-  torch::Tensor step(const torch::Tensor& ids) override {
-    TORCH_CHECK(ids.dim() == 1 && ids.size(0) == B_ && ids.scalar_type() == torch::kLong,
-                "[LmStepEngine] ids must be (", B_, ",) int64, got ", ids.sizes());
-    const auto acc = ids.accessor<int64_t, 1>();
-    for (int64_t b = 0; b < B_; ++b) row(b, acc[b]);
-    return logits_;
-  }
-
-  torch::Tensor step(int64_t id) override {
-    TORCH_CHECK(B_ == 1, "[LmStepEngine] step(id) is for one sequence; the state holds ", B_);
-    row(0, id);
-    return logits_;
+          torch::from_blob(const_cast<T*>(state_[i].data()), {batch_, widths_[i]}, dtype_).clone());
   }
 
  private:
@@ -268,8 +254,7 @@ class NeuronSparkLmStep final : public LmStepEngine {
     add_residual(l.halt_w_ffn, l.halt_b_ffn, l.out_ffn_wt);
   }
 
-  void row(int64_t b, int64_t id) {
-    TORCH_CHECK(id >= 0 && id < V_, "[LmStepEngine] token id ", id, " outside [0, ", V_, ")");
+  void row(int64_t b, int64_t id) override {
     std::copy(embed_.begin() + id * D_, embed_.begin() + (id + 1) * D_, h_.begin());
     constexpr size_t S = NeuronSparkLayerImpl::kStateTensors;
     for (size_t l = 0; l < layers_.size(); ++l) {
@@ -286,10 +271,10 @@ class NeuronSparkLmStep final : public LmStepEngine {
     }
     matvec(proj_wt_, D_, xn_.data(), active_.data(), o_.data());
     lateral_(D_, o_.data(), xn_.data());
-    matvec(head_wt_, D_, xn_.data(), active_.data(), logits_.data_ptr<T>() + b * V_);
+    matvec(head_wt_, D_, xn_.data(), active_.data(), logits_.data_ptr<T>() + b * vocab_);
   }
 
-  int64_t D_ = 0, N_ = 0, F_ = 0, K_ = 0, V_ = 0, B_ = 0;
+  int64_t D_ = 0, N_ = 0, F_ = 0, K_ = 0;
   torch::Dtype dtype_;
   RmsStep<T> norm_out_, lateral_;
   PlifStep<T> out_plif_;
@@ -299,7 +284,6 @@ class NeuronSparkLmStep final : public LmStepEngine {
   std::vector<int32_t> active_;
   std::vector<std::vector<T>> state_;  // the model's state tensors, (B, width) each
   std::vector<int64_t> widths_;
-  torch::Tensor logits_;  // (B, V)
 };
 
 }  // namespace

@@ -30,9 +30,18 @@ class LmStepEngine {
   virtual void store_state(LmState* state) const = 0;
   // ids: (B,) int64 -> logits (B, V) in the model's dtype: a view of the engine's buffer,
   // overwritten by the next step (clone to keep it).
-  virtual torch::Tensor step(const torch::Tensor& ids) = 0;
+  torch::Tensor step(const torch::Tensor& ids);
   // The same for one sequence (B = 1), without a tensor for the id.
-  virtual torch::Tensor step(int64_t id) = 0;
+  torch::Tensor step(int64_t id);
+
+ protected:
+  // Sequence b of the loaded state reads token id (in [0, vocab_)) into logits_[b].
+  virtual void row(int64_t b, int64_t id) = 0;
+  int64_t vocab_ = 0, batch_ = 0;  // batch_: set by load_state
+  torch::Tensor logits_;           // (batch_, vocab_)
+
+ private:
+  void step_row(int64_t b, int64_t id);  // checks id, then row()
 };
 
 }  // namespace spikessm
