@@ -22,7 +22,7 @@ template <typename T>
 struct RmsStep {
   std::vector<T> w;
   T eps = T(0);
-  RmsStep(const RmsNormImpl& n) : w(values_of<T>(n.weight)), eps(T(n.eps())) {}
+  explicit RmsStep(const RmsNormImpl& n) : w(values_of<T>(n.weight)), eps(T(n.eps())) {}
   // x: (D) -> y: (D)
   void operator()(int64_t D, const T* x, T* y) const {
     ChannelNormParams<T> p;
@@ -37,7 +37,7 @@ template <typename T>
 struct PlifStep {
   std::vector<T> beta, omb, v_th;
   bool spiking = true;
-  PlifStep(const PlifNodeImpl& n) {
+  explicit PlifStep(const PlifNodeImpl& n) {
     const auto b = torch::sigmoid(n.w);  // as PlifNode::forward
     beta = values_of<T>(b);
     omb = values_of<T>(1 - b);
@@ -49,7 +49,7 @@ struct PlifStep {
   }
 };
 
-// y = W x (+ bias) for a dense x: (n_in) -> (n_out), W^T: (n_in, n_out).
+// y = W x: (n_in) -> (n_out), W^T: (n_in, n_out); zero inputs skipped.
 template <typename T>
 void matvec(const std::vector<T>& wt, int64_t n_in, const T* x, int32_t* active, T* y) {
   kernels::MatvecParams<T> mv;
