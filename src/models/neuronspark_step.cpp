@@ -63,11 +63,6 @@ void matvec(const std::vector<T>& wt, int64_t n_in, const T* x, int32_t* active,
   kernels::matvec_cpu(mv);
 }
 
-template <typename T>
-std::vector<T> transposed(const torch::Tensor& w) {  // (out, in) -> W^T (in, out)
-  return values_of<T>(w.t().contiguous());
-}
-
 // W (out, in) for matvec_rows: W^T in column panels.
 template <typename T>
 struct RowsWeight {
@@ -75,7 +70,7 @@ struct RowsWeight {
   std::vector<T> panels;
   RowsWeight() = default;
   explicit RowsWeight(const torch::Tensor& w) : n_in(w.size(1)), n_out(w.size(0)) {
-    const auto wt = transposed<T>(w);
+    const auto wt = values_of<T>(w.t());  // (in, out)
     panels = kernels::matvec_rows_pack(wt.data(), n_in, n_out);
   }
 };
@@ -124,8 +119,8 @@ struct LayerStep {
     halt_w_ffn = values_of<T>(l.halt_w_ffn);
     halt_b_block = T(l.halt_b_block.item<double>());
     halt_b_ffn = T(l.halt_b_ffn.item<double>());
-    out_block_wt = transposed<T>(l.out_block);
-    out_ffn_wt = transposed<T>(l.out_ffn);
+    out_block_wt = values_of<T>(l.out_block.t());  // (D, D) W^T
+    out_ffn_wt = values_of<T>(l.out_ffn.t());
   }
 };
 
@@ -141,8 +136,8 @@ class NeuronSparkLmStep final : public LmStepEngine {
     K_ = m.options.frames();
     vocab_ = m.options.vocab();
     embed_ = values_of<T>(m.embedding);
-    head_wt_ = transposed<T>(m.embedding);
-    proj_wt_ = transposed<T>(m.proj);
+    head_wt_ = values_of<T>(m.embedding.t());  // (D, V)
+    proj_wt_ = values_of<T>(m.proj.t());
     for (const auto& l : m.layers) layers_.emplace_back(*l);
     const int64_t DN = D_ * N_, widest = std::max(4 * DN + 2 * D_, 2 * F_ + D_);
     h_.resize(size_t(D_));
@@ -153,7 +148,7 @@ class NeuronSparkLmStep final : public LmStepEngine {
     o_.resize(size_t(K_ * D_));
     hidden_.resize(size_t(K_ * std::max(DN, F_)));
     lambda_.resize(size_t(K_));
-    active_.resize(size_t(std::max({DN, F_, D_})));
+    active_.resize(size_t(D_));  // matvec's inputs are all (D)
     dtype_ = std::is_same_v<T, float> ? torch::kFloat : torch::kDouble;
   }
 
