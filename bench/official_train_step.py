@@ -71,6 +71,7 @@ def inner(args):
     import torch
     from torch import nn
     torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(args.flush_denormal)
     import src.models.nn.utils as U
     from src.tasks.decoders import SequenceDecoder
     from models.spike.ss4d import SpikingSSM
@@ -107,6 +108,7 @@ def inner(args):
                       "ms_per_step": round(1000 * statistics.median(times), 1),
                       "cpu_ms_per_step": round(1000 * statistics.median(cpu), 1),
                       "peak_rss_MiB": round(rss), "steps": args.steps,
+                      "flush_denormal": args.flush_denormal,
                       "torch": torch.__version__}), flush=True)
 
 
@@ -119,6 +121,8 @@ def main():
     ap.add_argument("--neurons", nargs="+", default=["sdn", "bptt"])
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--flush-denormal", action="store_true",
+                    help="run the official code with torch.set_flush_denormal(True)")
     ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--neuron", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -132,6 +136,8 @@ def main():
         for neuron in args.neurons:
             cmd = [py, str(HERE), "--inner", "--neuron", neuron, "--threads", str(threads),
                    "--steps", str(args.steps), "--warmup", str(args.warmup)]
+            if args.flush_denormal:
+                cmd.append("--flush-denormal")
             rc = subprocess.run(cmd, env=env, cwd=tree).returncode
             if rc != 0:
                 fail(f"the official code failed (neuron {neuron}, {threads} threads): exit {rc}")

@@ -1,6 +1,9 @@
 // S4D: fused ops vs their reference twins, convolution vs step mode, float64 gradients.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 #include "../src/kernels/cpu/diag_ssm_cpu.h"
 #include "gradcheck.h"
@@ -113,6 +116,46 @@ TEST(S4DOps, DiagSsmFloat32CloseToFloat64AndThreadInvariant) {
   auto y64 = diag_ssm(u.to(torch::kDouble), w.to(torch::kDouble), z.to(torch::kDouble),
                       d.to(torch::kDouble));
   EXPECT_LT((y1.to(torch::kDouble) - y64).abs().max().item<double>(), 1e-4);
+}
+
+// Training gradients carry float subnormals (below 2^-126) between long zero stretches; the scan
+// flushes them to zero, as they cannot change a result of normal size, instead of paying an
+// x86 microcode assist on each FMA that touches one. The caller's float mode is left as it was.
+TEST(S4DOps, DiagSsmFlushesSubnormalGradientsOnlyInsideTheScan) {
+  torch::manual_seed(10);
+  const int64_t B = 2, L = 400, H = 19, M = 6;
+  auto u = torch::randn({B, L, H});
+  auto w = torch::randn({1, H, M, 2});
+  auto z = random_modes(H, M, torch::kFloat);
+  auto d = torch::randn({H});
+  // Gradient: zero, with a few entries of normal size (1e-6) and many subnormal ones (1e-40).
+  auto pick = torch::rand({B, L, H});
+  auto g = torch::where(pick < 0.02, torch::randn({B, L, H}) * 1e-6, torch::zeros({B, L, H}));
+  g = torch::where(pick > 0.9, torch::full({B, L, H}, 1e-40f), g);
+  ASSERT_GT(g.abs().gt(0).logical_and(g.abs().lt(1.1754944e-38)).sum().item<int64_t>(), 0);
+  auto grads = [&](torch::ScalarType dt, const torch::Tensor& gy) {
+    std::vector<torch::Tensor> in = {u.to(dt).requires_grad_(true), w.to(dt).requires_grad_(true),
+                                     z.to(dt).requires_grad_(true), d.to(dt).requires_grad_(true)};
+    auto y = diag_ssm(in[0], in[1], in[2], in[3]);
+    return torch::autograd::grad({(y * gy.to(dt)).sum()}, in);
+  };
+#if defined(__SSE__)
+  const unsigned mode = _mm_getcsr() & ~0x3fu;  // the control bits, not the exception flags
+#endif
+  auto g32 = grads(torch::kFloat, g), g64 = grads(torch::kDouble, g);
+#if defined(__SSE__)
+  EXPECT_EQ(_mm_getcsr() & ~0x3fu, mode);
+#endif
+  for (int i = 0; i < 4; ++i) {
+    const double scale = g64[i].abs().max().item<double>();
+    ASSERT_GT(scale, 0.0) << i;
+    EXPECT_LT((g32[i].to(torch::kDouble) - g64[i]).abs().max().item<double>(), 1e-5 * scale) << i;
+  }
+  // A gradient made only of subnormals reads as zero inside the scan: every gradient is 0.
+  auto only_subnormal =
+      torch::where(pick > 0.5, torch::full({B, L, H}, 1e-40f), torch::zeros({B, L, H}));
+  for (const auto& t : grads(torch::kFloat, only_subnormal))
+    EXPECT_EQ(t.abs().max().item<float>(), 0.0f);
 }
 
 // The AVX-512 copy of the scan (an avx2 build on a CPU with AVX-512) against the build's own:

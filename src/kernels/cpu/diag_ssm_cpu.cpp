@@ -6,6 +6,7 @@
 #include <atomic>
 #include <vector>
 
+#include "flush_denormals.h"
 #include "spikessm/common/version.h"
 
 #define DIAG_SSM_NS build_isa
@@ -61,6 +62,7 @@ void diag_ssm_forward_cpu(const DiagSsmParams<T>& p) {
   const DiagSsmLanes<T> k = chosen_lanes<T>();
   const int64_t blocks = (p.H + k.lanes - 1) / k.lanes;
   at::parallel_for(0, p.B * blocks, 1, [&](int64_t begin, int64_t end) {
+    const FlushDenormals flush;
     Scratch scratch;
     unsigned char* s = scratch.get(3 * (p.L + 1) * k.bytes);
     for (int64_t task = begin; task < end; ++task)
@@ -77,6 +79,7 @@ void diag_ssm_backward_cpu(const DiagSsmParams<T>& p) {
   std::vector<T> dw_part(size_t(p.B * nw), T(0)), dz_part(size_t(p.B * nz), T(0));
   std::vector<T> dd_part(size_t(p.B * p.H), T(0));
   at::parallel_for(0, p.B * blocks, 1, [&](int64_t begin, int64_t end) {
+    const FlushDenormals flush;
     Scratch scratch;
     unsigned char* s = scratch.get(3 * (p.L + 1) * k.bytes);
     for (int64_t task = begin; task < end; ++task) {
