@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "spikessm/common/blas_core.h"
 #include "spikessm/common/version.h"
 
 namespace spikessm::bench {
@@ -70,6 +71,7 @@ inline int bench_main(int argc, char** argv,
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
   }
   at::set_num_threads(threads);
+  set_blas_threads(threads);
   benchmark::Initialize(&argc, argv);
   add_build_context();
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "spikessm/common/blas_core.h"
 #include "spikessm/common/config.h"
 #include "spikessm/common/version.h"
 #include "spikessm/infer/generate.h"
@@ -201,6 +202,7 @@ int main(int argc, char** argv) {
   lms.push_back(lm_case("spark_lm", "shakespeare_spark.toml", 3));
   for (int th : thread_counts) {
     at::set_num_threads(th);
+    set_blas_threads(th);
     const double bw = triad_gbs(triad_mib);
     std::printf("threads %d: triad %.2f GB/s\n", th, bw);
     record("triad_bandwidth", th, bw, "GB/s");

@@ -138,7 +138,10 @@ def main():
                    "--steps", str(args.steps), "--warmup", str(args.warmup)]
             if args.flush_denormal:
                 cmd.append("--flush-denormal")
-            rc = subprocess.run(cmd, env=env, cwd=tree).returncode
+            # OpenBLAS's pool follows OPENBLAS_NUM_THREADS, not torch.set_num_threads, so it
+            # gets the same count (as spikessm's --threads sets both).
+            blas_env = dict(env, OPENBLAS_NUM_THREADS=str(threads))
+            rc = subprocess.run(cmd, env=blas_env, cwd=tree).returncode
             if rc != 0:
                 fail(f"the official code failed (neuron {neuron}, {threads} threads): exit {rc}")
 

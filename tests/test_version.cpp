@@ -4,10 +4,13 @@
 // `--version --verbose` reports, and the refusal to run on a CPU without it.
 #include <gtest/gtest.h>
 
+#include <dlfcn.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <torch/version.h>
@@ -15,6 +18,7 @@
 // The kernels' own choice of at::vec code, which the verbose report must agree with.
 #include "../src/kernels/cpu/vec_util.h"
 #include "cli_runner.h"
+#include "spikessm/common/blas_core.h"
 #include "spikessm/common/version.h"
 #include "spikessm/train/checkpoint.h"
 #include "spikessm/train/trainer.h"
@@ -308,4 +312,20 @@ TEST(Version, PythonImportRefusesACpuWithoutItsInstructionSet) {
                                      "\" /usr/bin/python3 -c 'import spikessm._build_isa as b; "
                                      "print(\",\".join(b.REQUIRES))' 2>&1");
   EXPECT_EQ(fine, req);
+}
+
+// ATen's thread setting does not reach OpenBLAS's own pool; the CLI's --threads (and
+// spikessm.set_threads in Python) set both, so a one-thread run keeps its GEMMs on one core.
+TEST(Version, OpenBlasThreadsFollowTheThreadSetting) {
+  using GetFn = int (*)();
+  const auto get = reinterpret_cast<GetFn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  if (get == nullptr) GTEST_SKIP() << "the BLAS here is not OpenBLAS";
+  const int before = get();
+  spikessm::set_blas_threads(1);
+  EXPECT_EQ(get(), 1);
+  if (std::thread::hardware_concurrency() > 1) {
+    spikessm::set_blas_threads(2);
+    EXPECT_EQ(get(), 2);
+  }
+  spikessm::set_blas_threads(before);
 }

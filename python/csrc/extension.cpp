@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include "py_common.h"
+#include "spikessm/common/blas_core.h"
 
 namespace spikessm::python {
 
@@ -30,4 +31,6 @@ PYBIND11_MODULE(_C, m) {
         mallopt(M_TOP_PAD, 64 << 20);
       },
       "Sets glibc's allocator as the spikessm CLI does (keep freed memory for reuse).");
+  m.def("set_blas_threads", &spikessm::set_blas_threads, py::arg("n"),
+        "OpenBLAS's own thread pool to n threads, as the CLI's --threads sets it.");
 }

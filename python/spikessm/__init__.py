@@ -38,8 +38,11 @@ def set_threads(n=0):
 
     PyTorch may start with fewer threads than cores; results of matrix products and
     reductions depend on the thread count, so match it to reproduce a CLI run bit for bit.
+    OpenBLAS's own pool, which torch.set_num_threads does not reach, is set to the same count.
     """
-    torch.set_num_threads(n if n > 0 else (os.cpu_count() or 1))
+    n = n if n > 0 else (os.cpu_count() or 1)
+    torch.set_num_threads(n)
+    _C.set_blas_threads(n)
 
 
 def keep_freed_memory():

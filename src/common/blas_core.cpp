@@ -15,6 +15,7 @@ namespace {
 // for by name first.
 using CoreNameFn = char* (*)();
 using HookFn = void (*)();
+using SetThreadsFn = void (*)(int);
 template <typename F>
 F symbol(const char* name) {
   static void* const openblas = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_NOLOAD);
@@ -56,6 +57,10 @@ void select_blas_core() {
   init();
   unsetenv("OPENBLAS_CORETYPE");
   std::strncpy(g_chosen, core_name(), sizeof g_chosen - 1);
+}
+
+void set_blas_threads(int n) {
+  if (const auto set = symbol<SetThreadsFn>("openblas_set_num_threads")) set(n > 0 ? n : 1);
 }
 
 std::string blas_report() {

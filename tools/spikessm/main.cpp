@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include "commands.h"
+#include "spikessm/common/blas_core.h"
 #include "spikessm/common/error.h"
 #include "spikessm/common/version.h"
 
@@ -18,6 +19,7 @@ namespace spikessm::cli {
 void set_threads(int64_t threads) {
   const int n = threads > 0 ? int(threads) : int(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(n);
+  set_blas_threads(n);
 }
 
 static std::string g_command_line;

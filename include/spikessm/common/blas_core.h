@@ -16,6 +16,11 @@ namespace spikessm {
 // other code of ours.
 void select_blas_core();
 
+// OpenBLAS's own thread pool to n threads (n >= 1). ATen's thread setting does not reach it:
+// without this, a run asked to use one thread still runs every GEMM on all cores, and two
+// one-thread runs side by side spin on each other's cores. No effect with another BLAS.
+void set_blas_threads(int n);
+
 // One line for `--version --verbose`: "OpenBLAS, core SkylakeX (OpenBLAS chose Prescott on
 // this CPU; spikessm chose SkylakeX)", "OpenBLAS, core Haswell", or "not OpenBLAS".
 std::string blas_report();
