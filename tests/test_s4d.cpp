@@ -119,8 +119,8 @@ TEST(S4DOps, DiagSsmFloat32CloseToFloat64AndThreadInvariant) {
 }
 
 // Training gradients carry float subnormals (below 2^-126) between long zero stretches; the scan
-// flushes them to zero, as they cannot change a result of normal size, instead of paying an
-// x86 microcode assist on each FMA that touches one. The caller's float mode is left as it was.
+// flushes them to zero (they lie below the last bit of any result above ~1e-31) instead of
+// paying an x86 microcode assist on each FMA that touches one. The caller's float mode stays.
 TEST(S4DOps, DiagSsmFlushesSubnormalGradientsOnlyInsideTheScan) {
   torch::manual_seed(10);
   const int64_t B = 2, L = 400, H = 19, M = 6;

@@ -5,8 +5,9 @@
 //
 // Why: a decaying recurrence (the S4D scan's adjoints over long stretches of zero gradient)
 // drifts into the denormal range, below 1.2e-38 in float, where every x86 FMA that touches
-// such a value takes a microcode assist of ~100 cycles. Values that small cannot change a
-// float result of normal size (they are < 2^-126 of it), so flushing them costs no accuracy.
+// such a value takes a microcode assist of ~100 cycles. Values that small lie below the last
+// bit of any float result above ~2^-102 (1e-31), so flushing them changes only results that
+// are themselves that close to zero.
 #if defined(__SSE__)
 #include <xmmintrin.h>
 #endif
