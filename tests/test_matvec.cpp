@@ -18,17 +18,10 @@ torch::Tensor by_matvec(const torch::Tensor& x, const torch::Tensor& w) {
   const auto wt = w.t().contiguous();
   auto y = torch::empty({x.size(0), w.size(0)}, x.options());
   std::vector<int32_t> active(size_t(x.size(1)));
-  for (int64_t r = 0; r < x.size(0); ++r) {
-    MatvecParams<T> p;
-    p.n_in = x.size(1);
-    p.n_out = w.size(0);
-    p.x = x.data_ptr<T>() + r * p.n_in;
-    p.active = active.data();
-    p.n_active = nonzero_indices(p.x, p.n_in, active.data());
-    p.wt = wt.data_ptr<T>();
-    p.y = y.data_ptr<T>() + r * p.n_out;
-    matvec_cpu(p);
-  }
+  const int64_t n_in = x.size(1), n_out = w.size(0);
+  for (int64_t r = 0; r < x.size(0); ++r)
+    matvec_cpu(x.data_ptr<T>() + r * n_in, n_in, wt.data_ptr<T>(), static_cast<const T*>(nullptr),
+               n_out, active.data(), y.data_ptr<T>() + r * n_out);
   return y;
 }
 

@@ -46,7 +46,8 @@ class SpikingClassifierStep final : public ClassifierStepEngine {
     for (int64_t b = 0; b < B; ++b)
       for (int64_t t = 0; t < L; ++t) {
         T* h = x_.data();
-        matvec(xp + (b * L + t) * d_in_, d_in_, enc_wt_.data(), enc_b_.data(), H_, h);
+        kernels::matvec_cpu(xp + (b * L + t) * d_in_, d_in_, enc_wt_.data(), enc_b_.data(), H_,
+                            scratch_.active.data(), h);
         for (size_t l = 0; l < blocks_.size(); ++l) {
           const auto& bl = blocks_[l];
           T* v = lif_ ? s.blocks[l * per + 1].data_ptr<T>() + b * H_ : nullptr;
@@ -61,26 +62,13 @@ class SpikingClassifierStep final : public ClassifierStepEngine {
     auto out = torch::empty({B, n_classes_}, x.options());
     for (int64_t b = 0; b < B; ++b) {
       for (int64_t j = 0; j < H_; ++j) mean_[j] = T(pooled[b * H_ + j] / double(s.steps));
-      matvec(mean_.data(), H_, dec_wt_.data(), dec_b_.data(), n_classes_,
-             out.data_ptr<T>() + b * n_classes_);
+      kernels::matvec_cpu(mean_.data(), H_, dec_wt_.data(), dec_b_.data(), n_classes_,
+                          scratch_.active.data(), out.data_ptr<T>() + b * n_classes_);
     }
     return out;
   }
 
  private:
-  void matvec(const T* x, int64_t n_in, const T* wt, const T* bias, int64_t n_out, T* y) {
-    kernels::MatvecParams<T> mv;
-    mv.n_in = n_in;
-    mv.n_out = n_out;
-    mv.x = x;
-    mv.active = scratch_.active.data();
-    mv.n_active = kernels::nonzero_indices(x, n_in, scratch_.active.data());
-    mv.wt = wt;
-    mv.bias = bias;
-    mv.y = y;
-    kernels::matvec_cpu(mv);
-  }
-
   int64_t H_ = 0, d_in_ = 0, n_classes_ = 0;
   bool lif_ = false;
   std::vector<T> enc_wt_, enc_b_, dec_wt_, dec_b_, x_, mean_;

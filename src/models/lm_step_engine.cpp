@@ -76,15 +76,8 @@ class SpikingSsmLmStep final : public LmStepEngine {
       kernels::ssm_block_step_cpu(bl.params(s_[l].data() + b * H_ * 2 * bl.M, v, x, scratch_));
     }
     kernels::channel_norm_cpu(final_, H_, x, xn_.data());
-    kernels::MatvecParams<T> mv;
-    mv.n_in = H_;
-    mv.n_out = vocab_;
-    mv.x = xn_.data();
-    mv.active = scratch_.active.data();
-    mv.n_active = kernels::nonzero_indices(xn_.data(), H_, scratch_.active.data());
-    mv.wt = head_wt_.data();
-    mv.y = logits_.data_ptr<T>() + b * vocab_;
-    kernels::matvec_cpu(mv);
+    kernels::matvec_cpu(xn_.data(), H_, head_wt_.data(), static_cast<const T*>(nullptr), vocab_,
+                        scratch_.active.data(), logits_.data_ptr<T>() + b * vocab_);
   }
 
   bool spiking_;

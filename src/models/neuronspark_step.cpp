@@ -52,15 +52,8 @@ struct PlifStep {
 // y = W x: (n_in) -> (n_out), W^T: (n_in, n_out); zero inputs skipped.
 template <typename T>
 void matvec(const std::vector<T>& wt, int64_t n_in, const T* x, int32_t* active, T* y) {
-  kernels::MatvecParams<T> mv;
-  mv.n_in = n_in;
-  mv.n_out = int64_t(wt.size()) / n_in;
-  mv.x = x;
-  mv.active = active;
-  mv.n_active = kernels::nonzero_indices(x, n_in, active);
-  mv.wt = wt.data();
-  mv.y = y;
-  kernels::matvec_cpu(mv);
+  kernels::matvec_cpu(x, n_in, wt.data(), static_cast<const T*>(nullptr), int64_t(wt.size()) / n_in,
+                      active, y);
 }
 
 // W (out, in) for matvec_rows: W^T in column panels.

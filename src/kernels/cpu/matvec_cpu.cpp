@@ -106,6 +106,21 @@ void matvec_cpu(const MatvecParams<T>& p) {
 }
 
 template <typename T>
+void matvec_cpu(const T* x, int64_t n_in, const T* wt, const T* bias, int64_t n_out,
+                int32_t* active, T* y) {
+  MatvecParams<T> p;
+  p.n_in = n_in;
+  p.n_out = n_out;
+  p.x = x;
+  p.active = active;
+  p.n_active = nonzero_indices(x, n_in, active);
+  p.wt = wt;
+  p.bias = bias;
+  p.y = y;
+  matvec_cpu(p);
+}
+
+template <typename T>
 int64_t matvec_rows_panel() {
   return 2 * Vec<T>::size();
 }
@@ -138,6 +153,10 @@ template int64_t nonzero_indices<float>(const float*, int64_t, int32_t*);
 template int64_t nonzero_indices<double>(const double*, int64_t, int32_t*);
 template void matvec_cpu<float>(const MatvecParams<float>&);
 template void matvec_cpu<double>(const MatvecParams<double>&);
+template void matvec_cpu<float>(const float*, int64_t, const float*, const float*, int64_t,
+                                int32_t*, float*);
+template void matvec_cpu<double>(const double*, int64_t, const double*, const double*, int64_t,
+                                 int32_t*, double*);
 template void matvec_rows_cpu<float>(const MatvecRowsParams<float>&);
 template void matvec_rows_cpu<double>(const MatvecRowsParams<double>&);
 template int64_t matvec_rows_panel<float>();

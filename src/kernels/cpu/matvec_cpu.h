@@ -28,6 +28,12 @@ int64_t nonzero_indices(const T* x, int64_t n_in, int32_t* active);
 template <typename T>
 void matvec_cpu(const MatvecParams<T>& p);
 
+// The same with the active list found here: x (n_in), W^T (n_in, n_out), bias (n_out) or null
+// -> y (n_out); active: (n_in) scratch.
+template <typename T>
+void matvec_cpu(const T* x, int64_t n_in, const T* wt, const T* bias, int64_t n_out,
+                int32_t* active, T* y);
+
 // The same product for R input rows that share W, reading W once: a token's K frames.
 // W^T is packed once into column panels (matvec_rows_pack) so that the pass over W reads
 // contiguous memory. Dense (no active list); each output is summed over j in increasing

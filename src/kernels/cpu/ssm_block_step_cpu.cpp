@@ -118,16 +118,7 @@ void ssm_block_step_cpu(const SsmBlockStepParams<T>& p) {
     else
       gelu_channels(p, h0, h1, y);
   });
-  MatvecParams<T> mv;
-  mv.n_in = H;
-  mv.n_out = p.glu ? 2 * H : H;
-  mv.x = p.a;
-  mv.active = p.active;
-  mv.n_active = nonzero_indices(p.a, H, p.active);
-  mv.wt = p.mix_wt;
-  mv.bias = p.mix_b;
-  mv.y = p.m;
-  matvec_cpu(mv);
+  matvec_cpu(p.a, H, p.mix_wt, p.mix_b, p.glu ? 2 * H : H, p.active, p.m);
   if (p.glu) {
     glu_residual(p.m, H, p.x);
   } else {
