@@ -70,8 +70,7 @@ inline int bench_main(int argc, char** argv,
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
   }
-  at::set_num_threads(threads);
-  set_blas_threads(threads);
+  set_threads(threads);
   benchmark::Initialize(&argc, argv);
   add_build_context();
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -201,8 +201,7 @@ int main(int argc, char** argv) {
   lms.push_back(lm_case("lm", "shakespeare_ssm.toml", 1));
   lms.push_back(lm_case("spark_lm", "shakespeare_spark.toml", 3));
   for (int th : thread_counts) {
-    at::set_num_threads(th);
-    set_blas_threads(th);
+    set_threads(th);
     const double bw = triad_gbs(triad_mib);
     std::printf("threads %d: triad %.2f GB/s\n", th, bw);
     record("triad_bandwidth", th, bw, "GB/s");

@@ -12,6 +12,7 @@
 #include <regex>
 #include <thread>
 
+#include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
 #include <torch/version.h>
 
@@ -314,18 +315,20 @@ TEST(Version, PythonImportRefusesACpuWithoutItsInstructionSet) {
   EXPECT_EQ(fine, req);
 }
 
-// ATen's thread setting does not reach OpenBLAS's own pool; the CLI's --threads (and
-// spikessm.set_threads in Python) set both, so a one-thread run keeps its GEMMs on one core.
+// ATen's thread setting does not reach OpenBLAS's own pool; set_threads (the CLI's --threads,
+// spikessm.set_threads in Python) sets both, so a one-thread run keeps its GEMMs on one core.
 TEST(Version, OpenBlasThreadsFollowTheThreadSetting) {
   using GetFn = int (*)();
   const auto get = reinterpret_cast<GetFn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
   if (get == nullptr) GTEST_SKIP() << "the BLAS here is not OpenBLAS";
-  const int before = get();
-  spikessm::set_blas_threads(1);
+  const int before = at::get_num_threads();
+  spikessm::set_threads(1);
+  EXPECT_EQ(at::get_num_threads(), 1);
   EXPECT_EQ(get(), 1);
   if (std::thread::hardware_concurrency() > 1) {
-    spikessm::set_blas_threads(2);
+    spikessm::set_threads(2);
+    EXPECT_EQ(at::get_num_threads(), 2);
     EXPECT_EQ(get(), 2);
   }
-  spikessm::set_blas_threads(before);
+  spikessm::set_threads(before);
 }

@@ -31,6 +31,6 @@ PYBIND11_MODULE(_C, m) {
         mallopt(M_TOP_PAD, 64 << 20);
       },
       "Sets glibc's allocator as the spikessm CLI does (keep freed memory for reuse).");
-  m.def("set_blas_threads", &spikessm::set_blas_threads, py::arg("n"),
-        "OpenBLAS's own thread pool to n threads, as the CLI's --threads sets it.");
+  m.def("set_threads", &spikessm::set_threads, py::arg("n"),
+        "Intra-op threads for ATen and OpenBLAS's own pool, as the CLI's --threads sets them.");
 }

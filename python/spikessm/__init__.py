@@ -40,9 +40,7 @@ def set_threads(n=0):
     reductions depend on the thread count, so match it to reproduce a CLI run bit for bit.
     OpenBLAS's own pool, which torch.set_num_threads does not reach, is set to the same count.
     """
-    n = n if n > 0 else (os.cpu_count() or 1)
-    torch.set_num_threads(n)
-    _C.set_blas_threads(n)
+    _C.set_threads(n if n > 0 else (os.cpu_count() or 1))
 
 
 def keep_freed_memory():

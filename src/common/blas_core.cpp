@@ -1,5 +1,6 @@
 #include "spikessm/common/blas_core.h"
 
+#include <ATen/Parallel.h>
 #include <dlfcn.h>
 
 #include <cstdlib>
@@ -59,8 +60,10 @@ void select_blas_core() {
   std::strncpy(g_chosen, core_name(), sizeof g_chosen - 1);
 }
 
-void set_blas_threads(int n) {
-  if (const auto set = symbol<SetThreadsFn>("openblas_set_num_threads")) set(n > 0 ? n : 1);
+void set_threads(int n) {
+  n = n > 0 ? n : 1;
+  at::set_num_threads(n);
+  if (const auto set = symbol<SetThreadsFn>("openblas_set_num_threads")) set(n);
 }
 
 std::string blas_report() {

@@ -18,8 +18,7 @@
 namespace spikessm::cli {
 void set_threads(int64_t threads) {
   const int n = threads > 0 ? int(threads) : int(std::max(1u, std::thread::hardware_concurrency()));
-  at::set_num_threads(n);
-  set_blas_threads(n);
+  spikessm::set_threads(n);
 }
 
 static std::string g_command_line;

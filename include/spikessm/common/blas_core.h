@@ -16,10 +16,10 @@ namespace spikessm {
 // other code of ours.
 void select_blas_core();
 
-// OpenBLAS's own thread pool to n threads (n >= 1). ATen's thread setting does not reach it:
-// without this, a run asked to use one thread still runs every GEMM on all cores, and two
-// one-thread runs side by side spin on each other's cores. No effect with another BLAS.
-void set_blas_threads(int n);
+// Intra-op threads (n >= 1): ATen's, and OpenBLAS's own pool, which ATen's setting does not
+// reach: without it, a run asked to use one thread still runs every GEMM on all cores, and
+// two one-thread runs side by side spin on each other's cores. Another BLAS is left alone.
+void set_threads(int n);
 
 // One line for `--version --verbose`: "OpenBLAS, core SkylakeX (OpenBLAS chose Prescott on
 // this CPU; spikessm chose SkylakeX)", "OpenBLAS, core Haswell", or "not OpenBLAS".
