@@ -214,9 +214,8 @@ class NeuronSparkLmStep final : public LmStepEngine {
     }
     matvec_rows(l.out_w, K_, hidden_.data(), o_.data());  // (K, D)
     for (int64_t k = 0; k < K_; ++k) {
-      const T *o = o_.data() + k * D_, *zg = z_.data() + k * width + 4 * DN, *zs = zg + D_;
-      T* y = y_.data() + k * D_;
-      for (int64_t d = 0; d < D_; ++d) y[d] = o[d] * (T(1) / (T(1) + std::exp(-zg[d]))) + zs[d];
+      const T* zg = z_.data() + k * width + 4 * DN;  // z_gate, then z_skip
+      kernels::snn_block_output_frame_cpu(o_.data() + k * D_, zg, zg + D_, D_, y_.data() + k * D_);
     }
     add_residual(l.halt_w_block, l.halt_b_block, l.out_block_wt);
   }

@@ -48,6 +48,11 @@ void selective_plif_frame_cpu(const SelectivePlifStep<T>& p, const T* z, T* v) {
 }
 
 template <typename T>
+void snn_block_output_frame_cpu(const T* o, const T* z_gate, const T* z_skip, int64_t D, T* y) {
+  for (int64_t d = 0; d < D; ++d) y[d] = o[d] * sigmoid(z_gate[d]) + z_skip[d];
+}
+
+template <typename T>
 void ponder_frames_cpu(const T* y, int64_t K, int64_t D, const T* w, T b, T* lambda, T* out) {
   // log p = -softplus(-z), log(1 - p) = -softplus(z), as ponder_aggregate.
   T log_survive = T(0), top = -INFINITY;
@@ -75,6 +80,10 @@ template void selective_plif_frame_cpu<float>(const SelectivePlifStep<float>&, c
                                               float*);
 template void selective_plif_frame_cpu<double>(const SelectivePlifStep<double>&, const double*,
                                                double*);
+template void snn_block_output_frame_cpu<float>(const float*, const float*, const float*, int64_t,
+                                                float*);
+template void snn_block_output_frame_cpu<double>(const double*, const double*, const double*,
+                                                 int64_t, double*);
 template void ponder_frames_cpu<float>(const float*, int64_t, int64_t, const float*, float, float*,
                                        float*);
 template void ponder_frames_cpu<double>(const double*, int64_t, int64_t, const double*, double,

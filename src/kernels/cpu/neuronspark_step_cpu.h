@@ -41,6 +41,10 @@ struct SelectivePlifStep {
 template <typename T>
 void selective_plif_frame_cpu(const SelectivePlifStep<T>& p, const T* z, T* v);
 
+// The SNNBlock's output of one frame: y = o * sigmoid(z_gate) + z_skip; (D) each -> y: (D).
+template <typename T>
+void snn_block_output_frame_cpu(const T* o, const T* z_gate, const T* z_skip, int64_t D, T* y);
+
 // PonderNet over the K frames of a token: p_k = sigmoid(y_k . w + b), log lambda_k =
 // log p_k + sum_{j<k} log(1 - p_j), lambda = softmax_k(log lambda); out = sum_k lambda_k y_k.
 // y: (K, D), w: (D) -> lambda: (K), out: (D).
