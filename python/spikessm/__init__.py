@@ -39,7 +39,10 @@ def set_threads(n=0):
     PyTorch may start with fewer threads than cores; results of matrix products and
     reductions depend on the thread count, so match it to reproduce a CLI run bit for bit.
     OpenBLAS's own pool, which torch.set_num_threads does not reach, is set to the same count.
+    ``n`` is an int in [0, 256], the range of ``train.threads``.
     """
+    if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 256:
+        raise ValueError(f"set_threads: n must be an int in [0, 256] (0: every core), got {n!r}")
     _C.set_threads(n if n > 0 else (os.cpu_count() or 1))
 
 

@@ -69,6 +69,10 @@ CASES = [
      "SpikingSSMBlock: unexpected keyword argument 'tua'"),
     ("config unknown key", lambda: spikessm.make_config(None, {"model.d_modle": 3}),
      "model.d_modle"),
+    ("threads beyond train.threads' range", lambda: spikessm.set_threads(100000),
+     "set_threads: n must be an int in [0, 256]"),
+    ("threads not an int", lambda: spikessm.set_threads("2"),
+     "set_threads: n must be an int in [0, 256]"),
     ("checkpoint missing", lambda: spikessm.load("/nonexistent/checkpoint.pt"),
      "/nonexistent/checkpoint.pt"),
 ]
