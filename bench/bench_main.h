@@ -17,7 +17,6 @@
 #include <cstring>
 #include <functional>
 #include <string>
-#include <thread>
 
 #include "spikessm/common/blas_core.h"
 #include "spikessm/common/version.h"
@@ -51,7 +50,7 @@ inline void add_build_context() {
 
 inline int bench_main(int argc, char** argv,
                       const std::function<bool(const char*)>& extra = nullptr) {
-  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = 0;  // every core
   bool fresh_memory = false;
   int kept = 1;
   for (int i = 1; i < argc; ++i) {

@@ -6,6 +6,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -330,5 +331,8 @@ TEST(Version, OpenBlasThreadsFollowTheThreadSetting) {
     EXPECT_EQ(at::get_num_threads(), 2);
     EXPECT_EQ(get(), 2);
   }
+  spikessm::set_threads(0);  // every core, as --threads 0
+  const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+  EXPECT_EQ(at::get_num_threads(), cores);
   spikessm::set_threads(before);
 }

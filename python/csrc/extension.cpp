@@ -31,6 +31,7 @@ PYBIND11_MODULE(_C, m) {
         mallopt(M_TOP_PAD, 64 << 20);
       },
       "Sets glibc's allocator as the spikessm CLI does (keep freed memory for reuse).");
-  m.def("set_threads", &spikessm::set_threads, py::arg("n"),
-        "Intra-op threads for ATen and OpenBLAS's own pool, as the CLI's --threads sets them.");
+  m.def(
+      "set_threads", &spikessm::set_threads, py::arg("n"),
+      "Intra-op threads for ATen and OpenBLAS's own pool (0: every core), as the CLI's --threads.");
 }

@@ -11,7 +11,6 @@ The package binds the spikessm C++ library (the same code as the ``spikessm`` co
 
 All sequence tensors use the (B, L, D) layout: batch, time, features.
 """
-import os
 
 import torch  # first: the extension links this very LibTorch
 
@@ -43,7 +42,7 @@ def set_threads(n=0):
     """
     if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 256:
         raise ValueError(f"set_threads: n must be an int in [0, 256] (0: every core), got {n!r}")
-    _C.set_threads(n if n > 0 else (os.cpu_count() or 1))
+    _C.set_threads(n)
 
 
 def keep_freed_memory():

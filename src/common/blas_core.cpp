@@ -3,8 +3,10 @@
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 #include "spikessm/common/version.h"
 
@@ -61,7 +63,7 @@ void select_blas_core() {
 }
 
 void set_threads(int n) {
-  n = n > 0 ? n : 1;
+  if (n <= 0) n = int(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(n);
   if (const auto set = symbol<SetThreadsFn>("openblas_set_num_threads")) set(n);
 }

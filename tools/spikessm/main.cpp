@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <thread>
 
 #include <torch/torch.h>
 
@@ -16,10 +15,7 @@
 #include "spikessm/common/version.h"
 
 namespace spikessm::cli {
-void set_threads(int64_t threads) {
-  const int n = threads > 0 ? int(threads) : int(std::max(1u, std::thread::hardware_concurrency()));
-  spikessm::set_threads(n);
-}
+void set_threads(int64_t threads) { spikessm::set_threads(int(threads)); }
 
 static std::string g_command_line;
 const std::string& command_line() { return g_command_line; }

@@ -16,9 +16,10 @@ namespace spikessm {
 // other code of ours.
 void select_blas_core();
 
-// Intra-op threads (n >= 1): ATen's, and OpenBLAS's own pool, which ATen's setting does not
-// reach: without it, a run asked to use one thread still runs every GEMM on all cores, and
-// two one-thread runs side by side spin on each other's cores. Another BLAS is left alone.
+// Intra-op threads, n <= 0 meaning every core: ATen's, and OpenBLAS's own pool, which ATen's
+// setting does not reach: without it, a run asked to use one thread still runs every GEMM on
+// all cores, and two one-thread runs side by side spin on each other's cores. Another BLAS is
+// left alone. The CLI's --threads, the benchmarks and Python's spikessm.set_threads call this.
 void set_threads(int n);
 
 // One line for `--version --verbose`: "OpenBLAS, core SkylakeX (OpenBLAS chose Prescott on
