@@ -26,7 +26,8 @@ struct ExitCode {
   int code;
 };
 
-// Applies --threads (0: every core) to ATen's intra-op pool.
+// Applies --threads (0: every core) with spikessm::set_threads (ATen's and OpenBLAS's pools).
+// A seam: fuzz/fuzz_cli.cpp, standing in for main.cpp, leaves the test process's threads alone.
 void set_threads(int64_t threads);
 
 }  // namespace spikessm::cli
